@@ -1,0 +1,80 @@
+"""The plan model: a rencana aksi as the importers read it, before any storage."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from monev.grammar import RangePolicy
+from monev.periods import Period
+
+Kind = Literal["ZI", "RB"]
+KINDS: tuple[Kind, ...] = ("ZI", "RB")
+
+
+@dataclass
+class PlanHeader:
+    """What the decree's own prose says about itself."""
+
+    satker: str
+    kind: Kind
+    year: int
+    number: str | None
+    decided_on: date | None
+
+
+@dataclass
+class Item:
+    """One plan row (continuation lines merged) and the periods it is due in."""
+
+    area: str
+    komponen: str
+    indikator: str
+    langkah_aksi: str
+    bukti_fisik: str
+    target_text: str
+    source_line: int
+    periods: tuple[Period, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+    override: tuple[Period, ...] | None = None  # checkpoints fixed by hand (canonical YAML)
+    key: str = ""  # stable identity, set by assign_keys()
+
+
+@dataclass
+class Plan:
+    header: PlanHeader
+    items: list[Item]
+    source: str
+    range_policy: RangePolicy = "monthly"
+    warnings: list[str] = field(default_factory=list)
+
+    def all_warnings(self) -> list[str]:
+        """Document warnings first, then every row's, in document order."""
+        return self.warnings + [w for item in self.items for w in item.warnings]
+
+
+_NUMBERING = re.compile(r"^\s*(?:[0-9]+|[ivx]+|[a-z])\s*[.)]\s*", re.IGNORECASE)
+
+
+def normalise_text(text: str) -> str:
+    """Compare texts the way a reader would: no numbering, case, spaces or punctuation."""
+    text = _NUMBERING.sub("", text.lower())
+    return re.sub(r"[\W_]+", "", text)
+
+
+def assign_keys(kind: str, items: list[Item]) -> None:
+    """Give each item a stable identity that survives a revised decree.
+
+    Built from what the row *is* (area, komponen, indikator, langkah aksi), not where
+    it stands or when it is due; identical rows are told apart by their order.
+    """
+    seen: dict[str, int] = {}
+    for item in items:
+        basis = "|".join(normalise_text(x) for x in (
+            kind, item.area, item.komponen, item.indikator, item.langkah_aksi))
+        digest = hashlib.sha1(basis.encode()).hexdigest()[:12]
+        seen[digest] = seen.get(digest, 0) + 1
+        item.key = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"

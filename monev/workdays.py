@@ -1,0 +1,92 @@
+"""Working-day calendar: Monday–Friday minus Indonesian national holidays and
+*cuti bersama*, adjusted by a satker's own extra days off and extra working days.
+
+Pure apart from the ``holidays`` package's built-in tables (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Literal
+
+import holidays
+
+from monev.periods import Period
+
+DueRule = Literal["last_working_day", "last_day"]
+DUE_RULES: tuple[DueRule, ...] = ("last_working_day", "last_day")
+
+# Time zone of each province; every satker of a province shares it.
+PROVINCE_TIMEZONES: dict[str, str] = {
+    **{p: "Asia/Makassar" for p in (
+        "bali", "nusa tenggara barat", "nusa tenggara timur", "kalimantan selatan",
+        "kalimantan timur", "kalimantan utara", "sulawesi utara", "sulawesi tengah",
+        "sulawesi selatan", "sulawesi tenggara", "gorontalo", "sulawesi barat")},
+    **{p: "Asia/Jayapura" for p in (
+        "maluku", "maluku utara", "papua", "papua barat", "papua barat daya",
+        "papua tengah", "papua pegunungan", "papua selatan")},
+}
+INDONESIAN_TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+
+
+def timezone_for_province(province: str | None) -> str:
+    """WIB unless the province lies in WITA or WIT."""
+    key = (province or "").lower().replace("provinsi", "").strip()
+    return PROVINCE_TIMEZONES.get(key, "Asia/Jakarta")
+
+
+@lru_cache(maxsize=64)
+def national_days_off(year: int) -> frozenset[date]:
+    """National holidays and cuti bersama of one year."""
+    table = holidays.country_holidays("ID", years=year, categories=("public", "government"))
+    return frozenset(table.keys())
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which days are working days for one satker, and when a period is due."""
+
+    extra_days_off: frozenset[date] = field(default_factory=frozenset)
+    extra_working_days: frozenset[date] = field(default_factory=frozenset)
+    due_rule: DueRule = "last_working_day"
+
+    @classmethod
+    def build(cls, days_off: Iterable[date] = (), working_days: Iterable[date] = (),
+              due_rule: DueRule = "last_working_day") -> WorkCalendar:
+        return cls(frozenset(days_off), frozenset(working_days), due_rule)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_working_days:
+            return True
+        if day.weekday() >= 5 or day in self.extra_days_off:
+            return False
+        return day not in national_days_off(day.year)
+
+    def last_working_day_on_or_before(self, day: date) -> date:
+        for _ in range(60):  # no real calendar has two months without a working day
+            if self.is_working_day(day):
+                return day
+            day -= timedelta(days=1)
+        raise ValueError(f"tidak ada hari kerja dalam 60 hari sebelum {day}")
+
+    def add_working_days(self, day: date, count: int) -> date:
+        """The working day ``count`` working days after (or before, if negative) ``day``."""
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def due_date(self, period: Period) -> date:
+        """Due date of a period: its last working day (or last day, by configuration)."""
+        return self._due(period)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - instances are frozen and few
+    def _due(self, period: Period) -> date:
+        if self.due_rule == "last_day":
+            return period.end
+        return self.last_working_day_on_or_before(period.end)
