@@ -6,14 +6,16 @@ Pure apart from the ``holidays`` package's built-in tables (no I/O)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from functools import lru_cache
 from typing import Literal
 
-import holidays
-
 from monev.periods import Period
+
+_TABLE = Path(__file__).parent / "data" / "holidays_id.json"
 
 DueRule = Literal["last_working_day", "last_day"]
 DUE_RULES: tuple[DueRule, ...] = ("last_working_day", "last_day")
@@ -37,9 +39,21 @@ def timezone_for_province(province: str | None) -> str:
     return PROVINCE_TIMEZONES.get(key, "Asia/Jakarta")
 
 
+@lru_cache(maxsize=1)
+def _bundled() -> dict[str, list[str]]:
+    years: dict[str, list[str]] = json.loads(_TABLE.read_text())["years"]
+    return years
+
+
 @lru_cache(maxsize=64)
 def national_days_off(year: int) -> frozenset[date]:
-    """National holidays and cuti bersama of one year."""
+    """National holidays and cuti bersama of one year (``holidays`` package data,
+    pre-computed for 2020–2035 in data/holidays_id.json by tools/gen_holidays.py)."""
+    bundled = _bundled().get(str(year))
+    if bundled is not None:
+        return frozenset(date.fromisoformat(d) for d in bundled)
+    import holidays
+
     table = holidays.country_holidays("ID", years=year, categories=("public", "government"))
     return frozenset(table.keys())
 

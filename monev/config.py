@@ -1,0 +1,125 @@
+"""Configuration (YAML in ``config/``): satkers, their people and escalation ladder.
+
+Validated with pydantic; errors name the file, the line and the field."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monev.errors import ConfigError
+from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
+
+Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Person(_Strict):
+    name: str
+    role: Role
+    email: str | None = None
+    whatsapp: str | None = Field(default=None, pattern=r"^\+62\d{8,13}$")
+    subbagian: str | None = None
+    areas: list[str] = []
+    komponen: list[str] = []
+    channels: list[Literal["email", "whatsapp", "telegram"]] = ["email"]
+
+
+class EscalationStep(_Strict):
+    after_working_days: int = Field(ge=0, le=60)
+    roles: list[Role]
+
+
+DEFAULT_LADDER = [
+    EscalationStep(after_working_days=1, roles=["pic", "koordinator"]),
+    EscalationStep(after_working_days=3, roles=["ketua_tim"]),
+    EscalationStep(after_working_days=7, roles=["sekretaris"]),
+]
+
+
+class SatkerConfig(_Strict):
+    name: str
+    province: str | None = None
+    timezone: str | None = None
+    due_rule: DueRule = "last_working_day"
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []
+    people: list[Person] = []
+    escalation: list[EscalationStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is not None and v not in INDONESIAN_TIMEZONES:
+            raise ValueError(f"zona waktu harus salah satu dari {', '.join(INDONESIAN_TIMEZONES)}")
+        return v
+
+    @property
+    def tz(self) -> str:
+        return self.timezone or timezone_for_province(self.province)
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar.build(self.extra_days_off, self.extra_working_days, self.due_rule)
+
+
+class MonevConfig(_Strict):
+    satkers: list[SatkerConfig] = []
+
+    def satker(self, name: str) -> SatkerConfig | None:
+        wanted = name.casefold()
+        return next((s for s in self.satkers if s.name.casefold() == wanted), None)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("MONEV_CONFIG", "config/monev.yaml"))
+
+
+def _line_for(text: str, loc: tuple[int | str, ...]) -> int:
+    """Line of the YAML node at a pydantic error location (0 when unknown)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 0
+    line = node.start_mark.line + 1 if node is not None else 0
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node, line = nxt, nxt.start_mark.line + 1
+    return line
+
+
+def load_config(path: Path | None = None) -> MonevConfig:
+    """Read and validate the configuration; a missing default file means no config."""
+    path = path or default_config_path()
+    if not path.exists():
+        return MonevConfig()
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"{path}:{mark.line + 1 if mark else 0}: YAML tidak sah: "
+                          f"{getattr(exc, 'problem', exc)}") from exc
+    try:
+        return MonevConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        where = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{path}:{_line_for(text, loc)}: {where}: {first['msg']} "
+                          f"(jumlah kesalahan: {exc.error_count()})") from exc

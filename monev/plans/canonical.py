@@ -1,0 +1,146 @@
+"""The canonical, human-editable YAML form of a plan (``format: monev-plan/1``).
+
+An admin exports a text import, fixes flagged rows by hand (the ``target`` text, or
+an explicit ``checkpoints`` list that overrides the grammar) and imports it again.
+Export → import → export is byte-identical."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import yaml
+
+from monev.errors import PlanError
+from monev.grammar import RANGE_POLICIES
+from monev.model import KINDS, Item, Plan, PlanHeader
+from monev.periods import Period
+
+FORMAT = "monev-plan/1"
+_ITEM_FIELDS = ("area", "komponen", "indikator", "langkah_aksi", "bukti_fisik")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_plan(plan: Plan) -> str:
+    """The plan as canonical YAML text."""
+    h = plan.header
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "plan": {
+            "satker": h.satker, "kind": h.kind, "year": h.year, "number": h.number,
+            "decided_on": h.decided_on.isoformat() if h.decided_on else None,
+            "range_policy": plan.range_policy,
+        },
+        "items": [],
+    }
+    for item in plan.items:
+        entry: dict[str, Any] = {f: getattr(item, f) for f in _ITEM_FIELDS}
+        entry["target"] = item.target_text
+        if item.override is not None:
+            entry["checkpoints"] = [str(p) for p in item.override]
+        entry["source_line"] = item.source_line
+        doc["items"].append(entry)
+    header = ("# Rencana aksi monev — format kanonik. Perbaiki baris bertanda lalu impor "
+              "ulang:\n#   monev plan import BERKAS.yaml\n# 'target' dibaca dengan tata "
+              "bahasa target waktu; 'checkpoints' (mis. [2025-10, 2026-01-W2])\n"
+              "# menggantikan hasil bacaan itu untuk baris tersebut.\n")
+    return header + yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                              width=100)
+
+
+def _line_marks(text: str) -> list[int]:
+    """1-based line of each item in the ``items`` list, read from the YAML nodes."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "items" and isinstance(value, yaml.SequenceNode):
+            return [child.start_mark.line + 1 for child in value.value]
+    return []
+
+
+def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
+    """Read canonical YAML. Returns the plan and each item's line in the YAML file."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise PlanError(source, line, f"YAML tidak sah: {getattr(exc, 'problem', exc)}") \
+            from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise PlanError(source, 1, f"bukan rencana aksi kanonik: diharapkan 'format: {FORMAT}'")
+    lines = _line_marks(text)
+    meta = doc.get("plan")
+    if not isinstance(meta, dict):
+        raise PlanError(source, 1, "bagian 'plan' tidak ada atau bukan pemetaan")
+    kind = meta.get("kind")
+    if kind not in KINDS:
+        raise PlanError(source, 1, f"plan.kind harus ZI atau RB, bukan {kind!r}")
+    year = meta.get("year")
+    if not isinstance(year, int) or not 1990 <= year <= 2200:
+        raise PlanError(source, 1, f"plan.year harus tahun empat angka, bukan {year!r}")
+    satker = meta.get("satker")
+    if not isinstance(satker, str) or not satker.strip():
+        raise PlanError(source, 1, "plan.satker wajib diisi")
+    policy = meta.get("range_policy", "monthly")
+    if policy not in RANGE_POLICIES:
+        raise PlanError(source, 1, f"plan.range_policy harus monthly atau end, bukan {policy!r}")
+    decided = meta.get("decided_on")
+    if isinstance(decided, str):
+        try:
+            decided = date.fromisoformat(decided)
+        except ValueError as exc:
+            raise PlanError(source, 1, f"plan.decided_on bukan tanggal ISO: {decided!r}") \
+                from exc
+    if decided is not None and not isinstance(decided, date):
+        raise PlanError(source, 1, f"plan.decided_on bukan tanggal: {decided!r}")
+    number = meta.get("number")
+    header = PlanHeader(satker=satker.strip(), kind=kind, year=year,
+                        number=None if number is None else str(number), decided_on=decided)
+    raw_items = doc.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise PlanError(source, 1, "daftar 'items' kosong atau tidak ada")
+    items: list[Item] = []
+    for i, raw in enumerate(raw_items):
+        line = lines[i] if i < len(lines) else 0
+        if not isinstance(raw, dict):
+            raise PlanError(source, line, "setiap item harus pemetaan (area, komponen, …)")
+        values = {}
+        for f in (*_ITEM_FIELDS, "target"):
+            v = raw.get(f, "")
+            if v is None:
+                v = ""
+            if not isinstance(v, str | int):
+                raise PlanError(source, line, f"item.{f} harus teks")
+            values[f] = str(v)
+        override = None
+        if "checkpoints" in raw:
+            cps = raw["checkpoints"]
+            if not isinstance(cps, list):
+                raise PlanError(source, line, "item.checkpoints harus daftar periode")
+            try:
+                override = tuple(sorted({Period.parse(str(p)) for p in cps}))
+            except ValueError as exc:
+                raise PlanError(source, line, str(exc)) from exc
+        src_line = raw.get("source_line", line)
+        items.append(Item(area=values["area"], komponen=values["komponen"],
+                          indikator=values["indikator"], langkah_aksi=values["langkah_aksi"],
+                          bukti_fisik=values["bukti_fisik"], target_text=values["target"],
+                          source_line=int(src_line) if isinstance(src_line, int) else line,
+                          override=override))
+    return Plan(header=header, items=items, source=source, range_policy=policy), lines

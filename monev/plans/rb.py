@@ -1,0 +1,162 @@
+"""Importer for the RB month grid: NO | AREA PERUBAHAN | KEGIATAN | SUB KEGIATAN |
+INDIKATOR KEBERHASILAN | 1 … 12 | KET, with a mark (√) in each month of work.
+
+Real exports shift cells: a numbering cell split off its text (``1.`` | ``Evaluasi``),
+a row missing an empty cell or carrying one too many. Rows are realigned by where
+their text ends and their marks begin; every realignment is flagged."""
+
+from __future__ import annotations
+
+import re
+
+from monev.errors import PlanError
+from monev.grammar import describe_months
+from monev.model import Item
+from monev.periods import Period
+from monev.plans.table import Row, header_key, is_column_number_row, join, split_cells
+
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "no": ("NO",),
+    "area": ("AREA PERUBAHAN", "AREA"),
+    "kegiatan": ("KEGIATAN", "PROGRAM"),
+    "sub": ("SUB KEGIATAN", "RENCANA AKSI", "LANGKAH AKSI"),
+    "indikator": ("INDIKATOR KEBERHASILAN", "INDIKATOR", "OUTPUT"),
+}
+MARKS = {"√", "✓", "✔", "v", "V", "x", "X", "\u221a"}
+_NUMBER_CELL = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
+
+
+def header_columns(cells: list[str]) -> dict[str, int] | None:
+    """Text-column positions when ``cells`` is an RB grid header, else None."""
+    keys = [header_key(c) for c in cells]
+    found: dict[str, int] = {}
+    for name, accepted in TEXT_COLUMNS.items():
+        for i, key in enumerate(keys):
+            if key in accepted and i not in found.values():
+                found[name] = i
+                break
+    if len(found) < len(TEXT_COLUMNS):
+        return None
+    if not any(k.startswith(("PELAKSANAAN", "BULAN", "WAKTU")) or k == "1" for k in keys):
+        return None
+    return found
+
+
+def _is_mark(cell: str) -> bool:
+    return cell in MARKS
+
+
+def _merge_number_cells(cells: list[str], first_text: int, month_start: int) -> list[str]:
+    """``1.`` | ``Evaluasi Organisasi`` → ``1. Evaluasi Organisasi`` (one cell)."""
+    out = list(cells)
+    i = first_text
+    while i < min(month_start, len(out) - 1):
+        if _NUMBER_CELL.match(out[i]) and not _is_mark(out[i + 1]):
+            out[i] = f"{out[i]} {out[i + 1]}".strip()
+            del out[i + 1]
+        i += 1
+    return out
+
+
+def parse_rb(lines: list[str], start: int, columns: dict[str, int], source: str,
+             year: int) -> tuple[list[Item], list[str]]:
+    """Items of the grid whose first header is at index ``start``."""
+    warnings: list[str] = []
+    ntext = max(columns.values()) + 1
+    month_start = ntext
+    rows: list[Row] = []
+    after_break = False
+    for idx in range(start, len(lines)):
+        raw = lines[idx]
+        if "\t" not in raw:
+            continue
+        cells = split_cells(raw)
+        if header_columns(cells) is not None:
+            after_break = True
+            continue
+        if is_column_number_row(cells):
+            ones = [i for i, c in enumerate(cells) if c in ("1", "(1)")]
+            if len(ones) == 1 and cells[ones[0] + 1: ones[0] + 2] == ["2"]:
+                month_start = ones[0] if ones[0] >= 2 else month_start
+            continue
+        if not any(cells):
+            continue
+        rows.append(Row(idx + 1, cells, after_break))
+        after_break = False
+    items: list[Item] = []
+    area = kegiatan = ""
+    for row in rows:
+        text, months, ket, note = _align(row, columns, month_start, source)
+        if note:
+            warnings.append(note)
+        get = dict(zip(TEXT_COLUMNS, text, strict=True))
+        if row.after_page_break and items and not get["no"] and not get["area"] \
+                and not months and not ket:
+            prev = items[-1]
+            prev.komponen = join(prev.komponen, get["kegiatan"])
+            prev.langkah_aksi = join(prev.langkah_aksi, get["sub"])
+            prev.indikator = join(prev.indikator, get["indikator"])
+            prev.bukti_fisik = prev.indikator
+            continue
+        if get["area"]:
+            area = get["area"]
+            kegiatan = ""
+        if get["kegiatan"]:
+            kegiatan = get["kegiatan"]
+        item = Item(area=area, komponen=kegiatan, indikator=get["indikator"],
+                    langkah_aksi=get["sub"], bukti_fisik=get["indikator"],
+                    target_text="", source_line=row.line)
+        chosen = set(months)
+        if ket and 12 not in chosen:
+            chosen.add(12)
+            item.warnings.append(
+                f"{source}:{row.line}: √ di kolom KET" + (" saja" if not months else "")
+                + "; dianggap Desember")
+        if not chosen:
+            item.warnings.append(f"{source}:{row.line}: tidak ada √ pada kolom bulan; "
+                                 "tidak ada checkpoint")
+        item.target_text = describe_months(Period(year, m) for m in sorted(chosen))
+        items.append(item)
+    if not items:
+        raise PlanError(source, start + 1, "tabel rencana aksi RB kosong: ada judul kolom "
+                        "tetapi tidak ada baris kegiatan")
+    return items, warnings
+
+
+def _align(row: Row, columns: dict[str, int], month_start: int,
+           source: str) -> tuple[list[str], list[int], bool, str]:
+    """(text cells NO…INDIKATOR, marked months, KET marked, realignment note)."""
+    first_text = columns["kegiatan"]
+    cells = _merge_number_cells(row.cells, first_text, month_start)
+    text_idx = [i for i, c in enumerate(cells) if c and not _is_mark(c)]
+    mark_idx = [i for i, c in enumerate(cells) if _is_mark(c)]
+    last_text = max(text_idx) if text_idx else -1
+    note = ""
+    m1 = month_start
+    if last_text >= month_start:
+        shift = last_text - month_start + 1
+        lead = cells[:shift]
+        if any(lead):
+            raise PlanError(source, row.line, "sel bergeser: teks di kolom bulan dan tidak "
+                            "ada sel kosong di depan untuk menampungnya; diharapkan NO, AREA "
+                            "PERUBAHAN, KEGIATAN, SUB KEGIATAN, INDIKATOR, lalu √ di kolom 1–12")
+        cells = cells[shift:]
+        m1 = month_start
+        note = f"{source}:{row.line}: sel bergeser {shift} kolom ke kanan; diratakan"
+    elif mark_idx and mark_idx[0] < month_start:
+        shift = month_start - mark_idx[0]
+        if mark_idx[0] <= last_text or mark_idx[0] <= columns["area"]:
+            raise PlanError(source, row.line, "tanda √ di kolom teks (NO/AREA/KEGIATAN); "
+                            "diharapkan √ hanya di kolom bulan 1–12 atau KET")
+        cells = [""] * shift + cells
+        note = f"{source}:{row.line}: sel bergeser {shift} kolom ke kiri; diratakan"
+    text = (cells[:month_start] + [""] * month_start)[:month_start]
+    text = [text[columns[name]] for name in TEXT_COLUMNS]
+    months = [m for m in range(1, 13)
+              if m1 + m - 1 < len(cells) and _is_mark(cells[m1 + m - 1])]
+    ket = m1 + 12 < len(cells) and _is_mark(cells[m1 + 12])
+    beyond = [i for i in range(m1 + 13, len(cells)) if _is_mark(cells[i])]
+    if beyond:
+        raise PlanError(source, row.line, "tanda √ di luar kolom bulan 1–12 dan KET; "
+                        "sel bergeser?")
+    return text, months, ket, note

@@ -1,0 +1,56 @@
+"""Schedule compiler: an item's periods → checkpoints with due dates.
+
+Also builds the JSON documents that outside checks read (DOMAIN.md §4); keep their
+shape exact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from monev.grammar import RangePolicy, read_target
+from monev.model import Item, Plan
+from monev.periods import Period
+from monev.workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One (row, period) pair: the evidence of that row is due in that period."""
+
+    period: Period
+    due: date
+
+
+def checkpoints(item: Item, calendar: WorkCalendar) -> list[Checkpoint]:
+    return [Checkpoint(p, calendar.due_date(p)) for p in item.periods]
+
+
+def _cp_json(cps: list[Checkpoint]) -> list[dict[str, str]]:
+    return [{"period": str(c.period), "due": c.due.isoformat()} for c in cps]
+
+
+def plan_document(plan: Plan, calendar: WorkCalendar) -> dict[str, Any]:
+    """``monev plan show PATH --json``."""
+    h = plan.header
+    return {
+        "plan": {"satker": h.satker, "kind": h.kind, "year": h.year, "number": h.number,
+                 "decided_on": h.decided_on.isoformat() if h.decided_on else None},
+        "items": [
+            {"area": i.area, "komponen": i.komponen, "indikator": i.indikator,
+             "langkah_aksi": i.langkah_aksi, "bukti_fisik": i.bukti_fisik,
+             "target_text": i.target_text, "source_line": i.source_line,
+             "checkpoints": _cp_json(checkpoints(i, calendar)), "warnings": list(i.warnings)}
+            for i in plan.items
+        ],
+        "warnings": list(plan.warnings),
+    }
+
+
+def when_document(text: str, year: int, calendar: WorkCalendar,
+                  policy: RangePolicy = "monthly") -> dict[str, Any]:
+    """``monev when TEXT --year YYYY --json``."""
+    reading = read_target(text, year, policy)
+    cps = [Checkpoint(p, calendar.due_date(p)) for p in reading.periods]
+    return {"checkpoints": _cp_json(cps), "warnings": list(reading.warnings)}

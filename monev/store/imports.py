@@ -1,0 +1,210 @@
+"""Writing a parsed plan into the store, as a first import or as a revision.
+
+One call = one transaction (the caller's session). A revision matches items by their
+stable key, re-plans future checkpoints and keeps past ones with all that hangs on them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from monev import model
+from monev.diff import render_diff
+from monev.periods import Period
+from monev.store import models as m
+from monev.workdays import WorkCalendar
+
+
+@dataclass
+class ImportResult:
+    plan_id: int
+    revision: int
+    items: int
+    checkpoints: int
+    items_added: int = 0
+    items_removed: int = 0
+    items_changed: int = 0
+    checkpoints_added: int = 0
+    checkpoints_removed: int = 0
+    diff_lines: list[str] = field(default_factory=list)
+    unchanged: bool = False
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _satker(session: Session, name: str, timezone: str) -> m.Satker:
+    slug = slugify(name)
+    found = session.scalar(select(m.Satker).where(m.Satker.slug == slug))
+    if found is None:
+        found = m.Satker(slug=slug, name=name, timezone=timezone)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def import_plan(session: Session, plan: model.Plan, calendar: WorkCalendar, today: date,
+                sha256: str, timezone: str = "Asia/Jakarta") -> ImportResult:
+    """Store ``plan``; re-importing the same satker/kind/year makes a revision."""
+    h = plan.header
+    satker = _satker(session, h.satker, timezone)
+    stored = session.scalar(select(m.Plan).where(
+        m.Plan.satker_id == satker.id, m.Plan.kind == h.kind, m.Plan.year == h.year))
+    if stored is None:
+        result = _first_import(session, satker, plan, calendar, sha256)
+    else:
+        result = _revise(session, stored, plan, calendar, today, sha256)
+    session.add(m.ImportLog(
+        plan_id=result.plan_id, source=plan.source, source_sha256=sha256,
+        revision=result.revision, items_added=result.items_added,
+        items_removed=result.items_removed, items_changed=result.items_changed,
+        checkpoints_added=result.checkpoints_added,
+        checkpoints_removed=result.checkpoints_removed,
+        warnings=len(plan.all_warnings()), summary="\n".join(result.diff_lines)))
+    return result
+
+
+def _area_ids(session: Session, plan_row: m.Plan, plan: model.Plan) -> dict[str, int]:
+    existing = {a.name: a for a in session.scalars(
+        select(m.Area).where(m.Area.plan_id == plan_row.id))}
+    names = list(dict.fromkeys(i.area for i in plan.items))
+    for pos, name in enumerate(names):
+        if name in existing:
+            existing[name].position = pos
+        else:
+            area = m.Area(plan_id=plan_row.id, position=pos, name=name)
+            session.add(area)
+            existing[name] = area
+    session.flush()
+    return {name: a.id for name, a in existing.items()}
+
+
+def _item_values(item: model.Item, plan_id: int, area_id: int, pos: int) -> dict[str, object]:
+    return {
+        "plan_id": plan_id, "area_id": area_id, "key": item.key, "position": pos,
+        "komponen": item.komponen, "indikator": item.indikator,
+        "langkah_aksi": item.langkah_aksi, "bukti_fisik": item.bukti_fisik,
+        "target_text": item.target_text, "source_line": item.source_line,
+        "warnings": item.warnings, "active": True,
+        "override": None if item.override is None else [str(p) for p in item.override],
+    }
+
+
+def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
+                  calendar: WorkCalendar, sha256: str) -> ImportResult:
+    h = plan.header
+    row = m.Plan(satker_id=satker.id, kind=h.kind, year=h.year, number=h.number,
+                 decided_on=h.decided_on, range_policy=plan.range_policy, revision=1,
+                 source=plan.source, source_sha256=sha256, warnings=plan.warnings)
+    session.add(row)
+    session.flush()
+    areas = _area_ids(session, row, plan)
+    values = [_item_values(i, row.id, areas[i.area], pos) for pos, i in enumerate(plan.items)]
+    ids = list(session.scalars(insert(m.Item).returning(m.Item.id, sort_by_parameter_order=True),
+                               values))
+    cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p),
+            "status": "scheduled"}
+           for item_id, item in zip(ids, plan.items, strict=True) for p in item.periods]
+    if cps:
+        session.execute(insert(m.Checkpoint), cps)
+    return ImportResult(plan_id=row.id, revision=1, items=len(plan.items),
+                        checkpoints=len(cps), items_added=len(plan.items),
+                        checkpoints_added=len(cps))
+
+
+def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalendar,
+            today: date, sha256: str) -> ImportResult:
+    from monev.diff import diff_item
+
+    old_items = {i.key: i for i in session.scalars(
+        select(m.Item).where(m.Item.plan_id == row.id))}
+    old_cps: dict[int, dict[str, m.Checkpoint]] = {}
+    for cp in session.scalars(select(m.Checkpoint).join(m.Item).where(
+            m.Item.plan_id == row.id)):
+        old_cps.setdefault(cp.item_id, {})[cp.period] = cp
+    if row.source_sha256 == sha256 and all(i.active for i in old_items.values()):
+        return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
+                            checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
+                            diff_lines=["tidak ada perubahan (berkas sama)"])
+    h = plan.header
+    row.number, row.decided_on, row.range_policy = h.number, h.decided_on, plan.range_policy
+    row.source, row.source_sha256, row.warnings = plan.source, sha256, plan.warnings
+    row.revision += 1
+    areas = _area_ids(session, row, plan)
+    result = ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
+                          checkpoints=0)
+    old_plan = model.Plan(header=h, items=[], source="")
+    new_cps: list[dict[str, object]] = []
+    for pos, item in enumerate(plan.items):
+        stored = old_items.get(item.key)
+        values = _item_values(item, row.id, areas[item.area], pos)
+        if stored is None:
+            new_id = session.scalar(insert(m.Item).returning(m.Item.id), values)
+            assert new_id is not None
+            result.items_added += 1
+            new_cps += [{"item_id": new_id, "period": str(p), "due": calendar.due_date(p),
+                         "status": "scheduled"} for p in item.periods]
+            old_plan.items.append(item)
+            continue
+        before = _as_model(stored, old_cps.get(stored.id, {}))
+        old_plan.items.append(before)
+        change = diff_item(before, item)
+        was_active = stored.active
+        for k, v in values.items():
+            setattr(stored, k, v)
+        if change.fields or change.periods_added or change.periods_removed or not was_active:
+            result.items_changed += 1
+        new_cps += _replan(session, stored.id, old_cps.get(stored.id, {}), item, calendar,
+                           today, result)
+    for key, stored in old_items.items():
+        if key in {i.key for i in plan.items} or not stored.active:
+            continue
+        stored.active = False
+        result.items_removed += 1
+        old_plan.items.append(_as_model(stored, old_cps.get(stored.id, {})))
+        _drop_future(session, old_cps.get(stored.id, {}).values(), today, result)
+    if new_cps:
+        session.execute(insert(m.Checkpoint), new_cps)
+    result.checkpoints_added += len(new_cps)
+    session.flush()
+    result.checkpoints = session.scalar(
+        select(func.count(m.Checkpoint.id)).join(m.Item).where(m.Item.plan_id == row.id)) or 0
+    from monev.diff import diff_plans
+
+    result.diff_lines = render_diff(diff_plans(old_plan, plan))
+    return result
+
+
+def _as_model(stored: m.Item, cps: dict[str, m.Checkpoint]) -> model.Item:
+    return model.Item(area=stored.area.name, komponen=stored.komponen,
+                      indikator=stored.indikator, langkah_aksi=stored.langkah_aksi,
+                      bukti_fisik=stored.bukti_fisik, target_text=stored.target_text,
+                      source_line=stored.source_line, key=stored.key,
+                      periods=tuple(sorted(Period.parse(p) for p in cps)))
+
+
+def _drop_future(session: Session, cps: object, today: date, result: ImportResult) -> None:
+    """Future checkpoints nobody has touched go; past ones and worked-on ones stay."""
+    doomed = [cp.id for cp in cps if cp.due >= today and cp.status == "scheduled"]  # type: ignore[attr-defined]
+    if doomed:
+        session.execute(delete(m.Checkpoint).where(m.Checkpoint.id.in_(doomed)))
+        result.checkpoints_removed += len(doomed)
+
+
+def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: model.Item,
+            calendar: WorkCalendar, today: date, result: ImportResult) -> list[dict[str, object]]:
+    wanted = {str(p): p for p in item.periods}
+    gone = [cp for period, cp in cps.items() if period not in wanted]
+    _drop_future(session, gone, today, result)
+    for period, cp in cps.items():
+        if period in wanted and cp.due >= today and cp.status == "scheduled":
+            cp.due = calendar.due_date(wanted[period])
+    return [{"item_id": item_id, "period": key, "due": calendar.due_date(p),
+             "status": "scheduled"} for key, p in wanted.items() if key not in cps]

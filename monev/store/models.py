@@ -1,0 +1,109 @@
+"""SQLAlchemy 2.0 models. Schema changes go through Alembic (monev/migrations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.schema import UniqueConstraint
+
+# Lifecycle of a checkpoint; the engine moves it along (issue: the engine).
+CHECKPOINT_STATUSES = ("scheduled", "open", "submitted", "verified", "rejected", "backlog",
+                       "cancelled")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Satker(Base):
+    __tablename__ = "satker"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Jakarta")
+    plans: Mapped[list[Plan]] = relationship(back_populates="satker")
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("satker_id", "kind", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id"))
+    kind: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(120))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    range_policy: Mapped[str] = mapped_column(String(10), default="monthly")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    satker: Mapped[Satker] = relationship(back_populates="plans")
+    areas: Mapped[list[Area]] = relationship(back_populates="plan", order_by="Area.position")
+    items: Mapped[list[Item]] = relationship(back_populates="plan", order_by="Item.position")
+
+
+class Area(Base):
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship(back_populates="areas")
+
+
+class Item(Base):
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    komponen: Mapped[str] = mapped_column(Text)
+    indikator: Mapped[str] = mapped_column(Text)
+    langkah_aksi: Mapped[str] = mapped_column(Text)
+    bukti_fisik: Mapped[str] = mapped_column(Text)
+    target_text: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    override: Mapped[Any] = mapped_column(JSON, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    plan: Mapped[Plan] = relationship(back_populates="items")
+    area: Mapped[Area] = relationship()
+    checkpoints: Mapped[list[Checkpoint]] = relationship(
+        back_populates="item", order_by="Checkpoint.period")
+
+
+class Checkpoint(Base):
+    __tablename__ = "checkpoint"
+    __table_args__ = (UniqueConstraint("item_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(12))
+    due: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    item: Mapped[Item] = relationship(back_populates="checkpoints")
+
+
+class ImportLog(Base):
+    __tablename__ = "import_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    items_added: Mapped[int] = mapped_column(Integer, default=0)
+    items_removed: Mapped[int] = mapped_column(Integer, default=0)
+    items_changed: Mapped[int] = mapped_column(Integer, default=0)
+    checkpoints_added: Mapped[int] = mapped_column(Integer, default=0)
+    checkpoints_removed: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
