@@ -20,7 +20,7 @@ up: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	tests/with_postgres.sh $(BIN)/pytest
 
 bench: setup
 	$(BIN)/python bench/bench_plans.py

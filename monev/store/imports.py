@@ -129,7 +129,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
     for cp in session.scalars(select(m.Checkpoint).join(m.Item).where(
             m.Item.plan_id == row.id)):
         old_cps.setdefault(cp.item_id, {})[cp.period] = cp
-    if row.source_sha256 == sha256 and all(i.active for i in old_items.values()):
+    if row.source_sha256 == sha256 and row.range_policy == plan.range_policy:
         return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
                             checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
                             diff_lines=["tidak ada perubahan (berkas sama)"])
@@ -151,7 +151,6 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             result.items_added += 1
             new_cps += [{"item_id": new_id, "period": str(p), "due": calendar.due_date(p),
                          "status": "scheduled"} for p in item.periods]
-            old_plan.items.append(item)
             continue
         before = _as_model(stored, old_cps.get(stored.id, {}))
         old_plan.items.append(before)

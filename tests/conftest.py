@@ -1,0 +1,53 @@
+"""Shared fixtures: real plan documents, and a database per backend (SQLite file and,
+when MONEV_TEST_POSTGRES_URL is set, a real PostgreSQL server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from monev.store.db import make_engine, upgrade_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS = ROOT / "examples" / "plans"
+ZI_MUARO = PLANS / "rencana-aksi-zi-2025-kpu-kab-muaro-jambi.txt"
+ZI_KOTA = PLANS / "rencana-aksi-zi-2025-kpu-kota-jambi.txt"
+RB_MUARO = PLANS / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt"
+ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("MONEV_TEST_POSTGRES_URL")
+    if not url and os.environ.get("CI") == "true":
+        pytest.fail("CI must run the PostgreSQL tests: MONEV_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monev.db'}"
+        return
+    url = _postgres_url()
+    if not url:
+        pytest.skip("no PostgreSQL server (MONEV_TEST_POSTGRES_URL)")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    upgrade_schema(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
