@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -32,10 +32,10 @@ app.add_typer(plan_app, name="plan")
 out = Console()
 err = Console(stderr=True)
 
-PolicyOpt = Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer needs Optional
+PolicyOpt = Annotated[str | None, typer.Option(  # noqa: UP007 - typer needs Optional
     "--policy", help="Arti rentang bulan: 'monthly' (tiap bulan, bawaan) atau 'end' "
     "(satu tenggat di akhir rentang).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP007
+ConfigOpt = Annotated[Path | None, typer.Option(  # noqa: UP007
     "--config", help="Berkas konfigurasi (bawaan: config/monev.yaml atau $MONEV_CONFIG).")]
 
 
@@ -148,7 +148,7 @@ def _print_warnings(warnings: list[str]) -> None:
 def plan_export(
     path: Annotated[Path, typer.Argument(help="Berkas rencana aksi.")],
     fmt: Annotated[str, typer.Option("--format", help="Format keluaran: yaml.")] = "yaml",
-    output: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    output: Annotated[Path | None, typer.Option(  # noqa: UP007
         "--out", "-o", help="Tulis ke berkas ini (bawaan: layar).")] = None,
     policy: PolicyOpt = None,
 ) -> None:
@@ -282,3 +282,36 @@ def plan_list() -> None:
 
 def main() -> None:
     app()
+
+
+@app.command("up")
+def up(
+    plans_dir: Annotated[Path, typer.Option(
+        "--plans", help="Folder rencana aksi contoh yang diimpor.")] = Path("examples/plans"),
+    limit: Annotated[int, typer.Option("--limit", help="Jumlah checkpoint terdekat.")] = 15,
+) -> None:
+    """Pekerjaan utama: impor rencana aksi contoh dan tampilkan jadwal monev terdekat."""
+    from sqlalchemy import select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    files = sorted(p for p in plans_dir.glob("*") if p.suffix in (".txt", ".yaml", ".yml"))
+    if not files:
+        raise _fail(MonevError(f"tidak ada rencana aksi di {plans_dir}"))
+    plan_import(files, policy=None, config=None, quiet=True)
+    today = _today()
+    factory = open_session_factory()
+    table = Table(title=f"Checkpoint terdekat sejak {today.isoformat()}")
+    for col in ("Tenggat", "Periode", "Satker", "Jenis", "Bukti fisik"):
+        table.add_column(col, overflow="fold")
+    with factory() as s:
+        rows = s.execute(
+            select(m.Checkpoint.due, m.Checkpoint.period, m.Satker.name, m.Plan.kind,
+                   m.Item.bukti_fisik)
+            .join(m.Checkpoint.item).join(m.Item.plan).join(m.Plan.satker)
+            .where(m.Checkpoint.due >= today, m.Item.active)
+            .order_by(m.Checkpoint.due, m.Satker.name, m.Item.position).limit(limit))
+        for due, period, satker, kind, bukti in rows:
+            table.add_row(due.isoformat(), period, satker, kind, bukti[:60])
+    out.print(table)

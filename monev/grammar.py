@@ -191,9 +191,11 @@ def _collect(text: str) -> _State:
 
     for tok in _TOKEN_RE.findall(_normalise(text)):
         if tok in ("~", "-"):
-            if last in ("month", "year") and st.entries and isinstance(st.entries[-1], _MonthRef):
+            tail = st.entries[-1] if st.entries else None
+            if last in ("month", "year") and isinstance(tail, _MonthRef):
                 flush()
-                pending = st.entries.pop()
+                st.entries.pop()
+                pending = tail
             numeral_range = last == "numeral"
             last = "range"
             continue
@@ -455,7 +457,7 @@ def describe_months(periods: Iterable[Period]) -> str:
     by_year: dict[int, list[Period]] = {}
     for p in sorted(set(periods)):
         by_year.setdefault(p.year, []).append(p)
-    parts = []
+    parts: list[str] = []
     for y, ps in by_year.items():
         if any(p.week for p in ps):
             parts.extend(str(p) for p in ps)

@@ -5,12 +5,12 @@ Pure apart from the ``holidays`` package's built-in tables (no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from monev.periods import Period

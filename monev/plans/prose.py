@@ -118,9 +118,8 @@ def _title_block(lines: list[str]) -> str:
             block = [line]
             for nxt in lines[i + 1: i + 12]:
                 if not nxt.strip():
-                    if len(block) > 1 and block[-1].strip():
-                        if _YEAR_RE.search(" ".join(block)):
-                            break
+                    if len(block) > 1 and _YEAR_RE.search(" ".join(block)):
+                        break
                     continue
                 if re.match(r"^\W*(KETUA|KEPALA|Menimbang|MENIMBANG)\b", nxt):
                     break

@@ -22,7 +22,7 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "sub": ("SUB KEGIATAN", "RENCANA AKSI", "LANGKAH AKSI"),
     "indikator": ("INDIKATOR KEBERHASILAN", "INDIKATOR", "OUTPUT"),
 }
-MARKS = {"√", "✓", "✔", "v", "V", "x", "X", "\u221a"}
+MARKS = {"√", "✓", "✔", "v", "V", "x", "X"}
 _NUMBER_CELL = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
 
 
