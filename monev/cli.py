@@ -315,3 +315,44 @@ def up(
         for due, period, satker, kind, bukti in rows:
             table.add_row(due.isoformat(), period, satker, kind, bukti[:60])
     out.print(table)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    plan_path: Annotated[Path, typer.Argument(help="Berkas rencana aksi (teks atau YAML).")],
+    start: Annotated[str, typer.Option("--from", help="Tanggal awal (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Tanggal akhir (YYYY-MM-DD).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+    config: ConfigOpt = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Pratinjau: jalankan siklus monev hari demi hari tanpa mengirim apa pun."""
+    from monev.engine.simulate import simulate
+
+    try:
+        d1, d2 = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise _fail(MonevError(f"tanggal tidak sah: {exc}")) from exc
+    try:
+        plan = _load(plan_path, policy)
+        cfg = load_config(config)
+    except MonevError as exc:
+        raise _fail(exc) from exc
+    records = simulate(plan, d1, d2, cfg.satker(plan.header.satker))
+    if as_json:
+        print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
+        return
+    labels = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
+              "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+    table = Table(title=f"Simulasi {plan.header.satker} {plan.header.kind} "
+                        f"{plan.header.year}: {d1} s.d. {d2}")
+    for col in ("Tanggal", "Tindakan", "Periode", "Peran", "Penerima", "Bukti fisik"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(r.date, labels.get(r.action, r.action), r.period[:40], r.recipient_role,
+                      r.recipient or "(belum diatur)", r.bukti_fisik[:40])
+    out.print(table)
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.action] = counts.get(r.action, 0) + 1
+    out.print(", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(counts.items())))

@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monev.engine.rules import EngineSettings
 from monev.errors import ConfigError
 from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
 
@@ -45,6 +46,13 @@ DEFAULT_LADDER = [
 ]
 
 
+class EngineConfig(_Strict):
+    reminder_days: list[int] = Field(default=[7, 3, 1])
+    remind_on_due_day: bool = True
+    backlog_after_days: int = Field(default=0, ge=0)
+    run_hour: int = Field(default=8, ge=0, le=23)
+
+
 class SatkerConfig(_Strict):
     name: str
     province: str | None = None
@@ -54,6 +62,7 @@ class SatkerConfig(_Strict):
     extra_working_days: list[date] = []
     people: list[Person] = []
     escalation: list[EscalationStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -65,6 +74,14 @@ class SatkerConfig(_Strict):
     @property
     def tz(self) -> str:
         return self.timezone or timezone_for_province(self.province)
+
+    def settings(self) -> EngineSettings:
+        e = self.engine
+        return EngineSettings(
+            reminder_days=tuple(sorted(set(e.reminder_days), reverse=True)),
+            remind_on_due_day=e.remind_on_due_day,
+            ladder=tuple((s.after_working_days, tuple(s.roles)) for s in self.escalation),
+            backlog_after_days=e.backlog_after_days, run_hour=e.run_hour)
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar.build(self.extra_days_off, self.extra_working_days, self.due_rule)

@@ -58,7 +58,7 @@ def import_plan(session: Session, plan: model.Plan, calendar: WorkCalendar, toda
     stored = session.scalar(select(m.Plan).where(
         m.Plan.satker_id == satker.id, m.Plan.kind == h.kind, m.Plan.year == h.year))
     if stored is None:
-        result = _first_import(session, satker, plan, calendar, sha256)
+        result = _first_import(session, satker, plan, calendar, today, sha256)
     else:
         result = _revise(session, stored, plan, calendar, today, sha256)
     session.add(m.ImportLog(
@@ -98,7 +98,7 @@ def _item_values(item: model.Item, plan_id: int, area_id: int, pos: int) -> dict
 
 
 def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
-                  calendar: WorkCalendar, sha256: str) -> ImportResult:
+                  calendar: WorkCalendar, today: date, sha256: str) -> ImportResult:
     h = plan.header
     row = m.Plan(satker_id=satker.id, kind=h.kind, year=h.year, number=h.number,
                  decided_on=h.decided_on, range_policy=plan.range_policy, revision=1,
@@ -110,7 +110,7 @@ def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
     ids = list(session.scalars(insert(m.Item).returning(m.Item.id, sort_by_parameter_order=True),
                                values))
     cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p),
-            "status": "scheduled"}
+            "status": "scheduled", "imported_on": today}
            for item_id, item in zip(ids, plan.items, strict=True) for p in item.periods]
     if cps:
         session.execute(insert(m.Checkpoint), cps)
@@ -150,7 +150,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             assert new_id is not None
             result.items_added += 1
             new_cps += [{"item_id": new_id, "period": str(p), "due": calendar.due_date(p),
-                         "status": "scheduled"} for p in item.periods]
+                         "status": "scheduled", "imported_on": today} for p in item.periods]
             continue
         before = _as_model(stored, old_cps.get(stored.id, {}))
         old_plan.items.append(before)
@@ -206,4 +206,5 @@ def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: 
         if period in wanted and cp.due >= today and cp.status == "scheduled":
             cp.due = calendar.due_date(wanted[period])
     return [{"item_id": item_id, "period": key, "due": calendar.due_date(p),
-             "status": "scheduled"} for key, p in wanted.items() if key not in cps]
+             "status": "scheduled", "imported_on": today}
+            for key, p in wanted.items() if key not in cps]

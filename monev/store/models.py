@@ -88,8 +88,60 @@ class Checkpoint(Base):
     period: Mapped[str] = mapped_column(String(12))
     due: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
+    imported_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     item: Mapped[Item] = relationship(back_populates="checkpoints")
+    transitions: Mapped[list[Transition]] = relationship(order_by="Transition.id")
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id")
+
+
+class Transition(Base):
+    """Append-only audit trail of a checkpoint's lifecycle."""
+
+    __tablename__ = "transition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Evidence(Base):
+    """A file (stored under MONEV_HOME, SHA-256 recorded) or a link proving a checkpoint."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # file | link
+    location: Mapped[str] = mapped_column(Text)  # stored path or URL
+    original_name: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ActionLog(Base):
+    """Decisions of the sweeps already carried out: the idempotency record."""
+
+    __tablename__ = "action_log"
+    __table_args__ = (UniqueConstraint("plan_id", "checkpoint_key", "action", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"))
+    checkpoint_key: Mapped[int] = mapped_column(Integer)  # checkpoint id, 0 for plan-wide
+    action: Mapped[str] = mapped_column(String(10))
+    step: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(Text)
+    on_date: Mapped[date] = mapped_column(Date)
+    recipient_role: Mapped[str] = mapped_column(String(20), default="")
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
 
 class ImportLog(Base):

@@ -1,0 +1,28 @@
+"""Who holds a role for a plan row: pure lookups in the satker's configured people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monev.config import Person
+from monev.model import normalise_text
+
+
+def _matches(names: Sequence[str], text: str) -> bool:
+    target = normalise_text(text)
+    return any((n := normalise_text(name)) and (n in target or target in n) for name in names)
+
+
+def holders(role: str, area: str, komponen: str, people: Sequence[Person]) -> list[Person]:
+    """People to address in ``role`` about a row of ``area``/``komponen``.
+
+    A row's PIC is whoever holds its komponen (or, failing that, its area); without
+    one the area's koordinator answers for it, and without that the Ketua Tim ZI."""
+    if role == "pic":
+        found = [p for p in people if p.role == "pic" and (
+            _matches(p.komponen, komponen) or _matches(p.areas, area))]
+        return found or holders("koordinator", area, komponen, people)
+    if role == "koordinator":
+        found = [p for p in people if p.role == "koordinator" and _matches(p.areas, area)]
+        return found or [p for p in people if p.role == "ketua_tim"]
+    return [p for p in people if p.role == role]

@@ -1,0 +1,167 @@
+"""Decision rules of the monev cycle, pure and clock-free.
+
+A sweep looks at one plan *as of* a date and decides: which checkpoints open, which
+become backlog (overdue before the plan was ever swept), who is reminded, who is
+escalated to, and whether a month/quarter-end cycle report is due. Each decision has
+an idempotency key (checkpoint, action, step): the store records keys already done,
+so running the same sweep twice does nothing the second time, and a sweep after
+missed days catches up on exactly what is still undone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from monev.periods import Period
+from monev.workdays import WorkCalendar
+
+ActionKind = Literal["open", "remind", "escalate", "digest", "cycle", "backlog"]
+OPEN_STATUSES = ("open", "rejected")  # evidence still expected from the PIC
+DONE_STATUSES = ("submitted", "verified")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Per-satker engine settings (config ``engine:``); defaults follow common practice."""
+
+    reminder_days: tuple[int, ...] = (7, 3, 1)  # H-7, H-3, H-1 (calendar days before due)
+    remind_on_due_day: bool = True  # "hari ini tenggat"
+    ladder: tuple[tuple[int, tuple[str, ...]], ...] = (
+        (1, ("pic", "koordinator")), (3, ("ketua_tim",)), (7, ("sekretaris",)))
+    backlog_after_days: int = 0  # overdue longer than this when imported → backlog
+    run_hour: int = 8  # local hour at which scheduled runs fire
+
+
+@dataclass(frozen=True)
+class CheckpointState:
+    id: int
+    period: Period
+    due: date
+    status: str
+    area: str
+    komponen: str
+    bukti_fisik: str
+    imported_on: date | None = None  # the day the plan brought this checkpoint in
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: ActionKind
+    step: str  # part of the idempotency key: "H-7", "L2", "2025-09", …
+    checkpoint_id: int | None
+    period: str
+    roles: tuple[str, ...] = ()
+    new_status: str | None = None
+
+    @property
+    def key(self) -> tuple[int | None, str, str]:
+        return (self.checkpoint_id, self.action, self.step)
+
+
+@dataclass
+class PlanDecisions:
+    decisions: list[Decision] = field(default_factory=list)
+
+    def by(self, action: ActionKind) -> list[Decision]:
+        return [d for d in self.decisions if d.action == action]
+
+
+def open_date(cp: CheckpointState) -> date:
+    """A checkpoint opens on the first day of its period (evidence collection starts)."""
+    return cp.period.start
+
+
+def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
+           settings: EngineSettings, done: set[tuple[int | None, str, str]],
+           plan_periods: Iterable[Period] = ()) -> PlanDecisions:
+    """Everything a sweep of one plan should do on ``as_of`` that is not yet ``done``."""
+    out = PlanDecisions()
+
+    def add(d: Decision) -> None:
+        if d.key not in done:
+            out.decisions.append(d)
+
+    new_backlog: list[CheckpointState] = []
+    for cp in cps:
+        status = cp.status
+        if status == "scheduled" and as_of >= open_date(cp):
+            imported = cp.imported_on or as_of
+            if (imported - cp.due).days > settings.backlog_after_days:
+                add(Decision("backlog", "backlog", cp.id, str(cp.period), (), "backlog"))
+                new_backlog.append(cp)
+                continue
+            add(Decision("open", "open", cp.id, str(cp.period), ("pic",), "open"))
+            status = "open"
+        if status not in OPEN_STATUSES:
+            continue
+        reminder = _reminder_step(cp, as_of, settings)
+        if reminder is not None:
+            add(Decision("remind", reminder, cp.id, str(cp.period), ("pic",)))
+        for level, (after, roles) in enumerate(settings.ladder, start=1):
+            if as_of > cp.due and _working_days_late(cp.due, as_of, calendar) >= after:
+                add(Decision("escalate", f"L{level}", cp.id, str(cp.period), roles))
+    if new_backlog:
+        add(Decision("digest", f"backlog-{as_of.isoformat()}", None,
+                     ",".join(sorted({str(c.period) for c in new_backlog})),
+                     ("ketua_tim", "sekretaris")))
+    for period in cycle_periods(plan_periods, as_of, calendar):
+        add(Decision("cycle", str(period), None, str(period), ("ketua_tim", "ketua")))
+    return out
+
+
+def _reminder_step(cp: CheckpointState, as_of: date, settings: EngineSettings) -> str | None:
+    """The latest reminder step reached (older missed steps are not sent late)."""
+    days_left = (cp.due - as_of).days
+    if days_left < 0:
+        return None
+    if days_left == 0 and settings.remind_on_due_day:
+        return "H-0"
+    reached = [d for d in settings.reminder_days if days_left <= d]
+    return f"H-{min(reached)}" if reached else None
+
+
+def _working_days_late(due: date, as_of: date, calendar: WorkCalendar) -> int:
+    count, day = 0, due
+    while day < as_of:
+        day += timedelta(days=1)
+        if calendar.is_working_day(day):
+            count += 1
+    return count
+
+
+def cycle_date(period: Period, calendar: WorkCalendar) -> date:
+    """Month-end monev: the last working day of the month."""
+    return calendar.due_date(Period(period.year, period.month))
+
+
+def cycle_periods(plan_periods: Iterable[Period], as_of: date,
+                  calendar: WorkCalendar) -> list[Period]:
+    """Months of the plan whose month-end cycle date has come (quarter ends included)."""
+    months = sorted({Period(p.year, p.month) for p in plan_periods})
+    return [m for m in months if cycle_date(m, calendar) <= as_of]
+
+
+def is_quarter_end(period: Period) -> bool:
+    return period.month % 3 == 0
+
+
+def schedule_dates(cps: Sequence[CheckpointState], calendar: WorkCalendar,
+                   settings: EngineSettings) -> dict[str, set[date]]:
+    """The days each flow must run for a plan: the RDATEs of its deployments."""
+    opens: set[date] = set()
+    reminds: set[date] = set()
+    escalates: set[date] = set()
+    cycles: set[date] = set()
+    for cp in cps:
+        opens.add(open_date(cp))
+        for d in settings.reminder_days:
+            reminds.add(cp.due - timedelta(days=d))
+        if settings.remind_on_due_day:
+            reminds.add(cp.due)
+        for after, _roles in settings.ladder:
+            escalates.add(calendar.add_working_days(cp.due, after))
+        cycles.add(cycle_date(cp.period, calendar))
+    return {"open_checkpoints": opens, "remind": reminds, "escalate": escalates,
+            "monev_cycle": cycles}
