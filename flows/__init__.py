@@ -1,1 +1,1 @@
-"""Reserved for the flows of the engine, reminders and feeds issues (not built yet)."""
+"""Prefect flows of the monev cycle, and the deployments compiled from each plan."""

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -284,22 +284,12 @@ def main() -> None:
     app()
 
 
-@app.command("up")
-def up(
-    plans_dir: Annotated[Path, typer.Option(
-        "--plans", help="Folder rencana aksi contoh yang diimpor.")] = Path("examples/plans"),
-    limit: Annotated[int, typer.Option("--limit", help="Jumlah checkpoint terdekat.")] = 15,
-) -> None:
-    """Pekerjaan utama: impor rencana aksi contoh dan tampilkan jadwal monev terdekat."""
+def _show_upcoming(limit: int) -> None:
     from sqlalchemy import select
 
     from monev.store import models as m
     from monev.store.db import open_session_factory
 
-    files = sorted(p for p in plans_dir.glob("*") if p.suffix in (".txt", ".yaml", ".yml"))
-    if not files:
-        raise _fail(MonevError(f"tidak ada rencana aksi di {plans_dir}"))
-    plan_import(files, policy=None, config=None, quiet=True)
     today = _today()
     factory = open_session_factory()
     table = Table(title=f"Checkpoint terdekat sejak {today.isoformat()}")
@@ -315,6 +305,89 @@ def up(
         for due, period, satker, kind, bukti in rows:
             table.add_row(due.isoformat(), period, satker, kind, bukti[:60])
     out.print(table)
+
+
+def _compiled_deployments(include_safety_net: bool = True) -> list[Any]:
+    from flows.deployments import compile_plan_deployments, safety_net
+    from monev.store.db import open_session_factory
+
+    cfg = load_config(None)
+    factory = open_session_factory()
+    with factory() as s:
+        deployments = compile_plan_deployments(s, cfg, _today())
+    return deployments + ([safety_net()] if include_safety_net else [])
+
+
+@app.command("up")
+def up(
+    plans_dir: Annotated[Path, typer.Option(
+        "--plans", help="Folder rencana aksi contoh yang diimpor.")] = Path("examples/plans"),
+    limit: Annotated[int, typer.Option("--limit", help="Jumlah checkpoint terdekat.")] = 10,
+) -> None:
+    """Pekerjaan utama: server Prefect lokal, impor rencana contoh, jadwal dan layanan."""
+    import threading
+
+    import uvicorn
+
+    from monev.store.db import monev_home
+
+    files = sorted(p for p in plans_dir.glob("*") if p.suffix in (".txt", ".yaml", ".yml"))
+    if not files:
+        raise _fail(MonevError(f"tidak ada rencana aksi di {plans_dir}"))
+    prefect_port = int(os.environ.get("MONEV_PREFECT_PORT", "4200"))
+    http_port = int(os.environ.get("MONEV_HTTP_PORT", "8000"))
+    home = monev_home()
+    from flows.server import server_env, start_server, stop_server, wait_healthy
+
+    os.environ.update(server_env(home / "prefect", prefect_port))
+    err.print(f"memulai server Prefect di 127.0.0.1:{prefect_port} …")
+    server = start_server(home / "prefect", prefect_port)
+    try:
+        wait_healthy(prefect_port, server)
+        plan_import(files, policy=None, config=None, quiet=True)
+        _show_upcoming(limit)
+        from flows.deployments import runner_deployments
+
+        deployments = _compiled_deployments()
+        from monev.web import create_app
+
+        web = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=http_port,
+                                            log_level="warning"))
+        threading.Thread(target=web.run, daemon=True).start()
+        n_sched = sum(len(d.schedules) for d in deployments)
+        out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) "
+                  f"untuk {len(files)} rencana aksi")
+        out.print(f"Prefect UI : http://127.0.0.1:{prefect_port}/deployments")
+        out.print(f"Aplikasi   : http://127.0.0.1:{http_port}/health")
+        out.print("Tekan Ctrl-C untuk berhenti.")
+        from prefect import serve
+
+        serve(*runner_deployments(deployments), pause_on_shutdown=False,
+              print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    except MonevError as exc:
+        raise _fail(exc) from exc
+    finally:
+        err.print("menghentikan server Prefect …")
+        stop_server(server)
+
+
+@app.command("deploy")
+def deploy(
+    work_pool: Annotated[str, typer.Option("--work-pool", help="Nama work pool Prefect.")],
+) -> None:
+    """Daftarkan deployment semua rencana ke server Prefect ($PREFECT_API_URL)."""
+    import asyncio
+    import time as _time
+
+    from flows.register import register
+
+    started = _time.monotonic()
+    deployments = _compiled_deployments()
+    count = asyncio.run(register(deployments, work_pool))
+    out.print(f"{count} deployment terdaftar di work pool '{work_pool}' dalam "
+              f"{_time.monotonic() - started:.1f} detik")
 
 
 @app.command("simulate")

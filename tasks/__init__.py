@@ -1,1 +1,1 @@
-"""Reserved for the tasks of the engine, reminders and feeds issues (not built yet)."""
+"""Prefect tasks: the small effectful steps the flows are made of."""

@@ -106,8 +106,10 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
         add(Decision("digest", f"backlog-{as_of.isoformat()}", None,
                      ",".join(sorted({str(c.period) for c in new_backlog})),
                      ("ketua_tim", "sekretaris")))
+    first_import = min((c.imported_on for c in cps if c.imported_on), default=None)
     for period in cycle_periods(plan_periods, as_of, calendar):
-        add(Decision("cycle", str(period), None, str(period), ("ketua_tim", "ketua")))
+        if first_import is None or cycle_date(period, calendar) >= first_import:
+            add(Decision("cycle", str(period), None, str(period), ("ketua_tim", "ketua")))
     return out
 
 
@@ -136,11 +138,27 @@ def cycle_date(period: Period, calendar: WorkCalendar) -> date:
     return calendar.due_date(Period(period.year, period.month))
 
 
+FOLLOW_UP_MONTHS = 12
+
+
+def cycle_months(plan_periods: Iterable[Period]) -> list[Period]:
+    """Months with a month-end monev: from the plan's first period to 12 months after
+    its last (late evidence is still chased and reported until the assessment)."""
+    months = sorted({Period(p.year, p.month) for p in plan_periods})
+    if not months:
+        return []
+    out, cur = [], months[0]
+    last = months[-1].year * 12 + months[-1].month - 1 + FOLLOW_UP_MONTHS
+    while cur.year * 12 + cur.month - 1 <= last:
+        out.append(cur)
+        cur = Period(cur.year + (cur.month == 12), cur.month % 12 + 1)
+    return out
+
+
 def cycle_periods(plan_periods: Iterable[Period], as_of: date,
                   calendar: WorkCalendar) -> list[Period]:
-    """Months of the plan whose month-end cycle date has come (quarter ends included)."""
-    months = sorted({Period(p.year, p.month) for p in plan_periods})
-    return [m for m in months if cycle_date(m, calendar) <= as_of]
+    """Cycle months whose month-end date has come (quarter ends included)."""
+    return [m for m in cycle_months(plan_periods) if cycle_date(m, calendar) <= as_of]
 
 
 def is_quarter_end(period: Period) -> bool:
@@ -153,7 +171,6 @@ def schedule_dates(cps: Sequence[CheckpointState], calendar: WorkCalendar,
     opens: set[date] = set()
     reminds: set[date] = set()
     escalates: set[date] = set()
-    cycles: set[date] = set()
     for cp in cps:
         opens.add(open_date(cp))
         for d in settings.reminder_days:
@@ -162,6 +179,6 @@ def schedule_dates(cps: Sequence[CheckpointState], calendar: WorkCalendar,
             reminds.add(cp.due)
         for after, _roles in settings.ladder:
             escalates.add(calendar.add_working_days(cp.due, after))
-        cycles.add(cycle_date(cp.period, calendar))
+    cycles = {cycle_date(p, calendar) for p in cycle_months(c.period for c in cps)}
     return {"open_checkpoints": opens, "remind": reminds, "escalate": escalates,
             "monev_cycle": cycles}

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from monev.config import SatkerConfig
 from monev.engine.people import holders
-from monev.engine.rules import ActionKind, CheckpointState, EngineSettings, decide
-from monev.periods import Period
+from monev.engine.rules import ActionKind, EngineSettings, decide
 from monev.store import models as m
+from monev.store.queries import checkpoint_rows, to_state
 from monev.workdays import WorkCalendar
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
@@ -53,16 +53,9 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                settings: EngineSettings, satker: SatkerConfig | None,
                actions: Collection[ActionKind] = ALL_ACTIONS) -> list[ActionRecord]:
     """Carry out everything due for the plan on ``as_of`` and not yet done."""
-    rows = session.execute(
-        select(m.Checkpoint, m.Item, m.Area.name)
-        .join(m.Checkpoint.item).join(m.Item.area)
-        .where(m.Item.plan_id == plan_id, m.Item.active)
-        .order_by(m.Checkpoint.due, m.Item.position)).all()
-    by_id = {cp.id: (cp, item, area) for cp, item, area in rows}
-    states = [CheckpointState(id=cp.id, period=Period.parse(cp.period), due=cp.due,
-                              status=cp.status, area=area, komponen=item.komponen,
-                              bukti_fisik=item.bukti_fisik, imported_on=cp.imported_on)
-              for cp, item, area in rows]
+    rows = checkpoint_rows(session, plan_id)
+    by_id = {row[0].id: row for row in rows}
+    states = [to_state(row) for row in rows]
     done = {(a.checkpoint_id, a.action, a.step) for a in session.scalars(
         select(m.ActionLog).where(m.ActionLog.plan_id == plan_id))}
     decided = decide(states, as_of, calendar, settings, done,

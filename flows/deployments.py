@@ -1,0 +1,77 @@
+"""Plans → Prefect deployments.
+
+Per plan and flow: a deployment ``<flow>/<satker-slug>-<kind>-<year>`` (Prefect bans
+'/' inside deployment names, so the plan part is joined with dashes) tagged with
+satker, kind and year, whose RRule schedules carry exactly the dates that plan needs.
+Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from prefect.schedules import Cron, RRule, Schedule
+
+from flows.monev_flows import FLOWS, sweep_all
+from monev.config import MonevConfig
+from monev.engine.compile import compile_schedules
+from monev.engine.rules import EngineSettings, schedule_dates
+from monev.store.queries import all_plans, checkpoint_rows, plan_ref, to_state
+from monev.workdays import WorkCalendar
+
+SAFETY_NET = "harian"
+
+
+@dataclass
+class PlanDeployment:
+    """Everything Prefect needs for one deployment, independent of how it is registered."""
+
+    flow_name: str
+    name: str
+    tags: list[str]
+    parameters: dict[str, Any]
+    schedules: list[Schedule]
+    description: str
+
+
+def deployment_name(satker_slug: str, kind: str, year: int) -> str:
+    return f"{satker_slug}-{kind.lower()}-{year}"
+
+
+def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> list[PlanDeployment]:
+    """Deployments of every stored plan, with schedules for dates on or after ``since``."""
+    out: list[PlanDeployment] = []
+    for plan, satker in all_plans(session):
+        sc = cfg.satker(satker.name)
+        calendar = sc.calendar() if sc else WorkCalendar()
+        settings = sc.settings() if sc else EngineSettings()
+        states = [to_state(r) for r in checkpoint_rows(session, plan.id)]
+        compiled = compile_schedules(schedule_dates(states, calendar, settings),
+                                     settings.run_hour, since)
+        ref = plan_ref(satker.slug, plan.kind, plan.year)
+        for flow_name in FLOWS:
+            mine = [c for c in compiled if c.flow == flow_name]
+            out.append(PlanDeployment(
+                flow_name=flow_name, name=deployment_name(satker.slug, plan.kind, plan.year),
+                tags=[f"satker:{satker.slug}", f"kind:{plan.kind}", f"year:{plan.year}"],
+                parameters={"plan": ref, "timezone": satker.timezone},
+                schedules=[RRule(c.rrule, timezone=satker.timezone, slug=f"{flow_name}-{i}")
+                           for i, c in enumerate(mine, start=1)],
+                description=f"{flow_name} untuk {satker.name} {plan.kind} {plan.year} "
+                            f"({sum(len(c.dates) for c in mine)} tanggal terjadwal)"))
+    return out
+
+
+def safety_net(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
+    return PlanDeployment(flow_name="sweep_all", name=SAFETY_NET, tags=["monev:harian"],
+                          parameters={}, schedules=[Cron(f"0 {hour} * * *", timezone=timezone)],
+                          description="Penyapu harian semua rencana aksi (jaring pengaman)")
+
+
+def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:
+    """RunnerDeployments for ``serve()`` (the one-machine set-up of ``monev up``)."""
+    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all}
+    return [flows[d.flow_name].to_deployment(
+        name=d.name, tags=d.tags, parameters=d.parameters, schedules=d.schedules,
+        description=d.description) for d in deployments]

@@ -1,0 +1,99 @@
+"""The monev flows. Each run is an idempotent sweep of one plan as of its scheduled
+day (in the satker's time zone): it catches up on whatever a missed run left undone,
+and a second run of the same day changes nothing. Each run leaves artifacts: a table
+of what it did and the plan's progress (capaian)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from monev.engine.sweep import ActionRecord
+from tasks.sweep import sweep_task
+
+LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
+          "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+
+
+def _as_of(as_of: str | None, timezone: str) -> date:
+    """The run's day: the given date, else the scheduled start in the satker's zone."""
+    if as_of:
+        return date.fromisoformat(as_of)
+    scheduled = flow_run.scheduled_start_time
+    moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def _artifact_key(plan: str, flow_name: str) -> str:
+    return "-".join(filter(None, (plan.replace("/", "-"), flow_name.replace("_", "-"))))
+
+
+def _report(plan: str, flow_name: str, day: date, records: list[ActionRecord], done: int,
+            due: int) -> None:
+    rows = [{"tanggal": r.date, "tindakan": LABELS.get(r.action, r.action),
+             "checkpoint": r.checkpoint or "-", "periode": r.period,
+             "peran": r.recipient_role, "penerima": r.recipient or "(belum diatur)"}
+            for r in records]
+    create_table_artifact(
+        key=_artifact_key(plan, flow_name), table=rows or [{"tanggal": day.isoformat(),
+                                                            "tindakan": "tidak ada"}],
+        description=f"{flow_name} {plan} per {day.isoformat()}: {len(records)} tindakan")
+    percent = 100.0 * done / due if due else 100.0
+    create_progress_artifact(progress=percent, key=_artifact_key(plan, "capaian"),
+                             description=f"Capaian {plan}: {done}/{due} bukti terverifikasi")
+
+
+def _run(plan: str, flow_name: str, as_of: str | None, timezone: str) -> int:
+    day = _as_of(as_of, timezone)
+    records, done, due = sweep_task(plan, day, flow_name)
+    get_run_logger().info("%s %s per %s: %d tindakan, capaian %d/%d", flow_name, plan, day,
+                          len(records), done, due)
+    _report(plan, flow_name, day, records, done, due)
+    return len(records)
+
+
+@flow(name="open_checkpoints", log_prints=True)
+def open_checkpoints(plan: str, as_of: str | None = None,
+                     timezone: str = "Asia/Jakarta") -> int:
+    """Buka tugas pengumpulan bukti yang periodenya sudah mulai."""
+    return _run(plan, "open_checkpoints", as_of, timezone)
+
+
+@flow(name="remind")
+def remind(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+    """Pengingat H-7, H-3, H-1 dan hari tenggat."""
+    return _run(plan, "remind", as_of, timezone)
+
+
+@flow(name="escalate")
+def escalate(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+    """Eskalasi bukti yang terlambat menurut tangga eskalasi."""
+    return _run(plan, "escalate", as_of, timezone)
+
+
+@flow(name="monev_cycle")
+def monev_cycle(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+    """Monev akhir bulan dan akhir triwulan: capaian per area/komponen, daftar terlambat."""
+    return _run(plan, "monev_cycle", as_of, timezone)
+
+
+@flow(name="sweep_all")
+def sweep_all(as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+    """Penyapu harian: jalankan semua langkah untuk semua rencana (jaring pengaman)."""
+    from monev.store.db import open_session_factory
+    from monev.store.queries import all_plans, plan_ref
+
+    factory = open_session_factory()
+    with factory() as session:
+        refs = [(plan_ref(s.slug, p.kind, p.year), s.timezone)
+                for p, s in all_plans(session)]
+    factory.kw["bind"].dispose()
+    return sum(_run(ref, "sweep", as_of, tz) for ref, tz in refs)
+
+
+FLOWS = {"open_checkpoints": open_checkpoints, "remind": remind, "escalate": escalate,
+         "monev_cycle": monev_cycle}

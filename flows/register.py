@@ -1,0 +1,46 @@
+"""Registering compiled deployments on any Prefect server for a work pool.
+
+Used by ``monev deploy --work-pool NAME`` (many plans, workers on other machines):
+the API is called concurrently instead of ``serve()``'s one-by-one registration."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+from prefect.deployments.schedules import create_deployment_schedule_create
+
+from flows.deployments import PlanDeployment
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENTRYPOINTS = {
+    "open_checkpoints": "flows/monev_flows.py:open_checkpoints",
+    "remind": "flows/monev_flows.py:remind",
+    "escalate": "flows/monev_flows.py:escalate",
+    "monev_cycle": "flows/monev_flows.py:monev_cycle",
+    "sweep_all": "flows/monev_flows.py:sweep_all",
+}
+
+
+async def register(deployments: list[PlanDeployment], work_pool: str,
+                   project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> int:
+    """Create or update every deployment on the server in ``PREFECT_API_URL``."""
+    gate = asyncio.Semaphore(concurrency)
+    async with get_client() as client:
+        flow_ids = {name: await client.create_flow_from_name(name)
+                    for name in {d.flow_name for d in deployments}}
+
+        async def one(d: PlanDeployment) -> None:
+            async with gate:
+                await client.create_deployment(
+                    flow_id=flow_ids[d.flow_name], name=d.name, work_pool_name=work_pool,
+                    entrypoint=ENTRYPOINTS[d.flow_name], path=str(project_dir),
+                    pull_steps=[{"prefect.deployments.steps.set_working_directory": {
+                        "directory": str(project_dir)}}],
+                    parameters=d.parameters, tags=d.tags, description=d.description,
+                    schedules=[create_deployment_schedule_create(s) for s in d.schedules],
+                    enforce_parameter_schema=False)
+
+        await asyncio.gather(*(one(d) for d in deployments))
+    return len(deployments)
