@@ -423,11 +423,14 @@ def _cadence_year(st: _State, plan_year: int) -> int:
 def _resolve_range(rng: _Range, plan_year: int, st: _State) -> None:
     start, end = rng.start, rng.end
     start_given, end_given = start.own_year, end.year is not None
-    _settle_year(end, plan_year, st)
+    if end_given:
+        _settle_year(end, plan_year, st)
+    if start_given:
+        _settle_year(start, plan_year, st)
+    if not end_given:
+        end.year = start.year if start_given else plan_year
     if not start_given:
         start.year = end.year
-    else:
-        _settle_year(start, plan_year, st)
     assert start.year is not None and end.year is not None
     if (start.year, start.month) <= (end.year, end.month):
         return

@@ -66,7 +66,7 @@ def read_prose(lines: list[str], source: str) -> Prose:
             m = _HEAD_RE.match(line)
             if m:
                 prose.satker = display_name(m.group(1))
-                prose.warnings.append(f"{source}: nama satker diambil dari jabatan penanda "
+                prose.warnings.append(f"{source}:1: nama satker diambil dari jabatan penanda "
                                       "tangan (judul KEPUTUSAN tidak ditemukan)")
                 break
     # The title block runs from TENTANG to the first blank line after its text.
@@ -91,7 +91,8 @@ def read_prose(lines: list[str], source: str) -> Prose:
         if first_year:
             prose.year = int(first_year)
     else:
-        prose.warnings.append(f"{source}: nomor keputusan tidak ditemukan")
+        prose.warnings.append(f"{source}:1: nomor keputusan tidak ditemukan (dicari di baris "
+                              f"1–{len(lines)})")
     title = _title_block(lines)
     prose.title = title
     title_years = _YEAR_RE.findall(title)
@@ -107,7 +108,8 @@ def read_prose(lines: list[str], source: str) -> Prose:
                     prose.warnings.append(f"{source}:{i + 1}: tanggal penetapan tidak sah")
                 break
     if prose.decided_on is None:
-        prose.warnings.append(f"{source}: tanggal penetapan tidak ditemukan")
+        prose.warnings.append(f"{source}:1: tanggal penetapan tidak ditemukan (dicari di baris "
+                              f"1–{len(lines)}, 'pada tanggal …')")
     return prose
 
 

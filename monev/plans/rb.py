@@ -13,7 +13,14 @@ from monev.errors import PlanError
 from monev.grammar import describe_months
 from monev.model import Item
 from monev.periods import Period
-from monev.plans.table import Row, header_key, is_column_number_row, join, split_cells
+from monev.plans.table import (
+    Row,
+    header_key,
+    is_column_number_row,
+    join,
+    rename_komponen,
+    split_cells,
+)
 
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "no": ("NO",),
@@ -93,7 +100,9 @@ def parse_rb(lines: list[str], start: int, columns: dict[str, int], source: str,
         if row.after_page_break and items and not get["no"] and not get["area"] \
                 and not months and not ket:
             prev = items[-1]
-            prev.komponen = join(prev.komponen, get["kegiatan"])
+            if get["kegiatan"]:
+                kegiatan = rename_komponen(items, prev.komponen,
+                                           join(prev.komponen, get["kegiatan"]))
             prev.langkah_aksi = join(prev.langkah_aksi, get["sub"])
             prev.indikator = join(prev.indikator, get["indikator"])
             prev.bukti_fisik = prev.indikator

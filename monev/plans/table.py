@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monev.model import Item
+
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _SPACE_RE = re.compile(r"\s+")
 _COLNUM_RE = re.compile(r"^\(?\d{1,2}\)?$")
-_AREA_LINE_RE = re.compile(r"^\s*([IVX]+|\d{1,2})\.?\s+(\S.*)$")
+_AREA_LINE_RE = re.compile(r"^\s*([IVX]+\.?|\d{1,2}\.?|[A-Z][.)])\s+(\S.*)$")
 
 
 def clean(cell: str) -> str:
@@ -46,6 +48,15 @@ def join(a: str, b: str) -> str:
     if not a:
         return b
     return f"{a} {b}"
+
+
+def rename_komponen(items: list[Item], old: str, new: str) -> str:
+    """Give a komponen/kegiatan name that ran over a page break to every row of it."""
+    for item in reversed(items):
+        if item.komponen != old:
+            break
+        item.komponen = new
+    return new
 
 
 @dataclass

@@ -12,6 +12,7 @@ from monev.plans.table import (
     header_key,
     is_column_number_row,
     join,
+    rename_komponen,
     split_cells,
 )
 
@@ -101,20 +102,20 @@ def _build_items(rows: list[Row], columns: dict[str, int], source: str, year: in
     komponen = ""
     for row in rows:
         no, komp = _get(row, columns, "no"), _get(row, columns, "komponen")
-        if _is_area_row(row, columns):
-            merged = area_line(no)
-            area = komp or (merged[1] if merged else no)
-            komponen = ""
-            continue
         values = {f: _get(row, columns, f) for f in TEXT_FIELDS}
         if row.after_page_break and items and not no and not all(values.values()):
             prev = items[-1]
             if komp:  # the komponen name itself ran over the page break
-                komponen = _rename_komponen(items, prev.komponen, join(prev.komponen, komp))
+                komponen = rename_komponen(items, prev.komponen, join(prev.komponen, komp))
             prev.indikator = join(prev.indikator, values["indikator"])
             prev.langkah_aksi = join(prev.langkah_aksi, values["langkah_aksi"])
             prev.bukti_fisik = join(prev.bukti_fisik, values["bukti_fisik"])
             prev.target_text = join(prev.target_text, values["target"])
+            continue
+        if _is_area_row(row, columns):
+            merged = area_line(no)
+            area = komp or (merged[1] if merged else no)
+            komponen = ""
             continue
         if komp:
             komponen = komp
@@ -130,15 +131,6 @@ def _build_items(rows: list[Row], columns: dict[str, int], source: str, year: in
     for item in items:
         _check_shift(item, source, year)
     return items
-
-
-def _rename_komponen(items: list[Item], old: str, new: str) -> str:
-    """Give the komponen's full name to every row of it read so far."""
-    for item in reversed(items):
-        if item.komponen != old:
-            break
-        item.komponen = new
-    return new
 
 
 def _check_shift(item: Item, source: str, year: int) -> None:

@@ -1,0 +1,369 @@
+"""Target-time grammar (DOMAIN.md §3): ``read_target(text, year, policy)``.
+
+Table-driven checks of every example of the contract table, the range policy, typos,
+doubtful years and ambiguous input; then hypothesis properties over free text and
+over texts built from the grammar's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monev.grammar import read_target
+from monev.periods import MONTH_NAMES_ID, Period
+
+FAST = settings(max_examples=200, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+def months(year: int, first: int, last: int) -> list[str]:
+    return [f"{year}-{m:02d}" for m in range(first, last + 1)]
+
+
+def read(text: str | None, year: int, policy: str = "monthly") -> tuple[list[str], tuple[str, ...]]:
+    r = read_target(text, year, policy)  # type: ignore[arg-type]
+    return [str(p) for p in r.periods], r.warnings
+
+
+# --- every example row of DOMAIN.md §3 (default policy "monthly") -----------------
+
+DOMAIN_ROWS: list[tuple[str, int, list[str]]] = [
+    # that month
+    ("Oktober 2025", 2025, ["2025-10"]),
+    ("Agustus Tahun 2025", 2025, ["2025-08"]),
+    # each month listed
+    ("Agustus, September, Oktober, Desember 2025", 2025,
+     ["2025-08", "2025-09", "2025-10", "2025-12"]),
+    ("Oktober dan Desember", 2025, ["2025-10", "2025-12"]),
+    ("Januari / Juni 2026", 2026, ["2026-01", "2026-06"]),
+    ("Mei 2026 dan Desember 2026", 2026, ["2026-05", "2026-12"]),
+    # every month of the range
+    ("Januari-Desember 2025", 2025, months(2025, 1, 12)),
+    ("Agustus - Desember", 2025, months(2025, 8, 12)),
+    ("Juli- Desember 2025", 2025, months(2025, 7, 12)),
+    ("Januari – Februari 2026", 2026, months(2026, 1, 2)),
+    # every month of the bracket, or of the plan year
+    ("Per-bulan (Agustus-Desember) 2025", 2025, months(2025, 8, 12)),
+    ("Per-bulan", 2025, months(2025, 1, 12)),
+    ("Per-bulan", 2026, months(2026, 1, 12)),
+    # one deadline: the last month only
+    ("Paling lambat September-Oktober 2025", 2025, ["2025-10"]),
+    # quarter ends, or that quarter's end
+    ("Setiap Triwulan", 2025, ["2025-03", "2025-06", "2025-09", "2025-12"]),
+    ("Triwulan III", 2025, ["2025-09"]),
+    ("TW II", 2026, ["2026-06"]),
+    # explicit months win over the cadence word
+    ("Setiap Triwulan April, Juli, Oktober, Desember 2026", 2026,
+     ["2026-04", "2026-07", "2026-10", "2026-12"]),
+    # Jun and Dec, or that semester's end
+    ("setiap semester", 2025, ["2025-06", "2025-12"]),
+    ("Semester I", 2026, ["2026-06"]),
+    # that week of each month
+    ("Januari minggu ke-2 tahun 2026", 2026, ["2026-01-W2"]),
+    ("Januari dan Februari minggu ke-1 tahun 2026", 2026, ["2026-01-W1", "2026-02-W1"]),
+]
+
+
+@pytest.mark.parametrize(("text", "year", "expected"), DOMAIN_ROWS,
+                         ids=[f"{r[0]!r}@{r[1]}" for r in DOMAIN_ROWS])
+def test_domain_table_rows(text: str, year: int, expected: list[str]) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    assert warnings == (), "a clean example from the contract table must not be flagged"
+
+
+@pytest.mark.parametrize("text", ["", "-", "  ", " - ", "–", "—", None])
+@pytest.mark.parametrize("policy", ["monthly", "end"])
+def test_empty_or_dash_gives_no_checkpoint_and_is_flagged(text: str | None, policy: str) -> None:
+    periods, warnings = read(text, 2025, policy)
+    assert periods == []
+    assert len(warnings) == 1
+    assert "kosong" in warnings[0]
+
+
+# --- range policy -------------------------------------------------------------------
+
+POLICY_ROWS: list[tuple[str, int, list[str], list[str]]] = [
+    # text, year, monthly, end
+    ("Januari-Desember 2025", 2025, months(2025, 1, 12), ["2025-12"]),
+    ("Agustus - Desember", 2025, months(2025, 8, 12), ["2025-12"]),
+    ("Juli- Desember 2025", 2025, months(2025, 7, 12), ["2025-12"]),
+    ("Januari – Februari 2026", 2026, months(2026, 1, 2), ["2026-02"]),
+    ("Agustus- September 2025", 2025, ["2025-08", "2025-09"], ["2025-09"]),
+    ("Januari s/d Maret 2026", 2026, months(2026, 1, 3), ["2026-03"]),
+    ("Januari sampai dengan Maret", 2026, months(2026, 1, 3), ["2026-03"]),
+    ("Agustus 2025 s.d Januari 2026", 2025,
+     months(2025, 8, 12) + ["2026-01"], ["2026-01"]),
+    ("Januari - Maret minggu ke-2 2026", 2026,
+     ["2026-01-W2", "2026-02-W2", "2026-03-W2"], ["2026-03-W2"]),
+    # a deadline is one period whatever the policy
+    ("Paling lambat September-Oktober 2025", 2025, ["2025-10"], ["2025-10"]),
+    # an explicit monthly cadence keeps every month even under "end"
+    ("Per-bulan (Agustus-Desember) 2025", 2025, months(2025, 8, 12), months(2025, 8, 12)),
+    # lists, single months and cadences do not depend on the policy
+    ("Agustus, September, Oktober, Desember 2025", 2025,
+     ["2025-08", "2025-09", "2025-10", "2025-12"],
+     ["2025-08", "2025-09", "2025-10", "2025-12"]),
+    ("Oktober 2025", 2025, ["2025-10"], ["2025-10"]),
+    ("Setiap Triwulan", 2026, ["2026-03", "2026-06", "2026-09", "2026-12"],
+     ["2026-03", "2026-06", "2026-09", "2026-12"]),
+    ("Semester I", 2026, ["2026-06"], ["2026-06"]),
+    ("Januari dan Februari minggu ke-1 tahun 2026", 2026,
+     ["2026-01-W1", "2026-02-W1"], ["2026-01-W1", "2026-02-W1"]),
+]
+
+
+@pytest.mark.parametrize(("text", "year", "monthly", "end"), POLICY_ROWS,
+                         ids=[r[0] for r in POLICY_ROWS])
+def test_range_policy(text: str, year: int, monthly: list[str], end: list[str]) -> None:
+    assert read(text, year, "monthly") == (monthly, ())
+    assert read(text, year, "end") == (end, ())
+
+
+def test_default_policy_is_monthly() -> None:
+    assert read_target("Agustus - Desember", 2025) == read_target(
+        "Agustus - Desember", 2025, "monthly")
+
+
+# --- spelling variants and typos ------------------------------------------------------
+
+VARIANT_ROWS: list[tuple[str, int, list[str], bool]] = [
+    # text, year, periods, flagged (a guessed spelling is flagged; a known variant is not)
+    ("Okttober 2025", 2025, ["2025-10"], True),
+    ("Okttober-Desember", 2025, months(2025, 10, 12), True),
+    ("Pebruari 2025", 2025, ["2025-02"], False),
+    ("Nopember", 2025, ["2025-11"], False),
+    ("Nopember 2025", 2026, ["2025-11"], False),
+    ("Agt 2025", 2025, ["2025-08"], False),
+    ("Okt", 2025, ["2025-10"], False),
+    ("Des", 2026, ["2026-12"], False),
+    ("Okt, Nop, Des 2025", 2025, ["2025-10", "2025-11", "2025-12"], False),
+    ("Agt - Des 2025", 2025, months(2025, 8, 12), False),
+    ("OKTOBER 2025", 2025, ["2025-10"], False),
+    ("oktober 2025", 2025, ["2025-10"], False),
+    ("Septmber 2025", 2025, ["2025-09"], True),
+    ("Desemberr 2025", 2025, ["2025-12"], True),
+]
+
+
+@pytest.mark.parametrize(("text", "year", "expected", "flagged"), VARIANT_ROWS,
+                         ids=[r[0] for r in VARIANT_ROWS])
+def test_month_spellings(text: str, year: int, expected: list[str], flagged: bool) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    if flagged:
+        assert warnings and any("ejaan" in w for w in warnings), warnings
+    else:
+        assert warnings == ()
+
+
+def test_typo_warning_names_the_word_and_the_month() -> None:
+    _, warnings = read("Okttober 2025", 2025)
+    assert any("okttober" in w.lower() and "Oktober" in w for w in warnings)
+
+
+# --- years ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "year", "expected", "far"), [
+    ("Juni 2022", 2025, ["2025-06"], "2022"),
+    ("Oktober 2030", 2025, ["2025-10"], "2030"),
+    ("Januari 2024", 2026, ["2026-01"], "2024"),
+    ("Juni 2022 - Agustus", 2025, months(2025, 6, 8), "2022"),
+    ("Setiap Triwulan 2019", 2025, ["2025-03", "2025-06", "2025-09", "2025-12"], "2019"),
+])
+def test_far_year_is_flagged_and_replaced_by_plan_year(
+        text: str, year: int, expected: list[str], far: str) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    assert any(far in w and str(year) in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize(("text", "year", "expected"), [
+    ("Januari 2024", 2025, ["2024-01"]),   # one year away: kept as written
+    ("Desember 2024", 2025, ["2024-12"]),
+    ("Mei 2026", 2025, ["2026-05"]),
+    ("Oktober, November 2025 dan Januari 2026", 2025, ["2025-10", "2025-11", "2026-01"]),
+])
+def test_near_year_is_kept(text: str, year: int, expected: list[str]) -> None:
+    assert read(text, year) == (expected, ())
+
+
+def test_missing_year_is_plan_year() -> None:
+    assert read("Oktober dan Desember", 2026) == (["2026-10", "2026-12"], ())
+    assert read("Agustus - Desember", 2026) == (months(2026, 8, 12), ())
+
+
+def test_range_across_new_year_is_flagged() -> None:
+    periods, warnings = read("Desember - Januari", 2026)
+    assert periods == ["2025-12", "2026-01"]
+    assert warnings
+
+
+def test_open_range_end_takes_year_of_written_start() -> None:
+    periods, warnings = read("Januari 2025 - Maret", 2026)
+    assert periods == months(2025, 1, 3) or warnings
+
+
+# --- ambiguity ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("policy", ["monthly", "end"])
+def test_two_bare_months_side_by_side_are_a_flagged_list(policy: str) -> None:
+    periods, warnings = read("Januari Desember 2025", 2025, policy)
+    assert periods == ["2025-01", "2025-12"]  # documented resolution: a list, not a range
+    assert any("berdampingan" in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("text", ["xyz", "segera", "1 2 3", "Tahun anggaran berjalan?!"])
+def test_unreadable_text_is_flagged(text: str) -> None:
+    periods, warnings = read(text, 2025)
+    assert warnings
+    if not periods:
+        assert any("tidak" in w for w in warnings)
+
+
+def test_empty_week_five_of_february_is_flagged() -> None:
+    periods, warnings = read("Februari minggu ke-5 2026", 2026)
+    assert periods == []
+    assert warnings
+
+
+def test_week_above_five_is_ignored_and_flagged() -> None:
+    periods, warnings = read("Nopember 2025 minggu ke-6", 2025)
+    assert periods == ["2025-11"]
+    assert warnings
+
+
+# --- hypothesis properties ------------------------------------------------------------
+
+MONTH_WORDS = [
+    *MONTH_NAMES_ID, *(m.lower() for m in MONTH_NAMES_ID), *(m.upper() for m in MONTH_NAMES_ID),
+    "Pebruari", "Nopember", "Agt", "Okt", "Des", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul",
+    "Sep", "Sept", "Nov", "Okttober", "Septmber", "Agustuss", "Desemberr",
+]
+CONNECTORS = ["-", " - ", "–", "—", "s/d", "s.d.", "sampai", "sampai dengan", "hingga", ",",
+              ", ", "dan", "serta", "atau", "/", "&", "+", ";", "~"]
+YEARS = ["2022", "2023", "2024", "2025", "2026", "2027", "2028", "1999", "2150", "1900",
+         "2199", "0", "12", "99999"]
+NOISE = ["Tahun", "tahun", "Per-bulan", "per bulan", "setiap bulan", "Paling lambat",
+         "selambat-lambatnya", "minggu ke-1", "minggu ke-2", "minggu ke-5", "minggu ke-9",
+         "minggu kedua", "minggu terakhir", "pekan ke-3", "Triwulan", "TW", "Semester",
+         "setiap semester", "Setiap Triwulan", "I", "II", "III", "IV", "V", "kedua", "(",
+         ")", "xyz", "<i>", "</i>", "2025-13", "2025-10", "2026-01-W2", "2026-02-W5",
+         "0000-02-w5", "9999-12", "-", ".", "?", "akhir tahun", "bulan", "ke", "tgl",
+         "Januari-", "-Desember", "\t", "\n", "ß", "İ", "٣", "２０２５"]
+TOKENS = st.sampled_from(MONTH_WORDS + CONNECTORS + YEARS + NOISE)
+VOCAB_TEXT = st.lists(TOKENS, max_size=12).map(" ".join)
+JOINED_TEXT = st.lists(TOKENS, max_size=12).map("".join)  # no spaces: glued tokens
+PLAN_YEARS = st.integers(min_value=2000, max_value=2100)
+POLICIES = st.sampled_from(["monthly", "end"])
+
+
+@FAST
+@given(text=st.text(), year=PLAN_YEARS, policy=POLICIES)
+def test_never_raises_on_any_text(text: str, year: int, policy: str) -> None:
+    r = read_target(text, year, policy)  # type: ignore[arg-type]
+    assert isinstance(r.periods, tuple) and isinstance(r.warnings, tuple)
+    assert all(isinstance(p, Period) for p in r.periods)
+    assert all(isinstance(w, str) and w for w in r.warnings)
+
+
+@FAST
+@given(text=st.one_of(VOCAB_TEXT, JOINED_TEXT), year=PLAN_YEARS, policy=POLICIES)
+def test_never_raises_on_vocabulary_text(text: str, year: int, policy: str) -> None:
+    r = read_target(text, year, policy)  # type: ignore[arg-type]
+    assert all(isinstance(p, Period) for p in r.periods)
+
+
+@FAST
+@given(text=st.one_of(VOCAB_TEXT, st.text()), year=PLAN_YEARS, policy=POLICIES)
+def test_periods_within_plan_year_unless_flagged(text: str, year: int, policy: str) -> None:
+    r = read_target(text, year, policy)  # type: ignore[arg-type]
+    outside = [str(p) for p in r.periods if abs(p.year - year) > 1]
+    assert not outside or r.warnings, (outside, r.warnings)
+
+
+@FAST
+@given(text=st.one_of(VOCAB_TEXT, JOINED_TEXT, st.text()), year=PLAN_YEARS, policy=POLICIES)
+def test_periods_sorted_and_unique(text: str, year: int, policy: str) -> None:
+    periods = list(read_target(text, year, policy).periods)  # type: ignore[arg-type]
+    assert periods == sorted(set(periods))
+
+
+@FAST
+@given(text=st.one_of(VOCAB_TEXT, st.text()), year=PLAN_YEARS)
+def test_no_periods_means_flagged(text: str, year: int) -> None:
+    r = read_target(text, year)
+    assert r.periods or r.warnings
+
+
+@FAST
+@given(text=VOCAB_TEXT, year=PLAN_YEARS)
+def test_end_policy_never_adds_periods(text: str, year: int) -> None:
+    """A range under ``end`` is the last month of the same range under ``monthly``."""
+    monthly = set(read_target(text, year, "monthly").periods)
+    end = set(read_target(text, year, "end").periods)
+    assert end <= monthly
+
+
+# (c) every explicitly written month of a list appears among the periods
+
+SEPARATORS = st.sampled_from([", ", ",", " dan ", " / ", "/", " & ", "; ", " serta ", ", dan "])
+SPELLINGS: dict[int, list[str]] = {
+    i: [name, name.lower(), name.upper()] for i, name in enumerate(MONTH_NAMES_ID, start=1)}
+for _num, _extra in {2: ["Pebruari", "Feb"], 3: ["Mar"], 4: ["Apr"], 6: ["Jun"], 7: ["Jul"],
+                     8: ["Agt", "Agustus"], 9: ["Sep", "Sept"], 10: ["Okt"],
+                     11: ["Nopember", "Nov"], 12: ["Des"]}.items():
+    SPELLINGS[_num] += _extra
+
+
+@st.composite
+def month_list(draw: st.DrawFn) -> tuple[str, list[int], int | None]:
+    nums = draw(st.lists(st.integers(1, 12), min_size=1, max_size=6))
+    words = [draw(st.sampled_from(SPELLINGS[n])) for n in nums]
+    text = words[0]
+    for w in words[1:]:
+        text += draw(SEPARATORS) + w
+    year = draw(st.one_of(st.none(), st.integers(2020, 2030)))
+    if year is not None:
+        text += draw(st.sampled_from([" ", " Tahun ", " tahun "])) + str(year)
+    return text, nums, year
+
+
+@FAST
+@given(case=month_list(), plan_year=st.integers(2020, 2030), policy=POLICIES)
+def test_every_written_month_is_a_period(
+        case: tuple[str, list[int], int | None], plan_year: int, policy: str) -> None:
+    text, nums, year = case
+    r = read_target(text, plan_year, policy)  # type: ignore[arg-type]
+    got = {p.month for p in r.periods}
+    assert set(nums) <= got, (text, [str(p) for p in r.periods], r.warnings)
+    assert all(p.week == 0 for p in r.periods)
+    if year is not None and abs(year - plan_year) <= 1:
+        assert {p.year for p in r.periods} == {year}
+        assert r.warnings == ()
+    if year is None:
+        assert {p.year for p in r.periods} == {plan_year}
+        assert r.warnings == ()
+
+
+@FAST
+@given(start=st.integers(1, 12), end=st.integers(1, 12), year=st.integers(2020, 2030),
+       sep=st.sampled_from(["-", " - ", "- ", " -", "–", " – ", " s/d ", " sampai ",
+                            " hingga ", " s.d. "]))
+def test_written_range_covers_its_months(start: int, end: int, year: int, sep: str) -> None:
+    if start > end:
+        start, end = end, start
+    text = f"{MONTH_NAMES_ID[start - 1]}{sep}{MONTH_NAMES_ID[end - 1]} {year}"
+    assert read(text, year, "monthly") == (months(year, start, end), ())
+    assert read(text, year, "end") == ([f"{year}-{end:02d}"], ())
+
+
+def test_warnings_carry_no_file_or_line() -> None:
+    """The importer prefixes file:line; the grammar itself must not."""
+    for text in ("Juni 2022", "Okttober", "Januari Desember", "", "xyz"):
+        for w in read_target(text, 2025).warnings:
+            assert not re.match(r"^\S+:\d+: ", w)

@@ -1,0 +1,173 @@
+"""The engine against a real local Prefect server (one per test session)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from monev.plans import load_plan
+from monev.store import models as m
+from monev.store.db import open_session_factory
+from monev.store.imports import import_plan
+from monev.workdays import WorkCalendar
+from tests.conftest import ALL_PLANS, ROOT
+
+POOL = "monev-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    from flows.server import server_env, start_server, stop_server, wait_healthy
+
+    home = tmp_path_factory.mktemp("prefect")
+    port = _free_port()
+    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
+    env = server_env(home, port)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        wait_healthy(port, proc)
+        yield env
+    finally:
+        stop_server(proc)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def monev_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'monev.db'}"
+    monkeypatch.setenv("MONEV_DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    factory = open_session_factory(url)
+    with factory.begin() as s:
+        for path in ALL_PLANS:
+            import_plan(s, load_plan(path), WorkCalendar(), date(2026, 1, 6), path.name)
+    return url
+
+
+def _deployments(since: date) -> list:  # type: ignore[type-arg]
+    from flows.deployments import compile_plan_deployments, safety_net
+    from monev.config import load_config
+
+    factory = open_session_factory()
+    with factory() as s:
+        return compile_plan_deployments(s, load_config(ROOT / "config" / "monev.yaml"),
+                                        since) + [safety_net()]
+
+
+async def _register_and_read(deployments: list) -> list:  # type: ignore[type-arg]
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    from flows.register import register
+
+    async with get_client() as client:
+        with contextlib.suppress(ObjectAlreadyExists):  # from an earlier test
+            await client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
+    await register(deployments, POOL)
+    async with get_client() as client:
+        return await client.read_deployments()
+
+
+def test_deployments_carry_the_compiled_dates(prefect_server: dict[str, str],
+                                              monev_db: str) -> None:
+    since = date(2026, 3, 1)
+    deployments = _deployments(since)
+    stored = asyncio.run(_register_and_read(deployments))
+    names = {(d.name, tuple(sorted(d.tags))) for d in stored}
+    assert ("kpu-kabupaten-muaro-jambi-rb-2026", tuple(sorted(
+        ["satker:kpu-kabupaten-muaro-jambi", "kind:RB", "year:2026"]))) in names
+    assert any(d.name == "harian" for d in stored)
+    rb = [d for d in deployments if d.name.endswith("rb-2026") and d.flow_name == "remind"][0]
+    expected = sorted({dt for s in rb.schedules for dt in _rdates(s.rrule)})
+    server_rb = [d for d in stored if d.name == rb.name and d.schedules
+                 and "remind" in (d.description or "")][0]
+    got = server_rb.schedules[0].schedule
+    assert got.timezone == "Asia/Jakarta"
+    first = datetime.combine(expected[0], datetime.min.time()).replace(
+        hour=8, tzinfo=ZoneInfo("Asia/Jakarta"))
+    runs = asyncio.run(_scheduled_runs(server_rb.id))
+    assert runs, "the scheduler created the next run"
+    assert min(runs) >= first.astimezone(ZoneInfo("UTC")) - timedelta(seconds=1)
+    assert all(r.astimezone(ZoneInfo("Asia/Jakarta")).hour == 8 for r in runs)
+
+
+def _rdates(rrule: str) -> list[date]:
+    line = [x for x in rrule.splitlines() if x.startswith("RDATE:")][0]
+    return [datetime.strptime(v[:8], "%Y%m%d").date() for v in line[6:].split(",")]
+
+
+async def _scheduled_runs(deployment_id: object) -> list[datetime]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    async with get_client() as client:
+        for _ in range(30):
+            runs = await client.read_flow_runs(deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[deployment_id])))
+            if runs:
+                return [r.expected_start_time for r in runs if r.expected_start_time]
+            await asyncio.sleep(1)
+    return []
+
+
+def _counts(url: str) -> tuple[int, int]:
+    factory = open_session_factory(url)
+    with factory() as s:
+        opened = s.scalar(select(func.count()).select_from(m.Checkpoint)
+                          .where(m.Checkpoint.status != "scheduled")) or 0
+        actions = s.scalar(select(func.count()).select_from(m.ActionLog)) or 0
+    return opened, actions
+
+
+def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[str, str],
+                                                         monev_db: str) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.monev_flows import escalate, open_checkpoints, remind
+
+    plan = "kpu-kabupaten-muaro-jambi/rb-2026"
+    assert open_checkpoints(plan=plan, as_of="2026-02-02") > 0
+    after_first = _counts(monev_db)
+    assert after_first[0] > 0
+    assert open_checkpoints(plan=plan, as_of="2026-02-02") == 0
+    assert _counts(monev_db) == after_first
+    # The server was "down" from 3 Feb to 9 Mar: the next run catches up on what is due.
+    assert escalate(plan=plan, as_of="2026-03-10") > 0
+    factory = open_session_factory(monev_db)
+    with factory() as s:
+        levels = set(s.scalars(select(m.ActionLog.step).where(m.ActionLog.action == "escalate")))
+        march = s.scalar(select(func.count()).select_from(m.Checkpoint).where(
+            m.Checkpoint.period == "2026-03", m.Checkpoint.status == "open")) or 0
+    assert {"L1", "L2", "L3"} <= levels
+    assert march > 0, "March checkpoints were opened by the catch-up"
+    assert escalate(plan=plan, as_of="2026-03-10") == 0
+    assert remind(plan=plan, as_of="2026-03-24") > 0
+
+    async def artifacts() -> list[str]:
+        async with get_client() as client:
+            return [a.key for a in await client.read_artifacts() if a.key]
+
+    keys = set(asyncio.run(artifacts()))
+    assert "kpu-kabupaten-muaro-jambi-rb-2026-open-checkpoints" in keys
+    assert "kpu-kabupaten-muaro-jambi-rb-2026-capaian" in keys
