@@ -1,0 +1,81 @@
+"""`monev up` as a user runs it: a real Prefect server, deployments, HTTP app, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        data: list[dict[str, object]] = json.load(resp)
+        return data
+
+
+def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
+    prefect_port, http_port = _free_port(), _free_port()
+    env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "COLUMNS": "200",
+           "MONEV_PREFECT_PORT": str(prefect_port), "MONEV_HTTP_PORT": str(http_port)}
+    env.pop("MONEV_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "monev", "up"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{prefect_port}/deployments" in output, output
+        assert "13 deployment" in output
+        api = f"http://127.0.0.1:{prefect_port}/api"
+        for _ in range(90):  # serve() registers the deployments one by one
+            deployments = _post(f"{api}/deployments/filter", {})
+            if len(deployments) >= 13:
+                break
+            time.sleep(1)
+        names = {str(d["name"]) for d in deployments}
+        assert {"kpu-kabupaten-muaro-jambi-zi-2025", "kpu-kabupaten-muaro-jambi-rb-2026",
+                "kpu-kota-jambi-zi-2025", "harian"} <= names
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=10) as r:
+            assert json.load(r) == {"status": "ok", "plans": 3}
+        scheduled = [d for d in deployments if d["schedules"]]
+        assert scheduled
+        for _ in range(60):
+            runs = _post(f"{api}/flow_runs/filter",
+                         {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+            if {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}:
+                break
+            time.sleep(1)
+        assert {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", prefect_port)) != 0, "Prefect server stopped"
