@@ -18,6 +18,7 @@ from monev.plans.table import (
     header_key,
     is_column_number_row,
     join,
+    looks_like_header,
     rename_komponen,
     split_cells,
 )
@@ -78,7 +79,7 @@ def parse_rb(lines: list[str], start: int, columns: dict[str, int], source: str,
         if "\t" not in raw:
             continue
         cells = split_cells(raw)
-        if header_columns(cells) is not None:
+        if looks_like_header(cells) and header_columns(cells) is not None:
             after_break = True
             continue
         if is_column_number_row(cells):

@@ -27,6 +27,11 @@ def header_key(cell: str) -> str:
     return re.sub(r"[^A-Z0-9 ]", "", cell.upper()).strip()
 
 
+def looks_like_header(cells: list[str]) -> bool:
+    """Cheap pre-check before matching column names: header rows have a NO column."""
+    return any(len(c) <= 3 and c.upper().rstrip(". ") == "NO" for c in cells)
+
+
 def is_column_number_row(cells: list[str]) -> bool:
     """``1 2 3 …`` or ``(1) (2) …`` under the header (also the RB month-number row)."""
     filled = [c for c in cells if c]

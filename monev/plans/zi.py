@@ -12,6 +12,7 @@ from monev.plans.table import (
     header_key,
     is_column_number_row,
     join,
+    looks_like_header,
     rename_komponen,
     split_cells,
 )
@@ -60,7 +61,7 @@ def parse_zi(lines: list[str], start: int, columns: dict[str, int], source: str,
                 rows.append(Row(idx + 1, [area[0], area[1]] + [""] * (width - 2), False))
             continue
         cells = split_cells(raw)
-        if header_columns(cells) is not None:
+        if looks_like_header(cells) and header_columns(cells) is not None:
             after_break = True
             continue
         if is_column_number_row(cells):
