@@ -4,6 +4,7 @@ when MONEV_TEST_POSTGRES_URL is set, a real PostgreSQL server)."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,13 @@ ZI_MUARO = PLANS / "rencana-aksi-zi-2025-kpu-kab-muaro-jambi.txt"
 ZI_KOTA = PLANS / "rencana-aksi-zi-2025-kpu-kota-jambi.txt"
 RB_MUARO = PLANS / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt"
 ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _postgres_url() -> str | None:

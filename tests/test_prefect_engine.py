@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,15 +18,9 @@ from monev.store import models as m
 from monev.store.db import open_session_factory
 from monev.store.imports import import_plan
 from monev.workdays import WorkCalendar
-from tests.conftest import ALL_PLANS, ROOT
+from tests.conftest import ALL_PLANS, ROOT, free_port
 
 POOL = "monev-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +28,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     from flows.server import server_env, start_server, stop_server, wait_healthy
 
     home = tmp_path_factory.mktemp("prefect")
-    port = _free_port()
+    port = free_port()
     proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
     env = server_env(home, port)
     saved = {k: os.environ.get(k) for k in env}

@@ -12,13 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import ROOT, free_port
 
 
 def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
@@ -30,7 +24,7 @@ def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
-    prefect_port, http_port = _free_port(), _free_port()
+    prefect_port, http_port = free_port(), free_port()
     env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "COLUMNS": "200",
            "MONEV_PREFECT_PORT": str(prefect_port), "MONEV_HTTP_PORT": str(http_port)}
     env.pop("MONEV_DATABASE_URL", None)

@@ -19,6 +19,7 @@ from monev.plans.table import (
     is_column_number_row,
     join,
     looks_like_header,
+    match_columns,
     rename_komponen,
     split_cells,
 )
@@ -36,15 +37,10 @@ _NUMBER_CELL = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
 
 def header_columns(cells: list[str]) -> dict[str, int] | None:
     """Text-column positions when ``cells`` is an RB grid header, else None."""
-    keys = [header_key(c) for c in cells]
-    found: dict[str, int] = {}
-    for name, accepted in TEXT_COLUMNS.items():
-        for i, key in enumerate(keys):
-            if key in accepted and i not in found.values():
-                found[name] = i
-                break
-    if len(found) < len(TEXT_COLUMNS):
+    found = match_columns(cells, TEXT_COLUMNS)
+    if found is None:
         return None
+    keys = [header_key(c) for c in cells]
     if not any(k.startswith(("PELAKSANAAN", "BULAN", "WAKTU")) or k == "1" for k in keys):
         return None
     return found

@@ -27,6 +27,19 @@ def header_key(cell: str) -> str:
     return re.sub(r"[^A-Z0-9 ]", "", cell.upper()).strip()
 
 
+def match_columns(cells: list[str], accepted: dict[str, tuple[str, ...]],
+                  ) -> dict[str, int] | None:
+    """Position of each named column when every one of them is in the header ``cells``."""
+    keys = [header_key(c) for c in cells]
+    found: dict[str, int] = {}
+    for name, names in accepted.items():
+        for i, key in enumerate(keys):
+            if key in names and i not in found.values():
+                found[name] = i
+                break
+    return found if len(found) == len(accepted) else None
+
+
 def looks_like_header(cells: list[str]) -> bool:
     """Cheap pre-check before matching column names: header rows have a NO column."""
     return any(len(c) <= 3 and c.upper().rstrip(". ") == "NO" for c in cells)

@@ -9,10 +9,10 @@ from monev.model import Item
 from monev.plans.table import (
     Row,
     area_line,
-    header_key,
     is_column_number_row,
     join,
     looks_like_header,
+    match_columns,
     rename_komponen,
     split_cells,
 )
@@ -32,14 +32,7 @@ TEXT_FIELDS = ("indikator", "langkah_aksi", "bukti_fisik", "target")
 
 def header_columns(cells: list[str]) -> dict[str, int] | None:
     """Column positions when ``cells`` is a ZI header row, else None."""
-    keys = [header_key(c) for c in cells]
-    found: dict[str, int] = {}
-    for name, accepted in COLUMNS.items():
-        for i, key in enumerate(keys):
-            if key in accepted and i not in found.values():
-                found[name] = i
-                break
-    return found if len(found) == len(COLUMNS) else None
+    return match_columns(cells, COLUMNS)
 
 
 def parse_zi(lines: list[str], start: int, columns: dict[str, int], source: str,
