@@ -9,11 +9,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+)
 from prefect.runtime import flow_run
 
+from monev.engine.rules import is_quarter_end
 from monev.engine.sweep import ActionRecord
-from tasks.sweep import sweep_task
+from monev.periods import Period
+from tasks.sweep import report_task, sweep_task
 
 LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
           "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
@@ -77,8 +83,14 @@ def escalate(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta"
 
 @flow(name="monev_cycle")
 def monev_cycle(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
-    """Monev akhir bulan dan akhir triwulan: capaian per area/komponen, daftar terlambat."""
-    return _run(plan, "monev_cycle", as_of, timezone)
+    """Monev akhir bulan dan akhir triwulan: capaian per area, daftar terlambat."""
+    count = _run(plan, "monev_cycle", as_of, timezone)
+    day = _as_of(as_of, timezone)
+    kind = "triwulan" if is_quarter_end(Period(day.year, day.month)) else "bulan"
+    create_markdown_artifact(key=_artifact_key(plan, "laporan-monev"),
+                             markdown=report_task(plan, day),
+                             description=f"Laporan monev akhir {kind} {plan}")
+    return count
 
 
 @flow(name="sweep_all")

@@ -137,7 +137,7 @@ def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[s
                                                          monev_db: str) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.monev_flows import escalate, open_checkpoints, remind
+    from flows.monev_flows import escalate, monev_cycle, open_checkpoints, remind
 
     plan = "kpu-kabupaten-muaro-jambi/rb-2026"
     assert open_checkpoints(plan=plan, as_of="2026-02-02") > 0
@@ -156,6 +156,8 @@ def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[s
     assert march > 0, "March checkpoints were opened by the catch-up"
     assert escalate(plan=plan, as_of="2026-03-10") == 0
     assert remind(plan=plan, as_of="2026-03-24") > 0
+    assert monev_cycle(plan=plan, as_of="2026-03-31") > 0  # Jan–Mar month ends
+    assert monev_cycle(plan=plan, as_of="2026-03-31") == 0
 
     async def artifacts() -> list[str]:
         async with get_client() as client:
@@ -164,3 +166,4 @@ def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[s
     keys = set(asyncio.run(artifacts()))
     assert "kpu-kabupaten-muaro-jambi-rb-2026-open-checkpoints" in keys
     assert "kpu-kabupaten-muaro-jambi-rb-2026-capaian" in keys
+    assert "kpu-kabupaten-muaro-jambi-rb-2026-laporan-monev" in keys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -56,3 +57,31 @@ def progress(session: Session, plan_id: int, as_of: date) -> tuple[int, int]:
     due = session.scalar(base) or 0
     done = session.scalar(base.where(m.Checkpoint.status == "verified")) or 0
     return done, due
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    area: str
+    due: int  # checkpoints due on or before the day
+    verified: int
+    submitted: int
+    overdue: int  # due, and neither submitted nor verified
+
+
+def area_progress(session: Session, plan_id: int, as_of: date) -> list[AreaProgress]:
+    """Capaian per area for the monthly/quarterly monev report."""
+    out: dict[str, list[int]] = {}
+    for cp, _item, area in checkpoint_rows(session, plan_id):
+        row = out.setdefault(area, [0, 0, 0, 0])
+        if cp.due > as_of:
+            continue
+        row[0] += 1
+        row[1] += cp.status == "verified"
+        row[2] += cp.status == "submitted"
+        row[3] += cp.status in ("open", "rejected", "scheduled", "backlog")
+    return [AreaProgress(a, *v) for a, v in out.items()]
+
+
+def overdue(session: Session, plan_id: int, as_of: date) -> list[CheckpointRow]:
+    return [r for r in checkpoint_rows(session, plan_id)
+            if r[0].due < as_of and r[0].status in ("open", "rejected", "scheduled", "backlog")]
