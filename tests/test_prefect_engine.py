@@ -7,7 +7,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,8 +45,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 
 
 @pytest.fixture
-def monev_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'monev.db'}"
+def monev_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The example plans in a fresh monev database (SQLite file, then PostgreSQL)."""
+    url = db_url
     monkeypatch.setenv("MONEV_DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
     factory = open_session_factory(url)
