@@ -28,6 +28,7 @@ class Person(_Strict):
     role: Role
     email: str | None = None
     whatsapp: str | None = Field(default=None, pattern=r"^\+62\d{8,13}$")
+    telegram: str | None = Field(default=None, pattern=r"^-?\d{3,20}$")
     subbagian: str | None = None
     areas: list[str] = []
     komponen: list[str] = []

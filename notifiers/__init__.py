@@ -1,1 +1,1 @@
-"""Reserved for the notifiers of the engine, reminders and feeds issues (not built yet)."""
+"""Reminders and escalations delivered through Apprise: outbox, messages, dispatcher."""

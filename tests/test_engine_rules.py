@@ -88,11 +88,13 @@ def test_simulated_plan_year_matches_checkpoints_and_reaches_sekretaris() -> Non
     start, end = date(2025, 7, 7), date(2025, 12, 31)
     records = simulate(plan, start, end, cfg.satker(plan.header.satker))
     expected = {(i.key, str(p)) for i in plan.items for p in i.periods}
-    opened = [(r.checkpoint or "").split("@") for r in records if r.action == "open"]
-    backlog = [(r.checkpoint or "").split("@") for r in records if r.action == "backlog"]
-    seen = [tuple(x) for x in opened + backlog]
-    assert len(seen) == len(set(seen)), "every checkpoint opened or backlogged once"
-    assert set(seen) == expected
+    opened = {tuple((r.checkpoint or "").split("@")) for r in records if r.action == "open"}
+    backlog = {tuple((r.checkpoint or "").split("@")) for r in records
+               if r.action == "backlog"}
+    assert not opened & backlog, "a checkpoint is either opened or backlog, never both"
+    assert opened | backlog == expected
+    per_day = [(r.date, r.action, r.checkpoint, r.recipient) for r in records]
+    assert len(per_day) == len(set(per_day)), "no decision is carried out twice"
     due_in_window = {(i.key, str(p)) for i in plan.items for p in i.periods
                      if start <= CAL.due_date(p) and CAL.add_working_days(CAL.due_date(p), 7)
                      <= end}

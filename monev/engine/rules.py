@@ -18,6 +18,7 @@ from monev.periods import Period
 from monev.workdays import WorkCalendar
 
 ActionKind = Literal["open", "remind", "escalate", "digest", "cycle", "backlog"]
+BACKLOG_ROLES = ("ketua_tim", "sekretaris")  # who hears, once, of inherited backlog
 OPEN_STATUSES = ("open", "rejected")  # evidence still expected from the PIC
 DONE_STATUSES = ("submitted", "verified")
 
@@ -89,7 +90,8 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
         if status == "scheduled" and as_of >= open_date(cp):
             imported = cp.imported_on or as_of
             if (imported - cp.due).days > settings.backlog_after_days:
-                add(Decision("backlog", "backlog", cp.id, str(cp.period), (), "backlog"))
+                add(Decision("backlog", "backlog", cp.id, str(cp.period),
+                             BACKLOG_ROLES, "backlog"))
                 new_backlog.append(cp)
                 continue
             add(Decision("open", "open", cp.id, str(cp.period), ("pic",), "open"))
@@ -105,7 +107,7 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
     if new_backlog:
         add(Decision("digest", f"backlog-{as_of.isoformat()}", None,
                      ",".join(sorted({str(c.period) for c in new_backlog})),
-                     ("ketua_tim", "sekretaris")))
+                     BACKLOG_ROLES))
     first_import = min((c.imported_on for c in cps if c.imported_on), default=None)
     for period in cycle_periods(plan_periods, as_of, calendar):
         if first_import is None or cycle_date(period, calendar) >= first_import:

@@ -6,19 +6,21 @@ caller's transaction, together with the action log that makes a rerun a no-op.""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monev.config import SatkerConfig
+from monev.config import Person, SatkerConfig
 from monev.engine.people import holders
-from monev.engine.rules import ActionKind, EngineSettings, decide
+from monev.engine.rules import ActionKind, Decision, EngineSettings, decide
 from monev.store import models as m
-from monev.store.queries import checkpoint_rows, to_state
+from monev.store.queries import CheckpointRow, checkpoint_rows, to_state
 from monev.workdays import WorkCalendar
+from notifiers.outbox import Delivery, enqueue
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
                                        "cycle")
@@ -63,6 +65,7 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     people = satker.people if satker else []
     stamp = datetime.combine(as_of, time(settings.run_hour))
     records: list[ActionRecord] = []
+    deliveries: dict[str, Delivery] = {}
     for d in decided.decisions:
         if d.action not in actions:
             continue
@@ -77,8 +80,15 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                                          from_status=cp.status, to_status=d.new_status,
                                          note=f"sweep {as_of.isoformat()}"))
                 cp.status = d.new_status
-        recipients = [(role, p.name) for role in d.roles
-                      for p in holders(role, area, komponen, people)]
+        found: list[tuple[str, Person]] = []  # each person once, in their first role
+        for role in d.roles:
+            found += [(role, p) for p in holders(role, area, komponen, people)
+                      if all(p.name != q.name for _, q in found)]
+        if d.action != "digest":  # the backlog items themselves make up the digest
+            for role, person in found:
+                message = _item(d, role, ref, by_id.get(d.checkpoint_id or -1), people)
+                deliveries.setdefault(person.name, Delivery(person, role)).items.append(message)
+        recipients = [(role, p.name) for role, p in found]
         recipients = recipients or [(role, "") for role in d.roles] or [("", "")]
         session.add(m.ActionLog(
             plan_id=plan_id, checkpoint_id=d.checkpoint_id,
@@ -94,5 +104,39 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
         for role, name in recipients:
             records.append(ActionRecord(as_of.isoformat(), d.action, ref, d.period, role,
                                         name, bukti))
+    if deliveries and satker is not None:
+        ketua_tim = [p for p in people if p.role == "ketua_tim"]
+        contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")
+        moment = datetime.combine(as_of, time(settings.run_hour), ZoneInfo(satker.tz))
+        enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,
+                list(deliveries.values()), contact)
     session.flush()
     return records
+
+
+def _kind(d: Decision, role: str) -> str:
+    if d.action == "open":
+        return "dibuka"
+    if d.action == "remind":
+        return "tenggat" if d.step == "H-0" else "pengingat"
+    if d.action == "escalate":
+        return "terlambat" if role == "pic" else "eskalasi"
+    if d.action == "backlog":
+        return "tunggakan"
+    return "monev"
+
+
+def _item(d: Decision, role: str, ref: str | None, row: CheckpointRow | None,
+          people: Sequence[Person]) -> dict[str, str]:
+    """What a message says about one decision (stored on the outbox row)."""
+    item = {"kind": _kind(d, role), "step": d.step, "ref": ref or "", "period": d.period,
+            "due": "", "bukti_fisik": f"Laporan monev {d.period}", "indikator": "",
+            "area": "", "pic": "", "subbagian": ""}
+    if row is not None:
+        cp, it, area = row
+        pics = holders("pic", area, it.komponen, people)
+        item.update(due=cp.due.isoformat(), bukti_fisik=it.bukti_fisik[:160],
+                    indikator=it.indikator[:160], area=area,
+                    pic=", ".join(p.name for p in pics),
+                    subbagian=next((p.subbagian for p in pics if p.subbagian), ""))
+    return item

@@ -1,0 +1,94 @@
+"""Rendering outbox rows into short Indonesian messages (Jinja2 templates)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+WHATSAPP_LIMIT = 1024
+_ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                   undefined=StrictUndefined, trim_blocks=True, keep_trailing_newline=True)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+# Item kinds in the order people read them, with their section titles.
+SECTIONS = (
+    ("terlambat", "Terlambat — segera kirim bukti"),
+    ("eskalasi", "Eskalasi: bukti terlambat di bawah tanggung jawab Anda"),
+    ("tenggat", "Tenggat hari ini"),
+    ("pengingat", "Segera jatuh tempo"),
+    ("dibuka", "Tugas bukti baru dibuka"),
+    ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
+    ("monev", "Monev akhir bulan"),
+)
+
+
+def short_date(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d.day} {_MONTHS[d.month - 1]}"
+
+
+def subject_for(satker: str, items: list[dict[str, str]]) -> str:
+    """A subject that reads well in a phone's notification list."""
+    count: dict[str, int] = defaultdict(int)
+    for it in items:
+        count[it["kind"]] += 1
+    parts = []
+    if count["terlambat"] or count["eskalasi"]:
+        parts.append(f"{count['terlambat'] + count['eskalasi']} bukti terlambat")
+    if count["tenggat"]:
+        parts.append(f"{count['tenggat']} tenggat hari ini")
+    if count["pengingat"]:
+        first = min(it["due"] for it in items if it["kind"] == "pengingat")
+        parts.append(f"{count['pengingat']} jatuh tempo {short_date(first)}")
+    if count["dibuka"]:
+        parts.append(f"{count['dibuka']} tugas baru")
+    if count["tunggakan"]:
+        parts.append(f"{count['tunggakan']} tunggakan")
+    if count["monev"]:
+        parts.append("laporan monev")
+    return f"[Monev] {', '.join(parts) or 'ringkasan'} — {satker}"
+
+
+def render_digest(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
+                  contact: str, channel: str) -> tuple[str, str]:
+    """(subject, body) of one person's daily digest on one channel."""
+    sections: list[dict[str, Any]] = []
+    for kind, title in SECTIONS:
+        rows = [dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
+                     period_label=it.get("period", "")) for it in items if it["kind"] == kind]
+        if not rows:
+            continue
+        grouped = None
+        if role == "sekretaris" and kind == "eskalasi":
+            groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+            for r in sorted(rows, key=lambda r: (r.get("subbagian", ""), r.get("pic", ""))):
+                groups[r.get("subbagian") or "Tanpa subbagian"].append(r)
+            grouped = sorted(groups.items())
+        sections.append({"title": title, "rows": rows, "grouped": grouped})
+    body = _ENV.get_template("harian.txt.j2").render(
+        person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
+        contact=contact)
+    subject = subject_for(satker, items)
+    if channel == "whatsapp":
+        body = fit_whatsapp(f"{subject}\n\n{body}", len(items))
+    return subject, body
+
+
+def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
+    body = _ENV.get_template("test.txt.j2").render(person=person, satker=satker,
+                                                   channel=channel)
+    return f"[Monev] Pesan uji — {satker}", body
+
+
+def fit_whatsapp(text: str, n_items: int, link: str = "monev tasks") -> str:
+    """WhatsApp bodies stay within 1,024 characters: cut with a count and a pointer."""
+    if len(text) <= WHATSAPP_LIMIT:
+        return text
+    tail = f"\n… (pesan dipotong; {n_items} butir seluruhnya — lihat `{link}`)"
+    cut = text[: WHATSAPP_LIMIT - len(tail)]
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    return cut + tail
