@@ -109,3 +109,19 @@ def sweep_all(as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
 
 FLOWS = {"open_checkpoints": open_checkpoints, "remind": remind, "escalate": escalate,
          "monev_cycle": monev_cycle}
+
+
+@flow(name="dispatch")
+def dispatch_outbox(limit: int = 1000) -> int:
+    """Kirim pesan keluar yang sudah waktunya melalui Apprise (satu pesan per baris)."""
+    from tasks.dispatch import dispatch_task
+
+    report = dispatch_task(limit)
+    rows = ([{"outbox": i, "hasil": "terkirim", "galat": ""} for i in report.sent]
+            + [{"outbox": i, "hasil": "gagal", "galat": e} for i, e in report.failed]
+            + [{"outbox": i, "hasil": "diulang nanti", "galat": e} for i, e in report.retrying]
+            + [{"outbox": i, "hasil": "tidak pasti", "galat": ""} for i in report.uncertain])
+    create_table_artifact(key="outbox-dispatch", table=rows or [{"hasil": "tidak ada"}],
+                          description=f"{len(report.sent)} terkirim, {len(report.failed)} "
+                                      f"gagal, {len(report.uncertain)} tidak pasti")
+    return len(report.sent)

@@ -534,3 +534,85 @@ def evidence_reject(
 ) -> None:
     """Tolak bukti dengan alasan: tugas kembali ke PIC."""
     _evidence_action(checkpoint, "reject", by, reason)
+
+
+notify_app = typer.Typer(help="Pengiriman pesan: uji kanal, kirim antrean.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@app.command("outbox")
+def outbox_cmd(
+    status: Annotated[str | None, typer.Option(
+        "--status", help="pending, sending, sent, failed, uncertain, dismissed")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
+) -> None:
+    """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
+    from sqlalchemy import func, select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    factory = open_session_factory()
+    with factory() as s:
+        counts = dict(s.execute(select(m.Outbox.status, func.count())
+                                .group_by(m.Outbox.status)).tuples().all())
+        query = select(m.Outbox).order_by(m.Outbox.id.desc()).limit(limit)
+        if status:
+            query = query.where(m.Outbox.status == status)
+        rows = s.scalars(query).all()
+    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "antrean kosong")
+    table = Table(title="Pesan keluar")
+    for col in ("ID", "Hari", "Penerima", "Kanal", "Status", "Coba", "Subjek", "Alasan"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.id), r.day.isoformat(), r.person, r.channel, r.status,
+                      str(r.attempts), r.subject[:60], r.last_error[:60])
+    out.print(table)
+
+
+@notify_app.command("send")
+def notify_send(limit: Annotated[int, typer.Option("--limit")] = 1000) -> None:
+    """Kirim sekarang pesan antrean yang sudah waktunya (tanpa Prefect)."""
+    from monev.store.db import open_session_factory
+    from notifiers.dispatch import dispatch
+
+    report = dispatch(open_session_factory(), limit=limit)
+    out.print(f"terkirim {len(report.sent)}, diulang nanti {len(report.retrying)}, "
+              f"gagal {len(report.failed)}, tidak pasti {len(report.uncertain)}")
+    for row_id, error in report.failed + report.retrying:
+        out.print(f"  [yellow]#{row_id}[/]: {error}", highlight=False)
+
+
+@notify_app.command("test")
+def notify_test(
+    person: Annotated[str, typer.Argument(help="Nama orang di konfigurasi.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Kirim satu pesan uji ke setiap kanal orang ini."""
+    from notifiers.channels import apprise_url
+    from notifiers.dispatch import SendError, apprise_send
+    from notifiers.messages import render_test
+    from notifiers.outbox import address_of
+
+    cfg = load_config(config)
+    found = [(sc, p) for sc in cfg.satkers for p in sc.people
+             if p.name.casefold() == person.casefold()]
+    if not found:
+        raise _fail(MonevError(f"'{person}' tidak ada di konfigurasi"))
+    satker, who = found[0]
+    failed = False
+    for channel in who.channels:
+        address = address_of(who, channel)
+        if not address:
+            err.print(f"{channel}: alamat belum diisi")
+            failed = True
+            continue
+        subject, body = render_test(who.name, satker.name, channel)
+        try:
+            apprise_send(apprise_url(channel, address), subject, body)
+            out.print(f"{channel}: terkirim ke {address}")
+        except (SendError, MonevError) as exc:
+            err.print(f"{channel}: gagal — {exc}")
+            failed = True
+    if failed:
+        raise typer.Exit(code=1)

@@ -3,7 +3,8 @@
 - email: ``MONEV_SMTP_HOST``, ``MONEV_SMTP_PORT`` (587), ``MONEV_SMTP_USER``,
   ``MONEV_SMTP_PASSWORD``, ``MONEV_SMTP_FROM``, ``MONEV_SMTP_MODE``
   (``starttls`` default → ``mailtos://``; ``plain`` → ``mailto://``; ``ssl``).
-- whatsapp: ``MONEV_WHATSAPP_URL``, an Apprise URL with ``{phone}`` (and ``{token}``
+- whatsapp: ``MONEV_WHATSAPP_URL``, an Apprise URL with ``{phone}`` (``+62…``) or
+  ``{phone_digits}`` (``62…``) and ``{token}``
   from ``MONEV_WHATSAPP_TOKEN``), e.g. a Fonnte/WAHA gateway through ``json://`` or the
   Cloud API ``whatsapp://{token}@PHONE_ID/{phone}``.
 - telegram: ``MONEV_TELEGRAM_TOKEN``; the person's ``telegram`` chat id.
@@ -43,6 +44,7 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
     if channel == "whatsapp":
         template = _need(env, "MONEV_WHATSAPP_URL")
         return template.replace("{phone}", quote(address, safe="+")).replace(
+            "{phone_digits}", address.lstrip("+")).replace(
             "{token}", quote(env.get("MONEV_WHATSAPP_TOKEN", ""), safe=""))
     if channel == "telegram":
         return f"tgram://{_need(env, 'MONEV_TELEGRAM_TOKEN')}/{address}"

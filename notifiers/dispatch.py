@@ -33,7 +33,7 @@ def apprise_send(url: str, subject: str, body: str) -> None:
     app = apprise.Apprise()
     if not app.add(url):
         raise SendError(f"URL Apprise tidak sah: {redact(url)}")
-    with apprise.LogCapture(level=apprise.logging.WARNING) as logs:
+    with apprise.LogCapture(level=apprise.logging.WARNING) as logs:  # type: ignore[no-untyped-call]
         ok = app.notify(body=body, title=subject)
         detail = logs.getvalue().strip()
     if not ok:
@@ -71,8 +71,9 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = datet
         with factory.begin() as s:  # claim: only a still-pending row is ours
             claimed = s.execute(update(m.Outbox).where(
                 m.Outbox.id == row_id, m.Outbox.status == "pending").values(
-                status="sending", attempts=m.Outbox.attempts + 1)).rowcount
-            if not claimed:
+                status="sending", attempts=m.Outbox.attempts + 1)
+                .returning(m.Outbox.id)).first()
+            if claimed is None:
                 continue
             row = s.get(m.Outbox, row_id)
             assert row is not None

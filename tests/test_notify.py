@@ -1,0 +1,247 @@
+"""Reminders delivered for real: an SMTP server (aiosmtpd) and a WhatsApp gateway (HTTP)
+on 127.0.0.1, faults included. Nothing leaves this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monev.config import load_config
+from monev.engine.sweep import sweep_plan
+from monev.plans import load_plan
+from monev.store import models as m
+from monev.store.imports import import_plan
+from notifiers.dispatch import dispatch
+from notifiers.messages import WHATSAPP_LIMIT
+from tests.conftest import ROOT, ZI_MUARO, free_port
+
+CFG = load_config(ROOT / "config" / "monev.yaml")
+MUARO = CFG.satker("KPU Kabupaten Muaro Jambi")
+
+
+class Sink:
+    """aiosmtpd handler keeping every message; optionally slow."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.delay:
+            time.sleep(self.delay)
+        msg = message_from_bytes(envelope.content)
+        body = msg.get_payload(decode=True) if not msg.is_multipart() else \
+            msg.get_payload()[0].get_payload(decode=True)
+        self.messages.append({"to": list(envelope.rcpt_tos),
+                              "subject": str(make_header(decode_header(msg["Subject"]))),
+                              "body": body.decode("utf-8")})
+        return "250 OK"
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"MONEV_SMTP_HOST": "127.0.0.1", "MONEV_SMTP_PORT": str(port),
+            "MONEV_SMTP_MODE": "plain", "MONEV_SMTP_FROM": "monev@example.org"}
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield sink, port
+    ctl.stop()
+
+
+def _swept(sessions: sessionmaker[Session], day: date) -> None:
+    assert MUARO is not None
+    with sessions.begin() as s:
+        import_plan(s, load_plan(ZI_MUARO), MUARO.calendar(), date(2025, 7, 7), "v1")
+    for d in (date(2025, 10, 1), day):
+        with sessions.begin() as s:
+            sweep_plan(s, 1, d, MUARO.calendar(), MUARO.settings(), MUARO)
+
+
+def test_digest_emails_arrive_once(sessions: sessionmaker[Session],
+                                   smtp: tuple[Sink, int]) -> None:
+    sink, port = smtp
+    _swept(sessions, date(2025, 10, 28))  # H-3 for October, and the 1 Oct openings
+    later = lambda: datetime(2025, 10, 28, 3, 0)  # noqa: E731 - 10:00 WIB
+    report = dispatch(sessions, now=later, env=smtp_env(port))
+    with sessions() as s:
+        rows = s.scalars(select(m.Outbox).where(m.Outbox.channel == "email")).all()
+    assert report.sent and not report.failed
+    assert sorted(x["to"][0] for x in sink.messages) == sorted(r.address for r in rows
+                                                               if r.status == "sent")
+    per_person = [x["to"][0] for x in sink.messages]
+    days = {(r.day, r.address) for r in rows}
+    assert len(per_person) == len(days), "one digest per person per channel per day"
+    reminder = [x for x in sink.messages if "jatuh tempo 31 Okt" in x["subject"]]
+    assert reminder and "Segera jatuh tempo" in reminder[0]["body"]
+    assert "monev evidence submit" in reminder[0]["body"]
+    # a second dispatcher run and a re-run of the same sweep send nothing new
+    assert not dispatch(sessions, now=later, env=smtp_env(port)).sent
+    with sessions.begin() as s:
+        assert MUARO is not None
+        sweep_plan(s, 1, date(2025, 10, 28), MUARO.calendar(), MUARO.settings(), MUARO)
+    assert not dispatch(sessions, now=later, env=smtp_env(port)).sent
+    assert len(sink.messages) == len(per_person)
+
+
+def test_quiet_hours_and_days_off_hold_messages(sessions: sessionmaker[Session]) -> None:
+    _swept(sessions, date(2025, 10, 25))  # a Saturday: H-7 of October is due
+    with sessions() as s:
+        times = set(s.scalars(select(m.Outbox.not_before).where(
+            m.Outbox.day == date(2025, 10, 25))))
+    assert times == {datetime(2025, 10, 27, 0, 0)}  # Monday 07:00 WIB
+
+
+def test_smtp_down_then_up_delivers_everything(sessions: sessionmaker[Session]) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    port = free_port()
+    clock = [datetime(2025, 10, 28, 3, 0)]
+    first = dispatch(sessions, now=lambda: clock[0], env=smtp_env(port))
+    assert not first.sent and first.retrying
+    sink = Sink()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        clock[0] += timedelta(minutes=5)
+        second = dispatch(sessions, now=lambda: clock[0], env=smtp_env(port))
+    finally:
+        ctl.stop()
+    with sessions() as s:
+        emails = set(s.scalars(select(m.Outbox.id).where(m.Outbox.channel == "email")))
+    assert emails <= {i for i, _ in first.retrying}
+    assert set(second.sent) == emails
+    assert len(sink.messages) == len(emails)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(m.Outbox).where(
+            m.Outbox.channel == "email", m.Outbox.status != "sent")) == 0
+        attempts = s.scalar(select(func.count()).select_from(m.OutboxAttempt).where(
+            m.OutboxAttempt.outbox_id.in_(emails))) or 0
+    assert attempts == 2 * len(emails)
+
+
+class Gateway(BaseHTTPRequestHandler):
+    posts: list[dict[str, Any]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        Gateway.posts.append({"path": self.path, "token": self.headers.get("X-Api-Key"),
+                              "json": json.loads(self.rfile.read(length))})
+        self.send_response(Gateway.status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[int]:
+    Gateway.posts, Gateway.status = [], 200
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+
+
+def waha_env(port: int) -> dict[str, str]:
+    return {"MONEV_WHATSAPP_TOKEN": "rahasia-uji",
+            "MONEV_WHATSAPP_URL": f"json://127.0.0.1:{port}/api/sendText?+X-Api-Key={{token}}"
+                                  "&:chatId={phone_digits}@c.us&:session=default"
+                                  "&:message=text&:title=&:version=&:attachments=&:type="}
+
+
+def test_whatsapp_gateway_gets_exact_json(sessions: sessionmaker[Session],
+                                          gateway: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    env = {**waha_env(gateway), **smtp_env(free_port())}
+    dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
+    assert wa and all(r.status == "sent" for r in wa)
+    assert len(Gateway.posts) == len(wa)
+    post = Gateway.posts[0]
+    assert post["path"] == "/api/sendText" and post["token"] == "rahasia-uji"
+    assert set(post["json"]) == {"chatId", "session", "text"}
+    assert post["json"]["chatId"] in {f"{r.address.lstrip('+')}@c.us" for r in wa}
+    assert post["json"]["session"] == "default"
+    assert len(post["json"]["text"]) <= WHATSAPP_LIMIT and "[Monev]" in post["json"]["text"]
+
+
+def test_gateway_errors_are_retried_then_reported(sessions: sessionmaker[Session],
+                                                  gateway: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    Gateway.status = 500
+    env = {**waha_env(gateway), **smtp_env(free_port())}
+    clock = [datetime(2025, 10, 28, 3)]
+    for _ in range(5):
+        dispatch(sessions, now=lambda: clock[0], env=env, max_attempts=3)
+        clock[0] += timedelta(hours=1)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
+    assert wa and all(r.status == "failed" and r.attempts == 3 for r in wa)
+    assert all("500" in r.last_error or r.last_error for r in wa)
+    assert len(Gateway.posts) == 3 * len(wa)
+
+
+def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
+    """A real dispatcher process killed with SIGKILL mid-batch, then restarted."""
+    from monev.store.db import open_session_factory
+
+    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    factory = open_session_factory(url)
+    with factory.begin() as s:
+        for i in range(12):
+            s.add(m.Outbox(idem_key=f"k{i}", person=f"P{i}", channel="email",
+                           address=f"p{i}@example.org", kind="harian", day=date(2025, 10, 1),
+                           items=[], subject=f"s{i}", body="isi", status="pending",
+                           not_before=datetime(2025, 1, 1)))
+    sink, port = Sink(delay=0.4), free_port()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        code = ("from monev.store.db import open_session_factory\n"
+                "from notifiers.dispatch import dispatch\n"
+                f"dispatch(open_session_factory({url!r}))\n")
+        env = {**os.environ, **smtp_env(port)}
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while len(sink.messages) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # most likely inside the next send
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        before = len(sink.messages)
+        assert 4 <= before < 12
+        report = dispatch(factory, env=smtp_env(port))
+    finally:
+        ctl.stop()
+    received = [x["to"][0] for x in sink.messages]
+    assert len(received) == len(set(received)), "no message was sent twice"
+    with factory() as s:
+        rows = {r.address: r.status for r in s.scalars(select(m.Outbox))}
+    assert set(rows.values()) <= {"sent", "uncertain"}
+    assert {a for a, st in rows.items() if st == "sent"} <= set(received)
+    assert len(report.uncertain) <= 1
+    assert len([st for st in rows.values() if st == "sent"]) + len(report.uncertain) == 12
