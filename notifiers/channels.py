@@ -5,8 +5,9 @@
   (``starttls`` default → ``mailtos://``; ``plain`` → ``mailto://``; ``ssl``).
 - whatsapp: ``MONEV_WHATSAPP_URL``, an Apprise URL with ``{phone}`` (``+62…``) or
   ``{phone_digits}`` (``62…``) and ``{token}``
-  from ``MONEV_WHATSAPP_TOKEN``), e.g. a Fonnte/WAHA gateway through ``json://`` or the
-  Cloud API ``whatsapp://{token}@PHONE_ID/{phone}``.
+  from ``MONEV_WHATSAPP_TOKEN``), e.g. a Fonnte/WAHA gateway through ``json://``,
+  ``form://`` or their reply-checking twins ``wajson://``/``waform://``
+  (:mod:`notifiers.gateway`), or the Cloud API ``whatsapp://{token}@PHONE_ID/{phone}``.
 - telegram: ``MONEV_TELEGRAM_TOKEN``; the person's ``telegram`` chat id.
 """
 
@@ -57,3 +58,8 @@ def redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url.split("?", 1)[0]
+
+
+def is_cloud_template(url: str) -> bool:
+    """A WhatsApp Cloud API URL naming an approved template (``whatsapp://TPL:TOKEN@…``)."""
+    return url.startswith("whatsapp://") and ":" in url[len("whatsapp://"):].split("@", 1)[0]

@@ -1,26 +1,29 @@
 """The dispatcher: sends due outbox rows through Apprise, one message per row.
 
-Per row: mark ``sending`` and record the attempt *before* sending (own commit), send,
-then record the result. A row found in ``sending`` when a dispatcher starts was left
-by a killed process: its fate is unknown, so it becomes ``uncertain`` (shown to the
-admin by ``monev outbox``), never resent blindly. Failures are retried with backoff
+Per row: claim it (``pending`` → ``sending``, atomic, so several dispatchers can run
+side by side) and record the attempt *before* sending (own commit), send, then record
+the result. A row still ``sending`` past the lease was left by a killed process: its
+fate is unknown, so it becomes ``uncertain`` (shown to the admin by ``monev outbox``),
+never resent blindly. Failures are retried with backoff
 up to ``max_attempts``, then ``failed`` with the error kept. Nothing is dropped."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.errors import MonevError
 from monev.store import models as m
-from notifiers.channels import apprise_url, redact
+from notifiers.channels import apprise_url, is_cloud_template, redact
+from notifiers.messages import one_line
 from notifiers.outbox import retry_delay
 
 Sender = Callable[[str, str, str], None]  # (apprise url, subject, body); raises on failure
+SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
 
 
 class SendError(Exception):
@@ -30,6 +33,9 @@ class SendError(Exception):
 def apprise_send(url: str, subject: str, body: str) -> None:
     import apprise
 
+    from notifiers.gateway import register
+
+    register()
     app = apprise.Apprise()
     if not app.add(url):
         raise SendError(f"URL Apprise tidak sah: {redact(url)}")
@@ -40,6 +46,16 @@ def apprise_send(url: str, subject: str, body: str) -> None:
         raise SendError(detail.splitlines()[-1] if detail else "gagal terkirim")
 
 
+def send_message(channel: str, address: str, subject: str, body: str,
+                 env: dict[str, str] | None = None, sender: Sender = apprise_send) -> None:
+    """Send one message to one address; raises SendError/MonevError when not delivered."""
+    url = apprise_url(channel, address, env)
+    if channel == "whatsapp" and is_cloud_template(url):
+        body = one_line(body)  # template parameters may not hold line breaks
+    # WhatsApp bodies already start with the subject (the plugins would prepend it again)
+    sender(url, "" if channel == "whatsapp" else subject, body)
+
+
 @dataclass
 class DispatchReport:
     sent: list[int] = field(default_factory=list)
@@ -48,9 +64,16 @@ class DispatchReport:
     uncertain: list[int] = field(default_factory=list)
 
 
-def mark_uncertain(session: Session) -> list[int]:
-    """Rows a previous dispatcher started but never finished."""
-    ids = list(session.scalars(select(m.Outbox.id).where(m.Outbox.status == "sending")))
+def mark_uncertain(session: Session, started_before: datetime) -> list[int]:
+    """Rows a dispatcher started before ``started_before`` and never finished.
+
+    A send takes seconds (Apprise's timeouts are under a minute), so a row still
+    ``sending`` after the lease was left by a killed process; a younger one may belong
+    to a dispatcher running right now and is left alone."""
+    stale = select(m.OutboxAttempt.outbox_id).group_by(m.OutboxAttempt.outbox_id).having(
+        func.max(m.OutboxAttempt.started_at) < started_before)
+    ids = list(session.scalars(select(m.Outbox.id).where(
+        m.Outbox.status == "sending", m.Outbox.id.in_(stale))))
     if ids:
         session.execute(update(m.Outbox).where(m.Outbox.id.in_(ids)).values(
             status="uncertain", last_error="pengiriman terputus; tidak diketahui terkirim"))
@@ -59,14 +82,17 @@ def mark_uncertain(session: Session) -> list[int]:
 
 def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = datetime.utcnow,
              sender: Sender = apprise_send, limit: int = 1000, max_attempts: int = 5,
-             env: dict[str, str] | None = None) -> DispatchReport:
-    """Send every due pending row (at most ``limit``)."""
+             env: dict[str, str] | None = None, send_now: bool = False,
+             lease: timedelta = SEND_LEASE) -> DispatchReport:
+    """Send every due pending row (at most ``limit``); ``send_now`` also sends rows held
+    for quiet hours (the demo of ``make up``, or an admin's explicit decision)."""
     report = DispatchReport()
     with factory.begin() as s:
-        report.uncertain = mark_uncertain(s)
-        due = list(s.scalars(select(m.Outbox.id).where(
-            m.Outbox.status == "pending", m.Outbox.not_before <= now())
-            .order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
+        report.uncertain = mark_uncertain(s, now() - lease)
+        query = select(m.Outbox.id).where(m.Outbox.status == "pending")
+        if not send_now:
+            query = query.where(m.Outbox.not_before <= now())
+        due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
     for row_id in due:
         with factory.begin() as s:  # claim: only a still-pending row is ours
             claimed = s.execute(update(m.Outbox).where(
@@ -84,7 +110,7 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = datet
             subject, body, attempts = row.subject, row.body, row.attempts
         error = ""
         try:
-            sender(apprise_url(channel, address, env), subject, body)
+            send_message(channel, address, subject, body, env, sender)
         except (SendError, MonevError) as exc:
             error = str(exc) or exc.__class__.__name__
         except Exception as exc:  # noqa: BLE001 - unknown outcome: never resend blindly

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 WHATSAPP_LIMIT = 1024
+LIST_LIMIT = 30  # items listed per section; the escalation list to the Sekretaris is whole
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    undefined=StrictUndefined, trim_blocks=True, keep_trailing_newline=True)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -31,10 +32,25 @@ def short_date(iso: str) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]}"
 
 
+def listed_once(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Each checkpoint once, under its most urgent kind (opened and reminded the same
+    day is one line under "Segera jatuh tempo")."""
+    rank = {kind: i for i, (kind, _) in enumerate(SECTIONS)}
+    seen: set[str] = set()
+    kept: list[dict[str, str]] = []
+    for it in sorted(items, key=lambda it: rank.get(it["kind"], len(rank))):
+        if it.get("ref") and it["kind"] != "eskalasi":
+            if it["ref"] in seen:
+                continue
+            seen.add(it["ref"])
+        kept.append(it)
+    return kept
+
+
 def subject_for(satker: str, items: list[dict[str, str]]) -> str:
     """A subject that reads well in a phone's notification list."""
     count: dict[str, int] = defaultdict(int)
-    for it in items:
+    for it in listed_once(items):
         count[it["kind"]] += 1
     parts = []
     if count["terlambat"] or count["eskalasi"]:
@@ -56,6 +72,7 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
 def render_digest(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
                   contact: str, channel: str) -> tuple[str, str]:
     """(subject, body) of one person's daily digest on one channel."""
+    items = listed_once(items)
     sections: list[dict[str, Any]] = []
     for kind, title in SECTIONS:
         rows = [dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
@@ -71,7 +88,7 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
         sections.append({"title": title, "rows": rows, "grouped": grouped})
     body = _ENV.get_template("harian.txt.j2").render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact)
+        contact=contact, limit=LIST_LIMIT)
     subject = subject_for(satker, items)
     if channel == "whatsapp":
         body = fit_whatsapp(f"{subject}\n\n{body}", len(items))
@@ -81,7 +98,8 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
 def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
     body = _ENV.get_template("test.txt.j2").render(person=person, satker=satker,
                                                    channel=channel)
-    return f"[Monev] Pesan uji — {satker}", body
+    subject = f"[Monev] Pesan uji — {satker}"
+    return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
 
 
 def fit_whatsapp(text: str, n_items: int, link: str = "monev tasks") -> str:
@@ -92,3 +110,9 @@ def fit_whatsapp(text: str, n_items: int, link: str = "monev tasks") -> str:
     cut = text[: WHATSAPP_LIMIT - len(tail)]
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
     return cut + tail
+
+
+def one_line(text: str) -> str:
+    """The text on one line (``·`` between lines, no runs of spaces), e.g. for a
+    WhatsApp template parameter."""
+    return " · ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

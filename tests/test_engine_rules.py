@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -163,3 +164,31 @@ def test_lifecycle_audit_trail_and_evidence_rules(imported: sessionmaker[Session
     assert trail == [("scheduled", "open", "monev"), ("open", "submitted", "Budi"),
                      ("submitted", "rejected", "Ketua Tim"),
                      ("rejected", "submitted", "Budi"), ("submitted", "verified", "Ketua Tim")]
+
+
+def test_simulate_cli_ladder_reaches_sekretaris_and_stops_on_submission() -> None:
+    """`monev simulate` over the plan year: one item never gets evidence, one does."""
+    from tests.test_config_cli import run
+
+    plan = load_plan(ZI_MUARO)
+    october = [f"{i.key}@{p}" for i in plan.items for p in i.periods if str(p) == "2025-10"]
+    never, submitted = october[0], october[1]
+    result = run("simulate", str(ZI_MUARO), "--from", "2025-07-07", "--to", "2025-12-31",
+                 "--json", "--submit", f"{submitted}=2025-10-27")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    ladder = {(r["date"], r["recipient_role"], r["recipient"]) for r in rows
+              if r["checkpoint"] == never and r["action"] == "escalate"}
+    due = CAL.due_date(Period(2025, 10))
+    on = {n: CAL.add_working_days(due, n).isoformat() for n in (1, 3, 7)}
+    assert {d for d, _, _ in ladder} == set(on.values()), "each step once, on its day"
+    assert (on[1], "pic", "Koordinator Manajemen Perubahan") in ladder  # no PIC: koordinator
+    assert (on[3], "ketua_tim", "Ketua Tim ZI Contoh") in ladder
+    assert (on[7], "sekretaris", "Sekretaris Contoh") in ladder
+    mine = [r for r in rows if r["checkpoint"] == submitted]
+    assert any(r["action"] == "remind" for r in mine), "reminded before the submission"
+    assert not [r for r in mine if r["date"] >= "2025-10-27"
+                and r["action"] in ("remind", "escalate")], "nothing after the submission"
+    bad = run("simulate", str(ZI_MUARO), "--from", "2025-07-07", "--to", "2025-07-08",
+              "--submit", "000000000000@2025-10=2025-07-07")
+    assert bad.returncode != 0 and "tidak ditemukan" in bad.stderr

@@ -165,17 +165,18 @@ def gateway() -> Iterator[int]:
     server.shutdown()
 
 
-def waha_env(port: int) -> dict[str, str]:
+def waha_env(port: int, scheme: str = "json") -> dict[str, str]:
     return {"MONEV_WHATSAPP_TOKEN": "rahasia-uji",
-            "MONEV_WHATSAPP_URL": f"json://127.0.0.1:{port}/api/sendText?+X-Api-Key={{token}}"
+            "MONEV_WHATSAPP_URL": f"{scheme}://127.0.0.1:{port}/api/sendText?+X-Api-Key={{token}}"
                                   "&:chatId={phone_digits}@c.us&:session=default"
                                   "&:message=text&:title=&:version=&:attachments=&:type="}
 
 
-def test_whatsapp_gateway_gets_exact_json(sessions: sessionmaker[Session],
-                                          gateway: int) -> None:
+@pytest.mark.parametrize("scheme", ["json", "wajson"])
+def test_whatsapp_gateway_gets_exact_json(sessions: sessionmaker[Session], gateway: int,
+                                          scheme: str) -> None:
     _swept(sessions, date(2025, 10, 28))
-    env = {**waha_env(gateway), **smtp_env(free_port())}
+    env = {**waha_env(gateway, scheme), **smtp_env(free_port())}
     dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
     with sessions() as s:
         wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
@@ -234,7 +235,11 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
         proc.wait()
         before = len(sink.messages)
         assert 4 <= before < 12
-        report = dispatch(factory, env=smtp_env(port))
+        # restarted at once: the interrupted row is left alone while its lease runs …
+        assert dispatch(factory, env=smtp_env(port)).uncertain == []
+        # … and once the lease is over, it is marked uncertain, never resent
+        later = datetime.utcnow() + timedelta(minutes=11)
+        report = dispatch(factory, env=smtp_env(port), now=lambda: later)
     finally:
         ctl.stop()
     received = [x["to"][0] for x in sink.messages]
@@ -245,3 +250,206 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
     assert {a for a, st in rows.items() if st == "sent"} <= set(received)
     assert len(report.uncertain) <= 1
     assert len([st for st in rows.values() if st == "sent"]) + len(report.uncertain) == 12
+    # The admin sees the uncertain row and decides: resend it, or dismiss it.
+    from typer.testing import CliRunner
+
+    from monev.cli import app
+
+    shown = CliRunner().invoke(app, ["outbox", "--status", "uncertain"],
+                               env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
+    assert shown.exit_code == 0 and "uncertain" in shown.output
+    assert all(f" {i} " in shown.output or f"│ {i}" in shown.output for i in report.uncertain)
+    done = CliRunner().invoke(app, ["outbox", "--dismiss", "1", "--dismiss", "999"],
+                              env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
+    assert "bukan baris gagal/tidak pasti: " in done.output
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(m.Outbox).where(
+            m.Outbox.status == "sent")) == 12 - len(report.uncertain)
+
+
+class Fonnte(BaseHTTPRequestHandler):
+    """A Fonnte-like gateway: form posts, answers 200 with ``status`` in the body."""
+
+    posts: list[dict[str, Any]] = []
+    reply: bytes = b'{"status": true, "detail": "success! message in queue"}'
+    delay = 0.0
+
+    def do_POST(self) -> None:  # noqa: N802
+        from urllib.parse import parse_qs
+
+        length = int(self.headers["Content-Length"])
+        fields = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        Fonnte.posts.append({"auth": self.headers.get("Authorization"), "form": fields})
+        time.sleep(Fonnte.delay)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(Fonnte.reply)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fonnte() -> Iterator[int]:
+    Fonnte.posts, Fonnte.delay = [], 0.0
+    Fonnte.reply = b'{"status": true, "detail": "success! message in queue"}'
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Fonnte)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+
+
+def fonnte_env(port: int, scheme: str = "waform") -> dict[str, str]:
+    return {"MONEV_WHATSAPP_TOKEN": "token-uji",
+            "MONEV_WHATSAPP_URL": f"{scheme}://127.0.0.1:{port}/send?+Authorization={{token}}"
+                                  "&:target={phone_digits}&:title=&:version=&:type="
+                                  "&rto=1&cto=1"}
+
+
+def test_fonnte_form_gateway_and_failure_in_a_200_reply(sessions: sessionmaker[Session],
+                                                        fonnte: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    env = {**fonnte_env(fonnte), **smtp_env(free_port())}
+    at = datetime(2025, 10, 28, 3)
+    report = dispatch(sessions, now=lambda: at, env=env)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
+    assert wa and {r.id for r in wa} <= set(report.sent)
+    assert len(Fonnte.posts) == len(wa)
+    assert all(p["auth"] == "token-uji" for p in Fonnte.posts)
+    assert all(set(p["form"]) == {"target", "message"} for p in Fonnte.posts)
+    assert {p["form"]["target"] for p in Fonnte.posts} == {r.address[1:] for r in wa}
+    # A bad token: HTTP 200 but {"status": false} — a failure with the gateway's reason.
+    _swept(sessions, date(2025, 10, 30))
+    Fonnte.reply = b'{"status": false, "reason": "invalid token"}'
+    dispatch(sessions, now=lambda: datetime(2025, 10, 30, 3), env=env, max_attempts=1)
+    with sessions() as s:
+        bad = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp",
+                                               m.Outbox.day == date(2025, 10, 30))).all()
+    assert bad and all(r.status == "failed" and "invalid token" in r.last_error for r in bad)
+    # Plain form:// cannot see the body: the same reply counts as sent (documented).
+    plain = {**fonnte_env(fonnte, "form"), **smtp_env(free_port())}
+    _swept(sessions, date(2025, 10, 31))
+    report = dispatch(sessions, now=lambda: datetime(2025, 10, 31, 3), env=plain)
+    with sessions() as s:
+        wa_sent = s.scalars(select(m.Outbox.id).where(
+            m.Outbox.channel == "whatsapp", m.Outbox.day == date(2025, 10, 31))).all()
+    assert set(wa_sent) <= set(report.sent)
+
+
+def test_gateway_timeout_is_retried_then_reported(sessions: sessionmaker[Session],
+                                                  fonnte: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    Fonnte.delay = 2.5  # longer than the URL's rto=1
+    env = {**fonnte_env(fonnte), **smtp_env(free_port())}
+    clock = [datetime(2025, 10, 28, 3)]
+    for _ in range(2):
+        dispatch(sessions, now=lambda: clock[0], env=env, max_attempts=2)
+        clock[0] += timedelta(hours=1)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
+    assert wa and all(r.status == "failed" and r.attempts == 2 for r in wa)
+    assert all("tidak terjangkau" in r.last_error for r in wa)
+
+
+class Graph(BaseHTTPRequestHandler):
+    """Stands in for graph.facebook.com (Cloud API) and api.telegram.org."""
+
+    posts: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        Graph.posts.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                            "json": json.loads(self.rfile.read(length))})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"ok": true, "result": {}, "messages": [{"id": "wamid.1"}]}')
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    from apprise.plugins.telegram import NotifyTelegram
+    from apprise.plugins.whatsapp import NotifyWhatsApp
+
+    Graph.posts = []
+    port = free_port()
+    monkeypatch.setattr(NotifyWhatsApp, "notify_url",
+                        f"http://127.0.0.1:{port}/{{fb_ver}}/{{phone_id}}/messages")
+    monkeypatch.setattr(NotifyTelegram, "notify_url", f"http://127.0.0.1:{port}/bot")
+    server = ThreadingHTTPServer(("127.0.0.1", port), Graph)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield port
+    server.shutdown()
+
+
+def test_whatsapp_cloud_api_gets_exact_json(sessions: sessionmaker[Session],
+                                            graph: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    env = {"MONEV_WHATSAPP_URL": "whatsapp://{token}@1234567890/{phone}",
+           "MONEV_WHATSAPP_TOKEN": "EAAtoken", **smtp_env(free_port())}
+    report = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    with sessions() as s:
+        wa = {r.id: r for r in s.scalars(select(m.Outbox).where(
+            m.Outbox.channel == "whatsapp"))}
+    assert wa and set(wa) <= set(report.sent) and len(Graph.posts) == len(wa)
+    post = Graph.posts[0]
+    assert post["path"].endswith("/1234567890/messages") and post["auth"] == "Bearer EAAtoken"
+    body = post["json"]
+    assert set(body) == {"messaging_product", "recipient_type", "to", "type", "text"}
+    assert body["messaging_product"] == "whatsapp" and body["type"] == "text"
+    assert body["to"] in {r.address for r in wa.values()}
+    assert body["text"]["body"] in {r.body for r in wa.values()}
+    assert len(body["text"]["body"]) <= WHATSAPP_LIMIT
+
+
+def test_whatsapp_cloud_api_template_outside_the_24h_window(sessions: sessionmaker[Session],
+                                                            graph: int) -> None:
+    _swept(sessions, date(2025, 10, 28))
+    env = {"MONEV_WHATSAPP_URL": "whatsapp://monev_pengingat:{token}@1234567890/{phone}"
+                                 "?lang=id&:body=1",
+           "MONEV_WHATSAPP_TOKEN": "EAAtoken", **smtp_env(free_port())}
+    report = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    assert Graph.posts and len(Graph.posts) <= len(report.sent)
+    body = Graph.posts[0]["json"]
+    assert body["type"] == "template"
+    assert body["template"]["name"] == "monev_pengingat"
+    assert body["template"]["language"] == {"code": "id"}
+    text = body["template"]["components"][0]["parameters"][0]["text"]
+    assert "[Monev]" in text and "\n" not in text and "    " not in text
+
+
+def test_notify_test_sends_one_message_per_channel(tmp_path: Path, smtp: tuple[Sink, int],
+                                                   graph: int) -> None:
+    from typer.testing import CliRunner
+
+    from monev.cli import app
+
+    sink, port = smtp
+    cfg = tmp_path / "monev.yaml"
+    cfg.write_text(
+        "satkers:\n  - name: KPU Kabupaten Contoh\n    province: Jambi\n    people:\n"
+        "      - {name: Rina Uji, role: pic, email: rina@example.org,\n"
+        "         whatsapp: '+6281200000099', telegram: '123456789',\n"
+        "         channels: [email, whatsapp, telegram]}\n", encoding="utf-8")
+    env = {**smtp_env(port), "MONEV_WHATSAPP_URL": "whatsapp://{token}@99/{phone}",
+           "MONEV_WHATSAPP_TOKEN": "EAA", "MONEV_TELEGRAM_TOKEN": "123:abc"}
+    result = CliRunner().invoke(app, ["notify", "test", "rina uji", "--config", str(cfg)],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    assert [x["to"] for x in sink.messages] == [["rina@example.org"]]
+    assert "Pesan uji" in sink.messages[0]["subject"]
+    paths = sorted(p["path"] for p in Graph.posts)
+    assert len(paths) == 2 and paths[0] == "/bot123:abc/sendMessage", paths
+    assert paths[1].endswith("/99/messages"), paths
+    tg = next(p for p in Graph.posts if p["path"].startswith("/bot"))
+    assert str(tg["json"]["chat_id"]) == "123456789" and "pesan uji" in tg["json"]["text"]
+    # no token: a clear error naming the variable, non-zero exit
+    bad = CliRunner().invoke(app, ["notify", "test", "Rina Uji", "--config", str(cfg)],
+                             env={**env, "MONEV_TELEGRAM_TOKEN": ""})
+    assert bad.exit_code == 1 and "MONEV_TELEGRAM_TOKEN" in bad.output

@@ -5,10 +5,12 @@ Sends nothing; returns what would be opened, reminded, escalated, digested, repo
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from monev.config import SatkerConfig
+from monev.engine.lifecycle import find_checkpoint, submit_link
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import ActionRecord, sweep_plan
 from monev.model import Plan
@@ -18,8 +20,12 @@ from monev.workdays import WorkCalendar
 
 
 def simulate(plan: Plan, start: date, end: date, satker: SatkerConfig | None,
-             ) -> list[ActionRecord]:
-    """Import ``plan`` as of ``start`` into a fresh SQLite file and sweep every day."""
+             submissions: Mapping[str, date] | None = None) -> list[ActionRecord]:
+    """Import ``plan`` as of ``start`` into a fresh SQLite file and sweep every day.
+
+    ``submissions`` (``KEY@PERIOD`` → day) plays evidence arriving on that day, before
+    that day's sweep, so the preview shows where reminders and the ladder stop."""
+    pending = dict(submissions or {})
     calendar = satker.calendar() if satker else WorkCalendar()
     settings = satker.settings() if satker else EngineSettings()
     records: list[ActionRecord] = []
@@ -31,6 +37,9 @@ def simulate(plan: Plan, start: date, end: date, satker: SatkerConfig | None,
         day = start
         while day <= end:
             with factory.begin() as s:
+                for ref in [r for r, on in pending.items() if on <= day]:
+                    submit_link(s, find_checkpoint(s, ref), "https://simulasi.invalid/bukti",
+                                "simulasi", datetime.combine(pending.pop(ref), time(9)))
                 records += sweep_plan(s, plan_id, day, calendar, settings, satker)
             day += timedelta(days=1)
         factory.kw["bind"].dispose()
