@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 up: setup
-	$(BIN)/monev up
+	$(BIN)/monev up --sink
 
 test: setup
 	$(BIN)/ruff check .

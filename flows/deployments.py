@@ -3,17 +3,18 @@
 Per plan and flow: a deployment ``<flow>/<satker-slug>-<kind>-<year>`` (Prefect bans
 '/' inside deployment names, so the plan part is joined with dashes) tagged with
 satker, kind and year, whose RRule schedules carry exactly the dates that plan needs.
-Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans."""
+Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, and the
+dispatcher ``dispatch/antrean`` that sends due outbox rows every few minutes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from prefect.schedules import Cron, RRule, Schedule
+from prefect.schedules import Cron, Interval, RRule, Schedule
 
-from flows.monev_flows import FLOWS, sweep_all
+from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
 from monev.engine.rules import EngineSettings, schedule_dates
@@ -21,6 +22,7 @@ from monev.store.queries import all_plans, checkpoint_rows, plan_ref, to_state
 from monev.workdays import WorkCalendar
 
 SAFETY_NET = "harian"
+DISPATCHER = "antrean"
 
 
 @dataclass
@@ -69,9 +71,15 @@ def safety_net(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
                           description="Penyapu harian semua rencana aksi (jaring pengaman)")
 
 
+def dispatcher(every_minutes: int = 5) -> PlanDeployment:
+    return PlanDeployment(flow_name="dispatch", name=DISPATCHER, tags=["monev:kirim"],
+                          parameters={}, schedules=[Interval(timedelta(minutes=every_minutes))],
+                          description="Kirim antrean pesan (email, WhatsApp, Telegram)")
+
+
 def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:
     """RunnerDeployments for ``serve()`` (the one-machine set-up of ``monev up``)."""
-    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all}
+    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox}
     return [flows[d.flow_name].to_deployment(
         name=d.name, tags=d.tags, parameters=d.parameters, schedules=d.schedules,
         description=d.description) for d in deployments]

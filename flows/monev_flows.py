@@ -112,11 +112,11 @@ FLOWS = {"open_checkpoints": open_checkpoints, "remind": remind, "escalate": esc
 
 
 @flow(name="dispatch")
-def dispatch_outbox(limit: int = 1000) -> int:
+def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
     """Kirim pesan keluar yang sudah waktunya melalui Apprise (satu pesan per baris)."""
     from tasks.dispatch import dispatch_task
 
-    report = dispatch_task(limit)
+    report = dispatch_task(limit, send_now)
     rows = ([{"outbox": i, "hasil": "terkirim", "galat": ""} for i in report.sent]
             + [{"outbox": i, "hasil": "gagal", "galat": e} for i, e in report.failed]
             + [{"outbox": i, "hasil": "diulang nanti", "galat": e} for i, e in report.retrying]

@@ -20,6 +20,7 @@ ENTRYPOINTS = {
     "escalate": "flows/monev_flows.py:escalate",
     "monev_cycle": "flows/monev_flows.py:monev_cycle",
     "sweep_all": "flows/monev_flows.py:sweep_all",
+    "dispatch": "flows/monev_flows.py:dispatch_outbox",
 }
 
 

@@ -308,14 +308,14 @@ def _show_upcoming(limit: int) -> None:
 
 
 def _compiled_deployments(include_safety_net: bool = True) -> list[Any]:
-    from flows.deployments import compile_plan_deployments, safety_net
+    from flows.deployments import compile_plan_deployments, dispatcher, safety_net
     from monev.store.db import open_session_factory
 
     cfg = load_config(None)
     factory = open_session_factory()
     with factory() as s:
         deployments = compile_plan_deployments(s, cfg, _today())
-    return deployments + ([safety_net()] if include_safety_net else [])
+    return deployments + ([safety_net(), dispatcher()] if include_safety_net else [])
 
 
 @app.command("up")
@@ -323,6 +323,9 @@ def up(
     plans_dir: Annotated[Path, typer.Option(
         "--plans", help="Folder rencana aksi contoh yang diimpor.")] = Path("examples/plans"),
     limit: Annotated[int, typer.Option("--limit", help="Jumlah checkpoint terdekat.")] = 10,
+    sink: Annotated[bool, typer.Option(
+        "--sink", help="Demo: semua pesan ke SMTP dan gateway WhatsApp lokal "
+                       "(MONEV_HOME/sink), dikirim segera tanpa jam tenang.")] = False,
 ) -> None:
     """Pekerjaan utama: server Prefect lokal, impor rencana contoh, jadwal dan layanan."""
     import threading
@@ -340,6 +343,7 @@ def up(
     from flows.server import server_env, start_server, stop_server, wait_healthy
 
     os.environ.update(server_env(home / "prefect", prefect_port))
+    smtp_sink = None
     err.print(f"memulai server Prefect di 127.0.0.1:{prefect_port} …")
     server = start_server(home / "prefect", prefect_port)
     try:
@@ -351,9 +355,13 @@ def up(
         deployments = _compiled_deployments()
         from monev.web import create_app
 
-        web = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=http_port,
+        web_app = create_app()
+        if sink:
+            smtp_sink = _start_sinks(web_app, home / "sink", http_port)
+        web = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=http_port,
                                             log_level="warning"))
         threading.Thread(target=web.run, daemon=True).start()
+        _catch_up(send_now=sink)
         n_sched = sum(len(d.schedules) for d in deployments)
         out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) "
                   f"untuk {len(files)} rencana aksi")
@@ -371,6 +379,34 @@ def up(
     finally:
         err.print("menghentikan server Prefect …")
         stop_server(server)
+        if smtp_sink is not None:
+            smtp_sink.stop()
+
+
+def _start_sinks(web_app: Any, directory: Path, http_port: int) -> Any:
+    """The local SMTP and WhatsApp sinks of the demo; every channel points at them."""
+    from notifiers.sink import sink_env, start_smtp_sink, whatsapp_sink_router
+
+    def arrived(channel: str, recipient: str, subject: str) -> None:
+        out.print(f"[green]diterima[/] {channel:8} {recipient}: {subject}", highlight=False)
+
+    smtp_port = int(os.environ.get("MONEV_SMTP_SINK_PORT", "8025"))
+    controller = start_smtp_sink(directory, smtp_port, arrived)
+    web_app.include_router(whatsapp_sink_router(directory, arrived))
+    os.environ.update(sink_env(smtp_port, http_port))
+    out.print(f"Sink lokal : SMTP 127.0.0.1:{smtp_port}, WhatsApp "
+              f"http://127.0.0.1:{http_port}/sink/whatsapp → {directory}")
+    return controller
+
+
+def _catch_up(send_now: bool) -> None:
+    """Today's sweep of every plan, then one dispatcher pass (both as Prefect runs)."""
+    from flows.monev_flows import dispatch_outbox, sweep_all
+
+    actions = sweep_all(as_of=_today().isoformat())
+    sent = dispatch_outbox(send_now=send_now)
+    out.print(f"Penyapuan hari ini: {actions} tindakan; {sent} pesan terkirim"
+              + ("" if send_now else " (sisanya menunggu jam kerja)"))
 
 
 @app.command("deploy")
@@ -396,6 +432,9 @@ def simulate_cmd(
     start: Annotated[str, typer.Option("--from", help="Tanggal awal (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--to", help="Tanggal akhir (YYYY-MM-DD).")],
     as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+    submit: Annotated[list[str] | None, typer.Option(
+        "--submit", help="KUNCI@PERIODE=YYYY-MM-DD: bukti dianggap masuk pada tanggal itu "
+                         "(boleh berulang).")] = None,
     config: ConfigOpt = None,
     policy: PolicyOpt = None,
 ) -> None:
@@ -404,14 +443,16 @@ def simulate_cmd(
 
     try:
         d1, d2 = date.fromisoformat(start), date.fromisoformat(end)
+        submissions = {ref: date.fromisoformat(on) for ref, _, on in
+                       (s.partition("=") for s in submit or [])}
     except ValueError as exc:
         raise _fail(MonevError(f"tanggal tidak sah: {exc}")) from exc
     try:
         plan = _load(plan_path, policy)
         cfg = load_config(config)
+        records = simulate(plan, d1, d2, cfg.satker(plan.header.satker), submissions)
     except MonevError as exc:
         raise _fail(exc) from exc
-    records = simulate(plan, d1, d2, cfg.satker(plan.header.satker))
     if as_json:
         print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
         return
@@ -545,14 +586,32 @@ def outbox_cmd(
     status: Annotated[str | None, typer.Option(
         "--status", help="pending, sending, sent, failed, uncertain, dismissed")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
+    resend: Annotated[list[int] | None, typer.Option(
+        "--resend", help="Kirim ulang baris gagal/tidak pasti ini (keputusan admin).")] = None,
+    dismiss: Annotated[list[int] | None, typer.Option(
+        "--dismiss", help="Tutup baris gagal/tidak pasti ini tanpa mengirim.")] = None,
 ) -> None:
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
-    from sqlalchemy import func, select
+    from datetime import datetime
+
+    from sqlalchemy import func, select, update
 
     from monev.store import models as m
     from monev.store.db import open_session_factory
 
     factory = open_session_factory()
+    for ids, values in ((resend, {"status": "pending", "not_before": datetime.utcnow()}),
+                        (dismiss, {"status": "dismissed"})):
+        if not ids:
+            continue
+        with factory.begin() as s:
+            changed = s.execute(update(m.Outbox).where(
+                m.Outbox.id.in_(ids), m.Outbox.status.in_(("failed", "uncertain")))
+                .values(**values).returning(m.Outbox.id)).scalars().all()
+        missing = sorted(set(ids) - set(changed))
+        out.print(f"{values['status']}: {', '.join(map(str, sorted(changed))) or '-'}")
+        if missing:
+            err.print(f"bukan baris gagal/tidak pasti: {', '.join(map(str, missing))}")
     with factory() as s:
         counts = dict(s.execute(select(m.Outbox.status, func.count())
                                 .group_by(m.Outbox.status)).tuples().all())
@@ -589,8 +648,7 @@ def notify_test(
     config: ConfigOpt = None,
 ) -> None:
     """Kirim satu pesan uji ke setiap kanal orang ini."""
-    from notifiers.channels import apprise_url
-    from notifiers.dispatch import SendError, apprise_send
+    from notifiers.dispatch import SendError, send_message
     from notifiers.messages import render_test
     from notifiers.outbox import address_of
 
@@ -609,7 +667,7 @@ def notify_test(
             continue
         subject, body = render_test(who.name, satker.name, channel)
         try:
-            apprise_send(apprise_url(channel, address), subject, body)
+            send_message(channel, address, subject, body)
             out.print(f"{channel}: terkirim ke {address}")
         except (SendError, MonevError) as exc:
             err.print(f"{channel}: gagal — {exc}")

@@ -9,9 +9,9 @@ from notifiers.dispatch import DispatchReport, dispatch
 
 
 @task(name="dispatch-outbox")
-def dispatch_task(limit: int) -> DispatchReport:
+def dispatch_task(limit: int, send_now: bool = False) -> DispatchReport:
     factory = open_session_factory()
     try:
-        return dispatch(factory, limit=limit)
+        return dispatch(factory, limit=limit, send_now=send_now)
     finally:
         factory.kw["bind"].dispose()

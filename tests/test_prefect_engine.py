@@ -156,6 +156,9 @@ def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[s
     assert march > 0, "March checkpoints were opened by the catch-up"
     assert escalate(plan=plan, as_of="2026-03-10") == 0
     assert remind(plan=plan, as_of="2026-03-24") > 0
+    outbox = _outbox(monev_db)
+    assert remind(plan=plan, as_of="2026-03-24") == 0
+    assert _outbox(monev_db) == outbox, "a rerun of remind queues nothing new"
     assert monev_cycle(plan=plan, as_of="2026-03-31") > 0  # Jan–Mar month ends
     assert monev_cycle(plan=plan, as_of="2026-03-31") == 0
 
@@ -167,3 +170,48 @@ def test_flow_run_end_to_end_is_idempotent_and_catches_up(prefect_server: dict[s
     assert "kpu-kabupaten-muaro-jambi-rb-2026-open-checkpoints" in keys
     assert "kpu-kabupaten-muaro-jambi-rb-2026-capaian" in keys
     assert "kpu-kabupaten-muaro-jambi-rb-2026-laporan-monev" in keys
+
+
+def _outbox(url: str) -> list[tuple[str, str, int]]:
+    factory = open_session_factory(url)
+    with factory() as s:
+        return [(r.idem_key, r.body, len(r.items)) for r in
+                s.scalars(select(m.Outbox).order_by(m.Outbox.id))]
+
+
+def test_dispatch_flow_delivers_once_and_reports(prefect_server: dict[str, str], monev_db: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+    from prefect.client.orchestration import get_client
+
+    from flows.monev_flows import dispatch_outbox, remind
+    from tests.test_notify import Sink, smtp_env
+
+    remind(plan="kpu-kabupaten-muaro-jambi/rb-2026", as_of="2026-03-24")
+    sink, port = Sink(), free_port()
+    for key, value in smtp_env(port).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MONEV_WHATSAPP_URL", raising=False)
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        sent = dispatch_outbox()
+        assert dispatch_outbox() == 0, "a second dispatcher run sends nothing again"
+    finally:
+        ctl.stop()
+    factory = open_session_factory(monev_db)
+    with factory() as s:
+        emails = s.scalars(select(m.Outbox).where(m.Outbox.channel == "email")).all()
+        whatsapp = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
+    assert sent == len(emails) == len(sink.messages) > 0
+    assert sorted(x["to"][0] for x in sink.messages) == sorted(r.address for r in emails)
+    assert whatsapp and all(r.status == "pending" and "MONEV_WHATSAPP_URL" in r.last_error
+                            for r in whatsapp), "unconfigured channel: kept and explained"
+
+    async def tables() -> list[str]:
+        async with get_client() as client:
+            return [str(a.data) for a in await client.read_artifacts()
+                    if a.key == "outbox-dispatch"]
+
+    found = asyncio.run(tables())
+    assert any(t.count('"terkirim"') == sent for t in found), found

@@ -24,11 +24,12 @@ def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
-    prefect_port, http_port = free_port(), free_port()
+    prefect_port, http_port, smtp_port = free_port(), free_port(), free_port()
     env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "COLUMNS": "200",
-           "MONEV_PREFECT_PORT": str(prefect_port), "MONEV_HTTP_PORT": str(http_port)}
+           "MONEV_PREFECT_PORT": str(prefect_port), "MONEV_HTTP_PORT": str(http_port),
+           "MONEV_SMTP_SINK_PORT": str(smtp_port), "MONEV_TODAY": "2026-11-02"}
     env.pop("MONEV_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "monev", "up"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "monev", "up", "--sink"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
@@ -43,16 +44,24 @@ def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
                 break
         output = "".join(lines)
         assert f"http://127.0.0.1:{prefect_port}/deployments" in output, output
-        assert "13 deployment" in output
+        assert "14 deployment" in output
+        # reminders of the example plans arrived in the local sinks, each once
+        arrived = [x for x in lines if x.startswith("diterima")]
+        sink = tmp_path / "home" / "sink"
+        assert len([x for x in arrived if x.startswith("diterima email")]) == len(
+            list(sink.glob("*-email.eml"))) > 0
+        assert len([x for x in arrived if x.startswith("diterima whatsapp")]) == len(
+            list(sink.glob("*-whatsapp.json"))) > 0
+        assert any("Sekretaris Contoh" in x or "sekretaris@example.org" in x for x in arrived)
         api = f"http://127.0.0.1:{prefect_port}/api"
         for _ in range(90):  # serve() registers the deployments one by one
             deployments = _post(f"{api}/deployments/filter", {})
-            if len(deployments) >= 13:
+            if len(deployments) >= 14:
                 break
             time.sleep(1)
         names = {str(d["name"]) for d in deployments}
         assert {"kpu-kabupaten-muaro-jambi-zi-2025", "kpu-kabupaten-muaro-jambi-rb-2026",
-                "kpu-kota-jambi-zi-2025", "harian"} <= names
+                "kpu-kota-jambi-zi-2025", "harian", "antrean"} <= names
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=10) as r:
             assert json.load(r) == {"status": "ok", "plans": 3}
         scheduled = [d for d in deployments if d["schedules"]]
