@@ -5,6 +5,7 @@ of what it did and the plan's progress (capaian)."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,8 @@ def _run(plan: str, flow_name: str, as_of: str | None, timezone: str) -> int:
     get_run_logger().info("%s %s per %s: %d tindakan, capaian %d/%d", flow_name, plan, day,
                           len(records), done, due)
     _report(plan, flow_name, day, records, done, due)
+    if records and os.environ.get("MONEV_FEED_DIR"):
+        publish_feeds(day.isoformat())  # statuses changed: republish the static feeds
     return len(records)
 
 
@@ -125,3 +128,16 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
                           description=f"{len(report.sent)} terkirim, {len(report.failed)} "
                                       f"gagal, {len(report.uncertain)} tidak pasti")
     return len(report.sent)
+
+
+@flow(name="publish_feeds")
+def publish_feeds(as_of: str | None = None) -> int:
+    """Terbitkan ulang kalender .ics ke MONEV_FEED_DIR (bila diatur) setelah perubahan."""
+    from calendars.publish import publish_if_configured
+
+    report = publish_if_configured(date.fromisoformat(as_of) if as_of else date.today())
+    if report is None:
+        return 0
+    get_run_logger().info("kalender: %d ditulis, %d tetap, %d dihapus", len(report.written),
+                          report.unchanged, len(report.removed))
+    return len(report.written)

@@ -244,8 +244,19 @@ def plan_import(
             all_warnings += plan.all_warnings()
             bar.advance(task)
     out.print(table)
+    _republish()
     if not quiet:
         _print_warnings(all_warnings)
+
+
+def _republish() -> None:
+    """Static feeds follow every change when ``MONEV_FEED_DIR`` is set."""
+    if os.environ.get("MONEV_FEED_DIR"):
+        from calendars.publish import publish_if_configured
+
+        report = publish_if_configured(_today())
+        if report is not None and report.written:
+            err.print(f"kalender diterbitkan ulang: {len(report.written)} berkas")
 
 
 def _sha256(path: Path) -> str:
@@ -359,9 +370,10 @@ def up(
         if sink:
             smtp_sink = _start_sinks(web_app, home / "sink", http_port)
         web = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=http_port,
-                                            log_level="warning"))
+                                            log_level="warning", access_log=False))
         threading.Thread(target=web.run, daemon=True).start()
         _catch_up(send_now=sink)
+        _print_example_feeds()
         n_sched = sum(len(d.schedules) for d in deployments)
         out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) "
                   f"untuk {len(files)} rencana aksi")
@@ -381,6 +393,40 @@ def up(
         stop_server(server)
         if smtp_sink is not None:
             smtp_sink.stop()
+
+
+def _print_example_feeds() -> None:
+    """One Tim ZI feed per stored plan and one index page per satker (created once)."""
+    from sqlalchemy import select
+
+    from calendars.service import create_feed
+    from calendars.tokens import feed_secret, token_for
+    from monev.store import models as m
+    from monev.store.db import monev_home, open_session_factory
+    from monev.store.queries import all_plans, plan_ref
+    from monev.web import public_url
+
+    secret = feed_secret(monev_home())
+    with open_session_factory().begin() as s:
+        for plan, satker in all_plans(s):
+            feed = s.scalar(select(m.Feed).where(
+                m.Feed.plan_id == plan.id, m.Feed.scope == "plan",
+                m.Feed.revoked_at.is_(None)).order_by(m.Feed.id))
+            if feed is None:
+                feed, _ = create_feed(s, secret, "plan", "Tim ZI",
+                                      plan=plan_ref(satker.slug, plan.kind, plan.year))
+            out.print(f"Kalender   : {plan.kind} {plan.year} {satker.name}: "
+                      f"{public_url()}/feeds/{token_for(feed.nonce, secret)}.ics",
+                      highlight=False, soft_wrap=True)
+        for satker in s.scalars(select(m.Satker).order_by(m.Satker.slug)):
+            index = s.scalar(select(m.Feed).where(
+                m.Feed.satker_id == satker.id, m.Feed.scope == "index",
+                m.Feed.revoked_at.is_(None)).order_by(m.Feed.id))
+            if index is None:
+                index, _ = create_feed(s, secret, "index", "admin", satker=satker.slug)
+            out.print(f"Indeks     : {satker.name}: "
+                      f"{public_url()}/feeds/{token_for(index.nonce, secret)}/",
+                      highlight=False, soft_wrap=True)
 
 
 def _start_sinks(web_app: Any, directory: Path, http_port: int) -> Any:
@@ -542,6 +588,7 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
             else:
                 lifecycle.transition(s, cp, verb, actor, note)
             out.print(f"checkpoint {ref}: status sekarang [bold]{cp.status}[/]")
+        _republish()
     except MonevError as exc:
         raise _fail(exc) from exc
 
@@ -674,3 +721,139 @@ def notify_test(
             failed = True
     if failed:
         raise typer.Exit(code=1)
+
+
+feed_app = typer.Typer(help="Kalender iCal: buat, daftar, ganti token, cabut, terbitkan.",
+                       no_args_is_help=True)
+app.add_typer(feed_app, name="feed")
+
+
+def _print_links(feed_id: int, title: str, token: str) -> None:
+    from calendars.service import feed_links
+    from monev.web import public_url
+
+    links = feed_links(public_url(), token)
+    out.print(f"[bold]#{feed_id}[/] {title}", highlight=False)
+    for label, key in (("https ", "url"), ("webcal", "webcal"), ("Google", "google")):
+        out.print(f"  {label}: {links[key]}", highlight=False, soft_wrap=True)
+
+
+@feed_app.command("create")
+def feed_create(
+    label: Annotated[str, typer.Option("--for", help="Pelanggan, mis. 'Tim ZI'.")],
+    plan: Annotated[str | None, typer.Option(
+        "--plan", help="Rencana aksi (satker-slug/zi-2025) untuk kalender Tim ZI.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Area (bersama --plan).")] = None,
+    person: Annotated[str | None, typer.Option(
+        "--person", help="Nama orang (bersama --satker).")] = None,
+    satker: Annotated[str | None, typer.Option("--satker", help="Nama atau slug satker.")] = None,
+    province: Annotated[str | None, typer.Option(
+        "--province", help="Rekap semua satker satu provinsi.")] = None,
+    index: Annotated[bool, typer.Option(
+        "--index", help="Halaman indeks kalender satker (bersama --satker).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Buat langganan kalender; tautannya rahasia dan hanya tampil di sini."""
+    from calendars.pages import feed_title
+    from calendars.service import create_feed
+    from calendars.tokens import feed_secret
+    from monev.store.db import monev_home, open_session_factory
+
+    scope = ("index" if index else "province" if province else "person" if person
+             else "area" if area else "plan")
+    value = province or person or area or ""
+    try:
+        cfg = load_config(config)
+        with open_session_factory().begin() as s:
+            row, token = create_feed(s, feed_secret(monev_home()), scope, label, plan=plan,
+                                     value=value, satker=satker, cfg=cfg)
+            title = feed_title(s, row)
+            feed_id = row.id
+    except MonevError as exc:
+        raise _fail(exc) from exc
+    if scope == "index":
+        from monev.web import public_url
+
+        out.print(f"[bold]#{feed_id}[/] Indeks kalender: {public_url()}/feeds/{token}/",
+                  highlight=False, soft_wrap=True)
+    else:
+        _print_links(feed_id, title, token)
+
+
+@feed_app.command("list")
+def feed_list(
+    links: Annotated[bool, typer.Option("--links", help="Tampilkan juga tautannya.")] = False,
+) -> None:
+    """Daftar langganan kalender (tanpa token, kecuali --links)."""
+    from sqlalchemy import select
+
+    from calendars.pages import feed_title
+    from calendars.tokens import feed_secret, token_for
+    from monev.store import models as m
+    from monev.store.db import monev_home, open_session_factory
+
+    table = Table(title="Kalender")
+    for col in ("ID", "Cakupan", "Kalender", "Untuk", "Dibuat", "Status"):
+        table.add_column(col, overflow="fold")
+    secret = feed_secret(monev_home()) if links else b""
+    shown: list[tuple[int, str, str]] = []
+    with open_session_factory()() as s:
+        for f in s.scalars(select(m.Feed).order_by(m.Feed.id)):
+            state = "dicabut" if f.revoked_at else "aktif"
+            table.add_row(str(f.id), f.scope, feed_title(s, f), f.label,
+                          f"{f.created_at:%Y-%m-%d}", state)
+            if links and not f.revoked_at and f.scope != "index":
+                shown.append((f.id, feed_title(s, f), token_for(f.nonce, secret)))
+    out.print(table)
+    for feed_id, title, token in shown:
+        _print_links(feed_id, title, token)
+
+
+@feed_app.command("rotate")
+def feed_rotate(feed_id: Annotated[int, typer.Argument(help="Nomor kalender.")]) -> None:
+    """Ganti token: tautan lama langsung berhenti bekerja."""
+    from calendars.pages import feed_title
+    from calendars.service import rotate_feed
+    from calendars.tokens import feed_secret
+    from monev.store import models as m
+    from monev.store.db import monev_home, open_session_factory
+
+    try:
+        with open_session_factory().begin() as s:
+            token = rotate_feed(s, feed_id, feed_secret(monev_home()))
+            row = s.get(m.Feed, feed_id)
+            title = feed_title(s, row) if row else ""
+    except MonevError as exc:
+        raise _fail(exc) from exc
+    _print_links(feed_id, title, token)
+
+
+@feed_app.command("revoke")
+def feed_revoke(feed_id: Annotated[int, typer.Argument(help="Nomor kalender.")]) -> None:
+    """Cabut langganan: tautannya menjawab 404."""
+    from calendars.service import revoke_feed
+    from monev.store.db import open_session_factory
+
+    try:
+        with open_session_factory().begin() as s:
+            revoke_feed(s, feed_id)
+    except MonevError as exc:
+        raise _fail(exc) from exc
+    out.print(f"kalender #{feed_id} dicabut")
+
+
+@feed_app.command("publish")
+def feed_publish(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder tujuan berkas .ics.")],
+) -> None:
+    """Terbitkan semua kalender aktif sebagai berkas statis (atomik, hanya yang berubah)."""
+    from calendars.publish import publish
+    from calendars.service import FeedCache
+    from calendars.tokens import feed_secret
+    from monev.store.db import monev_home, open_session_factory
+
+    with open_session_factory()() as s:
+        cache = FeedCache(load_config(None), os.environ.get("MONEV_PUBLIC_URL"))
+        report = publish(s, cache, feed_secret(monev_home()), out_dir, _today())
+    out.print(f"{len(report.written)} ditulis, {report.unchanged} tidak berubah, "
+              f"{len(report.removed)} dihapus → {out_dir}")

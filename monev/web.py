@@ -1,25 +1,110 @@
-"""The HTTP app started by ``monev up`` (health now; calendar feeds come later)."""
+"""The HTTP app started by ``monev up``: health, calendar feeds, their index pages.
+
+Feed URLs carry a secret token: the app never logs request paths (``monev up`` runs
+uvicorn without an access log) and answers an unknown or revoked token with a plain
+404 that does not repeat it."""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+CACHE_CONTROL = "private, max-age=300, must-revalidate"
+
+
+def public_url() -> str:
+    return os.environ.get("MONEV_PUBLIC_URL") or \
+        f"http://127.0.0.1:{os.environ.get('MONEV_HTTP_PORT', '8000')}"
+
+
+def not_modified(request: Request, etag: str, modified: datetime) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or etag in tags
+    ims = request.headers.get("if-modified-since")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return modified <= since
+    return False
 
 
 def create_app() -> FastAPI:
     from sqlalchemy import func, select
 
+    from calendars.pages import checkpoint_page, index_page
+    from calendars.service import FeedCache, feed_by_token
+    from calendars.tokens import feed_secret, looks_like_token
+    from monev.config import load_config
     from monev.store import models as m
-    from monev.store.db import open_session_factory
+    from monev.store.db import monev_home, open_session_factory
 
-    app = FastAPI(title="monev", docs_url=None, redoc_url=None)
+    app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
     factory = open_session_factory()
+    cfg = load_config(None)
+    cache = FeedCache(cfg, public_url(),
+                      int(os.environ.get("MONEV_FEED_HORIZON_DAYS", "180")))
+    secret = feed_secret(monev_home())
+    missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
+
+    def today() -> date:
+        fixed = os.environ.get("MONEV_TODAY")
+        return date.fromisoformat(fixed) if fixed else date.today()
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         with factory() as s:
             plans = s.scalar(select(func.count(m.Plan.id))) or 0
         return {"status": "ok", "plans": plans}
+
+    @app.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"])
+    def feed(token: str, request: Request) -> Response:
+        if not looks_like_token(token):
+            return missing
+        with factory() as s:
+            row = feed_by_token(s, token)
+            if row is None or row.scope == "index":
+                return missing
+            rendered = cache.get(s, row, token, today())
+        headers = {"ETag": rendered.etag, "Last-Modified": rendered.http_date,
+                   "Cache-Control": CACHE_CONTROL}
+        if not_modified(request, rendered.etag, rendered.modified):
+            return Response(status_code=304, headers=headers)
+        headers["Content-Disposition"] = 'inline; filename="monev.ics"'
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(rendered.body))
+            return Response(b"", headers=headers, media_type=CALENDAR_TYPE)
+        return Response(rendered.body, headers=headers, media_type=CALENDAR_TYPE)
+
+    @app.get("/feeds/{token}/c/{ref}", response_class=HTMLResponse)
+    def checkpoint(token: str, ref: str) -> Response:
+        if not looks_like_token(token):
+            return missing
+        with factory() as s:
+            row = feed_by_token(s, token)
+            page = checkpoint_page(s, row, ref, cfg) if row is not None else None
+        return HTMLResponse(page) if page else missing
+
+    @app.get("/feeds/{token}/", response_class=HTMLResponse)
+    def index(token: str) -> Response:
+        if not looks_like_token(token):
+            return missing
+        with factory() as s:
+            row = feed_by_token(s, token)
+            if row is None or row.scope != "index":
+                return missing
+            return HTMLResponse(index_page(s, row, secret, public_url()))
 
     return app

@@ -64,6 +64,20 @@ def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
                 "kpu-kota-jambi-zi-2025", "harian", "antrean"} <= names
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=10) as r:
             assert json.load(r) == {"status": "ok", "plans": 3}
+        # a printed feed URL can be pasted into a calendar client: fetch and parse it
+        feeds = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Kalender")]
+        assert len(feeds) == 3
+        from ical.calendar_stream import IcsCalendarStream
+
+        for url in feeds:
+            assert url.startswith(f"http://127.0.0.1:{http_port}/feeds/") and url.endswith(".ics")
+            with urllib.request.urlopen(url, timeout=30) as r:
+                assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
+                cal = IcsCalendarStream.calendar_from_ics(r.read().decode("utf-8"))
+            assert len(cal.events) > 200
+        index = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Indeks")]
+        with urllib.request.urlopen(index[0], timeout=30) as r:
+            assert "webcal://" in r.read().decode("utf-8")
         scheduled = [d for d in deployments if d["schedules"]]
         assert scheduled
         for _ in range(60):

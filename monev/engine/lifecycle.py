@@ -48,9 +48,11 @@ def transition(session: Session, cp: m.Checkpoint, verb: str, actor: str, note: 
                          f"{', '.join(sorted(allowed))}")
     if verb == "reject" and not note.strip():
         raise MonevError("penolakan wajib disertai alasan (--reason)")
-    session.add(m.Transition(checkpoint_id=cp.id, at=now or datetime.now(), actor=actor,
+    at = now or datetime.now()
+    session.add(m.Transition(checkpoint_id=cp.id, at=at, actor=actor,
                              from_status=cp.status, to_status=target, note=note))
     cp.status = target
+    cp.touch(at)
 
 
 def submit_file(session: Session, cp: m.Checkpoint, path: Path, by: str, home: Path,

@@ -64,6 +64,8 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                      plan_periods=[s.period for s in states])
     people = satker.people if satker else []
     stamp = datetime.combine(as_of, time(settings.run_hour))
+    changed_at = datetime.combine(as_of, time(settings.run_hour), ZoneInfo(
+        satker.tz if satker else "Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     records: list[ActionRecord] = []
     deliveries: dict[str, Delivery] = {}
     for d in decided.decisions:
@@ -80,6 +82,7 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                                          from_status=cp.status, to_status=d.new_status,
                                          note=f"sweep {as_of.isoformat()}"))
                 cp.status = d.new_status
+                cp.touch(changed_at)
         found: list[tuple[str, Person]] = []  # each person once, in their first role
         for role in d.roles:
             found += [(role, p) for p in holders(role, area, komponen, people)

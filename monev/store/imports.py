@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -123,6 +123,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             today: date, sha256: str) -> ImportResult:
     from monev.diff import diff_item
 
+    changed_at = datetime.utcnow()
     old_items = {i.key: i for i in session.scalars(
         select(m.Item).where(m.Item.plan_id == row.id))}
     old_cps: dict[int, dict[str, m.Checkpoint]] = {}
@@ -137,6 +138,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
     row.number, row.decided_on, row.range_policy = h.number, h.decided_on, plan.range_policy
     row.source, row.source_sha256, row.warnings = plan.source, sha256, plan.warnings
     row.revision += 1
+    row.updated_at = changed_at
     areas = _area_ids(session, row, plan)
     result = ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
                           checkpoints=0)
@@ -160,8 +162,11 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             setattr(stored, k, v)
         if change.fields or change.periods_added or change.periods_removed or not was_active:
             result.items_changed += 1
+        if change.fields:  # what calendars show of this row changed
+            for cp in old_cps.get(stored.id, {}).values():
+                cp.touch(changed_at)
         new_cps += _replan(session, stored.id, old_cps.get(stored.id, {}), item, calendar,
-                           today, result)
+                           today, result, changed_at)
     for key, stored in old_items.items():
         if key in {i.key for i in plan.items} or not stored.active:
             continue
@@ -198,13 +203,17 @@ def _drop_future(session: Session, cps: object, today: date, result: ImportResul
 
 
 def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: model.Item,
-            calendar: WorkCalendar, today: date, result: ImportResult) -> list[dict[str, object]]:
+            calendar: WorkCalendar, today: date, result: ImportResult,
+            changed_at: datetime) -> list[dict[str, object]]:
     wanted = {str(p): p for p in item.periods}
     gone = [cp for period, cp in cps.items() if period not in wanted]
     _drop_future(session, gone, today, result)
     for period, cp in cps.items():
         if period in wanted and cp.due >= today and cp.status == "scheduled":
-            cp.due = calendar.due_date(wanted[period])
+            due = calendar.due_date(wanted[period])
+            if due != cp.due:
+                cp.due = due
+                cp.touch(changed_at)
     return [{"item_id": item_id, "period": key, "due": calendar.due_date(p),
              "status": "scheduled", "imported_on": today}
             for key, p in wanted.items() if key not in cps]

@@ -90,9 +90,16 @@ class Checkpoint(Base):
     status: Mapped[str] = mapped_column(String(12), default="scheduled", index=True)
     imported_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    # bumped with updated_at whenever what a calendar shows changes (date, status, text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     item: Mapped[Item] = relationship(back_populates="checkpoints")
     transitions: Mapped[list[Transition]] = relationship(order_by="Transition.id")
     evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id")
+
+    def touch(self, at: datetime) -> None:
+        """Record a visible change: calendar clients need SEQUENCE and LAST-MODIFIED up."""
+        self.sequence = (self.sequence or 0) + 1
+        self.updated_at = max(at, self.updated_at) if self.updated_at else at
 
 
 class Transition(Base):
@@ -202,3 +209,22 @@ class OutboxAttempt(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     ok: Mapped[bool | None] = mapped_column(Boolean)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Feed(Base):
+    """One calendar subscription: a scope (plan, area, person, province, or a satker's
+    index page) and a secret token. Only the token's SHA-256 is stored, with the random
+    nonce it is derived from (the token needs the server's feed secret as well)."""
+
+    __tablename__ = "feed"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(10))  # plan | area | person | province | index
+    satker_id: Mapped[int | None] = mapped_column(ForeignKey("satker.id", ondelete="CASCADE"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(Text, default="")  # area, person or province name
+    label: Mapped[str] = mapped_column(String(200), default="")  # the subscriber
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,132 @@
+"""Rendering one iCalendar feed: pure, no clock, no randomness.
+
+The same events give byte-identical output whatever their order: events are sorted,
+DTSTAMP is the event's own last change, the calendar UID is fixed and the VTIMEZONE is
+built from the zone's fixed offset (Indonesia has no daylight saving time). Each
+VEVENT is serialised once; the feed is the concatenation, so keeping a feed under
+1 MB needs no second rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneStandard
+from icalendar.prop import vDuration
+
+MAX_FEED_BYTES = 1_000_000
+PRODID = "-//monev//Rencana Aksi ZI-RB//ID"
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+              "Asia/Jayapura": "WIT"}
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    uid: str  # stable, given by the caller
+    due: date  # an all-day event on this date
+    summary: str
+    description: str
+    url: str | None
+    categories: tuple[str, ...]
+    sequence: int
+    modified: datetime  # UTC (aware, or naive meaning UTC): LAST-MODIFIED and DTSTAMP
+    done: bool = False  # finished: the first to go when trimming
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    uid: str
+    name: str  # NAME and X-WR-CALNAME
+    description: str  # DESCRIPTION and X-WR-CALDESC
+    color: str  # CSS3 colour name (RFC 7986 COLOR)
+    timezone: str  # IANA zone of the satker
+    refresh: timedelta = timedelta(hours=1)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
+    url: str | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def vtimezone(tzid: str) -> Timezone:
+    """A one-rule VTIMEZONE for a zone without daylight saving time."""
+    offset = datetime(2000, 1, 1, tzinfo=ZoneInfo(tzid)).utcoffset() or timedelta(0)
+    zone = Timezone()
+    zone.add("TZID", tzid)
+    rule = TimezoneStandard()
+    rule.add("DTSTART", datetime(1970, 1, 1))
+    rule.add("TZOFFSETFROM", offset)
+    rule.add("TZOFFSETTO", offset)
+    rule.add("TZNAME", ZONE_NAMES.get(tzid, tzid.rsplit("/", 1)[-1]))
+    zone.add_component(rule)
+    return zone
+
+
+def calendar_shell(info: FeedInfo) -> Calendar:
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("METHOD", "PUBLISH")
+    cal.add("UID", info.uid)
+    cal.add("NAME", info.name)
+    cal.add("X-WR-CALNAME", info.name)
+    cal.add("DESCRIPTION", info.description)
+    cal.add("X-WR-CALDESC", info.description)
+    cal.add("COLOR", info.color)
+    cal.add("X-WR-TIMEZONE", info.timezone)
+    cal.add("REFRESH-INTERVAL", info.refresh, parameters={"VALUE": "DURATION"})
+    cal.add("X-PUBLISHED-TTL", vDuration(info.refresh))
+    if info.url:
+        cal.add("SOURCE", info.url, parameters={"VALUE": "URI"})
+    cal.add_component(vtimezone(info.timezone))
+    return cal
+
+
+def vevent(ev: FeedEvent) -> bytes:
+    e = Event()
+    e.add("UID", ev.uid)
+    stamp = _utc(ev.modified)
+    e.add("DTSTAMP", stamp)
+    e.add("LAST-MODIFIED", stamp)
+    e.add("SEQUENCE", ev.sequence)
+    e.add("DTSTART", ev.due)
+    e.add("DTEND", ev.due + timedelta(days=1))
+    e.add("TRANSP", "TRANSPARENT")
+    e.add("STATUS", "CONFIRMED")
+    e.add("CLASS", "PUBLIC")
+    e.add("SUMMARY", ev.summary)
+    e.add("DESCRIPTION", ev.description)
+    if ev.url:
+        e.add("URL", ev.url)
+    if ev.categories:
+        e.add("CATEGORIES", [c for c in ev.categories if c])
+    return bytes(e.to_ical())
+
+
+def render_feed(info: FeedInfo, events: Sequence[FeedEvent], *,
+                horizon_start: date | None = None) -> bytes:
+    """The ``.ics`` bytes: finished events due before ``horizon_start`` are left out,
+    then — only if still over 1 MB — the oldest finished, then the oldest others."""
+    chosen = sorted((e for e in events
+                     if not (e.done and horizon_start and e.due < horizon_start)),
+                    key=lambda e: (e.due, e.uid))
+    head, _, tail = bytes(calendar_shell(info).to_ical()).rpartition(b"END:VCALENDAR")
+    budget = MAX_FEED_BYTES - len(head) - len(tail) - len(b"END:VCALENDAR") - 1
+    blobs = [vevent(e) for e in chosen]
+    total = sum(map(len, blobs))
+    if total > budget:
+        # drop order: finished oldest first, then everything else oldest first
+        order = sorted(range(len(chosen)), key=lambda i: (not chosen[i].done, chosen[i].due,
+                                                          chosen[i].uid))
+        dropped: set[int] = set()
+        for i in order:
+            if total <= budget:
+                break
+            dropped.add(i)
+            total -= len(blobs[i])
+        blobs = [b for i, b in enumerate(blobs) if i not in dropped]
+    return head + b"".join(blobs) + tail + b"END:VCALENDAR\r\n"

@@ -1,0 +1,154 @@
+"""Feed subscriptions (create, list, rotate, revoke) and the rendered-feed cache used by
+the HTTP app and the publisher. Every feed is rendered from stored data only, so the
+same data always gives the same bytes, the same strong ETag and the same
+Last-Modified."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from calendars.events import build_feed, fingerprint, resolve
+from calendars.tokens import new_nonce, token_for, token_hash
+from monev.config import MonevConfig
+from monev.errors import MonevError
+from monev.store import models as m
+from monev.store.queries import find_plan
+
+SCOPES = ("plan", "area", "person", "province", "index")
+
+
+def create_feed(session: Session, secret: bytes, scope: str, label: str,
+                plan: str | None = None, value: str = "", satker: str | None = None,
+                cfg: MonevConfig | None = None) -> tuple[m.Feed, str]:
+    """A new subscription; returns the row and its token (shown once, stored hashed)."""
+    if scope not in SCOPES:
+        raise MonevError(f"cakupan '{scope}' tidak dikenal; pilih {', '.join(SCOPES)}")
+    feed = m.Feed(scope=scope, label=label, value=value, created_at=datetime.utcnow())
+    if scope in ("plan", "area"):
+        if not plan:
+            raise MonevError("--plan wajib untuk kalender rencana aksi atau area")
+        row, sat = find_plan(session, plan)
+        feed.plan_id, feed.satker_id = row.id, sat.id
+        if scope == "area":
+            areas = list(session.scalars(select(m.Area.name).where(m.Area.plan_id == row.id)))
+            match = [a for a in areas if a.casefold() == value.casefold()] or \
+                [a for a in areas if value.casefold() in a.casefold()]
+            if len(match) != 1:
+                raise MonevError(f"area '{value}' tidak jelas di {plan}; pilih salah satu: "
+                                 + "; ".join(areas))
+            feed.value = match[0]
+    elif scope in ("person", "index"):
+        sat_row = session.scalar(select(m.Satker).where(
+            (m.Satker.slug == satker) | (m.Satker.name == satker)))
+        if sat_row is None:
+            raise MonevError(f"satker '{satker}' belum punya rencana aksi tersimpan")
+        feed.satker_id = sat_row.id
+        if scope == "person":
+            sc = cfg.satker(sat_row.name) if cfg else None
+            names = [p.name for p in sc.people] if sc else []
+            found = [n for n in names if n.casefold() == value.casefold()]
+            if not found:
+                raise MonevError(f"'{value}' tidak ada di konfigurasi {sat_row.name}")
+            feed.value = found[0]
+    elif not value:
+        raise MonevError("nama provinsi wajib untuk kalender provinsi")
+    token = _new_token(session, feed, secret)
+    session.add(feed)
+    session.flush()
+    return feed, token
+
+
+def _new_token(session: Session, feed: m.Feed, secret: bytes) -> str:
+    feed.nonce = new_nonce()
+    token = token_for(feed.nonce, secret)
+    feed.token_hash = token_hash(token)
+    return token
+
+
+def rotate_feed(session: Session, feed_id: int, secret: bytes) -> str:
+    """A new token for the same feed: the old link stops working at once."""
+    feed = _active(session, feed_id)
+    feed.rotated_at = datetime.utcnow()
+    return _new_token(session, feed, secret)
+
+
+def revoke_feed(session: Session, feed_id: int) -> None:
+    _active(session, feed_id).revoked_at = datetime.utcnow()
+
+
+def _active(session: Session, feed_id: int) -> m.Feed:
+    feed = session.get(m.Feed, feed_id)
+    if feed is None or feed.revoked_at is not None:
+        raise MonevError(f"feed {feed_id} tidak ada atau sudah dicabut")
+    return feed
+
+
+def feed_by_token(session: Session, token: str) -> m.Feed | None:
+    return session.scalar(select(m.Feed).where(m.Feed.token_hash == token_hash(token),
+                                               m.Feed.revoked_at.is_(None)))
+
+
+def feed_links(base_url: str, token: str) -> dict[str, str]:
+    """https, webcal:// and Google Calendar "add by URL" links of one feed."""
+    url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return {"url": url, "webcal": webcal,
+            "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")}
+
+
+def last_modified(session: Session, plan_ids: tuple[int, ...]) -> datetime:
+    """Newest change of anything in the feed (checkpoint or plan revision), UTC."""
+    newest = session.execute(
+        select(func.max(m.Checkpoint.updated_at), func.max(m.Plan.updated_at))
+        .join(m.Checkpoint.item).join(m.Item.plan)
+        .where(m.Item.plan_id.in_(plan_ids))).one()
+    stamps = [s for s in newest if s is not None]
+    moment = max(stamps) if stamps else datetime(2000, 1, 1)
+    return moment.replace(tzinfo=UTC, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    etag: str  # strong, quoted
+    modified: datetime  # UTC, whole seconds
+
+    @property
+    def http_date(self) -> str:
+        return format_datetime(self.modified, usegmt=True)
+
+
+class FeedCache:
+    """Rendered feeds keyed by feed id and data fingerprint: a request whose data did
+    not change costs two small queries, not a render. Event URLs point at the
+    checkpoint page of the app at ``base_url`` (none when publishing without one)."""
+
+    def __init__(self, cfg: MonevConfig, base_url: str | None,
+                 horizon_days: int = 180) -> None:
+        self.cfg, self.base_url, self.horizon_days = cfg, base_url, horizon_days
+        self._entries: dict[int, tuple[str, Rendered]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, feed: m.Feed, token: str, today: date) -> Rendered:
+        scope = resolve(session, feed, self.cfg)
+        key = f"{fingerprint(session, scope)}|{today.isoformat()}|{feed.token_hash}"
+        with self._lock:
+            hit = self._entries.get(feed.id)
+        if hit and hit[0] == key:
+            return hit[1]
+        base = self.base_url.rstrip("/") if self.base_url else None
+        body = build_feed(session, feed, self.cfg, today, self.horizon_days,
+                          link=lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None)
+        rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"',
+                            last_modified(session, scope.plan_ids))
+        with self._lock:
+            self._entries[feed.id] = (key, rendered)
+        return rendered
