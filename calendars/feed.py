@@ -111,22 +111,18 @@ def render_feed(info: FeedInfo, events: Sequence[FeedEvent], *,
                 horizon_start: date | None = None) -> bytes:
     """The ``.ics`` bytes: finished events due before ``horizon_start`` are left out,
     then — only if still over 1 MB — the oldest finished, then the oldest others."""
-    chosen = sorted((e for e in events
-                     if not (e.done and horizon_start and e.due < horizon_start)),
-                    key=lambda e: (e.due, e.uid))
+    chosen = [e for e in events if not (e.done and horizon_start and e.due < horizon_start)]
     head, _, tail = bytes(calendar_shell(info).to_ical()).rpartition(b"END:VCALENDAR")
-    budget = MAX_FEED_BYTES - len(head) - len(tail) - len(b"END:VCALENDAR") - 1
-    blobs = [vevent(e) for e in chosen]
-    total = sum(map(len, blobs))
-    if total > budget:
-        # drop order: finished oldest first, then everything else oldest first
-        order = sorted(range(len(chosen)), key=lambda i: (not chosen[i].done, chosen[i].due,
-                                                          chosen[i].uid))
-        dropped: set[int] = set()
-        for i in order:
-            if total <= budget:
-                break
-            dropped.add(i)
-            total -= len(blobs[i])
-        blobs = [b for i, b in enumerate(blobs) if i not in dropped]
-    return head + b"".join(blobs) + tail + b"END:VCALENDAR\r\n"
+    budget = MAX_FEED_BYTES - len(head) - len(tail) - len(b"END:VCALENDAR\r\n")
+    # Serialise in keeping order (open items newest first, then finished newest first)
+    # and stop at the budget: a huge roll-up costs what fits in 1 MB, not all of it.
+    kept: list[tuple[FeedEvent, bytes]] = []
+    used = 0
+    for event in sorted(chosen, key=lambda e: (not e.done, e.due, e.uid), reverse=True):
+        blob = vevent(event)
+        if used + len(blob) > budget:
+            break
+        kept.append((event, blob))
+        used += len(blob)
+    kept.sort(key=lambda pair: (pair[0].due, pair[0].uid))
+    return head + b"".join(blob for _, blob in kept) + tail + b"END:VCALENDAR\r\n"

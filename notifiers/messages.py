@@ -23,7 +23,7 @@ SECTIONS = (
     ("pengingat", "Segera jatuh tempo"),
     ("dibuka", "Tugas bukti baru dibuka"),
     ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
-    ("monev", "Monev akhir bulan"),
+    ("monev", "Monev akhir bulan/triwulan (laporan lengkap di Prefect UI)"),
 )
 
 

@@ -323,3 +323,62 @@ def test_publish_writes_atomically_and_follows_changes(stored: sessionmaker[Sess
     assert sorted(p.name for p in out.iterdir()) == sorted(
         p.name for p in out.glob("*.ics")), "no temporary files left"
     assert os.stat(next(out.glob("*.ics"))).st_mode & 0o777 == 0o644
+
+
+def test_feed_cli_create_list_rotate_revoke_publish(tmp_path: Path) -> None:
+    """The admin's commands, end to end on a SQLite file; static feeds follow changes."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from monev.cli import app
+
+    env = {"MONEV_HOME": str(tmp_path / "home"), "MONEV_DATABASE_URL": "",
+           "MONEV_HTTP_PORT": "8123", "MONEV_PUBLIC_URL": "", "MONEV_TODAY": "2025-09-15",
+           "MONEV_FEED_DIR": str(tmp_path / "terbit"), "COLUMNS": "200",
+           "MONEV_FEED_SECRET": ""}
+    cli = CliRunner()
+
+    def run(*args: str) -> str:
+        result = cli.invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("plan", "import", str(ZI_MUARO), "--config", str(ROOT / "config" / "monev.yaml"))
+    created = run("feed", "create", "--plan", MUARO_PLAN, "--for", "Tim ZI")
+    url = re.search(r"https : (http://127\.0\.0\.1:8123/feeds/(\S{43})\.ics)", created)
+    assert url and "webcal://127.0.0.1:8123/feeds/" in created
+    assert "calendar.google.com/calendar/r?cid=webcal%3A%2F%2F127.0.0.1" in created
+    token = url.group(2)
+    assert (tmp_path / "home" / "feed-secret").stat().st_mode & 0o777 == 0o600
+    listed = run("feed", "list")
+    assert "Tim ZI" in listed and token not in listed, "tokens only on request"
+    assert token in run("feed", "list", "--links")
+    published = run("feed", "publish", "--out", str(tmp_path / "terbit"))
+    assert "1 ditulis" in published
+    first = (tmp_path / "terbit" / f"{token}.ics").read_bytes()
+    # evidence submitted: MONEV_FEED_DIR is republished by the command itself
+    with open_db(tmp_path) as s:
+        cp = s.scalars(select(m.Checkpoint).where(m.Checkpoint.period == "2025-10")).first()
+        assert cp is not None
+        item = s.get(m.Item, cp.item_id)
+        assert item is not None
+        cp.status = "open"
+        s.commit()
+        ref = f"{item.key}@2025-10"
+    run("evidence", "submit", ref, "--link", "https://x.test/bukti.pdf", "--by", "Budi")
+    assert (tmp_path / "terbit" / f"{token}.ics").read_bytes() != first
+    rotated = run("feed", "rotate", "1")
+    new_token = re.search(r"/feeds/(\S{43})\.ics", rotated)
+    assert new_token and new_token.group(1) != token
+    run("feed", "publish", "--out", str(tmp_path / "terbit"))
+    assert [p.stem for p in (tmp_path / "terbit").glob("*.ics")] == [new_token.group(1)]
+    assert "dicabut" in run("feed", "revoke", "1")
+    bad = cli.invoke(app, ["feed", "revoke", "1"], env=env)
+    assert bad.exit_code != 0 and "sudah dicabut" in bad.output
+
+
+def open_db(tmp_path: Path) -> Session:
+    from monev.store.db import open_session_factory
+
+    return open_session_factory(f"sqlite:///{tmp_path / 'home' / 'monev.db'}")()

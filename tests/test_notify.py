@@ -453,3 +453,15 @@ def test_notify_test_sends_one_message_per_channel(tmp_path: Path, smtp: tuple[S
     bad = CliRunner().invoke(app, ["notify", "test", "Rina Uji", "--config", str(cfg)],
                              env={**env, "MONEV_TELEGRAM_TOKEN": ""})
     assert bad.exit_code == 1 and "MONEV_TELEGRAM_TOKEN" in bad.output
+
+
+def test_month_end_monev_summary_reaches_ketua_tim(sessions: sessionmaker[Session]) -> None:
+    _swept(sessions, date(2025, 9, 30))  # a quarter end
+    with sessions() as s:
+        rows = s.scalars(select(m.Outbox).where(
+            m.Outbox.person == "Ketua Tim ZI Contoh", m.Outbox.channel == "email")).all()
+    lines = [i["bukti_fisik"] for r in rows for i in r.items if i["kind"] == "monev"]
+    quarter = [x for x in lines if x.startswith("Monev akhir triwulan 2025-09: capaian ")]
+    assert quarter and "bukti terverifikasi" in quarter[0] and "terlambat" in quarter[0]
+    assert any(x.startswith("Monev akhir bulan 2025-08") for x in lines)
+    assert any("laporan monev" in r.subject and "Monev akhir triwulan" in r.body for r in rows)

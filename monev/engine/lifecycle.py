@@ -52,7 +52,7 @@ def transition(session: Session, cp: m.Checkpoint, verb: str, actor: str, note: 
     session.add(m.Transition(checkpoint_id=cp.id, at=at, actor=actor,
                              from_status=cp.status, to_status=target, note=note))
     cp.status = target
-    cp.touch(at)
+    cp.touch(now or datetime.utcnow())  # feeds read this as UTC
 
 
 def submit_file(session: Session, cp: m.Checkpoint, path: Path, by: str, home: Path,

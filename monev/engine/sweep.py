@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from monev.config import Person, SatkerConfig
 from monev.engine.people import holders
-from monev.engine.rules import ActionKind, Decision, EngineSettings, decide
+from monev.engine.rules import ActionKind, Decision, EngineSettings, decide, is_quarter_end
+from monev.periods import Period
 from monev.store import models as m
-from monev.store.queries import CheckpointRow, checkpoint_rows, to_state
+from monev.store.queries import CheckpointRow, area_progress, checkpoint_rows, to_state
 from monev.workdays import WorkCalendar
 from notifiers.outbox import Delivery, enqueue
 
@@ -87,9 +88,12 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
         for role in d.roles:
             found += [(role, p) for p in holders(role, area, komponen, people)
                       if all(p.name != q.name for _, q in found)]
+        summary = _cycle_summary(session, plan_id, d.period) if d.action == "cycle" else ""
         if d.action != "digest":  # the backlog items themselves make up the digest
             for role, person in found:
                 message = _item(d, role, ref, by_id.get(d.checkpoint_id or -1), people)
+                if summary:
+                    message["bukti_fisik"] = summary
                 deliveries.setdefault(person.name, Delivery(person, role)).items.append(message)
         recipients = [(role, p.name) for role, p in found]
         recipients = recipients or [(role, "") for role in d.roles] or [("", "")]
@@ -143,3 +147,20 @@ def _item(d: Decision, role: str, ref: str | None, row: CheckpointRow | None,
                     pic=", ".join(p.name for p in pics),
                     subbagian=next((p.subbagian for p in pics if p.subbagian), ""))
     return item
+
+
+def _cycle_summary(session: Session, plan_id: int, period: str) -> str:
+    """One line of the month/quarter-end monev for the message (the full report is
+    the flow run's markdown artifact)."""
+    p = Period.parse(period)
+    rows = area_progress(session, plan_id, p.end)
+    due = sum(r.due for r in rows)
+    done, sent, late = (sum(r.verified for r in rows), sum(r.submitted for r in rows),
+                        sum(r.overdue for r in rows))
+    kind = "triwulan" if is_quarter_end(p) else "bulan"
+    percent = f"{100 * done / due:.0f}%" if due else "-"
+    worst = sorted((r for r in rows if r.overdue), key=lambda r: -r.overdue)[:2]
+    tail = "; terbanyak terlambat: " + ", ".join(f"{r.area} ({r.overdue})" for r in worst) \
+        if worst else ""
+    return (f"Monev akhir {kind} {period}: capaian {done}/{due} bukti terverifikasi "
+            f"({percent}), {sent} menunggu verifikasi, {late} terlambat{tail}")
