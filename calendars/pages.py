@@ -23,7 +23,9 @@ TITLES = {"plan": "Rencana aksi", "area": "Area", "person": "Orang", "province":
 
 def feed_title(session: Session, feed: m.Feed) -> str:
     plan = session.get(m.Plan, feed.plan_id) if feed.plan_id else None
-    what = f"{plan.kind} {plan.year}" if plan else ""
+    satker = session.get(m.Satker, feed.satker_id) if feed.satker_id else None
+    what = f"{plan.kind} {plan.year} {plan.satker.name}" if plan else \
+        satker.name if satker else ""
     return " — ".join(x for x in (TITLES.get(feed.scope, feed.scope), what, feed.value) if x)
 
 

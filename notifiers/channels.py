@@ -1,4 +1,6 @@
-"""Apprise URLs per person and channel. Secrets come from the environment only.
+"""Apprise URLs per person and channel. Settings and secrets come from the environment
+or, when a variable is unset and a Prefect server is configured, from the Prefect
+Secret block of the same name in lower case with dashes (``monev-smtp-password``).
 
 - email: ``MONEV_SMTP_HOST``, ``MONEV_SMTP_PORT`` (587), ``MONEV_SMTP_USER``,
   ``MONEV_SMTP_PASSWORD``, ``MONEV_SMTP_FROM``, ``MONEV_SMTP_MODE``
@@ -14,16 +16,51 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 from monev.errors import MonevError
 
 
+def secret_block_name(variable: str) -> str:
+    """The Prefect Secret block standing in for an unset variable: MONEV_SMTP_PASSWORD →
+    ``monev-smtp-password``."""
+    return variable.lower().replace("_", "-")
+
+
+_BLOCKS: dict[str, tuple[float, str]] = {}
+BLOCK_TTL = 60.0  # seconds a looked-up block value (or its absence) is reused
+
+
+def _from_secret_block(variable: str) -> str:
+    """The value of the variable's Prefect Secret block, or "" (no server, no block)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return ""
+    cached = _BLOCKS.get(variable)
+    if cached and time.monotonic() - cached[0] < BLOCK_TTL:
+        return cached[1]
+    try:
+        from prefect.blocks.system import Secret
+
+        block = Secret.load(secret_block_name(variable), _sync=True)  # type: ignore[call-arg]
+        value = str(block.get())  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - a missing block means "not configured"
+        value = ""
+    _BLOCKS[variable] = (time.monotonic(), value)
+    return value
+
+
+def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """Environment first, then a Prefect Secret block (for secrets and hosts alike)."""
+    return env.get(name) or _from_secret_block(name) or default
+
+
 def _need(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name)
+    value = _get(env, name)
     if not value:
-        raise MonevError(f"variabel lingkungan {name} belum diisi")
+        raise MonevError(f"variabel lingkungan {name} belum diisi (atau blok Secret "
+                         f"Prefect '{secret_block_name(name)}')")
     return value
 
 
@@ -35,7 +72,7 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
         mode = env.get("MONEV_SMTP_MODE", "starttls")
         scheme = "mailto" if mode == "plain" else "mailtos"
         port = env.get("MONEV_SMTP_PORT", "465" if mode == "ssl" else "587")
-        user, password = env.get("MONEV_SMTP_USER", ""), env.get("MONEV_SMTP_PASSWORD", "")
+        user, password = _get(env, "MONEV_SMTP_USER"), _get(env, "MONEV_SMTP_PASSWORD")
         auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
         query = {"from": _need(env, "MONEV_SMTP_FROM"), "name": "Monev", "to": address,
                  "format": "text"}
@@ -46,7 +83,7 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
         template = _need(env, "MONEV_WHATSAPP_URL")
         return template.replace("{phone}", quote(address, safe="+")).replace(
             "{phone_digits}", address.lstrip("+")).replace(
-            "{token}", quote(env.get("MONEV_WHATSAPP_TOKEN", ""), safe=""))
+            "{token}", quote(_get(env, "MONEV_WHATSAPP_TOKEN"), safe=""))
     if channel == "telegram":
         return f"tgram://{_need(env, 'MONEV_TELEGRAM_TOKEN')}/{address}"
     raise MonevError(f"kanal tidak dikenal: {channel}")

@@ -215,3 +215,22 @@ def test_dispatch_flow_delivers_once_and_reports(prefect_server: dict[str, str],
 
     found = asyncio.run(tables())
     assert any(t.count('"terkirim"') == sent for t in found), found
+
+
+def test_channel_secrets_from_prefect_secret_blocks(prefect_server: dict[str, str]) -> None:
+    from prefect.blocks.system import Secret
+
+    from notifiers import channels
+
+    Secret(value="token-dari-blok").save("monev-whatsapp-token", overwrite=True)
+    Secret(value="sandi rahasia").save("monev-smtp-password", overwrite=True)
+    channels._BLOCKS.clear()
+    url = channels.apprise_url("whatsapp", "+6281200000001", {
+        "MONEV_WHATSAPP_URL": "wajson://gw.test/send?+X-Api-Key={token}&:to={phone_digits}"})
+    assert url == "wajson://gw.test/send?+X-Api-Key=token-dari-blok&:to=6281200000001"
+    email = channels.apprise_url("email", "a@example.org", {
+        "MONEV_SMTP_HOST": "smtp.test", "MONEV_SMTP_USER": "monev", "MONEV_SMTP_FROM": "m@x"})
+    assert email.startswith("mailtos://monev:sandi%20rahasia@smtp.test:587?")
+    # the environment wins over a block
+    assert "env-token" in channels.apprise_url("whatsapp", "+62812", {
+        "MONEV_WHATSAPP_URL": "json://gw.test/?+K={token}", "MONEV_WHATSAPP_TOKEN": "env-token"})
