@@ -77,6 +77,13 @@ class _CheckedReply:
                 payload[key] = value
         return payload
 
+    as_json: bool
+
+    def send(self, body: str, title: str = "", notify_type: NotifyType = NotifyType.INFO,
+             attach: Any = None, **kwargs: Any) -> bool:
+        """Apprise's entry point: one request, attachments are not used by reminders."""
+        return self._post(self.as_json, self._fields(body, title, notify_type))
+
     def _post(self, as_json: bool, payload: dict[str, Any]) -> bool:
         url = f"{'https' if self.secure else 'http'}://{self.host}"
         url += f":{self.port}" if isinstance(self.port, int) else ""
@@ -108,20 +115,14 @@ class NotifyGatewayJSON(_CheckedReply, NotifyJSON):  # type: ignore[misc, no-unt
     service_name = "WhatsApp gateway (JSON, balasan diperiksa)"
     protocol = "wajson"
     secure_protocol = "wajsons"
-
-    def send(self, body: str, title: str = "", notify_type: NotifyType = NotifyType.INFO,
-             attach: Any = None, **kwargs: Any) -> bool:
-        return self._post(True, self._fields(body, title, notify_type))
+    as_json = True
 
 
 class NotifyGatewayForm(_CheckedReply, NotifyForm):  # type: ignore[misc, no-untyped-call]
     service_name = "WhatsApp gateway (form, balasan diperiksa)"
     protocol = "waform"
     secure_protocol = "waforms"
-
-    def send(self, body: str, title: str = "", notify_type: NotifyType = NotifyType.INFO,
-             attach: Any = None, **kwargs: Any) -> bool:
-        return self._post(False, self._fields(body, title, notify_type))
+    as_json = False
 
 
 def register() -> None:

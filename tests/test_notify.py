@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -155,14 +156,22 @@ class Gateway(BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler], port: int = 0) -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 in a thread; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", port or free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def gateway() -> Iterator[int]:
     Gateway.posts, Gateway.status = [], 200
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    server.shutdown()
+    with http_server(Gateway) as port:
+        yield port
 
 
 def waha_env(port: int, scheme: str = "json") -> dict[str, str]:
@@ -294,11 +303,8 @@ class Fonnte(BaseHTTPRequestHandler):
 def fonnte() -> Iterator[int]:
     Fonnte.posts, Fonnte.delay = [], 0.0
     Fonnte.reply = b'{"status": true, "detail": "success! message in queue"}'
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Fonnte)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    server.shutdown()
+    with http_server(Fonnte) as port:
+        yield port
 
 
 def fonnte_env(port: int, scheme: str = "waform") -> dict[str, str]:
@@ -382,10 +388,8 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setattr(NotifyWhatsApp, "notify_url",
                         f"http://127.0.0.1:{port}/{{fb_ver}}/{{phone_id}}/messages")
     monkeypatch.setattr(NotifyTelegram, "notify_url", f"http://127.0.0.1:{port}/bot")
-    server = ThreadingHTTPServer(("127.0.0.1", port), Graph)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    server.shutdown()
+    with http_server(Graph, port):
+        yield port
 
 
 def test_whatsapp_cloud_api_gets_exact_json(sessions: sessionmaker[Session],
