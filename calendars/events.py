@@ -108,10 +108,19 @@ def rows_for(session: Session, scope: FeedScope, people: PeopleBySatker) -> list
     rows = list(session.execute(query).tuples())
     who = scope.person
     if who is not None and who.role not in WIDE_ROLES:
-        rows = [r for r in rows if any(
-            p.name == who.name for role in ("pic", "koordinator")
-            for p in holders(role, r[2], r[1].komponen, people.get(r[4].name, [])))]
+        rows = [r for r in rows if _concerns(who, r, people.get(r[4].name, []))]
     return rows
+
+
+def _concerns(who: Person, row: Row, people: Sequence[Person]) -> bool:
+    """A row is someone's as its PIC or koordinator; a kasubbag's when its PIC works
+    in their subbagian."""
+    area, komponen = row[2], row[1].komponen
+    pics = holders("pic", area, komponen, people)
+    if who.role == "kasubbag" and who.subbagian:
+        return any(p.subbagian == who.subbagian for p in pics)
+    return any(p.name == who.name for p in pics + holders("koordinator", area, komponen,
+                                                          people))
 
 
 def event_for(row: Row, people: Sequence[Person], url: str | None) -> FeedEvent:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from calendars.service import FeedCache
 from calendars.tokens import looks_like_token, token_for
+from monev.errors import MonevError
 from monev.store import models as m
 
 
@@ -24,6 +25,7 @@ class PublishReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -53,8 +55,13 @@ def publish(session: Session, cache: FeedCache, secret: bytes, out: Path,
             m.Feed.revoked_at.is_(None), m.Feed.scope != "index").order_by(m.Feed.id)):
         token = token_for(feed.nonce, secret)
         name = f"{token}.ics"
-        keep.add(name)
-        if write_atomic(out / name, cache.get(session, feed, token, today).body):
+        keep.add(name)  # a feed that cannot be rendered keeps its last good file
+        try:
+            body = cache.get(session, feed, token, today).body
+        except MonevError as exc:
+            report.failed.append(f"kalender #{feed.id}: {exc}")
+            continue
+        if write_atomic(out / name, body):
             report.written.append(name)
         else:
             report.unchanged += 1

@@ -138,6 +138,9 @@ def publish_feeds(as_of: str | None = None) -> int:
     report = publish_if_configured(date.fromisoformat(as_of) if as_of else date.today())
     if report is None:
         return 0
-    get_run_logger().info("kalender: %d ditulis, %d tetap, %d dihapus", len(report.written),
-                          report.unchanged, len(report.removed))
+    logger = get_run_logger()
+    logger.info("kalender: %d ditulis, %d tetap, %d dihapus", len(report.written),
+                report.unchanged, len(report.removed))
+    for problem in report.failed:
+        logger.error(problem)
     return len(report.written)

@@ -257,6 +257,8 @@ def _republish() -> None:
         report = publish_if_configured(_today())
         if report is not None and report.written:
             err.print(f"kalender diterbitkan ulang: {len(report.written)} berkas")
+        for problem in report.failed if report else []:
+            err.print(f"[bold red]Galat:[/] {problem}", highlight=False)
 
 
 def _sha256(path: Path) -> str:
@@ -857,3 +859,7 @@ def feed_publish(
         report = publish(s, cache, feed_secret(monev_home()), out_dir, _today())
     out.print(f"{len(report.written)} ditulis, {report.unchanged} tidak berubah, "
               f"{len(report.removed)} dihapus → {out_dir}")
+    for problem in report.failed:
+        err.print(f"[bold red]Galat:[/] {problem}", highlight=False)
+    if report.failed:
+        raise typer.Exit(code=1)

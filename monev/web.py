@@ -48,6 +48,7 @@ def create_app() -> FastAPI:
     from calendars.service import FeedCache, feed_by_token
     from calendars.tokens import feed_secret, looks_like_token
     from monev.config import load_config
+    from monev.errors import MonevError
     from monev.store import models as m
     from monev.store.db import monev_home, open_session_factory
 
@@ -77,7 +78,10 @@ def create_app() -> FastAPI:
             row = feed_by_token(s, token)
             if row is None or row.scope == "index":
                 return missing
-            rendered = cache.get(s, row, token, today())
+            try:
+                rendered = cache.get(s, row, token, today())
+            except MonevError as exc:  # its plan or person is gone: say so, plainly
+                return Response(f"{exc}\n", status_code=410, media_type="text/plain")
         headers = {"ETag": rendered.etag, "Last-Modified": rendered.http_date,
                    "Cache-Control": CACHE_CONTROL}
         if not_modified(request, rendered.etag, rendered.modified):

@@ -382,3 +382,22 @@ def open_db(tmp_path: Path) -> Session:
     from monev.store.db import open_session_factory
 
     return open_session_factory(f"sqlite:///{tmp_path / 'home' / 'monev.db'}")()
+
+
+def test_kasubbag_feed_and_a_person_gone_from_the_config(stored: sessionmaker[Session],
+                                                         tmp_path: Path) -> None:
+    from calendars.publish import publish
+
+    plan_all = events(_build(stored, _feed(stored, plan=MUARO_PLAN)[0]))
+    kasubbag = events(_build(stored, _feed(stored, "person", satker="kpu-kabupaten-muaro-jambi",
+                                           value="Kasubbag SDM Contoh")[0]))
+    assert kasubbag and set(kasubbag) < set(plan_all)
+    assert all("Pegawai Contoh Satu" in str(e["DESCRIPTION"]) for e in kasubbag.values())
+    sc = CFG.satker("KPU Kabupaten Muaro Jambi")
+    assert sc is not None
+    trimmed = CFG.model_copy(update={"satkers": [sc.model_copy(update={"people": [
+        p for p in sc.people if p.name != "Kasubbag SDM Contoh"]})]})
+    with stored() as s:
+        report = publish(s, FeedCache(trimmed, None), SECRET, tmp_path / "out", TODAY)
+    assert len(report.failed) == 1 and "Kasubbag SDM Contoh" in report.failed[0]
+    assert len(report.written) == 1, "the other feed is still published"
