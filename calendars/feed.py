@@ -66,6 +66,8 @@ def vtimezone(tzid: str) -> Timezone:
 
 
 def calendar_shell(info: FeedInfo) -> Calendar:
+    """The calendar without events, built with a fixed UID (``Calendar.new`` would
+    invent a random one) and the ``VALUE=DURATION`` RFC 7986 asks for."""
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -87,6 +89,8 @@ def calendar_shell(info: FeedInfo) -> Calendar:
 
 
 def vevent(ev: FeedEvent) -> bytes:
+    """One all-day VEVENT, serialised on its own so a feed can be cut to size
+    without rendering it again. DTSTAMP is the last change, not the clock."""
     e = Event()
     e.add("UID", ev.uid)
     stamp = _utc(ev.modified)
@@ -102,8 +106,9 @@ def vevent(ev: FeedEvent) -> bytes:
     e.add("DESCRIPTION", ev.description)
     if ev.url:
         e.add("URL", ev.url)
-    if ev.categories:
-        e.add("CATEGORIES", [c for c in ev.categories if c])
+    categories = [c for c in ev.categories if c]
+    if categories:  # an empty CATEGORIES line is invalid
+        e.add("CATEGORIES", categories)
     return bytes(e.to_ical())
 
 
@@ -111,18 +116,19 @@ def render_feed(info: FeedInfo, events: Sequence[FeedEvent], *,
                 horizon_start: date | None = None) -> bytes:
     """The ``.ics`` bytes: finished events due before ``horizon_start`` are left out,
     then — only if still over 1 MB — the oldest finished, then the oldest others."""
-    chosen = [e for e in events if not (e.done and horizon_start and e.due < horizon_start)]
-    head, _, tail = bytes(calendar_shell(info).to_ical()).rpartition(b"END:VCALENDAR")
-    budget = MAX_FEED_BYTES - len(head) - len(tail) - len(b"END:VCALENDAR\r\n")
+    chosen = [e for e in events
+              if not (e.done and horizon_start is not None and e.due < horizon_start)]
+    head, end, tail = bytes(calendar_shell(info).to_ical()).rpartition(b"END:VCALENDAR")
+    budget = MAX_FEED_BYTES - 1 - len(head) - len(end) - len(tail)  # strictly below 1 MB
     # Serialise in keeping order (open items newest first, then finished newest first)
     # and stop at the budget: a huge roll-up costs what fits in 1 MB, not all of it.
     kept: list[tuple[FeedEvent, bytes]] = []
     used = 0
-    for event in sorted(chosen, key=lambda e: (not e.done, e.due, e.uid), reverse=True):
+    for event in sorted(chosen, key=lambda e: (e.due, e.uid)):
         blob = vevent(event)
         if used + len(blob) > budget:
             break
         kept.append((event, blob))
         used += len(blob)
     kept.sort(key=lambda pair: (pair[0].due, pair[0].uid))
-    return head + b"".join(blob for _, blob in kept) + tail + b"END:VCALENDAR\r\n"
+    return head + b"".join(blob for _, blob in kept) + end + tail

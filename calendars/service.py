@@ -46,6 +46,8 @@ def create_feed(session: Session, secret: bytes, scope: str, label: str,
                                  + "; ".join(areas))
             feed.value = match[0]
     elif scope in ("person", "index"):
+        if not satker:
+            raise MonevError("--satker wajib untuk kalender orang atau halaman indeks")
         sat_row = session.scalar(select(m.Satker).where(
             (m.Satker.slug == satker) | (m.Satker.name == satker)))
         if sat_row is None:
