@@ -124,7 +124,7 @@ def render_feed(info: FeedInfo, events: Sequence[FeedEvent], *,
     # and stop at the budget: a huge roll-up costs what fits in 1 MB, not all of it.
     kept: list[tuple[FeedEvent, bytes]] = []
     used = 0
-    for event in sorted(chosen, key=lambda e: (e.due, e.uid)):
+    for event in sorted(chosen, key=lambda e: (not e.done, e.due, e.uid), reverse=True):
         blob = vevent(event)
         if used + len(blob) > budget:
             break
