@@ -1,1 +1,1 @@
-"""Reserved for the calendars of the engine, reminders and feeds issues (not built yet)."""
+"""iCalendar feeds: pure renderer (feed), scopes (events), tokens, serving cache (service), pages, static publishing."""
