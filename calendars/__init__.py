@@ -1,1 +1,2 @@
-"""iCalendar feeds: pure renderer (feed), scopes (events), tokens, serving cache (service), pages, static publishing."""
+"""iCalendar feeds: the pure renderer (feed), scopes (events), tokens, the serving
+cache (service), HTML pages and static publishing."""
