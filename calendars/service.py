@@ -6,6 +6,7 @@ Last-Modified."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -134,8 +135,10 @@ class FeedCache:
     checkpoint page of the app at ``base_url`` (none when publishing without one)."""
 
     def __init__(self, cfg: MonevConfig, base_url: str | None,
-                 horizon_days: int = 180) -> None:
-        self.cfg, self.base_url, self.horizon_days = cfg, base_url, horizon_days
+                 horizon_days: int | None = None) -> None:
+        self.cfg, self.base_url = cfg, base_url
+        self.horizon_days = horizon_days if horizon_days is not None else int(
+            os.environ.get("MONEV_FEED_HORIZON_DAYS", "180"))
         self._entries: dict[int, tuple[str, Rendered]] = {}
         self._lock = threading.Lock()
 

@@ -134,8 +134,9 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
 def publish_feeds(as_of: str | None = None) -> int:
     """Terbitkan ulang kalender .ics ke MONEV_FEED_DIR (bila diatur) setelah perubahan."""
     from calendars.publish import publish_if_configured
+    from monev.clock import today
 
-    report = publish_if_configured(date.fromisoformat(as_of) if as_of else date.today())
+    report = publish_if_configured(date.fromisoformat(as_of) if as_of else today())
     if report is None:
         return 0
     logger = get_run_logger()

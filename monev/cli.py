@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monev.clock import today as _today
 from monev.errors import MonevError
 from monev.grammar import RangePolicy
 from monev.model import Plan
@@ -64,12 +65,6 @@ def load_config(path: Path | None) -> MonevConfig:
 def _calendar_for(cfg: MonevConfig, satker: str) -> WorkCalendar:
     sc = cfg.satker(satker)
     return sc.calendar() if sc else WorkCalendar()
-
-
-def _today() -> date:
-    """Today, or ``MONEV_TODAY`` (ISO date) for previews and tests."""
-    fixed = os.environ.get("MONEV_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def _load(path: Path, policy: str | None) -> Plan:

@@ -7,7 +7,7 @@ uvicorn without an access log) and answers an unknown or revoked token with a pl
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
     from calendars.pages import checkpoint_page, index_page
     from calendars.service import FeedCache, feed_by_token
     from calendars.tokens import feed_secret, looks_like_token
+    from monev.clock import today
     from monev.config import load_config
     from monev.errors import MonevError
     from monev.store import models as m
@@ -55,14 +56,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
     factory = open_session_factory()
     cfg = load_config(None)
-    cache = FeedCache(cfg, public_url(),
-                      int(os.environ.get("MONEV_FEED_HORIZON_DAYS", "180")))
+    cache = FeedCache(cfg, public_url())
     secret = feed_secret(monev_home())
     missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
-
-    def today() -> date:
-        fixed = os.environ.get("MONEV_TODAY")
-        return date.fromisoformat(fixed) if fixed else date.today()
 
     @app.get("/health")
     def health() -> dict[str, Any]:
