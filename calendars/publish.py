@@ -72,11 +72,8 @@ def publish(session: Session, cache: FeedCache, secret: bytes, out: Path,
     return report
 
 
-def publish_if_configured(today: date) -> PublishReport | None:
-    """Republish into ``MONEV_FEED_DIR`` when it is set (after every change)."""
-    target = os.environ.get("MONEV_FEED_DIR")
-    if not target:
-        return None
+def publish_dir(out: Path, today: date) -> PublishReport:
+    """Publish every active feed of the configured database into ``out``."""
     from calendars.tokens import feed_secret
     from monev.config import load_config
     from monev.store.db import monev_home, open_session_factory
@@ -85,6 +82,12 @@ def publish_if_configured(today: date) -> PublishReport | None:
     try:
         with factory() as s:
             cache = FeedCache(load_config(None), os.environ.get("MONEV_PUBLIC_URL"))
-            return publish(s, cache, feed_secret(monev_home()), Path(target), today)
+            return publish(s, cache, feed_secret(monev_home()), out, today)
     finally:
         factory.kw["bind"].dispose()
+
+
+def publish_if_configured(today: date) -> PublishReport | None:
+    """Republish into ``MONEV_FEED_DIR`` when it is set (after every change)."""
+    target = os.environ.get("MONEV_FEED_DIR")
+    return publish_dir(Path(target), today) if target else None

@@ -844,14 +844,9 @@ def feed_publish(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder tujuan berkas .ics.")],
 ) -> None:
     """Terbitkan semua kalender aktif sebagai berkas statis (atomik, hanya yang berubah)."""
-    from calendars.publish import publish
-    from calendars.service import FeedCache
-    from calendars.tokens import feed_secret
-    from monev.store.db import monev_home, open_session_factory
+    from calendars.publish import publish_dir
 
-    with open_session_factory()() as s:
-        cache = FeedCache(load_config(None), os.environ.get("MONEV_PUBLIC_URL"))
-        report = publish(s, cache, feed_secret(monev_home()), out_dir, _today())
+    report = publish_dir(out_dir, _today())
     out.print(f"{len(report.written)} ditulis, {report.unchanged} tidak berubah, "
               f"{len(report.removed)} dihapus → {out_dir}")
     for problem in report.failed:
