@@ -154,7 +154,12 @@ def build_feed(session: Session, feed: m.Feed, cfg: MonevConfig, today: date,
                link: Callable[[str], str | None] = lambda ref: None) -> bytes:
     """The whole ``.ics`` of one feed; finished items older than the horizon are left
     out (and more if the feed would pass 1 MB). ``link(ref)`` gives each event's URL."""
-    scope = resolve(session, feed, cfg)
+    return render_scope(session, resolve(session, feed, cfg), cfg, today, horizon_days, link)
+
+
+def render_scope(session: Session, scope: FeedScope, cfg: MonevConfig, today: date,
+                 horizon_days: int, link: Callable[[str], str | None]) -> bytes:
+    """``build_feed`` for a scope already resolved (the serving cache has it)."""
     people = people_by_satker(session, scope, cfg)
     events = [event_for(r, people.get(r[4].name, []), link(f"{r[1].key}@{r[0].period}"))
               for r in rows_for(session, scope, people)]

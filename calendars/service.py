@@ -16,7 +16,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from calendars.events import build_feed, fingerprint, resolve
+from calendars.events import fingerprint, render_scope, resolve
 from calendars.tokens import new_nonce, token_for, token_hash
 from monev.config import MonevConfig
 from monev.errors import MonevError
@@ -150,8 +150,8 @@ class FeedCache:
         if hit and hit[0] == key:
             return hit[1]
         base = self.base_url.rstrip("/") if self.base_url else None
-        body = build_feed(session, feed, self.cfg, today, self.horizon_days,
-                          link=lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None)
+        body = render_scope(session, scope, self.cfg, today, self.horizon_days,
+                            lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None)
         rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"',
                             last_modified(session, scope.plan_ids))
         with self._lock:
