@@ -9,6 +9,7 @@ its ``reason``/``message``/``detail``/``error`` becomes the error text."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -125,6 +126,7 @@ class NotifyGatewayForm(_CheckedReply, NotifyForm):  # type: ignore[misc, no-unt
     as_json = False
 
 
+@functools.cache  # once per process: the dispatcher calls it for every message
 def register() -> None:
     """Make ``wajson(s)://`` and ``waform(s)://`` known to Apprise (idempotent)."""
     manager = NotificationManager()  # type: ignore[no-untyped-call]

@@ -65,8 +65,9 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                      plan_periods=[s.period for s in states])
     people = satker.people if satker else []
     stamp = datetime.combine(as_of, time(settings.run_hour))
-    changed_at = datetime.combine(as_of, time(settings.run_hour), ZoneInfo(
-        satker.tz if satker else "Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    moment = datetime.combine(as_of, time(settings.run_hour),
+                              ZoneInfo(satker.tz if satker else "Asia/Jakarta"))
+    changed_at = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     records: list[ActionRecord] = []
     deliveries: dict[str, Delivery] = {}
     for d in decided.decisions:
@@ -88,7 +89,8 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
         for role in d.roles:
             found += [(role, p) for p in holders(role, area, komponen, people)
                       if all(p.name != q.name for _, q in found)]
-        summary = _cycle_summary(session, plan_id, d.period) if d.action == "cycle" else ""
+        summary = (_cycle_summary(session, plan_id, d.period)
+                   if d.action == "cycle" and found else "")  # only when someone hears
         if d.action != "digest":  # the backlog items themselves make up the digest
             for role, person in found:
                 message = _item(d, role, ref, by_id.get(d.checkpoint_id or -1), people)
@@ -114,7 +116,6 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     if deliveries and satker is not None:
         ketua_tim = [p for p in people if p.role == "ketua_tim"]
         contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")
-        moment = datetime.combine(as_of, time(settings.run_hour), ZoneInfo(satker.tz))
         enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,
                 list(deliveries.values()), contact)
     session.flush()
