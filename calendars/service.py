@@ -94,6 +94,17 @@ def _active(session: Session, feed_id: int) -> m.Feed:
     return feed
 
 
+def first_active(session: Session, scope: str, plan_id: int | None = None,
+                 satker_id: int | None = None) -> m.Feed | None:
+    """The oldest unrevoked feed of a scope for a plan or satker (``monev up`` reuses it)."""
+    query = select(m.Feed).where(m.Feed.scope == scope, m.Feed.revoked_at.is_(None))
+    if plan_id is not None:
+        query = query.where(m.Feed.plan_id == plan_id)
+    if satker_id is not None:
+        query = query.where(m.Feed.satker_id == satker_id)
+    return session.scalar(query.order_by(m.Feed.id))
+
+
 def feed_by_token(session: Session, token: str) -> m.Feed | None:
     return session.scalar(select(m.Feed).where(m.Feed.token_hash == token_hash(token),
                                                m.Feed.revoked_at.is_(None)))

@@ -396,7 +396,7 @@ def _print_example_feeds() -> None:
     """One Tim ZI feed per stored plan and one index page per satker (created once)."""
     from sqlalchemy import select
 
-    from calendars.service import create_feed
+    from calendars.service import create_feed, first_active
     from calendars.tokens import feed_secret, token_for
     from monev.store import models as m
     from monev.store.db import monev_home, open_session_factory
@@ -406,9 +406,7 @@ def _print_example_feeds() -> None:
     secret = feed_secret(monev_home())
     with open_session_factory().begin() as s:
         for plan, satker in all_plans(s):
-            feed = s.scalar(select(m.Feed).where(
-                m.Feed.plan_id == plan.id, m.Feed.scope == "plan",
-                m.Feed.revoked_at.is_(None)).order_by(m.Feed.id))
+            feed = first_active(s, "plan", plan_id=plan.id)
             if feed is None:
                 feed, _ = create_feed(s, secret, "plan", "Tim ZI",
                                       plan=plan_ref(satker.slug, plan.kind, plan.year))
@@ -416,9 +414,7 @@ def _print_example_feeds() -> None:
                       f"{public_url()}/feeds/{token_for(feed.nonce, secret)}.ics",
                       highlight=False, soft_wrap=True)
         for satker in s.scalars(select(m.Satker).order_by(m.Satker.slug)):
-            index = s.scalar(select(m.Feed).where(
-                m.Feed.satker_id == satker.id, m.Feed.scope == "index",
-                m.Feed.revoked_at.is_(None)).order_by(m.Feed.id))
+            index = first_active(s, "index", satker_id=satker.id)
             if index is None:
                 index, _ = create_feed(s, secret, "index", "admin", satker=satker.slug)
             out.print(f"Indeks     : {satker.name}: "
@@ -796,11 +792,11 @@ def feed_list(
     shown: list[tuple[int, str, str]] = []
     with open_session_factory()() as s:
         for f in s.scalars(select(m.Feed).order_by(m.Feed.id)):
-            state = "dicabut" if f.revoked_at else "aktif"
-            table.add_row(str(f.id), f.scope, feed_title(s, f), f.label,
-                          f"{f.created_at:%Y-%m-%d}", state)
+            state, title = "dicabut" if f.revoked_at else "aktif", feed_title(s, f)
+            table.add_row(str(f.id), f.scope, title, f.label, f"{f.created_at:%Y-%m-%d}",
+                          state)
             if links and not f.revoked_at and f.scope != "index":
-                shown.append((f.id, feed_title(s, f), token_for(f.nonce, secret)))
+                shown.append((f.id, title, token_for(f.nonce, secret)))
     out.print(table)
     for feed_id, title, token in shown:
         _print_links(feed_id, title, token)
