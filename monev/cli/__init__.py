@@ -1,0 +1,15 @@
+"""``monev`` command line (typer + rich), one module per command group. Help and
+messages in Bahasa Indonesia. Commands that need no Prefect never import it, to start
+fast: every module imports its heavy dependencies inside the commands."""
+
+from __future__ import annotations
+
+from monev.cli import engine, evidence, feeds, notify, plans, up  # noqa: F401 - registers
+from monev.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

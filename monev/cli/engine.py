@@ -1,0 +1,89 @@
+"""``monev deploy`` and ``monev simulate``: Prefect registration and a virtual clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from monev.cli.app import app
+from monev.cli.common import ConfigOpt, PolicyOpt, fail, load_config, load_plan_file, out, today
+from monev.errors import MonevError
+
+
+def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
+    from flows.deployments import compile_plan_deployments, dispatcher, safety_net
+    from monev.store.db import open_session_factory
+
+    cfg = load_config(None)
+    factory = open_session_factory()
+    with factory() as s:
+        deployments = compile_plan_deployments(s, cfg, today())
+    return deployments + ([safety_net(), dispatcher()] if include_safety_net else [])
+
+
+@app.command("deploy")
+def deploy(
+    work_pool: Annotated[str, typer.Option("--work-pool", help="Nama work pool Prefect.")],
+) -> None:
+    """Daftarkan deployment semua rencana ke server Prefect ($PREFECT_API_URL)."""
+    import asyncio
+    import time as _time
+
+    from flows.register import register
+
+    started = _time.monotonic()
+    deployments = compiled_deployments()
+    count = asyncio.run(register(deployments, work_pool))
+    out.print(f"{count} deployment terdaftar di work pool '{work_pool}' dalam "
+              f"{_time.monotonic() - started:.1f} detik")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    plan_path: Annotated[Path, typer.Argument(help="Berkas rencana aksi (teks atau YAML).")],
+    start: Annotated[str, typer.Option("--from", help="Tanggal awal (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Tanggal akhir (YYYY-MM-DD).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+    submit: Annotated[list[str] | None, typer.Option(
+        "--submit", help="KUNCI@PERIODE=YYYY-MM-DD: bukti dianggap masuk pada tanggal itu "
+                         "(boleh berulang).")] = None,
+    config: ConfigOpt = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Pratinjau: jalankan siklus monev hari demi hari tanpa mengirim apa pun."""
+    from monev.engine.simulate import simulate
+
+    try:
+        d1, d2 = date.fromisoformat(start), date.fromisoformat(end)
+        submissions = {ref: date.fromisoformat(on) for ref, _, on in
+                       (s.partition("=") for s in submit or [])}
+    except ValueError as exc:
+        raise fail(MonevError(f"tanggal tidak sah: {exc}")) from exc
+    try:
+        plan = load_plan_file(plan_path, policy)
+        cfg = load_config(config)
+        records = simulate(plan, d1, d2, cfg.satker(plan.header.satker), submissions)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
+        return
+    labels = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
+              "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+    table = Table(title=f"Simulasi {plan.header.satker} {plan.header.kind} "
+                        f"{plan.header.year}: {d1} s.d. {d2}")
+    for col in ("Tanggal", "Tindakan", "Periode", "Peran", "Penerima", "Bukti fisik"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(r.date, labels.get(r.action, r.action), r.period[:40], r.recipient_role,
+                      r.recipient or "(belum diatur)", r.bukti_fisik[:40])
+    out.print(table)
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.action] = counts.get(r.action, 0) + 1
+    out.print(", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(counts.items())))

@@ -1,0 +1,119 @@
+"""``monev tasks`` and ``monev evidence …``: who owes what; submit, accept, reject."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from monev.cli.app import app
+from monev.cli.common import fail, load_config, out, republish
+from monev.errors import MonevError
+
+evidence_app = typer.Typer(help="Kirim, terima atau tolak bukti fisik sebuah checkpoint.",
+                           no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+
+
+@app.command("tasks")
+def tasks_cmd(
+    person: Annotated[str | None, typer.Option("--person", help="Nama PIC.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Bagian nama area.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Status checkpoint.")] = None,
+    due_before: Annotated[str | None, typer.Option(
+        "--due-before", help="Tenggat paling lambat (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
+) -> None:
+    """Daftar tugas bukti: per orang, area, status atau tenggat."""
+    from sqlalchemy import select
+
+    from monev.engine.people import holders
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    cfg = load_config(None)
+    factory = open_session_factory()
+    table = Table(title="Tugas bukti fisik")
+    for col in ("Checkpoint", "Status", "Tenggat", "Satker", "Area", "PIC", "Bukti fisik"):
+        table.add_column(col, overflow="fold")
+    shown = 0
+    with factory() as s:
+        query = (select(m.Checkpoint, m.Item, m.Area.name, m.Satker.name)
+                 .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
+                 .join(m.Plan.satker).where(m.Item.active)
+                 .order_by(m.Checkpoint.due, m.Item.position))
+        if status:
+            query = query.where(m.Checkpoint.status == status)
+        if due_before:
+            query = query.where(m.Checkpoint.due <= date.fromisoformat(due_before))
+        for cp, item, area_name, satker in s.execute(query).tuples():
+            if area and area.casefold() not in area_name.casefold():
+                continue
+            sc = cfg.satker(satker)
+            pics = [p.name for p in holders("pic", area_name, item.komponen,
+                                            sc.people if sc else [])]
+            if person and not any(person.casefold() in p.casefold() for p in pics):
+                continue
+            table.add_row(f"{item.key}@{cp.period}", cp.status, cp.due.isoformat(), satker,
+                          area_name[:30], ", ".join(pics) or "-", item.bukti_fisik[:50])
+            shown += 1
+            if shown >= limit:
+                break
+    out.print(table)
+
+
+def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
+                     file: Path | None = None, link: str | None = None) -> None:
+    from monev.engine import lifecycle
+    from monev.store.db import monev_home, open_session_factory
+
+    factory = open_session_factory()
+    try:
+        with factory.begin() as s:
+            cp = lifecycle.find_checkpoint(s, ref)
+            if verb == "submit" and file is not None:
+                lifecycle.submit_file(s, cp, file, actor, monev_home())
+            elif verb == "submit" and link is not None:
+                lifecycle.submit_link(s, cp, link, actor)
+            elif verb == "submit":
+                raise MonevError("berikan --file BERKAS atau --link URL")
+            else:
+                lifecycle.transition(s, cp, verb, actor, note)
+            out.print(f"checkpoint {ref}: status sekarang [bold]{cp.status}[/]")
+        republish()
+    except MonevError as exc:
+        raise fail(exc) from exc
+
+
+@evidence_app.command("submit")
+def evidence_submit(
+    checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
+    by: Annotated[str, typer.Option("--by", help="Nama pengirim.")],
+    file: Annotated[Path | None, typer.Option("--file", help="Berkas bukti.")] = None,
+    link: Annotated[str | None, typer.Option("--link", help="Tautan bukti.")] = None,
+) -> None:
+    """Kirim bukti fisik (berkas atau tautan)."""
+    _evidence_action(checkpoint, "submit", by, file=file, link=link)
+
+
+@evidence_app.command("accept")
+def evidence_accept(
+    checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
+    by: Annotated[str, typer.Option("--by", help="Nama pemeriksa.")],
+    note: Annotated[str, typer.Option("--note", help="Catatan.")] = "",
+) -> None:
+    """Terima bukti: status menjadi terverifikasi."""
+    _evidence_action(checkpoint, "accept", by, note)
+
+
+@evidence_app.command("reject")
+def evidence_reject(
+    checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
+    by: Annotated[str, typer.Option("--by", help="Nama pemeriksa.")],
+    reason: Annotated[str, typer.Option("--reason", help="Alasan penolakan (wajib).")],
+) -> None:
+    """Tolak bukti dengan alasan: tugas kembali ke PIC."""
+    _evidence_action(checkpoint, "reject", by, reason)

@@ -1,0 +1,227 @@
+"""``monev when`` and ``monev plan …``: read, show, export, compare and import plans."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from monev.cli.app import app
+from monev.cli.common import (
+    ConfigOpt,
+    PolicyOpt,
+    calendar_for,
+    err,
+    fail,
+    file_sha256,
+    load_config,
+    load_plan_file,
+    out,
+    policy_of,
+    print_warnings,
+    republish,
+    today,
+)
+from monev.errors import MonevError
+from monev.model import Plan
+from monev.workdays import WorkCalendar
+
+plan_app = typer.Typer(help="Impor, tampilkan, ekspor dan bandingkan dokumen rencana aksi.",
+                       no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@app.command("when")
+def when_cmd(
+    text: Annotated[str, typer.Argument(help="Teks target waktu, mis. 'Agustus - Desember 2025'.")],
+    year: Annotated[int, typer.Option("--year", help="Tahun rencana.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+    policy: PolicyOpt = None,
+) -> None:
+    """Jelaskan arti satu teks target waktu: checkpoint dan tenggatnya."""
+    from monev.schedule import when_document
+
+    doc = when_document(text, year, WorkCalendar(), policy_of(policy) or "monthly")
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    table = Table(title=f"'{text}' (tahun {year})")
+    table.add_column("Periode")
+    table.add_column("Tenggat")
+    for cp in doc["checkpoints"]:
+        table.add_row(cp["period"], cp["due"])
+    out.print(table)
+    for w in doc["warnings"]:
+        out.print(f"[yellow]peringatan:[/] {w}")
+
+
+@plan_app.command("show")
+def plan_show(
+    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi (teks atau YAML).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON (kontrak tetap).")] = False,
+    policy: PolicyOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Tampilkan isi rencana aksi dan checkpoint-nya tanpa menyimpan apa pun."""
+    from monev.schedule import plan_document
+
+    try:
+        plan = load_plan_file(path, policy)
+        cfg = load_config(config)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    doc = plan_document(plan, calendar_for(cfg, plan.header.satker))
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False))
+        return
+    p = doc["plan"]
+    out.print(f"[bold]{p['satker']}[/] — {p['kind']} {p['year']} "
+              f"(nomor {p['number'] or '-'}, ditetapkan {p['decided_on'] or '-'})")
+    table = Table(show_lines=False)
+    for col in ("Baris", "Area", "Bukti fisik", "Target waktu", "Checkpoint (tenggat)"):
+        table.add_column(col, overflow="fold")
+    for it in doc["items"]:
+        cps = ", ".join(f"{c['period']} ({c['due'][5:]})" for c in it["checkpoints"]) or "—"
+        table.add_row(str(it["source_line"]), it["area"][:24], it["bukti_fisik"][:50],
+                      it["target_text"][:30], cps)
+    out.print(table)
+    n_cp = sum(len(i["checkpoints"]) for i in doc["items"])
+    out.print(f"{len(doc['items'])} baris, {n_cp} checkpoint")
+    print_warnings(plan.all_warnings())
+
+
+@plan_app.command("export")
+def plan_export(
+    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi.")],
+    fmt: Annotated[str, typer.Option("--format", help="Format keluaran: yaml.")] = "yaml",
+    output: Annotated[Path | None, typer.Option(  # noqa: UP007
+        "--out", "-o", help="Tulis ke berkas ini (bawaan: layar).")] = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Ekspor rencana aksi ke format kanonik YAML untuk diperbaiki lalu diimpor ulang."""
+    from monev.plans.canonical import dump_plan
+
+    if fmt != "yaml":
+        raise fail(MonevError(f"format '{fmt}' tidak dikenal; yang tersedia: yaml"))
+    try:
+        text = dump_plan(load_plan_file(path, policy))
+    except MonevError as exc:
+        raise fail(exc) from exc
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+        err.print(f"ditulis: {output}")
+
+
+@plan_app.command("diff")
+def plan_diff(
+    old: Annotated[Path, typer.Argument(help="Versi lama.")],
+    new: Annotated[Path, typer.Argument(help="Versi baru (revisi).")],
+    policy: PolicyOpt = None,
+) -> None:
+    """Bandingkan dua versi rencana aksi: baris baru, dihapus, berubah, dan checkpoint."""
+    from monev.diff import diff_plans, render_diff
+
+    try:
+        a, b = load_plan_file(old, policy), load_plan_file(new, policy)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    for line in render_diff(diff_plans(a, b)):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+@plan_app.command("import")
+def plan_import(
+    paths: Annotated[list[Path], typer.Argument(help="Satu atau beberapa berkas rencana aksi.")],
+    policy: PolicyOpt = None,
+    config: ConfigOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Tanpa daftar peringatan.")] = False,
+) -> None:
+    """Impor rencana aksi ke basis data (revisi bila satker/jenis/tahun sudah ada)."""
+    from rich.progress import Progress
+
+    from monev.store.db import open_session_factory
+    from monev.store.imports import import_plan
+
+    try:
+        cfg = load_config(config)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    parsed: list[tuple[Plan, str]] = []
+    failures: list[str] = []
+    with Progress(console=err, transient=True, disable=len(paths) < 2) as bar:
+        task = bar.add_task("membaca", total=len(paths))
+        for path in paths:
+            try:
+                parsed.append((load_plan_file(path, policy), file_sha256(path)))
+            except MonevError as exc:
+                failures.append(str(exc))
+            bar.advance(task)
+    if failures:
+        for f in failures:
+            err.print(f"[bold red]Galat:[/] {f}", highlight=False, soft_wrap=True)
+        err.print(f"{len(failures)} berkas gagal dibaca; tidak ada yang disimpan.")
+        raise typer.Exit(code=2)
+    factory = open_session_factory()
+    day = today()
+    table = Table(title="Hasil impor")
+    for col in ("Satker", "Jenis", "Tahun", "Revisi", "Baris", "Checkpoint", "Perubahan"):
+        table.add_column(col)
+    all_warnings: list[str] = []
+    with Progress(console=err, transient=True, disable=len(parsed) < 2) as bar:
+        task = bar.add_task("menyimpan", total=len(parsed))
+        for plan, sha in parsed:
+            sc = cfg.satker(plan.header.satker)
+            cal = sc.calendar() if sc else WorkCalendar()
+            with factory.begin() as session:
+                res = import_plan(session, plan, cal, day, sha,
+                                  sc.tz if sc else "Asia/Jakarta")
+            change = ("sama" if res.unchanged else "baru" if res.revision == 1 else
+                      f"+{res.items_added} -{res.items_removed} ~{res.items_changed}")
+            h = plan.header
+            table.add_row(h.satker, h.kind, str(h.year), str(res.revision), str(res.items),
+                          str(res.checkpoints), change)
+            if res.revision > 1 and not res.unchanged and len(parsed) == 1:
+                for line in res.diff_lines:
+                    out.print(line, highlight=False, soft_wrap=True)
+            all_warnings += plan.all_warnings()
+            bar.advance(task)
+    out.print(table)
+    republish()
+    if not quiet:
+        print_warnings(all_warnings)
+
+
+@plan_app.command("list")
+def plan_list() -> None:
+    """Daftar rencana aksi yang tersimpan."""
+    from sqlalchemy import func, select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    factory = open_session_factory()
+    table = Table(title="Rencana aksi tersimpan")
+    for col in ("Satker", "Jenis", "Tahun", "Nomor", "Revisi", "Baris", "Checkpoint"):
+        table.add_column(col)
+    with factory() as s:
+        n_items = (select(m.Item.plan_id, func.count().label("n")).where(m.Item.active)
+                   .group_by(m.Item.plan_id).subquery())
+        n_cps = (select(m.Item.plan_id, func.count(m.Checkpoint.id).label("n"))
+                 .join(m.Checkpoint).group_by(m.Item.plan_id).subquery())
+        rows = s.execute(
+            select(m.Satker.name, m.Plan.kind, m.Plan.year, m.Plan.number, m.Plan.revision,
+                   n_items.c.n, n_cps.c.n)
+            .join(m.Plan.satker).outerjoin(n_items, n_items.c.plan_id == m.Plan.id)
+            .outerjoin(n_cps, n_cps.c.plan_id == m.Plan.id)
+            .order_by(m.Satker.name, m.Plan.kind, m.Plan.year))
+        for row in rows:
+            table.add_row(*(str(v) if v is not None else "-" for v in row))
+    out.print(table)
