@@ -1,12 +1,24 @@
-"""The one place "today" comes from: the system date, or ``MONEV_TODAY`` (ISO date)
-for previews, demos and tests."""
+"""The one place "today" and "now" come from: the real clock read in the satker's own
+time zone (WIB/WITA/WIT, never the host's), or ``MONEV_TODAY`` (ISO date) for
+previews, demos and tests."""
 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_TZ = "Asia/Jakarta"
 
 
-def today() -> date:
+def today(tz: str | None = None) -> date:
+    """Today's date in ``tz`` (WIB when not given), whatever the host's zone."""
     fixed = os.environ.get("MONEV_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
+    if fixed:
+        return date.fromisoformat(fixed)
+    return datetime.now(ZoneInfo(tz or DEFAULT_TZ)).date()
+
+
+def utcnow() -> datetime:
+    """Now as a naive UTC datetime (how the store keeps moments)."""
+    return datetime.now(UTC).replace(tzinfo=None)
