@@ -3,8 +3,10 @@ or, when a variable is unset and a Prefect server is configured, from the Prefec
 Secret block of the same name in lower case with dashes (``monev-smtp-password``).
 
 - email: ``MONEV_SMTP_HOST``, ``MONEV_SMTP_PORT`` (587), ``MONEV_SMTP_USER``,
-  ``MONEV_SMTP_PASSWORD``, ``MONEV_SMTP_FROM``, ``MONEV_SMTP_MODE``
-  (``starttls`` default → ``mailtos://``; ``plain`` → ``mailto://``; ``ssl``).
+  ``MONEV_SMTP_PASSWORD``, ``MONEV_SMTP_FROM``, ``MONEV_SMTP_MODE``,
+  ``MONEV_SMTP_TIMEOUT`` (seconds to wait for the server, 30)
+  (``starttls`` default; ``plain``; ``ssl``) → ``smtp(s)://``, our pooled e-mail plugin
+  with Apprise's ``mailto(s)://`` syntax (:mod:`notifiers.smtp`).
 - whatsapp: ``MONEV_WHATSAPP_URL``, an Apprise URL with ``{phone}`` (``+62…``) or
   ``{phone_digits}`` (``62…``) and ``{token}``
   from ``MONEV_WHATSAPP_TOKEN``), e.g. a Fonnte/WAHA gateway through ``json://``,
@@ -70,31 +72,49 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
     if channel == "email":
         host = _need(env, "MONEV_SMTP_HOST")
         mode = env.get("MONEV_SMTP_MODE", "starttls")
-        scheme = "mailto" if mode == "plain" else "mailtos"
+        scheme = "smtp" if mode == "plain" else "smtps"
         port = env.get("MONEV_SMTP_PORT", "465" if mode == "ssl" else "587")
         user, password = _get(env, "MONEV_SMTP_USER"), _get(env, "MONEV_SMTP_PASSWORD")
         auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
         query = {"from": _need(env, "MONEV_SMTP_FROM"), "name": "Monev", "to": address,
-                 "format": "text"}
+                 "format": "text", "cto": env.get("MONEV_SMTP_TIMEOUT", "30")}
         if mode in ("ssl", "starttls"):
             query["mode"] = mode
         return f"{scheme}://{auth}{host}:{port}?{urlencode(query)}"
     if channel == "whatsapp":
         template = _need(env, "MONEV_WHATSAPP_URL")
-        return template.replace("{phone}", quote(address, safe="+")).replace(
+        return patient(template.replace("{phone}", quote(address, safe="+")).replace(
             "{phone_digits}", address.lstrip("+")).replace(
-            "{token}", quote(_get(env, "MONEV_WHATSAPP_TOKEN"), safe=""))
+            "{token}", quote(_get(env, "MONEV_WHATSAPP_TOKEN"), safe="")))
     if channel == "telegram":
-        return f"tgram://{_need(env, 'MONEV_TELEGRAM_TOKEN')}/{address}"
+        return patient(f"tgram://{_need(env, 'MONEV_TELEGRAM_TOKEN')}/{address}")
     raise MonevError(f"kanal tidak dikenal: {channel}")
 
 
+READ_TIMEOUT = 30  # seconds an HTTP service may take to answer (Apprise's default: 4)
+
+
+def patient(url: str) -> str:
+    """Give an HTTP service time to answer (``rto=``) unless the URL says otherwise: a
+    gateway slower than Apprise's 4 s would otherwise leave messages "uncertain"."""
+    if "rto=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}rto={READ_TIMEOUT}"
+
+
 def redact(url: str) -> str:
-    """The URL without credentials, for logs and error messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url.split("?", 1)[0]
+    """The URL as Apprise prints it with ``privacy=True`` (each plugin knows which parts
+    of its path and user info are secret: bot tokens, access tokens, passwords), without
+    the query, where headers (``+X-Api-Key=``) and API keys travel in the clear."""
+    import apprise
+
+    from notifiers.plugins import register
+
+    register()
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return f"{url.split('://', 1)[0]}://…"
+    return str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
 
 
 def is_cloud_template(url: str) -> bool:

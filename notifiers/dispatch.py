@@ -9,41 +9,67 @@ up to ``max_attempts``, then ``failed`` with the error kept. Nothing is dropped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from monev.clock import utcnow
 from monev.errors import MonevError
 from monev.store import models as m
+from notifiers import transport
 from notifiers.channels import apprise_url, is_cloud_template, redact
 from notifiers.messages import one_line
 from notifiers.outbox import retry_delay
+from notifiers.plugins import register
+from notifiers.smtp import close_sessions
 
 Sender = Callable[[str, str, str], None]  # (apprise url, subject, body); raises on failure
 SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
 
 
 class SendError(Exception):
-    """A definite failure: the message was not delivered."""
+    """A definite failure: the message was not delivered (safe to retry)."""
+
+
+class SendUncertain(Exception):
+    """The request went out but no answer came: the message may have arrived."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _plugin(url: str) -> Any:
+    """The Apprise plugin for ``url``, built once per process (not an Apprise object
+    and a URL parse per message)."""
+    import apprise
+
+    return apprise.Apprise.instantiate(url)
 
 
 def apprise_send(url: str, subject: str, body: str) -> None:
-    import apprise
-
-    from notifiers.gateway import register
-
+    """Deliver one message through Apprise; raise by cause when it was not a success
+    (:mod:`notifiers.transport`). Error texts name the service without secrets."""
     register()
-    app = apprise.Apprise()
-    if not app.add(url):
-        raise SendError(f"URL Apprise tidak sah: {redact(url)}")
-    with apprise.LogCapture(level=apprise.logging.WARNING) as logs:  # type: ignore[no-untyped-call]
-        ok = app.notify(body=body, title=subject)
-        detail = logs.getvalue().strip()
-    if not ok:
-        raise SendError(detail.splitlines()[-1] if detail else "gagal terkirim")
+    plugin = _plugin(url)
+    if plugin is None:
+        raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
+                        f"('{url.split('://', 1)[0]}://')")
+    with transport.observe() as outcome:
+        ok = plugin.notify(body=body, title=subject)
+    if ok:
+        return
+    where = redact(url)
+    if outcome.kind == "unknown":
+        raise SendUncertain(f"{outcome.detail} — {where}")
+    if outcome.kind in ("connect", "refused"):
+        raise SendError(f"{outcome.detail} — {where}")
+    if outcome.kind == "ok":
+        raise SendError(f"layanan menjawab HTTP {outcome.status} tetapi menolak pesan — {where}")
+    raise SendError(f"pesan tidak terkirim: layanan tidak dihubungi; periksa pengaturan kanal "
+                    f"— {where}")
 
 
 def send_message(channel: str, address: str, subject: str, body: str,
@@ -80,12 +106,84 @@ def mark_uncertain(session: Session, started_before: datetime) -> list[int]:
     return ids
 
 
-def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = datetime.utcnow,
+@dataclass(frozen=True)
+class Claimed:
+    """A row this dispatcher owns: what to send, and the attempt being made."""
+
+    row_id: int
+    attempt_id: int
+    channel: str
+    address: str
+    subject: str
+    body: str
+    attempts: int
+
+
+def claim(session: Session, row_id: int, at: datetime) -> Claimed | None:
+    """``pending`` → ``sending`` and an attempt row, in the caller's transaction (which
+    must commit before the message goes out). Only a row still pending is ours: the
+    conditional UPDATE waits for, and loses to, any transaction holding the row."""
+    row = session.execute(update(m.Outbox).where(
+        m.Outbox.id == row_id, m.Outbox.status == "pending").values(
+        status="sending", attempts=m.Outbox.attempts + 1).returning(
+        m.Outbox.channel, m.Outbox.address, m.Outbox.subject, m.Outbox.body,
+        m.Outbox.attempts)).first()
+    if row is None:
+        return None
+    attempt_id = session.execute(insert(m.OutboxAttempt).values(
+        outbox_id=row_id, started_at=at).returning(m.OutboxAttempt.id)).scalar_one()
+    return Claimed(row_id, attempt_id, *row)
+
+
+Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
+
+
+def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
+    try:
+        send_message(claimed.channel, claimed.address, claimed.subject, claimed.body, env,
+                     sender)
+    except (SendError, MonevError) as exc:
+        return "error", str(exc) or exc.__class__.__name__
+    except SendUncertain as exc:
+        return "uncertain", str(exc)
+    except Exception as exc:  # noqa: BLE001 - unknown outcome: never resend blindly
+        return "uncertain", f"galat tak terduga ({type(exc).__name__}); tidak diketahui terkirim"
+    return "sent", ""
+
+
+def _record(session: Session, claimed: Claimed, result: Result, at: datetime,
+            max_attempts: int, report: DispatchReport) -> None:
+    outcome, error = result
+    session.execute(update(m.OutboxAttempt).where(m.OutboxAttempt.id == claimed.attempt_id)
+                    .values(finished_at=at, ok=outcome == "sent", error=error))
+    rid = claimed.row_id
+    if outcome == "sent":
+        values: dict[str, Any] = {"status": "sent", "sent_at": at, "last_error": ""}
+        report.sent.append(rid)
+    elif outcome == "uncertain":
+        values = {"status": "uncertain", "last_error": error}
+        report.uncertain.append(rid)
+    elif claimed.attempts >= max_attempts:
+        values = {"status": "failed", "last_error": error}
+        report.failed.append((rid, error))
+    else:
+        values = {"status": "pending", "last_error": error,
+                  "not_before": at + retry_delay(claimed.attempts)}
+        report.retrying.append((rid, error))
+    session.execute(update(m.Outbox).where(m.Outbox.id == rid).values(**values))
+
+
+def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcnow,
              sender: Sender = apprise_send, limit: int = 1000, max_attempts: int = 5,
              env: dict[str, str] | None = None, send_now: bool = False,
              lease: timedelta = SEND_LEASE) -> DispatchReport:
     """Send every due pending row (at most ``limit``); ``send_now`` also sends rows held
-    for quiet hours (the demo of ``make up``, or an admin's explicit decision)."""
+    for quiet hours (the demo of ``make up``, or an admin's explicit decision).
+
+    One commit per message: the transaction that claims a row also records the result
+    of the row sent before it. A row's claim is durable before it is sent, and until
+    its result is, it stays ``sending`` — a crash in between leaves it for the lease to
+    turn ``uncertain``, exactly as with a commit of its own."""
     report = DispatchReport()
     with factory.begin() as s:
         report.uncertain = mark_uncertain(s, now() - lease)
@@ -93,45 +191,19 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = datet
         if not send_now:
             query = query.where(m.Outbox.not_before <= now())
         due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
-    for row_id in due:
-        with factory.begin() as s:  # claim: only a still-pending row is ours
-            claimed = s.execute(update(m.Outbox).where(
-                m.Outbox.id == row_id, m.Outbox.status == "pending").values(
-                status="sending", attempts=m.Outbox.attempts + 1)
-                .returning(m.Outbox.id)).first()
-            if claimed is None:
-                continue
-            row = s.get(m.Outbox, row_id)
-            assert row is not None
-            attempt = m.OutboxAttempt(outbox_id=row_id, started_at=now())
-            s.add(attempt)
-            s.flush()
-            attempt_id, channel, address = attempt.id, row.channel, row.address
-            subject, body, attempts = row.subject, row.body, row.attempts
-        error = ""
-        try:
-            send_message(channel, address, subject, body, env, sender)
-        except (SendError, MonevError) as exc:
-            error = str(exc) or exc.__class__.__name__
-        except Exception as exc:  # noqa: BLE001 - unknown outcome: never resend blindly
+    done: tuple[Claimed, Result] | None = None
+    try:
+        for row_id in due:
             with factory.begin() as s:
-                s.execute(update(m.Outbox).where(m.Outbox.id == row_id).values(
-                    status="uncertain", last_error=f"galat tak terduga: {exc!r}"))
-            report.uncertain.append(row_id)
-            continue
-        with factory.begin() as s:
-            row = s.get(m.Outbox, row_id)
-            attempt_row = s.get(m.OutboxAttempt, attempt_id)
-            assert row is not None and attempt_row is not None
-            attempt_row.finished_at, attempt_row.ok, attempt_row.error = now(), not error, error
-            if not error:
-                row.status, row.sent_at, row.last_error = "sent", now(), ""
-                report.sent.append(row_id)
-            elif attempts >= max_attempts:
-                row.status, row.last_error = "failed", error
-                report.failed.append((row_id, error))
-            else:
-                row.status, row.last_error = "pending", error
-                row.not_before = now() + retry_delay(attempts)
-                report.retrying.append((row_id, error))
+                if done is not None:
+                    _record(s, *done, now(), max_attempts, report)
+                    done = None
+                claimed = claim(s, row_id, now())
+            if claimed is not None:
+                done = (claimed, _send(claimed, env, sender))
+        if done is not None:
+            with factory.begin() as s:
+                _record(s, *done, now(), max_attempts, report)
+    finally:
+        close_sessions()
     return report

@@ -9,15 +9,15 @@ its ``reason``/``message``/``detail``/``error`` becomes the error text."""
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 import requests
 from apprise import NotifyType
-from apprise.manager_plugins import NotificationManager
 from apprise.plugins.custom_form import NotifyForm
 from apprise.plugins.custom_json import NotifyJSON
+
+from notifiers.transport import record
 
 FAILED_VALUES = (False, "false", "error", "failed", "fail", 0)
 REASON_FIELDS = ("reason", "message", "detail", "error", "msg")
@@ -58,7 +58,6 @@ class _CheckedReply:
     verify_certificate: bool
     request_timeout: tuple[float, float]
     logger: Any
-    last_error: str = ""
 
     def _fields(self, body: str, title: str, notify_type: NotifyType) -> dict[str, Any]:
         """The payload after Apprise's ``:field=`` renaming/removal rules."""
@@ -100,14 +99,11 @@ class _CheckedReply:
                 auth=(self.user, self.password or "") if self.user else None,
                 verify=self.verify_certificate, timeout=self.request_timeout,
                 allow_redirects=False)
-        except requests.RequestException as exc:
-            self.last_error = f"gateway tidak terjangkau: {exc.__class__.__name__}"
-            self.logger.warning(self.last_error)
-            return False
+        except requests.RequestException:
+            return False  # the transport hook recorded the phase (notifiers.transport)
         failure = reply_failure(reply.status_code, reply.text)
         if failure:
-            self.last_error = failure
-            self.logger.warning(failure)
+            record("refused", failure, reply.status_code)
             return False
         return True
 
@@ -126,10 +122,4 @@ class NotifyGatewayForm(_CheckedReply, NotifyForm):  # type: ignore[misc, no-unt
     as_json = False
 
 
-@functools.cache  # once per process: the dispatcher calls it for every message
-def register() -> None:
-    """Make ``wajson(s)://`` and ``waform(s)://`` known to Apprise (idempotent)."""
-    manager = NotificationManager()  # type: ignore[no-untyped-call]
-    for plugin in (NotifyGatewayJSON, NotifyGatewayForm):
-        if plugin.protocol not in manager:
-            manager.add(plugin)  # type: ignore[no-untyped-call]
+PLUGINS = (NotifyGatewayJSON, NotifyGatewayForm)

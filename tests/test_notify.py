@@ -266,11 +266,12 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
 
     shown = CliRunner().invoke(app, ["outbox", "--status", "uncertain"],
                                env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
-    assert shown.exit_code == 0 and "uncertain" in shown.output
+    assert shown.exit_code == 0 and "tidak pasti" in shown.output
     assert all(f" {i} " in shown.output or f"│ {i}" in shown.output for i in report.uncertain)
     done = CliRunner().invoke(app, ["outbox", "--dismiss", "1", "--dismiss", "999"],
                               env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
-    assert "bukan baris gagal/tidak pasti: " in done.output
+    assert done.exit_code == 1, "refusing a sent row is an error"
+    assert "bukan: 1, 999" in done.output
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(m.Outbox).where(
             m.Outbox.status == "sent")) == 12 - len(report.uncertain)
@@ -345,19 +346,67 @@ def test_fonnte_form_gateway_and_failure_in_a_200_reply(sessions: sessionmaker[S
     assert set(wa_sent) <= set(report.sent)
 
 
-def test_gateway_timeout_is_retried_then_reported(sessions: sessionmaker[Session],
-                                                  fonnte: int) -> None:
+def test_gateway_late_answer_is_uncertain_never_resent(sessions: sessionmaker[Session],
+                                                       fonnte: int) -> None:
+    """A gateway that takes the message and answers after the read timeout: the outcome
+    is unknown, so the row is "uncertain" for the admin — never sent a second time."""
     _swept(sessions, date(2025, 10, 28))
     Fonnte.delay = 2.5  # longer than the URL's rto=1
+    Fonnte.posts = []
     env = {**fonnte_env(fonnte), **smtp_env(free_port())}
     clock = [datetime(2025, 10, 28, 3)]
-    for _ in range(2):
+    for _ in range(3):
         dispatch(sessions, now=lambda: clock[0], env=env, max_attempts=2)
         clock[0] += timedelta(hours=1)
     with sessions() as s:
         wa = s.scalars(select(m.Outbox).where(m.Outbox.channel == "whatsapp")).all()
-    assert wa and all(r.status == "failed" and r.attempts == 2 for r in wa)
-    assert all("tidak terjangkau" in r.last_error for r in wa)
+    assert wa and all(r.status == "uncertain" and r.attempts == 1 for r in wa)
+    assert all("tidak menjawab" in r.last_error for r in wa)
+    assert all("token-uji" not in r.last_error for r in wa)
+    assert len(Fonnte.posts) == len(wa), "each message reached the gateway exactly once"
+
+
+def test_smtp_late_answer_is_uncertain_never_resent(sessions: sessionmaker[Session]) -> None:
+    """The SMTP server stores the message but answers the final dot after our timeout."""
+
+    class LateSink(Sink):
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            import asyncio
+
+            answer = await super().handle_DATA(server, session, envelope)  # stored …
+            await asyncio.sleep(2.5)  # … answered late (responsive to others meanwhile)
+            return answer
+
+    _swept(sessions, date(2025, 10, 28))
+    sink, port = LateSink(), free_port()
+    env = {**smtp_env(port), "MONEV_SMTP_TIMEOUT": "1"}
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    clock = [datetime(2025, 10, 28, 3)]
+    try:
+        for _ in range(2):
+            dispatch(sessions, now=lambda: clock[0], env=env, limit=2)
+            clock[0] += timedelta(hours=1)
+        time.sleep(3)  # let the slow server finish storing
+    finally:
+        ctl.stop()
+    with sessions() as s:
+        rows = s.scalars(select(m.Outbox).where(m.Outbox.channel == "email",
+                                                m.Outbox.attempts > 0)).all()
+    assert rows and all(r.status == "uncertain" and r.attempts == 1 for r in rows), \
+        [(r.status, r.attempts, r.last_error) for r in rows]
+    assert all("jawabannya tidak datang" in r.last_error for r in rows)
+    assert len(sink.messages) == len(rows), "stored once, never resent"
+
+
+def test_refused_connection_is_retried_not_uncertain(sessions: sessionmaker[Session],
+                                                     fonnte: int) -> None:
+    """Nobody listens: nothing can have arrived, so the row is retried later."""
+    _swept(sessions, date(2025, 10, 28))
+    env = {**fonnte_env(free_port()), **smtp_env(free_port())}
+    report = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    assert not report.uncertain and not report.sent and report.retrying
+    assert all("tidak terjangkau" in e or "menolak sambungan" in e for _, e in report.retrying)
 
 
 class Graph(BaseHTTPRequestHandler):

@@ -1,0 +1,23 @@
+"""Our Apprise plugins, registered once per process: the reply-checking WhatsApp
+gateways (``wajson(s)://``, ``waform(s)://``), pooled SMTP (``smtp(s)://``), and the
+transport hook that tells failures apart by cause (:mod:`notifiers.transport`)."""
+
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def register() -> None:
+    """Idempotent; the dispatcher calls it before every batch."""
+    from apprise.manager_plugins import NotificationManager
+
+    from notifiers import transport
+    from notifiers.gateway import PLUGINS
+    from notifiers.smtp import NotifySMTP
+
+    manager = NotificationManager()  # type: ignore[no-untyped-call]
+    for plugin in (*PLUGINS, NotifySMTP):
+        if plugin.protocol not in manager:
+            manager.add(plugin)  # type: ignore[no-untyped-call]
+    transport.install()
