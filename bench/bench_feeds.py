@@ -43,7 +43,7 @@ from monev.workdays import WorkCalendar  # noqa: E402
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
 PLANS = ROOT / "examples" / "plans"
-SECRET = "bench-feed-secret"
+SECRET = "bench-feed-secret-long-enough-0123456789abcdef"
 
 
 def free_port() -> int:

@@ -76,13 +76,13 @@ def publish_dir(out: Path, today: date) -> PublishReport:
     """Publish every active feed of the configured database into ``out``."""
     from calendars.tokens import feed_secret
     from monev.config import load_config
-    from monev.store.db import monev_home, open_session_factory
+    from monev.store.db import open_session_factory
 
     factory = open_session_factory()
     try:
         with factory() as s:
             cache = FeedCache(load_config(None), os.environ.get("MONEV_PUBLIC_URL"))
-            return publish(s, cache, feed_secret(monev_home()), out, today)
+            return publish(s, cache, feed_secret(), out, today)
     finally:
         factory.kw["bind"].dispose()
 

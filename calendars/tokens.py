@@ -16,19 +16,51 @@ import os
 import secrets
 from pathlib import Path
 
+from monev.errors import MonevError
 
-def feed_secret(home: Path) -> bytes:
-    """The server's feed secret (environment first, then a private file)."""
-    value = os.environ.get("MONEV_FEED_SECRET")
+MIN_SECRET_CHARS = 32
+
+
+def feed_secret(home: Path | None = None) -> bytes:
+    """The server's feed secret: ``MONEV_FEED_SECRET``, else ``home/feed-secret``
+    (created once, atomically, mode 0600). A short or empty secret is refused: it would
+    make every link guessable."""
+    value = os.environ.get("MONEV_FEED_SECRET", "").strip()
     if value:
-        return value.encode()
+        return _checked(value, "MONEV_FEED_SECRET")
+    if home is None:
+        from monev.store.db import ensure_home
+
+        home = ensure_home()
     path = home / "feed-secret"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret(path)
+    return _checked(path.read_text().strip(), str(path))
+
+
+def _create_secret(path: Path) -> None:
+    """Write a new secret to a private temp file, then link it into place: concurrent
+    first uses all end up with the one secret that won, never an empty file."""
+    tmp = path.with_name(f".feed-secret.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won the race: use its secret
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _checked(secret: str, where: str) -> bytes:
+    if len(secret) < MIN_SECRET_CHARS:
+        raise MonevError(f"rahasia kalender di {where} terlalu pendek ({len(secret)} karakter; "
+                         f"minimal {MIN_SECRET_CHARS}); isi dengan nilai acak panjang, mis. "
+                         "`openssl rand -hex 32` (semua tautan kalender lama berhenti)")
+    return secret.encode()
 
 
 def new_nonce() -> str:

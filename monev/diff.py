@@ -62,22 +62,36 @@ def diff_item(old: Item, new: Item) -> ItemChange:
     return change
 
 
-def render_diff(diff: PlanDiff) -> list[str]:
-    """The diff as lines for people (Bahasa Indonesia)."""
+KEPT = "dipertahankan, sudah lewat atau sudah dikerjakan"
+
+
+def render_diff(diff: PlanDiff, kept: dict[str, list[str]] | None = None,
+                reactivated: list[str] | None = None) -> list[str]:
+    """The diff as lines for people (Bahasa Indonesia). ``kept`` (item key → periods) and
+    ``reactivated`` (item keys) come from an import into the store: checkpoints that
+    stay because they are past or worked on are named as kept, not as removed."""
+    kept, back = kept or {}, set(reactivated or ())
     out: list[str] = []
     for item in diff.added:
         out.append(f"+ baris baru (baris {item.source_line}): {item.indikator[:70]} "
                    f"[{', '.join(str(p) for p in item.periods)}]")
     for item in diff.removed:
         out.append(f"- baris dihapus (baris {item.source_line}): {item.indikator[:70]}")
+        if kept.get(item.key):
+            out.append(f"    checkpoint {KEPT}: {', '.join(sorted(kept[item.key]))}")
     for ch in diff.changed:
-        out.append(f"~ baris berubah (baris {ch.new.source_line}): {ch.new.indikator[:70]}")
+        mark = "↺ baris aktif kembali" if ch.key in back else "~ baris berubah"
+        out.append(f"{mark} (baris {ch.new.source_line}): {ch.new.indikator[:70]}")
         for f, (a, b) in ch.fields.items():
             out.append(f"    {f}: '{a[:60]}' → '{b[:60]}'")
         if ch.periods_added:
             out.append(f"    checkpoint baru: {', '.join(map(str, ch.periods_added))}")
-        if ch.periods_removed:
-            out.append(f"    checkpoint dihapus: {', '.join(map(str, ch.periods_removed))}")
+        stays = set(kept.get(ch.key, ()))
+        dropped = [str(p) for p in ch.periods_removed if str(p) not in stays]
+        if dropped:
+            out.append(f"    checkpoint dihapus: {', '.join(dropped)}")
+        if stays:
+            out.append(f"    checkpoint {KEPT}: {', '.join(sorted(stays))}")
     out.append(f"ringkasan: {len(diff.added)} baru, {len(diff.removed)} dihapus, "
                f"{len(diff.changed)} berubah, {diff.unchanged} tetap")
     return out

@@ -37,6 +37,8 @@ def not_modified(request: Request, etag: str, modified: datetime) -> bool:
             return False
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
+        if since > datetime.now(UTC):  # RFC 9110 §13.1.3: a date in the future is invalid
+            return False
         return modified <= since
     return False
 
@@ -51,13 +53,13 @@ def create_app() -> FastAPI:
     from monev.config import load_config
     from monev.errors import MonevError
     from monev.store import models as m
-    from monev.store.db import monev_home, open_session_factory
+    from monev.store.db import open_session_factory
 
     app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
     factory = open_session_factory()
     cfg = load_config(None)
     cache = FeedCache(cfg, public_url())
-    secret = feed_secret(monev_home())
+    secret = feed_secret()
     missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
 
     @app.get("/health")

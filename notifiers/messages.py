@@ -24,6 +24,8 @@ SECTIONS = (
     ("dibuka", "Tugas bukti baru dibuka"),
     ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
     ("monev", "Monev akhir bulan/triwulan (laporan lengkap di Prefect UI)"),
+    ("tidak_pasti", "Pesan yang tidak pasti terkirim (untuk admin: periksa, lalu kirim ulang "
+                    "atau tutup)"),
 )
 
 
@@ -66,6 +68,8 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
         parts.append(f"{count['tunggakan']} tunggakan")
     if count["monev"]:
         parts.append("laporan monev")
+    if count["tidak_pasti"]:
+        parts.append(f"{count['tidak_pasti']} pesan tidak pasti terkirim")
     return f"[Monev] {', '.join(parts) or 'ringkasan'} — {satker}"
 
 

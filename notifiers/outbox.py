@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monev.config import Person
+from monev.clock import today, utcnow
+from monev.config import MonevConfig, Person
 from monev.store import models as m
 from monev.workdays import WorkCalendar
 from notifiers.messages import render_digest
@@ -52,7 +55,12 @@ def next_send_time(moment: datetime, timezone: str, calendar: WorkCalendar) -> d
 def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
             decided_at: datetime, timezone: str, calendar: WorkCalendar,
             deliveries: list[Delivery], contact: str) -> list[m.Outbox]:
-    """Add today's items of each person to their pending digest row per channel."""
+    """Add today's items of each person to their pending digest row per channel.
+
+    The pending row is locked while it is merged into (``FOR UPDATE``; SQLite writers
+    are serialised anyway): a dispatcher claiming it either waits for this transaction
+    and sends the merged text, or has claimed it first — then it is no longer pending
+    and the items go into a new row. A claimed row is never changed."""
     rows: list[m.Outbox] = []
     for d in deliveries:
         for channel in d.person.channels:
@@ -60,16 +68,11 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
             if not address:
                 continue
             base = f"{day.isoformat()}|{satker}|{d.person.name}|{channel}"
-            row = _open_row(session, base)
-            if row is None:
-                n = 1 + len(session.scalars(select(m.Outbox.id).where(
-                    m.Outbox.idem_key.like(f"{base}%"))).all())
-                row = m.Outbox(idem_key=base if n == 1 else f"{base}#{n}", plan_id=plan_id,
-                               person=d.person.name, role=d.role, channel=channel,
-                               address=address, kind="harian", day=day, items=[],
-                               status="pending", attempts=0,
-                               not_before=next_send_time(decided_at, timezone, calendar))
-                session.add(row)
+            row = _open_row(session, base) or _new_row(
+                session, base, plan_id=plan_id, person=d.person.name, role=d.role,
+                channel=channel, address=address, kind="harian", day=day, items=[],
+                status="pending", attempts=0,
+                not_before=next_send_time(decided_at, timezone, calendar))
             known = {(i["kind"], i.get("ref", ""), i.get("step", "")) for i in row.items}
             fresh = [i for i in d.items
                      if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
@@ -81,13 +84,100 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
     return rows
 
 
+def _keys_like(base: str) -> Any:
+    escaped = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (m.Outbox.idem_key == base) | m.Outbox.idem_key.like(f"{escaped}#%", escape="\\")
+
+
 def _open_row(session: Session, base: str) -> m.Outbox | None:
-    """The still-pending row of this person/channel/day, if any."""
+    """The still-pending row of this person/channel/day, locked, if any."""
     return session.scalars(select(m.Outbox).where(
-        m.Outbox.idem_key.like(f"{base}%"), m.Outbox.status == "pending",
-        m.Outbox.attempts == 0).order_by(m.Outbox.id.desc())).first()
+        _keys_like(base), m.Outbox.status == "pending", m.Outbox.attempts == 0)
+        .order_by(m.Outbox.id.desc()).with_for_update()).first()
+
+
+def _new_row(session: Session, base: str, **values: Any) -> m.Outbox:
+    """A new row ``base`` or ``base#n``; a concurrent sweep inserting the same key first
+    makes us merge into its row instead (retry)."""
+    for _ in range(20):
+        n = 1 + (session.scalar(select(func.count()).select_from(m.Outbox)
+                                .where(_keys_like(base))) or 0)
+        row = m.Outbox(idem_key=base if n == 1 else f"{base}#{n}", **values)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            found = _open_row(session, base)
+            if found is not None:
+                return found
+            continue
+        return row
+    raise RuntimeError(f"outbox: no free key for {base}")
 
 
 def retry_delay(attempt: int) -> timedelta:
     """Backoff between attempts: 1, 2, 4, 8 … minutes, at most an hour."""
     return timedelta(minutes=min(60, 2 ** max(0, attempt - 1)))
+
+
+ADMIN_DECIDES = ("failed", "uncertain")  # rows only an admin moves on
+
+
+def resend_rows(session: Session, ids: list[int]) -> list[int]:
+    """Put failed/uncertain rows back in the queue (the admin judged them not arrived)."""
+    changed = session.execute(update(m.Outbox).where(
+        m.Outbox.id.in_(ids), m.Outbox.status.in_(ADMIN_DECIDES))
+        .values(status="pending", not_before=utcnow(), last_error="")
+        .returning(m.Outbox.id)).scalars().all()
+    return list(changed)
+
+
+def dismiss_rows(session: Session, ids: list[int]) -> list[int]:
+    """Close failed/uncertain rows without sending (arrived after all, or obsolete)."""
+    changed = session.execute(update(m.Outbox).where(
+        m.Outbox.id.in_(ids), m.Outbox.status.in_(ADMIN_DECIDES))
+        .values(status="dismissed").returning(m.Outbox.id)).scalars().all()
+    return list(changed)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest still-pending row may be sent (naive UTC), if any."""
+    return session.scalar(select(func.min(m.Outbox.not_before)).where(
+        m.Outbox.status == "pending"))
+
+
+def tell_admins(session: Session, cfg: MonevConfig, now: datetime) -> int:
+    """Put every ``uncertain`` row nobody was told about yet into the digest of its
+    satker's admins (role ``admin``), with the command that resends or closes it: a
+    message that may not have arrived is a person's decision, never left silent.
+    Returns how many rows were reported."""
+    from monev.store.queries import satker_of_plan
+
+    rows = session.scalars(select(m.Outbox).where(
+        m.Outbox.status == "uncertain", m.Outbox.admin_told_at.is_(None))
+        .order_by(m.Outbox.id)).all()
+    by_satker: dict[str, list[m.Outbox]] = {}
+    for row in rows:
+        name = satker_of_plan(session, row.plan_id) if row.plan_id else None
+        by_satker.setdefault(name or "", []).append(row)
+    told = 0
+    for name, group in by_satker.items():
+        satkers = [cfg.satker(name)] if name else list(cfg.satkers)
+        admins = [(sc, p) for sc in satkers if sc for p in sc.people if p.role == "admin"]
+        if not admins:
+            continue  # `monev outbox` and the Prefect artifact still show them
+        items = [{"kind": "tidak_pasti", "ref": f"outbox-{r.id}", "step": "",
+                  "period": "", "due": "", "indikator": "", "area": "", "pic": "",
+                  "subbagian": "",
+                  "bukti_fisik": f"Pesan #{r.id} untuk {r.person} ({r.channel}): "
+                                 f"{r.subject[:80]} — sudah sampai? `monev outbox "
+                                 f"--dismiss {r.id}`; belum? `monev outbox --resend {r.id}`"}
+                 for r in group]
+        for sc, admin in admins:
+            enqueue(session, None, sc.name, today(sc.tz), now, sc.tz, sc.calendar(),
+                    [Delivery(admin, "admin", list(items))], "admin monev")
+        for r in group:
+            r.admin_told_at = now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        told += len(group)
+    session.flush()
+    return told

@@ -30,7 +30,7 @@ from tests.conftest import ROOT, ZI_KOTA, ZI_MUARO, free_port
 from tests.test_store import _revised_kota
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
-SECRET = b"rahasia-uji-feed"
+SECRET = b"rahasia-uji-feed-yang-cukup-panjang-0123456789"
 TODAY = date(2025, 9, 15)
 MUARO_PLAN = "kpu-kabupaten-muaro-jambi/zi-2025"
 KOTA_PLAN = "kpu-kota-jambi/zi-2025"
@@ -254,6 +254,8 @@ def test_http_feed_200_then_304_head_revoke_rotate(app_server: str,
         assert again.status_code == 304 and again.content == b""
         assert again.headers["etag"] == etag
         assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+        future = "Thu, 01 Jan 2099 00:00:00 GMT"  # a client's broken clock: not "unchanged"
+        assert client.get(url, headers={"If-Modified-Since": future}).status_code == 200
         assert client.get(url, headers={"If-None-Match": '"other"',
                                         "If-Modified-Since": modified}).status_code == 200
         head = client.head(url)

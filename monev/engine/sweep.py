@@ -45,6 +45,9 @@ class ActionRecord:
     recipient_role: str
     recipient: str
     bukti_fisik: str = ""
+    area: str = ""
+    due: str = ""  # ISO date of the checkpoint's due date
+    status: str = ""  # the checkpoint's status after the sweep
 
     def as_json(self) -> dict[str, str | None]:
         return {"date": self.date, "action": self.action, "checkpoint": self.checkpoint,
@@ -54,8 +57,14 @@ class ActionRecord:
 
 def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
                settings: EngineSettings, satker: SatkerConfig | None,
-               actions: Collection[ActionKind] = ALL_ACTIONS) -> list[ActionRecord]:
-    """Carry out everything due for the plan on ``as_of`` and not yet done."""
+               actions: Collection[ActionKind] = ALL_ACTIONS,
+               now: datetime | None = None) -> list[ActionRecord]:
+    """Carry out everything due for the plan on ``as_of`` and not yet done.
+
+    ``now`` (aware) is when this really happens: quiet hours are judged by it, so a
+    run planned for 08:00 that runs at 21:00 holds its messages until the next working
+    morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
+    ``as_of`` is used."""
     rows = checkpoint_rows(session, plan_id)
     by_id = {row[0].id: row for row in rows}
     states = [to_state(row) for row in rows]
@@ -65,8 +74,9 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                      plan_periods=[s.period for s in states])
     people = satker.people if satker else []
     stamp = datetime.combine(as_of, time(settings.run_hour))
-    moment = datetime.combine(as_of, time(settings.run_hour),
-                              ZoneInfo(satker.tz if satker else "Asia/Jakarta"))
+    planned = datetime.combine(as_of, time(settings.run_hour),
+                               ZoneInfo(satker.tz if satker else "Asia/Jakarta"))
+    moment = max(planned, now) if now is not None else planned
     changed_at = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     records: list[ActionRecord] = []
     deliveries: dict[str, Delivery] = {}
@@ -111,8 +121,10 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                                      to_status=by_id[d.checkpoint_id][0].status,
                                      note=f"eskalasi {d.step} ke {', '.join(d.roles)}"))
         for role, name in recipients:
-            records.append(ActionRecord(as_of.isoformat(), d.action, ref, d.period, role,
-                                        name, bukti))
+            row = by_id.get(d.checkpoint_id) if d.checkpoint_id is not None else None
+            records.append(ActionRecord(
+                as_of.isoformat(), d.action, ref, d.period, role, name, bukti, area,
+                row[0].due.isoformat() if row else "", row[0].status if row else ""))
     if deliveries and satker is not None:
         ketua_tim = [p for p in people if p.role == "ketua_tim"]
         contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")

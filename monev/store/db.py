@@ -1,53 +1,139 @@
 """Where the database is and how to open it: SQLite under ``MONEV_HOME`` by default,
 any SQLAlchemy URL through ``MONEV_DATABASE_URL``. The schema is brought up to date
-with Alembic on first use."""
+with Alembic on first use, one process at a time.
+
+``MONEV_HOME`` (default ``./.monev``) holds the database, the secrets and the evidence.
+Only ``monev up`` and ``monev plan import`` may create it: any other command run from
+the wrong folder says so instead of silently starting an empty second home."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from monev.errors import MonevError
+
+SQLITE_BUSY_SECONDS = 30  # a writer waits this long for another before giving up
+_may_create_home = False
 
 
 def monev_home() -> Path:
     return Path(os.environ.get("MONEV_HOME", ".monev")).resolve()
 
 
+def allow_creating_home() -> None:
+    """Called by the commands that may start a new home (``up``, ``plan import``)."""
+    global _may_create_home
+    _may_create_home = True
+
+
+def ensure_home() -> Path:
+    """The home folder (0700), created only when the running command may create it."""
+    home = monev_home()
+    if home.is_dir():
+        return home
+    if not _may_create_home:
+        raise MonevError(
+            f"MONEV_HOME {home} belum ada: perintah ini dijalankan dari folder lain? Atur "
+            "MONEV_HOME ke folder data monev, atau mulai dengan `monev plan import` / "
+            "`monev up`")
+    home.mkdir(parents=True, mode=0o700)
+    return home
+
+
 def database_url() -> str:
     url = os.environ.get("MONEV_DATABASE_URL")
     if url:
         return url
-    home = monev_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'monev.db'}"
+    return f"sqlite:///{ensure_home() / 'monev.db'}"
+
+
+def display_url(url: str | None = None) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url or database_url()).render_as_string(hide_password=True)
 
 
 def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url``. On SQLite, transactions begin ``IMMEDIATE`` (take the
+    write lock at once, waiting up to the busy timeout): a transaction that read and
+    then writes can otherwise fail at once with "database is locked" when another
+    writer committed in between. Read-only work uses :func:`read_only`."""
     url = url or database_url()
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-    return engine
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+    _private_sqlite_file(engine)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions of the same database for reading only (on SQLite they do not take the
+    write lock, so many readers run beside one writer)."""
+    engine = factory.kw["bind"]
+    return sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"),
+                        expire_on_commit=False)
+
+
+def _private_sqlite_file(engine: Engine) -> None:
+    """Create the SQLite file 0600 (its -wal/-shm files inherit the mode)."""
+    path = engine.url.database
+    if path and path != ":memory:" and not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+@contextlib.contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock beside a SQLite file, held until the migration committed."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    fd = os.open(f"{path}.migrate-lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Run the Alembic migrations up to head on this engine."""
+    """Run the Alembic migrations up to head on this engine, one process at a time (an
+    advisory lock for the transaction on PostgreSQL, a file lock on SQLite)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
-    with engine.begin() as conn:
+    with _file_lock(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7150436)"))  # monev migrations
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -5,16 +5,21 @@ stable key, re-plans future checkpoints and keeps past ones with all that hangs 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from monev import model
+from monev.clock import DEFAULT_TZ, today
+from monev.config import MonevConfig
 from monev.diff import render_diff
+from monev.errors import MonevError
 from monev.periods import Period
 from monev.store import models as m
 from monev.workdays import WorkCalendar
@@ -33,6 +38,8 @@ class ImportResult:
     checkpoints_removed: int = 0
     diff_lines: list[str] = field(default_factory=list)
     unchanged: bool = False
+    kept: dict[str, list[str]] = field(default_factory=dict)  # item key → periods kept
+    reactivated: list[str] = field(default_factory=list)  # item keys active again
 
 
 def slugify(text: str) -> str:
@@ -50,14 +57,42 @@ def _satker(session: Session, name: str, timezone: str) -> m.Satker:
     return found
 
 
+def stored_plan(session: Session, header: model.PlanHeader) -> m.Plan | None:
+    """The stored plan of the same satker, kind and year, if any."""
+    return session.scalar(select(m.Plan).join(m.Plan.satker).where(
+        m.Satker.slug == slugify(header.satker), m.Plan.kind == header.kind,
+        m.Plan.year == header.year))
+
+
+def refuse_older(session: Session, stored: m.Plan, plan: model.Plan, sha256: str) -> None:
+    """An import must not silently replace a newer revision with an older file: if this
+    very content was stored before as an earlier revision and something else came
+    since (e.g. a fix made through YAML), say so and stop (``--force`` overrides)."""
+    if stored.source_sha256 == sha256:
+        return
+    earlier = session.execute(select(m.ImportLog.revision, m.ImportLog.source).where(
+        m.ImportLog.plan_id == stored.id, m.ImportLog.source_sha256 == sha256)
+        .order_by(m.ImportLog.revision.desc())).first()
+    if earlier is None:
+        return
+    raise MonevError(
+        f"{plan.source}: isinya sama dengan revisi {earlier.revision} rencana "
+        f"{stored.kind} {stored.year} {plan.header.satker}, padahal revisi {stored.revision} "
+        f"yang lebih baru (dari {stored.source}) sudah tersimpan; berkas ini tidak diimpor "
+        "agar perbaikan itu tidak hilang. Tambahkan --force bila memang ingin kembali ke "
+        "isi berkas ini")
+
+
 def import_plan(session: Session, plan: model.Plan, calendar: WorkCalendar, today: date,
-                sha256: str, timezone: str = "Asia/Jakarta") -> ImportResult:
+                sha256: str, timezone: str = "Asia/Jakarta",
+                force: bool = False) -> ImportResult:
     """Store ``plan``; re-importing the same satker/kind/year makes a revision."""
     h = plan.header
-    satker = _satker(session, h.satker, timezone)
-    stored = session.scalar(select(m.Plan).where(
-        m.Plan.satker_id == satker.id, m.Plan.kind == h.kind, m.Plan.year == h.year))
+    stored = stored_plan(session, h)
+    if stored is not None and not force:
+        refuse_older(session, stored, plan, sha256)
     if stored is None:
+        satker = _satker(session, h.satker, timezone)
         result = _first_import(session, satker, plan, calendar, today, sha256)
     else:
         result = _revise(session, stored, plan, calendar, today, sha256)
@@ -144,6 +179,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
                           checkpoints=0)
     old_plan = model.Plan(header=h, items=[], source="")
     new_cps: list[dict[str, object]] = []
+    new_keys = {i.key for i in plan.items}
     for pos, item in enumerate(plan.items):
         stored = old_items.get(item.key)
         values = _item_values(item, row.id, areas[item.area], pos)
@@ -162,27 +198,36 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             setattr(stored, k, v)
         if change.fields or change.periods_added or change.periods_removed or not was_active:
             result.items_changed += 1
+        if not was_active:
+            result.reactivated.append(item.key)
         if change.fields:  # what calendars show of this row changed
             for cp in old_cps.get(stored.id, {}).values():
                 cp.touch(changed_at)
         new_cps += _replan(session, stored.id, old_cps.get(stored.id, {}), item, calendar,
                            today, result, changed_at)
     for key, stored in old_items.items():
-        if key in {i.key for i in plan.items} or not stored.active:
+        if key in new_keys or not stored.active:
             continue
         stored.active = False
         result.items_removed += 1
         old_plan.items.append(_as_model(stored, old_cps.get(stored.id, {})))
-        _drop_future(session, old_cps.get(stored.id, {}).values(), today, result)
+        _drop_future(session, key, old_cps.get(stored.id, {}).values(), today, result)
     if new_cps:
         session.execute(insert(m.Checkpoint), new_cps)
     result.checkpoints_added += len(new_cps)
     session.flush()
     result.checkpoints = session.scalar(
         select(func.count(m.Checkpoint.id)).join(m.Item).where(m.Item.plan_id == row.id)) or 0
-    from monev.diff import diff_plans
+    from monev.diff import ItemChange, diff_plans
 
-    result.diff_lines = render_diff(diff_plans(old_plan, plan))
+    diff = diff_plans(old_plan, plan)
+    listed = {c.key for c in diff.changed}
+    by_key = {i.key: i for i in plan.items}
+    for key in result.reactivated:  # back in the plan even if nothing else changed
+        if key not in listed:
+            diff.changed.append(ItemChange(key, by_key[key], by_key[key]))
+            diff.unchanged -= 1
+    result.diff_lines = render_diff(diff, result.kept, result.reactivated)
     return result
 
 
@@ -194,9 +239,15 @@ def _as_model(stored: m.Item, cps: dict[str, m.Checkpoint]) -> model.Item:
                       periods=tuple(sorted(Period.parse(p) for p in cps)))
 
 
-def _drop_future(session: Session, cps: object, today: date, result: ImportResult) -> None:
+def _drop_future(session: Session, key: str, cps: Iterable[m.Checkpoint], today: date,
+                 result: ImportResult) -> None:
     """Future checkpoints nobody has touched go; past ones and worked-on ones stay."""
-    doomed = [cp.id for cp in cps if cp.due >= today and cp.status == "scheduled"]  # type: ignore[attr-defined]
+    doomed = []
+    for cp in cps:
+        if cp.due >= today and cp.status == "scheduled":
+            doomed.append(cp.id)
+        else:
+            result.kept.setdefault(key, []).append(cp.period)
     if doomed:
         session.execute(delete(m.Checkpoint).where(m.Checkpoint.id.in_(doomed)))
         result.checkpoints_removed += len(doomed)
@@ -207,7 +258,7 @@ def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: 
             changed_at: datetime) -> list[dict[str, object]]:
     wanted = {str(p): p for p in item.periods}
     gone = [cp for period, cp in cps.items() if period not in wanted]
-    _drop_future(session, gone, today, result)
+    _drop_future(session, item.key, gone, today, result)
     for period, cp in cps.items():
         if period in wanted and cp.due >= today and cp.status == "scheduled":
             due = calendar.due_date(wanted[period])
@@ -217,3 +268,34 @@ def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: 
     return [{"item_id": item_id, "period": key, "due": calendar.due_date(p),
              "status": "scheduled", "imported_on": today}
             for key, p in wanted.items() if key not in cps]
+
+
+def lock_plans(session: Session, headers: Iterable[model.PlanHeader]) -> None:
+    """Serialise imports of the same plan (satker/kind/year) across processes: a
+    transaction-scoped advisory lock per plan on PostgreSQL, taken in a fixed order so
+    two batches never deadlock. SQLite needs none: its writers take the database lock
+    at BEGIN (see :func:`monev.store.db.make_engine`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({f"{slugify(h.satker)}|{h.kind}|{h.year}" for h in headers})
+    for key in keys:
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+
+
+def import_batch(session: Session, batch: Sequence[tuple[model.Plan, str]], cfg: MonevConfig,
+                 force: bool = False, progress: Callable[[], None] | None = None,
+                 ) -> list[ImportResult]:
+    """Store several parsed plans in the caller's one transaction: all or nothing.
+
+    Each plan is dated by its satker's own today (its WIB/WITA/WIT zone)."""
+    lock_plans(session, (plan.header for plan, _ in batch))
+    results = []
+    for plan, sha in batch:
+        sc = cfg.satker(plan.header.satker)
+        zone = sc.tz if sc else DEFAULT_TZ
+        results.append(import_plan(session, plan, sc.calendar() if sc else WorkCalendar(),
+                                   today(zone), sha, zone, force))
+        if progress:
+            progress()
+    return results

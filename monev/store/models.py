@@ -196,6 +196,7 @@ class Outbox(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    admin_told_at: Mapped[datetime | None] = mapped_column(DateTime)  # uncertain, reported
 
 
 class OutboxAttempt(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from monev.engine.rules import CheckpointState
@@ -26,10 +26,22 @@ def all_plans(session: Session) -> Sequence[tuple[m.Plan, m.Satker]]:
 
 
 def find_plan(session: Session, ref: str) -> tuple[m.Plan, m.Satker]:
-    for plan, satker in all_plans(session):
-        if plan_ref(satker.slug, plan.kind, plan.year) == ref:
-            return plan, satker
-    raise MonevError(f"rencana aksi '{ref}' tidak ada; lihat `monev plan list`")
+    """A plan by its id ``satker-slug/zi-2025``: one lookup by key."""
+    slug, _, rest = ref.partition("/")
+    kind, _, year = rest.partition("-")
+    found = None
+    if year.isdigit() and len(year) == 4:
+        found = session.execute(
+            select(m.Plan, m.Satker).join(m.Plan.satker).where(
+                m.Satker.slug == slug, m.Plan.kind == kind.upper(), m.Plan.year == int(year))
+        ).tuples().first()
+    if found is None:
+        raise MonevError(f"rencana aksi '{ref}' tidak ada; lihat `monev plan list`")
+    return found
+
+
+def satker_of_plan(session: Session, plan_id: int) -> str | None:
+    return session.scalar(select(m.Satker.name).join(m.Plan.satker).where(m.Plan.id == plan_id))
 
 
 CheckpointRow = tuple[m.Checkpoint, m.Item, str]
@@ -50,13 +62,40 @@ def to_state(row: CheckpointRow) -> CheckpointState:
                            bukti_fisik=item.bukti_fisik, imported_on=cp.imported_on)
 
 
-def progress(session: Session, plan_id: int, as_of: date) -> tuple[int, int]:
-    """(verified, due so far): the plan's capaian."""
-    base = select(func.count(m.Checkpoint.id)).join(m.Checkpoint.item).where(
-        m.Item.plan_id == plan_id, m.Item.active, m.Checkpoint.due <= as_of)
-    due = session.scalar(base) or 0
-    done = session.scalar(base.where(m.Checkpoint.status == "verified")) or 0
-    return done, due
+@dataclass(frozen=True)
+class Capaian:
+    """A plan's progress as of a day, counted in SQL."""
+
+    verified: int  # all verified checkpoints
+    total: int  # every checkpoint of the plan's active rows
+    due: int  # due on or before the day
+    verified_due: int  # of those, verified
+    late: int  # due before the day and still waiting for the PIC
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.verified / self.total if self.total else 0.0
+
+    def sentence(self, as_of: date) -> str:
+        """"12 dari 399 checkpoint terverifikasi (3 %)" and what is due and late."""
+        return (f"{self.verified} dari {self.total} checkpoint terverifikasi "
+                f"({self.percent:.0f} %); jatuh tempo s.d. {as_of:%d-%m-%Y}: {self.due}, "
+                f"terverifikasi {self.verified_due}, terlambat {self.late}")
+
+
+def progress(session: Session, plan_id: int, as_of: date) -> Capaian:
+    """The plan's capaian as of ``as_of`` in one aggregate query."""
+    cp = m.Checkpoint
+    waiting = cp.status.in_(("open", "rejected", "scheduled", "backlog"))
+    row = session.execute(
+        select(func.count(cp.id),
+               func.sum(case((cp.status == "verified", 1), else_=0)),
+               func.sum(case((cp.due <= as_of, 1), else_=0)),
+               func.sum(case(((cp.due <= as_of) & (cp.status == "verified"), 1), else_=0)),
+               func.sum(case(((cp.due < as_of) & waiting, 1), else_=0)))
+        .join(cp.item).where(m.Item.plan_id == plan_id, m.Item.active)).one()
+    total, verified, due, verified_due, late = (int(v or 0) for v in row)
+    return Capaian(verified, total, due, verified_due, late)
 
 
 @dataclass(frozen=True)
