@@ -1,18 +1,18 @@
 """Plans → Prefect deployments.
 
-Per plan and flow: a deployment ``<flow>/<satker-slug>-<kind>-<year>`` (Prefect bans
-'/' inside deployment names, so the plan part is joined with dashes) tagged with
-satker, kind and year, whose RRule schedules carry exactly the dates that plan needs.
+Per plan and flow: a deployment ``<flow>/<kind>-<year>-<short satker slug>`` (Prefect
+bans '/' inside deployment names) tagged with satker, kind and year, whose RRule
+schedules carry exactly the dates that plan needs.
 Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, and the
-dispatcher ``dispatch/antrean`` that sends due outbox rows every few minutes."""
+dispatcher ``dispatch/antrean`` whose runs are created when there is something to send."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from prefect.schedules import Cron, Interval, RRule, Schedule
+from prefect.schedules import Cron, RRule, Schedule
 
 from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
@@ -38,7 +38,10 @@ class PlanDeployment:
 
 
 def deployment_name(satker_slug: str, kind: str, year: int) -> str:
-    return f"{satker_slug}-{kind.lower()}-{year}"
+    """``zi-2025-kpu-kab-muaro-jambi``: the plan first and the satker shortened, so the
+    name stays readable where the Prefect UI truncates it."""
+    short = satker_slug.replace("kabupaten", "kab").replace("provinsi", "prov")
+    return f"{kind.lower()}-{year}-{short}"
 
 
 def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> list[PlanDeployment]:
@@ -71,10 +74,14 @@ def safety_net(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
                           description="Penyapu harian semua rencana aksi (jaring pengaman)")
 
 
-def dispatcher(every_minutes: int = 5) -> PlanDeployment:
+def dispatcher() -> PlanDeployment:
+    """The sender. No interval schedule (it would fill the run list with empty runs):
+    sweeps that queue messages, and dispatch runs that leave some for later, create
+    its runs for the moment they are due (``tasks.dispatch.schedule_dispatch``)."""
     return PlanDeployment(flow_name="dispatch", name=DISPATCHER, tags=["monev:kirim"],
-                          parameters={}, schedules=[Interval(timedelta(minutes=every_minutes))],
-                          description="Kirim antrean pesan (email, WhatsApp, Telegram)")
+                          parameters={}, schedules=[],
+                          description="Kirim antrean pesan (email, WhatsApp, Telegram) "
+                                      "saat ada yang perlu dikirim")
 
 
 def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:

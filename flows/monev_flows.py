@@ -1,7 +1,9 @@
 """The monev flows. Each run is an idempotent sweep of one plan as of its scheduled
 day (in the satker's time zone): it catches up on whatever a missed run left undone,
-and a second run of the same day changes nothing. Each run leaves artifacts: a table
-of what it did and the plan's progress (capaian)."""
+and a second run of the same day changes nothing. Each run is named after what it does
+(``remind · kpu-kab-muaro-jambi rb-2026 · 2026-11-30``) and leaves artifacts an admin
+can read: a table of what it did (bukti fisik, area, recipient, status) and the plan's
+capaian in words."""
 
 from __future__ import annotations
 
@@ -17,88 +19,148 @@ from prefect.artifacts import (
 )
 from prefect.runtime import flow_run
 
+from monev.clock import DEFAULT_TZ
 from monev.engine.rules import is_quarter_end
 from monev.engine.sweep import ActionRecord
 from monev.periods import Period
+from monev.status import word
+from monev.store.queries import Capaian
+from tasks.dispatch import schedule_dispatch
 from tasks.sweep import report_task, sweep_task
 
 LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
           "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+ROLE_LABELS = {"pic": "PIC", "koordinator": "koordinator", "ketua_tim": "Ketua Tim ZI",
+               "kasubbag": "kasubbag", "sekretaris": "Sekretaris", "ketua": "Ketua"}
+ARTIFACT_ROWS = 500  # a table artifact longer than this is cut (with a count)
 
 
 def _as_of(as_of: str | None, timezone: str) -> date:
-    """The run's day: the given date, else the scheduled start in the satker's zone."""
+    """The run's day: the given date, else ``MONEV_TODAY``, else the scheduled start
+    in the satker's zone (a late run still sweeps the day it was planned for)."""
     if as_of:
         return date.fromisoformat(as_of)
+    if os.environ.get("MONEV_TODAY"):
+        return date.fromisoformat(os.environ["MONEV_TODAY"])
     scheduled = flow_run.scheduled_start_time
     moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo("UTC"))
     return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def plan_label(plan: str) -> str:
+    """``kpu-kabupaten-muaro-jambi/rb-2026`` → ``kpu-kab-muaro-jambi rb-2026``: short
+    enough to stay readable where the Prefect UI truncates."""
+    satker, _, rest = plan.partition("/")
+    short = satker.replace("kabupaten", "kab").replace("provinsi", "prov")
+    return f"{short} {rest}".strip()
+
+
+def run_name() -> str:
+    """Flow-run name from what the run does: flow · plan · day (Prefect applies it when
+    the run starts)."""
+    params = flow_run.parameters or {}
+    parts = [flow_run.flow_name or "monev"]
+    if params.get("plan"):
+        parts.append(plan_label(str(params["plan"])))
+    tz = str(params.get("timezone") or DEFAULT_TZ)
+    if flow_run.flow_name == "dispatch":
+        scheduled = flow_run.scheduled_start_time
+        moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo(tz))
+        parts.append(f"{moment.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}")
+    else:
+        parts.append(_as_of(params.get("as_of"), tz).isoformat())
+    return " · ".join(parts)
 
 
 def _artifact_key(plan: str, flow_name: str) -> str:
     return "-".join(filter(None, (plan.replace("/", "-"), flow_name.replace("_", "-"))))
 
 
-def _report(plan: str, flow_name: str, day: date, records: list[ActionRecord], done: int,
-            due: int) -> None:
-    rows = [{"tanggal": r.date, "tindakan": LABELS.get(r.action, r.action),
-             "checkpoint": r.checkpoint or "-", "periode": r.period,
-             "peran": r.recipient_role, "penerima": r.recipient or "(belum diatur)"}
-            for r in records]
+def _action_rows(records: list[ActionRecord]) -> list[dict[str, str]]:
+    rows = [{"tindakan": LABELS.get(r.action, r.action),
+             "bukti fisik": r.bukti_fisik[:80] or "-",
+             "area": r.area or "-",
+             "periode": Period.parse(r.period).label() if _is_period(r.period) else r.period,
+             "tenggat": f"{date.fromisoformat(r.due):%d-%m-%Y}" if r.due else "-",
+             "penerima": f"{r.recipient or '(belum diatur)'} "
+                         f"({ROLE_LABELS.get(r.recipient_role, r.recipient_role or '-')})",
+             "status": word(r.status) if r.status else "-",
+             "kode": r.checkpoint or "-"} for r in records]
+    if len(rows) > ARTIFACT_ROWS:
+        rest = len(rows) - ARTIFACT_ROWS
+        rows = rows[:ARTIFACT_ROWS] + [{"tindakan": f"… dan {rest} tindakan lainnya"}]
+    return rows
+
+
+def _is_period(text: str) -> bool:
+    try:
+        Period.parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _report(plan: str, flow_name: str, day: date, records: list[ActionRecord],
+            capaian: Capaian) -> None:
     create_table_artifact(
-        key=_artifact_key(plan, flow_name), table=rows or [{"tanggal": day.isoformat(),
-                                                            "tindakan": "tidak ada"}],
-        description=f"{flow_name} {plan} per {day.isoformat()}: {len(records)} tindakan")
-    percent = 100.0 * done / due if due else 100.0
-    create_progress_artifact(progress=percent, key=_artifact_key(plan, "capaian"),
-                             description=f"Capaian {plan}: {done}/{due} bukti terverifikasi")
+        key=_artifact_key(plan, flow_name),
+        table=_action_rows(records) or [{"tindakan": "tidak ada yang perlu dilakukan"}],
+        description=f"{flow_name} {plan_label(plan)} per {day:%d-%m-%Y}: "
+                    f"{len(records)} tindakan")
+    create_progress_artifact(progress=capaian.percent, key=_artifact_key(plan, "capaian"),
+                             description=f"Capaian {plan_label(plan)}: "
+                                         f"{capaian.sentence(day)}")
 
 
-def _run(plan: str, flow_name: str, as_of: str | None, timezone: str) -> int:
+def _run(plan: str, flow_name: str, as_of: str | None, timezone: str,
+         dispatch: bool = True) -> int:
     day = _as_of(as_of, timezone)
-    records, done, due = sweep_task(plan, day, flow_name)
-    get_run_logger().info("%s %s per %s: %d tindakan, capaian %d/%d", flow_name, plan, day,
-                          len(records), done, due)
-    _report(plan, flow_name, day, records, done, due)
-    if records and os.environ.get("MONEV_FEED_DIR"):
-        publish_feeds(day.isoformat())  # statuses changed: republish the static feeds
+    records, capaian = sweep_task(plan, day, flow_name)
+    get_run_logger().info("%s %s per %s: %d tindakan; %s", flow_name, plan, day,
+                          len(records), capaian.sentence(day))
+    _report(plan, flow_name, day, records, capaian)
+    if records:
+        if dispatch:  # send what the sweep queued, now or at the next working hour
+            schedule_dispatch()
+        if os.environ.get("MONEV_FEED_DIR"):
+            publish_feeds(day.isoformat())  # statuses changed: republish the static feeds
     return len(records)
 
 
-@flow(name="open_checkpoints", log_prints=True)
-def open_checkpoints(plan: str, as_of: str | None = None,
-                     timezone: str = "Asia/Jakarta") -> int:
+@flow(name="open_checkpoints", log_prints=True, flow_run_name=run_name)
+def open_checkpoints(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
     """Buka tugas pengumpulan bukti yang periodenya sudah mulai."""
     return _run(plan, "open_checkpoints", as_of, timezone)
 
 
-@flow(name="remind")
-def remind(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+@flow(name="remind", flow_run_name=run_name)
+def remind(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
     """Pengingat H-7, H-3, H-1 dan hari tenggat."""
     return _run(plan, "remind", as_of, timezone)
 
 
-@flow(name="escalate")
-def escalate(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+@flow(name="escalate", flow_run_name=run_name)
+def escalate(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
     """Eskalasi bukti yang terlambat menurut tangga eskalasi."""
     return _run(plan, "escalate", as_of, timezone)
 
 
-@flow(name="monev_cycle")
-def monev_cycle(plan: str, as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
+@flow(name="monev_cycle", flow_run_name=run_name)
+def monev_cycle(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
     """Monev akhir bulan dan akhir triwulan: capaian per area, daftar terlambat."""
     count = _run(plan, "monev_cycle", as_of, timezone)
     day = _as_of(as_of, timezone)
     kind = "triwulan" if is_quarter_end(Period(day.year, day.month)) else "bulan"
     create_markdown_artifact(key=_artifact_key(plan, "laporan-monev"),
                              markdown=report_task(plan, day),
-                             description=f"Laporan monev akhir {kind} {plan}")
+                             description=f"Laporan monev akhir {kind} {plan_label(plan)}")
     return count
 
 
-@flow(name="sweep_all")
-def sweep_all(as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
-    """Penyapu harian: jalankan semua langkah untuk semua rencana (jaring pengaman)."""
+@flow(name="sweep_all", flow_run_name=run_name)
+def sweep_all(as_of: str | None = None) -> int:
+    """Penyapu harian: jalankan semua langkah untuk semua rencana (jaring pengaman),
+    masing-masing per hari ini di zona waktu satkernya."""
     from monev.store.db import open_session_factory
     from monev.store.queries import all_plans, plan_ref
 
@@ -107,30 +169,49 @@ def sweep_all(as_of: str | None = None, timezone: str = "Asia/Jakarta") -> int:
         refs = [(plan_ref(s.slug, p.kind, p.year), s.timezone)
                 for p, s in all_plans(session)]
     factory.kw["bind"].dispose()
-    return sum(_run(ref, "sweep", as_of, tz) for ref, tz in refs)
+    total = sum(_run(ref, "sweep", as_of, tz, dispatch=False) for ref, tz in refs)
+    schedule_dispatch()
+    return total
 
 
 FLOWS = {"open_checkpoints": open_checkpoints, "remind": remind, "escalate": escalate,
          "monev_cycle": monev_cycle}
 
 
-@flow(name="dispatch")
+@flow(name="dispatch", flow_run_name=run_name)
 def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
-    """Kirim pesan keluar yang sudah waktunya melalui Apprise (satu pesan per baris)."""
+    """Kirim pesan keluar yang sudah waktunya melalui Apprise (satu pesan per baris),
+    lalu jadwalkan pengiriman berikutnya bila masih ada yang menunggu."""
+    from sqlalchemy import select
+
+    from monev.status import OUTBOX_WORDS
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
     from tasks.dispatch import dispatch_task
 
     report = dispatch_task(limit, send_now)
-    rows = ([{"outbox": i, "hasil": "terkirim", "galat": ""} for i in report.sent]
-            + [{"outbox": i, "hasil": "gagal", "galat": e} for i, e in report.failed]
-            + [{"outbox": i, "hasil": "diulang nanti", "galat": e} for i, e in report.retrying]
-            + [{"outbox": i, "hasil": "tidak pasti", "galat": ""} for i in report.uncertain])
-    create_table_artifact(key="outbox-dispatch", table=rows or [{"hasil": "tidak ada"}],
+    outcome = ({i: "terkirim" for i in report.sent}
+               | {i: "gagal" for i, _ in report.failed}
+               | {i: "diulang nanti" for i, _ in report.retrying}
+               | {i: word("uncertain", OUTBOX_WORDS) for i in report.uncertain})
+    errors = dict(report.failed + report.retrying)
+    factory = open_session_factory()
+    with factory() as s:
+        rows = {r.id: r for r in s.scalars(select(m.Outbox).where(m.Outbox.id.in_(outcome)))}
+    factory.kw["bind"].dispose()
+    table = [{"hasil": outcome[i], "penerima": rows[i].person, "kanal": rows[i].channel,
+              "subjek": rows[i].subject[:90], "alasan": errors.get(i, rows[i].last_error),
+              "outbox": str(i)} for i in sorted(outcome) if i in rows]
+    create_table_artifact(key="outbox-dispatch", table=table or [{"hasil": "tidak ada"}],
                           description=f"{len(report.sent)} terkirim, {len(report.failed)} "
-                                      f"gagal, {len(report.uncertain)} tidak pasti")
+                                      f"gagal, {len(report.retrying)} diulang nanti, "
+                                      f"{len(report.uncertain)} tidak pasti")
+    if not send_now:
+        schedule_dispatch()
     return len(report.sent)
 
 
-@flow(name="publish_feeds")
+@flow(name="publish_feeds", flow_run_name="publish_feeds")
 def publish_feeds(as_of: str | None = None) -> int:
     """Terbitkan ulang kalender .ics ke MONEV_FEED_DIR (bila diatur) setelah perubahan."""
     from calendars.publish import publish_if_configured

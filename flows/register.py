@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from prefect.client.orchestration import get_client
 from prefect.deployments.schedules import create_deployment_schedule_create
@@ -45,3 +46,49 @@ async def register(deployments: list[PlanDeployment], work_pool: str,
 
         await asyncio.gather(*(one(d) for d in deployments))
     return len(deployments)
+
+
+OWNED_FLOWS = frozenset(ENTRYPOINTS)
+
+
+def prune_deployments(keep: list[PlanDeployment]) -> int:
+    """Delete the deployments of monev's flows that are not in ``keep`` (plans removed,
+    renamed deployments) from the server in ``PREFECT_API_URL``; others are untouched."""
+    from prefect.client.orchestration import get_client
+
+    wanted = {(d.flow_name, d.name) for d in keep}
+    removed = 0
+    with get_client(sync_client=True) as client:
+        names = {f.id: f.name for f in client.read_flows()}
+        found: list[Any] = []
+        while True:
+            page = client.read_deployments(limit=200, offset=len(found))
+            found += page
+            if len(page) < 200:
+                break
+        for dep in found:
+            flow_name = names.get(dep.flow_id, "")
+            if flow_name in OWNED_FLOWS and (flow_name, dep.name) not in wanted:
+                client.delete_deployment(dep.id)
+                removed += 1
+    return removed
+
+
+async def check_work_pool(name: str) -> None:
+    """Stop with an actionable message when the work pool (or the server) is missing."""
+    import os
+
+    from prefect.exceptions import ObjectNotFound
+
+    from monev.errors import MonevError
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise MonevError("PREFECT_API_URL belum diatur: arahkan ke server Prefect, mis. "
+                         "http://prefect.internal:4200/api")
+    async with get_client() as client:
+        try:
+            await client.read_work_pool(name)
+        except ObjectNotFound:
+            raise MonevError(f"work pool '{name}' belum ada di {os.environ['PREFECT_API_URL']};"
+                             f" buat dengan `prefect work-pool create {name} --type process`"
+                             ) from None

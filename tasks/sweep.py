@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from prefect import task
 
@@ -10,7 +10,7 @@ from monev.config import load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
 from monev.store.db import open_session_factory
-from monev.store.queries import area_progress, find_plan, overdue, progress
+from monev.store.queries import Capaian, area_progress, find_plan, overdue, progress
 from monev.workdays import WorkCalendar
 
 
@@ -39,8 +39,9 @@ def report_task(plan: str, as_of: date) -> str:
 
 
 @task(name="sweep-plan", retries=2, retry_delay_seconds=5)
-def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], int, int]:
-    """Run the ``flow`` part of the sweep for ``plan``; returns (actions, verified, due)."""
+def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], Capaian]:
+    """Run the ``flow`` part of the sweep for ``plan``; returns its actions and the
+    plan's capaian after them."""
     cfg = load_config()
     factory = open_session_factory()
     with factory.begin() as session:
@@ -49,7 +50,7 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], i
         records = sweep_plan(session, plan_row.id, as_of,
                              sc.calendar() if sc else WorkCalendar(),
                              sc.settings() if sc else EngineSettings(), sc,
-                             FLOW_ACTIONS[flow])
-        done, due = progress(session, plan_row.id, as_of)
+                             FLOW_ACTIONS[flow], now=datetime.now(UTC))
+        capaian = progress(session, plan_row.id, as_of)
     factory.kw["bind"].dispose()
-    return records, done, due
+    return records, capaian

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -24,16 +25,18 @@ POOL = "monev-test"
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from flows.server import server_env, start_server, stop_server, wait_healthy
+    from flows.server import auth_string, server_env, start_server, stop_server, wait_healthy
 
     home = tmp_path_factory.mktemp("prefect")
     port = free_port()
-    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
-    env = server_env(home, port)
+    auth = auth_string(home)
+    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"},
+                        auth=auth)
+    env = server_env(home, port, auth)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        wait_healthy(port, proc)
+        wait_healthy(port, proc, auth=auth, home=home)
         yield env
     finally:
         stop_server(proc)
@@ -88,10 +91,10 @@ def test_deployments_carry_the_compiled_dates(prefect_server: dict[str, str],
     deployments = _deployments(since)
     stored = asyncio.run(_register_and_read(deployments))
     names = {(d.name, tuple(sorted(d.tags))) for d in stored}
-    assert ("kpu-kabupaten-muaro-jambi-rb-2026", tuple(sorted(
+    assert ("rb-2026-kpu-kab-muaro-jambi", tuple(sorted(
         ["satker:kpu-kabupaten-muaro-jambi", "kind:RB", "year:2026"]))) in names
     assert any(d.name == "harian" for d in stored)
-    rb = [d for d in deployments if d.name.endswith("rb-2026") and d.flow_name == "remind"][0]
+    rb = [d for d in deployments if d.name.startswith("rb-2026") and d.flow_name == "remind"][0]
     expected = sorted({dt for s in rb.schedules for dt in _rdates(s.rrule)})
     server_rb = [d for d in stored if d.name == rb.name and d.schedules
                  and "remind" in (d.description or "")][0]
@@ -194,9 +197,9 @@ def test_dispatch_flow_delivers_once_and_reports(prefect_server: dict[str, str],
     monkeypatch.delenv("MONEV_WHATSAPP_URL", raising=False)
     ctl = Controller(sink, hostname="127.0.0.1", port=port)
     ctl.start()
-    try:
-        sent = dispatch_outbox()
-        assert dispatch_outbox() == 0, "a second dispatcher run sends nothing again"
+    try:  # the sweep ran for a past day on today's clock: quiet hours may hold its rows
+        sent = dispatch_outbox(send_now=True)
+        assert dispatch_outbox(send_now=True) == 0, "a second run sends nothing again"
     finally:
         ctl.stop()
     factory = open_session_factory(monev_db)
@@ -227,10 +230,95 @@ def test_channel_secrets_from_prefect_secret_blocks(prefect_server: dict[str, st
     channels._BLOCKS.clear()
     url = channels.apprise_url("whatsapp", "+6281200000001", {
         "MONEV_WHATSAPP_URL": "wajson://gw.test/send?+X-Api-Key={token}&:to={phone_digits}"})
-    assert url == "wajson://gw.test/send?+X-Api-Key=token-dari-blok&:to=6281200000001"
+    assert url == "wajson://gw.test/send?+X-Api-Key=token-dari-blok&:to=6281200000001&rto=30"
     email = channels.apprise_url("email", "a@example.org", {
         "MONEV_SMTP_HOST": "smtp.test", "MONEV_SMTP_USER": "monev", "MONEV_SMTP_FROM": "m@x"})
-    assert email.startswith("mailtos://monev:sandi%20rahasia@smtp.test:587?")
+    assert email.startswith("smtps://monev:sandi%20rahasia@smtp.test:587?")
     # the environment wins over a block
     assert "env-token" in channels.apprise_url("whatsapp", "+62812", {
         "MONEV_WHATSAPP_URL": "json://gw.test/?+K={token}", "MONEV_WHATSAPP_TOKEN": "env-token"})
+
+
+def test_runs_are_named_and_artifacts_read_without_codes(prefect_server: dict[str, str],
+                                                        monev_db: str) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.monev_flows import open_checkpoints
+
+    plan = "kpu-kabupaten-muaro-jambi/zi-2025"
+    assert open_checkpoints(plan=plan, as_of="2025-08-04") > 0
+
+    async def read() -> tuple[list[str], dict[str, object]]:
+        async with get_client() as client:
+            runs = [r.name for r in await client.read_flow_runs()]
+            arts = {a.key: a for a in await client.read_artifacts() if a.key}
+        return runs, arts
+
+    runs, arts = asyncio.run(read())
+    assert "open_checkpoints · kpu-kab-muaro-jambi zi-2025 · 2025-08-04" in runs
+    table = arts["kpu-kabupaten-muaro-jambi-zi-2025-open-checkpoints"]
+    rows = json.loads(str(table.data))  # type: ignore[attr-defined]
+    factory = open_session_factory(monev_db)
+    with factory() as s:
+        bukti = set(s.scalars(select(m.Item.bukti_fisik)))
+    assert rows and all(r["bukti fisik"] in {b[:80] for b in bukti} for r in rows)
+    from monev.periods import MONTH_NAMES_ID
+    from monev.status import CHECKPOINT_WORDS
+
+    checkpoints = [r for r in rows if r["kode"] != "-"]
+    assert checkpoints and all(r["periode"].split()[0] in MONTH_NAMES_ID
+                               and r["status"] in CHECKPOINT_WORDS.values()
+                               for r in checkpoints)
+    capaian = arts["kpu-kabupaten-muaro-jambi-zi-2025-capaian"]
+    assert "0 dari 252 checkpoint terverifikasi (0 %)" in str(
+        capaian.description)  # type: ignore[attr-defined]
+
+
+def test_dispatch_runs_only_when_there_is_something_to_send(prefect_server: dict[str, str],
+                                                           monev_db: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.deployments import dispatcher
+    from flows.monev_flows import remind
+    from tasks.dispatch import schedule_dispatch
+
+    async def dispatch_runs() -> list[datetime]:
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("dispatch/antrean")
+            runs = await client.read_flow_runs(deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[dep.id])))
+            return [r.expected_start_time for r in runs if r.expected_start_time]
+
+    async def clear() -> None:  # runs left by the other backend's round of this test
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("dispatch/antrean")
+            for run in await client.read_flow_runs(deployment_filter=DeploymentFilter(
+                    id=DeploymentFilterId(any_=[dep.id]))):
+                await client.delete_flow_run(run.id)
+
+    asyncio.run(_register_and_read([dispatcher()]))
+    asyncio.run(clear())
+    before = asyncio.run(dispatch_runs())
+    assert schedule_dispatch() == "antrean kosong"
+    assert asyncio.run(dispatch_runs()) == before, "nothing to send: no run"
+    remind(plan="kpu-kabupaten-muaro-jambi/rb-2026", as_of="2026-03-24")
+    after = asyncio.run(dispatch_runs())
+    assert len(after) == len(before) + 1, "the sweep asked for one dispatch run"
+    assert schedule_dispatch() == "sudah terjadwal"
+    assert len(asyncio.run(dispatch_runs())) == len(after)
+
+
+def test_deploy_without_the_work_pool_says_what_to_do(prefect_server: dict[str, str],
+                                                     monev_db: str) -> None:
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "monev", "deploy", "--work-pool", "tidak-ada"],
+                         cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2
+    assert "work pool 'tidak-ada' belum ada" in res.stderr and "prefect work-pool create" \
+        in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert len(res.stderr.strip().splitlines()) <= 2, res.stderr

@@ -1,7 +1,10 @@
-"""`monev up` as a user runs it: a real Prefect server, deployments, HTTP app, Ctrl-C."""
+"""`monev up` as an office runs it: a real Prefect server (ours, with auth), deployments,
+HTTP app, sinks; busy ports refused before anything starts; TERM stops every child; a
+dead child stops the whole; a restart never undoes a plan fixed through YAML."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -9,31 +12,40 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, ZI_KOTA, free_port
 
 
-def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        data: list[dict[str, object]] = json.load(resp)
-        return data
+def _env(home: Path, ports: dict[str, int], today: str = "2026-11-02") -> dict[str, str]:
+    env = {**os.environ, "MONEV_HOME": str(home), "COLUMNS": "200", "MONEV_TODAY": today,
+           "MONEV_PREFECT_PORT": str(ports["prefect"]), "MONEV_HTTP_PORT": str(ports["http"]),
+           "MONEV_SMTP_SINK_PORT": str(ports["smtp"])}
+    for name in ("MONEV_DATABASE_URL", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING",
+                 "MONEV_SMTP_HOST", "MONEV_WHATSAPP_URL"):
+        env.pop(name, None)
+    return env
 
 
-def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
-    prefect_port, http_port, smtp_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "COLUMNS": "200",
-           "MONEV_PREFECT_PORT": str(prefect_port), "MONEV_HTTP_PORT": str(http_port),
-           "MONEV_SMTP_SINK_PORT": str(smtp_port), "MONEV_TODAY": "2026-11-02"}
-    env.pop("MONEV_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "monev", "up", "--sink"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _ports() -> dict[str, int]:
+    return {"prefect": free_port(), "http": free_port(), "smtp": free_port()}
+
+
+@contextmanager
+def running_up(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[str],
+                                                               list[str]]]:
+    """``monev up --sink`` until it prints "Tekan Ctrl-C"; stopped with INT afterwards
+    (if still running)."""
+    proc = subprocess.Popen([sys.executable, "-m", "monev", "up", "--sink", *args], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 240
         assert proc.stdout is not None
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
@@ -42,57 +54,184 @@ def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
             lines.append(line)
             if "Ctrl-C" in line:
                 break
+        assert any("Ctrl-C" in x for x in lines), "".join(lines)
+        yield proc, lines
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+
+
+def _auth(home: Path) -> str:
+    return "Basic " + base64.b64encode((home / "prefect-auth").read_text().strip().encode()
+                                       ).decode()
+
+
+def _api(port: int, path: str, body: dict[str, object], home: Path | None) -> object:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api{path}",
+                                 data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    if home is not None:
+        req.add_header("Authorization", _auth(home))
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _children_of(pid: int) -> list[int]:
+    """PIDs of every process whose parent chain leads to ``pid``."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == current]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and \
+        Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -> None:
+    ports = _ports()
+    home = tmp_path / "home"
+    env = _env(home, ports)
+    with running_up(env) as (proc, lines):
         output = "".join(lines)
-        assert f"http://127.0.0.1:{prefect_port}/deployments" in output, output
+        assert f"http://127.0.0.1:{ports['prefect']}/deployments" in output, output
         assert "14 deployment" in output
-        # reminders of the example plans arrived in the local sinks, each once
         arrived = [x for x in lines if x.startswith("diterima")]
-        sink = tmp_path / "home" / "sink"
+        sink = home / "sink"
         assert len([x for x in arrived if x.startswith("diterima email")]) == len(
             list(sink.glob("*-email.eml"))) > 0
         assert len([x for x in arrived if x.startswith("diterima whatsapp")]) == len(
             list(sink.glob("*-whatsapp.json"))) > 0
-        assert any("Sekretaris Contoh" in x or "sekretaris@example.org" in x for x in arrived)
-        api = f"http://127.0.0.1:{prefect_port}/api"
-        for _ in range(90):  # serve() registers the deployments one by one
-            deployments = _post(f"{api}/deployments/filter", {})
+        assert any("sekretaris@example.org" in x for x in arrived)
+        port = ports["prefect"]
+        # our server wants our credentials: without them nothing is readable
+        try:
+            _api(port, "/block_documents/filter", {"include_secrets": True}, None)
+            raise AssertionError("the Prefect API answered without credentials")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+        deployments: list[dict[str, object]] = []
+        for _ in range(90):  # the runner registers the deployments one by one
+            deployments = _api(port, "/deployments/filter", {}, home)  # type: ignore[assignment]
             if len(deployments) >= 14:
                 break
             time.sleep(1)
         names = {str(d["name"]) for d in deployments}
-        assert {"kpu-kabupaten-muaro-jambi-zi-2025", "kpu-kabupaten-muaro-jambi-rb-2026",
-                "kpu-kota-jambi-zi-2025", "harian", "antrean"} <= names
-        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=10) as r:
+        assert {"zi-2025-kpu-kab-muaro-jambi", "rb-2026-kpu-kab-muaro-jambi",
+                "zi-2025-kpu-kota-jambi", "harian", "antrean"} <= names
+        dispatcher = [d for d in deployments if d["name"] == "antrean"][0]
+        assert dispatcher["schedules"] == [], "no empty dispatch run every 5 minutes"
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:
             assert json.load(r) == {"status": "ok", "plans": 3}
-        # a printed feed URL can be pasted into a calendar client: fetch and parse it
         feeds = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Kalender")]
         assert len(feeds) == 3
         from ical.calendar_stream import IcsCalendarStream
 
         for url in feeds:
-            assert url.startswith(f"http://127.0.0.1:{http_port}/feeds/") and url.endswith(".ics")
             with urllib.request.urlopen(url, timeout=30) as r:
                 assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
-                cal = IcsCalendarStream.calendar_from_ics(r.read().decode("utf-8"))
-            assert len(cal.events) > 200
-        index = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Indeks")]
-        with urllib.request.urlopen(index[0], timeout=30) as r:
-            assert "webcal://" in r.read().decode("utf-8")
-        scheduled = [d for d in deployments if d["schedules"]]
-        assert scheduled
-        for _ in range(60):
-            runs = _post(f"{api}/flow_runs/filter",
-                         {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
-            if {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}:
-                break
-            time.sleep(1)
-        assert {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    with socket.socket() as s:
-        assert s.connect_ex(("127.0.0.1", prefect_port)) != 0, "Prefect server stopped"
+                assert len(IcsCalendarStream.calendar_from_ics(r.read().decode()).events) > 200
+        # the catch-up runs are named after what they do and report in words
+        runs = _api(port, "/flow_runs/filter", {}, home)
+        run_names = {str(r["name"]) for r in runs}  # type: ignore[union-attr]
+        assert "sweep_all · 2026-11-02" in run_names, run_names
+        artifacts = _api(port, "/artifacts/filter", {}, home)
+        sweep = [a for a in artifacts  # type: ignore[union-attr]
+                 if a["key"] == "kpu-kabupaten-muaro-jambi-rb-2026-sweep"][0]
+        table = json.loads(str(sweep["data"]))
+        from monev.status import CHECKPOINT_WORDS
+
+        rows = [r for r in table if "status" in r]
+        assert rows and {r["status"] for r in rows} <= set(CHECKPOINT_WORDS.values())
+        assert all(r["bukti fisik"] and r["area"] for r in rows)
+        capaian = [a for a in artifacts  # type: ignore[union-attr]
+                   if a["key"] == "kpu-kabupaten-muaro-jambi-rb-2026-capaian"][0]
+        assert "dari 399 checkpoint terverifikasi" in str(capaian["description"])
+
+        # a second instance on the same ports (another home) refuses before touching any
+        other = subprocess.run([sys.executable, "-m", "monev", "up", "--sink"], cwd=ROOT,
+                               env=_env(tmp_path / "other", ports), capture_output=True,
+                               text=True, timeout=60)
+        assert other.returncode != 0
+        assert "sudah dipakai" in other.stderr and "Traceback" not in other.stderr
+        assert len(other.stderr.strip().splitlines()) == 1, other.stderr
+        assert not (tmp_path / "other" / "monev.db").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:
+            assert json.load(r)["plans"] == 3, "the first instance is untouched"
+
+        children = _children_of(proc.pid)
+        assert len(children) >= 2  # Prefect server and runner (and their own children)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=90) == 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in children):
+        time.sleep(0.5)
+    assert not [p for p in children if _alive(p)], "no child left behind"
+    for port in ports.values():
+        assert not _listening(port), f"port {port} was freed"
+    assert not (home / "run" / "up.json").exists()
+
+
+def test_restart_keeps_a_yaml_fix_and_a_dead_server_stops_up(tmp_path: Path) -> None:
+    ports = _ports()
+    home = tmp_path / "home"
+    env = _env(home, ports)
+    with running_up(env):
+        pass  # first start: the examples are imported
+    fixed = tmp_path / "kota.yaml"
+    monev = [sys.executable, "-m", "monev"]
+    exported = subprocess.run([*monev, "plan", "export", str(ZI_KOTA), "--format", "yaml",
+                               "-o", str(fixed)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    text = fixed.read_text(encoding="utf-8")
+    fixed.write_text(text.replace("okttober", "Oktober", 1), encoding="utf-8")
+    imported = subprocess.run([*monev, "plan", "import", str(fixed), "-q"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    # importing the original text again would undo the fix: refused, with the reason
+    again = subprocess.run([*monev, "plan", "import", str(ZI_KOTA), "-q"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "--force" in again.stderr, again.stderr
+    with running_up(env) as (proc, lines):
+        assert any("sudah tersimpan" in x for x in lines)
+        listed = subprocess.run([*monev, "plan", "list"], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        row = [x for x in listed.stdout.splitlines() if "kpu-kota-jambi/zi-2025" in x][0]
+        assert "│ 2      │" in row, row  # revision 2 (the YAML fix) kept
+        server = [p for p in _children_of(proc.pid)
+                  if "prefect" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore")
+                  and "server" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="ignore")]
+        assert server
+        os.kill(server[0], signal.SIGKILL)
+        assert proc.wait(timeout=60) == 1
+        rest = proc.stdout.read() if proc.stdout else ""
+        assert "server Prefect berhenti tiba-tiba" in rest and "Traceback" not in rest, rest
+    for port in ports.values():
+        assert not _listening(port)

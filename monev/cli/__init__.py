@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from monev.cli import engine, evidence, feeds, notify, plans, up  # noqa: F401 - registers
 from monev.cli.app import app
+from monev.cli.common import run_guarded
 
 
 def main() -> None:
-    app()
+    """Entry point: no Python traceback ever reaches the person at the terminal."""
+    run_guarded(app)
 
 
 __all__ = ["app", "main"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +14,7 @@ import typer
 from rich.console import Console
 
 from monev.clock import today as today
+from monev.errors import MonevError
 from monev.grammar import RangePolicy
 from monev.model import Plan
 from monev.workdays import WorkCalendar
@@ -32,6 +35,91 @@ ConfigOpt = Annotated[Path | None, typer.Option(  # noqa: UP007
 def fail(exc: Exception) -> typer.Exit:
     err.print(f"[bold red]Galat:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def run_guarded(app: typer.Typer) -> None:
+    """Run the CLI; anything a command did not turn into a message becomes one line
+    (what is wrong, what to do) and a non-zero exit code. The traceback goes to a log
+    file for the admin, never to the screen."""
+    try:
+        app()
+    except MonevError as exc:
+        err.print(f"[bold red]Galat:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("dibatalkan")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        known = describe_error(exc)
+        if known:
+            err.print(f"[bold red]Galat:[/] {known}", highlight=False, soft_wrap=True)
+            sys.exit(2)
+        where = _log_traceback(exc)
+        err.print(f"[bold red]Galat tak terduga[/] ({type(exc).__name__}): "
+                  f"{_first_line(exc)}. Laporkan ke admin; rincian: {where}",
+                  highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """One Indonesian line for failures of the parts around monev (database, Prefect
+    server), or None when the error is not one of those."""
+    text = str(exc)
+    name = type(exc).__name__
+    if "database is locked" in text:
+        return ("basis data sedang dipakai proses lain (terkunci); coba lagi sebentar lagi "
+                "atau hentikan proses monev yang lain")
+    if name == "OperationalError" and ("connect" in text or "Connection refused" in text):
+        return ("basis data tidak terjangkau; periksa MONEV_DATABASE_URL dan apakah "
+                "server basis datanya berjalan")
+    if name in ("ConnectError", "ConnectTimeout") or (
+            isinstance(exc, OSError) and "Connection refused" in text):
+        api = os.environ.get("PREFECT_API_URL", "(PREFECT_API_URL belum diatur)")
+        return f"server tidak terjangkau ({api}); jalankan `monev up` atau periksa alamatnya"
+    if name == "PrefectHTTPStatusError" and "401" in text:
+        return ("server Prefect menolak akses (401); atur PREFECT_API_AUTH_STRING sama "
+                "dengan PREFECT_SERVER_API_AUTH_STRING server")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0][:200] if lines else "tanpa keterangan").rstrip(".")
+
+
+def _log_traceback(exc: BaseException) -> str:
+    """Append the traceback to ``MONEV_HOME/logs/cli.log`` (or a temp file); its path."""
+    import tempfile
+    import traceback
+
+    from monev.store.db import monev_home
+
+    home = monev_home()
+    folder = home / "logs" if home.is_dir() else Path(tempfile.gettempdir())
+    folder.mkdir(exist_ok=True)
+    path = folder / ("cli.log" if home.is_dir() else "monev-cli.log")
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"--- {' '.join(sys.argv)}\n")
+        f.write("".join(traceback.format_exception(exc)))
+    return str(path)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A date as people write it: ``2026-12-31``, ``31-12-2026`` or ``31/12/2026`` (the
+    form monev's own messages print)."""
+    import re
+
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value)
+        found = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value)
+        if found:
+            return date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+    except ValueError:
+        pass
+    raise MonevError(f"{option} '{text}' bukan tanggal yang sah; tulis 2026-12-31 atau "
+                     "31-12-2026")
 
 
 def policy_of(value: str | None) -> RangePolicy | None:
@@ -82,4 +170,15 @@ def republish() -> None:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hash of a plan file's *content*: a text file re-saved as UTF-16 or with CRLF line
+    ends is the same decree (no empty revision); other formats are hashed as bytes."""
+    data = path.read_bytes()
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return hashlib.sha256(data).hexdigest()
+    normal = text.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()

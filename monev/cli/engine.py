@@ -34,11 +34,15 @@ def deploy(
     import asyncio
     import time as _time
 
-    from flows.register import register
+    from flows.register import check_work_pool, register
 
     started = _time.monotonic()
-    deployments = compiled_deployments()
-    count = asyncio.run(register(deployments, work_pool))
+    try:
+        asyncio.run(check_work_pool(work_pool))
+        deployments = compiled_deployments()
+        count = asyncio.run(register(deployments, work_pool))
+    except MonevError as exc:
+        raise fail(exc) from exc
     out.print(f"{count} deployment terdaftar di work pool '{work_pool}' dalam "
               f"{_time.monotonic() - started:.1f} detik")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +9,9 @@ import typer
 from rich.table import Table
 
 from monev.cli.app import app
-from monev.cli.common import fail, load_config, out, republish
+from monev.cli.common import fail, load_config, out, parse_day, republish
 from monev.errors import MonevError
+from monev.status import parse_status, word
 
 evidence_app = typer.Typer(help="Kirim, terima atau tolak bukti fisik sebuah checkpoint.",
                            no_args_is_help=True)
@@ -22,9 +22,11 @@ app.add_typer(evidence_app, name="evidence")
 def tasks_cmd(
     person: Annotated[str | None, typer.Option("--person", help="Nama PIC.")] = None,
     area: Annotated[str | None, typer.Option("--area", help="Bagian nama area.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Status checkpoint.")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Status: terjadwal, dibuka (termasuk ditolak), terkirim, "
+                         "terverifikasi, ditolak, tunggakan.")] = None,
     due_before: Annotated[str | None, typer.Option(
-        "--due-before", help="Tenggat paling lambat (YYYY-MM-DD).")] = None,
+        "--due-before", help="Tenggat paling lambat (2026-12-31 atau 31-12-2026).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
 ) -> None:
     """Daftar tugas bukti: per orang, area, status atau tenggat."""
@@ -34,10 +36,16 @@ def tasks_cmd(
     from monev.store import models as m
     from monev.store.db import open_session_factory
 
+    try:
+        statuses = parse_status(status) if status else None
+        latest = parse_day(due_before, "--due-before") if due_before else None
+    except MonevError as exc:
+        raise fail(exc) from exc
     cfg = load_config(None)
     factory = open_session_factory()
     table = Table(title="Tugas bukti fisik")
-    for col in ("Checkpoint", "Status", "Tenggat", "Satker", "Area", "PIC", "Bukti fisik"):
+    table.add_column("Checkpoint", no_wrap=True)  # copied by hand: never wrapped
+    for col in ("Status", "Tenggat", "Satker", "Area", "PIC", "Bukti fisik"):
         table.add_column(col, overflow="fold")
     shown = 0
     with factory() as s:
@@ -45,10 +53,10 @@ def tasks_cmd(
                  .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
                  .join(m.Plan.satker).where(m.Item.active)
                  .order_by(m.Checkpoint.due, m.Item.position))
-        if status:
-            query = query.where(m.Checkpoint.status == status)
-        if due_before:
-            query = query.where(m.Checkpoint.due <= date.fromisoformat(due_before))
+        if statuses:
+            query = query.where(m.Checkpoint.status.in_(statuses))
+        if latest:
+            query = query.where(m.Checkpoint.due <= latest)
         for cp, item, area_name, satker in s.execute(query).tuples():
             if area and area.casefold() not in area_name.casefold():
                 continue
@@ -57,7 +65,7 @@ def tasks_cmd(
                                             sc.people if sc else [])]
             if person and not any(person.casefold() in p.casefold() for p in pics):
                 continue
-            table.add_row(f"{item.key}@{cp.period}", cp.status, cp.due.isoformat(), satker,
+            table.add_row(f"{item.key}@{cp.period}", word(cp.status), cp.due.isoformat(), satker,
                           area_name[:30], ", ".join(pics) or "-", item.bukti_fisik[:50])
             shown += 1
             if shown >= limit:
@@ -66,7 +74,8 @@ def tasks_cmd(
 
 
 def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
-                     file: Path | None = None, link: str | None = None) -> None:
+                     file: Path | None = None, link: str | None = None,
+                     force: bool = False) -> None:
     from monev.engine import lifecycle
     from monev.store.db import monev_home, open_session_factory
 
@@ -74,6 +83,11 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
     try:
         with factory.begin() as s:
             cp = lifecycle.find_checkpoint(s, ref)
+            if not cp.item.active and not force:
+                raise MonevError(
+                    f"baris checkpoint {ref} sudah dihapus dari rencana aksi pada revisi "
+                    f"{cp.item.plan.revision}; bukti tidak dicatat. Tambahkan --force bila "
+                    "bukti untuk baris lama ini tetap ingin dicatat")
             if verb == "submit" and file is not None:
                 lifecycle.submit_file(s, cp, file, actor, monev_home())
             elif verb == "submit" and link is not None:
@@ -82,7 +96,7 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                 raise MonevError("berikan --file BERKAS atau --link URL")
             else:
                 lifecycle.transition(s, cp, verb, actor, note)
-            out.print(f"checkpoint {ref}: status sekarang [bold]{cp.status}[/]")
+            out.print(f"checkpoint {ref}: status sekarang [bold]{word(cp.status)}[/]")
         republish()
     except MonevError as exc:
         raise fail(exc) from exc
@@ -94,9 +108,11 @@ def evidence_submit(
     by: Annotated[str, typer.Option("--by", help="Nama pengirim.")],
     file: Annotated[Path | None, typer.Option("--file", help="Berkas bukti.")] = None,
     link: Annotated[str | None, typer.Option("--link", help="Tautan bukti.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Catat juga untuk baris yang sudah dihapus dari rencana.")] = False,
 ) -> None:
     """Kirim bukti fisik (berkas atau tautan)."""
-    _evidence_action(checkpoint, "submit", by, file=file, link=link)
+    _evidence_action(checkpoint, "submit", by, file=file, link=link, force=force)
 
 
 @evidence_app.command("accept")

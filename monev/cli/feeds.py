@@ -46,7 +46,7 @@ def feed_create(
     from calendars.pages import feed_title
     from calendars.service import create_feed
     from calendars.tokens import feed_secret
-    from monev.store.db import monev_home, open_session_factory
+    from monev.store.db import open_session_factory
 
     scope = ("index" if index else "province" if province else "person" if person
              else "area" if area else "plan")
@@ -54,7 +54,7 @@ def feed_create(
     try:
         cfg = load_config(config)
         with open_session_factory().begin() as s:
-            row, token = create_feed(s, feed_secret(monev_home()), scope, label, plan=plan,
+            row, token = create_feed(s, feed_secret(), scope, label, plan=plan,
                                      value=value, satker=satker, cfg=cfg)
             title = feed_title(s, row)
             feed_id = row.id
@@ -79,12 +79,12 @@ def feed_list(
     from calendars.pages import feed_title
     from calendars.tokens import feed_secret, token_for
     from monev.store import models as m
-    from monev.store.db import monev_home, open_session_factory
+    from monev.store.db import open_session_factory
 
     table = Table(title="Kalender")
     for col in ("ID", "Cakupan", "Kalender", "Untuk", "Dibuat", "Status"):
         table.add_column(col, overflow="fold")
-    secret = feed_secret(monev_home()) if links else b""
+    secret = feed_secret() if links else b""
     shown: list[tuple[int, str, str]] = []
     with open_session_factory()() as s:
         for f in s.scalars(select(m.Feed).order_by(m.Feed.id)):
@@ -105,11 +105,11 @@ def feed_rotate(feed_id: Annotated[int, typer.Argument(help="Nomor kalender.")])
     from calendars.service import rotate_feed
     from calendars.tokens import feed_secret
     from monev.store import models as m
-    from monev.store.db import monev_home, open_session_factory
+    from monev.store.db import open_session_factory
 
     try:
         with open_session_factory().begin() as s:
-            token = rotate_feed(s, feed_id, feed_secret(monev_home()))
+            token = rotate_feed(s, feed_id, feed_secret())
             row = s.get(m.Feed, feed_id)
             title = feed_title(s, row) if row else ""
     except MonevError as exc:

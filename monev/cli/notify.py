@@ -18,7 +18,9 @@ app.add_typer(notify_app, name="notify")
 @app.command("outbox")
 def outbox_cmd(
     status: Annotated[str | None, typer.Option(
-        "--status", help="pending, sending, sent, failed, uncertain, dismissed")] = None,
+        "--status", help="menunggu, sedang dikirim, terkirim, gagal, tidak pasti, "
+                         "ditutup (atau pending, sending, sent, failed, uncertain, "
+                         "dismissed)")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
     resend: Annotated[list[int] | None, typer.Option(
         "--resend", help="Kirim ulang baris gagal/tidak pasti ini (keputusan admin).")] = None,
@@ -26,54 +28,74 @@ def outbox_cmd(
         "--dismiss", help="Tutup baris gagal/tidak pasti ini tanpa mengirim.")] = None,
 ) -> None:
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
-    from datetime import datetime
+    from sqlalchemy import func, select
 
-    from sqlalchemy import func, select, update
-
+    from monev.status import OUTBOX_WORDS, parse_status, word
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from notifiers.outbox import dismiss_rows, resend_rows
 
+    try:
+        statuses = parse_status(status, OUTBOX_WORDS) if status else None
+    except MonevError as exc:
+        raise fail(exc) from exc
     factory = open_session_factory()
-    for ids, values in ((resend, {"status": "pending", "not_before": datetime.utcnow()}),
-                        (dismiss, {"status": "dismissed"})):
+    refused: list[int] = []
+    for ids, verb, action in ((resend, "dikirim ulang", resend_rows),
+                              (dismiss, "ditutup", dismiss_rows)):
         if not ids:
             continue
         with factory.begin() as s:
-            changed = s.execute(update(m.Outbox).where(
-                m.Outbox.id.in_(ids), m.Outbox.status.in_(("failed", "uncertain")))
-                .values(**values).returning(m.Outbox.id)).scalars().all()
-        missing = sorted(set(ids) - set(changed))
-        out.print(f"{values['status']}: {', '.join(map(str, sorted(changed))) or '-'}")
-        if missing:
-            err.print(f"bukan baris gagal/tidak pasti: {', '.join(map(str, missing))}")
+            changed = action(s, ids)
+        refused += sorted(set(ids) - set(changed))
+        out.print(f"{verb}: {', '.join(map(str, sorted(changed))) or '-'}")
     with factory() as s:
         counts = dict(s.execute(select(m.Outbox.status, func.count())
                                 .group_by(m.Outbox.status)).tuples().all())
         query = select(m.Outbox).order_by(m.Outbox.id.desc()).limit(limit)
-        if status:
-            query = query.where(m.Outbox.status == status)
+        if statuses:
+            query = query.where(m.Outbox.status.in_(statuses))
         rows = s.scalars(query).all()
-    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "antrean kosong")
+    out.print(", ".join(f"{word(k, OUTBOX_WORDS)}: {v}" for k, v in sorted(counts.items()))
+              or "antrean kosong")
     table = Table(title="Pesan keluar")
     for col in ("ID", "Hari", "Penerima", "Kanal", "Status", "Coba", "Subjek", "Alasan"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r.id), r.day.isoformat(), r.person, r.channel, r.status,
-                      str(r.attempts), r.subject[:60], r.last_error[:60])
+        table.add_row(str(r.id), r.day.isoformat(), r.person, r.channel,
+                      word(r.status, OUTBOX_WORDS), str(r.attempts), r.subject[:60],
+                      r.last_error[:60])
     out.print(table)
+    if counts.get("uncertain"):
+        err.print(f"[yellow]{counts['uncertain']} pesan tidak pasti terkirim[/]: tanyakan "
+                  "penerimanya, lalu `monev outbox --resend ID` (belum sampai) atau "
+                  "`monev outbox --dismiss ID` (sudah sampai)", highlight=False)
+    if refused:
+        err.print(f"[bold red]Galat:[/] hanya baris gagal atau tidak pasti yang dapat dikirim "
+                  f"ulang atau ditutup; bukan: {', '.join(map(str, refused))}", highlight=False)
+        raise typer.Exit(code=1)
 
 
 @notify_app.command("send")
 def notify_send(limit: Annotated[int, typer.Option("--limit")] = 1000) -> None:
     """Kirim sekarang pesan antrean yang sudah waktunya (tanpa Prefect)."""
+    from datetime import UTC, datetime
+
     from monev.store.db import open_session_factory
     from notifiers.dispatch import dispatch
+    from notifiers.outbox import tell_admins
 
-    report = dispatch(open_session_factory(), limit=limit)
+    factory = open_session_factory()
+    report = dispatch(factory, limit=limit)
+    with factory.begin() as s:
+        told = tell_admins(s, load_config(None), datetime.now(UTC))
     out.print(f"terkirim {len(report.sent)}, diulang nanti {len(report.retrying)}, "
               f"gagal {len(report.failed)}, tidak pasti {len(report.uncertain)}")
     for row_id, error in report.failed + report.retrying:
         out.print(f"  [yellow]#{row_id}[/]: {error}", highlight=False)
+    if told:
+        err.print(f"{told} pesan tidak pasti dilaporkan ke admin; lihat `monev outbox "
+                  "--status 'tidak pasti'`")
 
 
 @notify_app.command("test")
@@ -87,6 +109,9 @@ def notify_test(
     from notifiers.outbox import address_of
 
     cfg = load_config(config)
+    demo = demo_sinks()
+    if demo is not None:
+        err.print(f"memakai sink demo dari `monev up --sink` yang berjalan (PID {demo})")
     found = [(sc, p) for sc in cfg.satkers for p in sc.people
              if p.name.casefold() == person.casefold()]
     if not found:
@@ -108,3 +133,27 @@ def notify_test(
             failed = True
     if failed:
         raise typer.Exit(code=1)
+
+
+def demo_sinks() -> int | None:
+    """While ``make up`` (``monev up --sink``) runs and no channel is configured in
+    this shell, point the channels at its local sinks; the demo's PID, or None."""
+    import json
+    import os
+
+    from monev.store.db import monev_home
+    from notifiers.sink import sink_env
+
+    if os.environ.get("MONEV_SMTP_HOST") or os.environ.get("MONEV_WHATSAPP_URL"):
+        return None
+    state = monev_home() / "run" / "up.json"
+    try:
+        info = json.loads(state.read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not info.get("demo"):
+        return None
+    os.environ.update(sink_env(int(info["smtp_port"]), int(info["http_port"]),
+                               str(info.get("whatsapp_token", ""))))
+    return int(info["pid"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -29,6 +29,10 @@ from monev.cli.common import (
 from monev.errors import MonevError
 from monev.model import Plan
 from monev.workdays import WorkCalendar
+
+if TYPE_CHECKING:
+    from monev.config import MonevConfig
+    from monev.store.imports import ImportResult
 
 plan_app = typer.Typer(help="Impor, tampilkan, ekspor dan bandingkan dokumen rencana aksi.",
                        no_args_is_help=True)
@@ -143,17 +147,47 @@ def plan_import(
     policy: PolicyOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Tanpa daftar peringatan.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Impor juga berkas yang isinya sama dengan revisi lama (menimpa "
+                        "revisi yang lebih baru).")] = False,
 ) -> None:
-    """Impor rencana aksi ke basis data (revisi bila satker/jenis/tahun sudah ada)."""
-    from rich.progress import Progress
+    """Impor rencana aksi ke basis data (revisi bila satker/jenis/tahun sudah ada).
 
-    from monev.store.db import open_session_factory
-    from monev.store.imports import import_plan
+    Semua berkas disimpan dalam satu transaksi: satu gagal, tidak ada yang disimpan."""
+    from monev.store.db import allow_creating_home
 
+    allow_creating_home()
     try:
         cfg = load_config(config)
     except MonevError as exc:
         raise fail(exc) from exc
+    parsed, failures = read_plans(paths, policy)
+    if failures:
+        for f in failures:
+            err.print(f"[bold red]Galat:[/] {f}", highlight=False, soft_wrap=True)
+        err.print(f"{len(failures)} berkas gagal dibaca; tidak ada yang disimpan.")
+        raise typer.Exit(code=2)
+    try:
+        results = store_plans(parsed, cfg, force)
+    except MonevError as exc:
+        err.print(f"[bold red]Galat:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print("tidak ada yang disimpan.")
+        raise typer.Exit(code=2) from exc
+    out.print(import_table(parsed, results))
+    if len(parsed) == 1 and results[0].revision > 1 and not results[0].unchanged:
+        for line in results[0].diff_lines:
+            out.print(line, highlight=False, soft_wrap=True)
+    republish()
+    if not quiet:
+        print_warnings([w for plan, _ in parsed for w in plan.all_warnings()])
+
+
+def read_plans(paths: list[Path], policy: str | None,
+               ) -> tuple[list[tuple[Plan, str]], list[str]]:
+    """Parse every file first (with a progress bar for several): (plan, content hash)
+    pairs and the error of each file that could not be read."""
+    from rich.progress import Progress
+
     parsed: list[tuple[Plan, str]] = []
     failures: list[str] = []
     with Progress(console=err, transient=True, disable=len(paths) < 2) as bar:
@@ -164,64 +198,80 @@ def plan_import(
             except MonevError as exc:
                 failures.append(str(exc))
             bar.advance(task)
-    if failures:
-        for f in failures:
-            err.print(f"[bold red]Galat:[/] {f}", highlight=False, soft_wrap=True)
-        err.print(f"{len(failures)} berkas gagal dibaca; tidak ada yang disimpan.")
-        raise typer.Exit(code=2)
+    return parsed, failures
+
+
+def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = False,
+                ) -> list[ImportResult]:
+    """Write the parsed plans in one transaction; a database failure is one message and
+    leaves nothing behind."""
+    from rich.progress import Progress
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monev.cli.common import describe_error
+    from monev.store.db import display_url, open_session_factory
+    from monev.store.imports import import_batch
+
     factory = open_session_factory()
-    day = today()
+    try:
+        with Progress(console=err, transient=True, disable=len(parsed) < 2) as bar, \
+                factory.begin() as session:
+            task = bar.add_task("menyimpan", total=len(parsed))
+            return import_batch(session, parsed, cfg, force, lambda: bar.advance(task))
+    except SQLAlchemyError as exc:
+        raise MonevError(f"penyimpanan ke {display_url()} gagal: "
+                         f"{describe_error(exc) or type(exc).__name__}") from exc
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def import_table(parsed: list[tuple[Plan, str]], results: list[ImportResult]) -> Table:
     table = Table(title="Hasil impor")
     for col in ("Satker", "Jenis", "Tahun", "Revisi", "Baris", "Checkpoint", "Perubahan"):
         table.add_column(col)
-    all_warnings: list[str] = []
-    with Progress(console=err, transient=True, disable=len(parsed) < 2) as bar:
-        task = bar.add_task("menyimpan", total=len(parsed))
-        for plan, sha in parsed:
-            sc = cfg.satker(plan.header.satker)
-            cal = sc.calendar() if sc else WorkCalendar()
-            with factory.begin() as session:
-                res = import_plan(session, plan, cal, day, sha,
-                                  sc.tz if sc else "Asia/Jakarta")
-            change = ("sama" if res.unchanged else "baru" if res.revision == 1 else
-                      f"+{res.items_added} -{res.items_removed} ~{res.items_changed}")
-            h = plan.header
-            table.add_row(h.satker, h.kind, str(h.year), str(res.revision), str(res.items),
-                          str(res.checkpoints), change)
-            if res.revision > 1 and not res.unchanged and len(parsed) == 1:
-                for line in res.diff_lines:
-                    out.print(line, highlight=False, soft_wrap=True)
-            all_warnings += plan.all_warnings()
-            bar.advance(task)
-    out.print(table)
-    republish()
-    if not quiet:
-        print_warnings(all_warnings)
+    for (plan, _), res in zip(parsed, results, strict=True):
+        change = ("sama" if res.unchanged else "baru" if res.revision == 1 else
+                  f"+{res.items_added} -{res.items_removed} ~{res.items_changed}")
+        h = plan.header
+        table.add_row(h.satker, h.kind, str(h.year), str(res.revision), str(res.items),
+                      str(res.checkpoints), change)
+    return table
 
 
 @plan_app.command("list")
 def plan_list() -> None:
-    """Daftar rencana aksi yang tersimpan."""
-    from sqlalchemy import func, select
+    """Daftar rencana aksi yang tersimpan, dengan ID-nya (untuk --plan) dan capaiannya."""
+    from sqlalchemy import case, func, select
 
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from monev.store.queries import plan_ref
 
     factory = open_session_factory()
-    table = Table(title="Rencana aksi tersimpan")
-    for col in ("Satker", "Jenis", "Tahun", "Nomor", "Revisi", "Baris", "Checkpoint"):
+    day = today()
+    table = Table(title=f"Rencana aksi tersimpan (capaian per {day:%d-%m-%Y})")
+    table.add_column("ID rencana", no_wrap=True)
+    for col in ("Satker", "Jenis", "Tahun", "Nomor", "Revisi", "Baris", "Checkpoint",
+                "Capaian"):
         table.add_column(col)
     with factory() as s:
         n_items = (select(m.Item.plan_id, func.count().label("n")).where(m.Item.active)
                    .group_by(m.Item.plan_id).subquery())
-        n_cps = (select(m.Item.plan_id, func.count(m.Checkpoint.id).label("n"))
-                 .join(m.Checkpoint).group_by(m.Item.plan_id).subquery())
+        is_due = m.Checkpoint.due <= day
+        n_cps = (select(m.Item.plan_id, func.count(m.Checkpoint.id).label("n"),
+                        func.sum(case((is_due, 1), else_=0)).label("due"),
+                        func.sum(case((is_due & (m.Checkpoint.status == "verified"), 1),
+                                      else_=0)).label("done"))
+                 .join(m.Checkpoint).where(m.Item.active).group_by(m.Item.plan_id)
+                 .subquery())
         rows = s.execute(
-            select(m.Satker.name, m.Plan.kind, m.Plan.year, m.Plan.number, m.Plan.revision,
-                   n_items.c.n, n_cps.c.n)
+            select(m.Satker.slug, m.Satker.name, m.Plan.kind, m.Plan.year, m.Plan.number,
+                   m.Plan.revision, n_items.c.n, n_cps.c.n, n_cps.c.due, n_cps.c.done)
             .join(m.Plan.satker).outerjoin(n_items, n_items.c.plan_id == m.Plan.id)
             .outerjoin(n_cps, n_cps.c.plan_id == m.Plan.id)
             .order_by(m.Satker.name, m.Plan.kind, m.Plan.year))
-        for row in rows:
-            table.add_row(*(str(v) if v is not None else "-" for v in row))
+        for slug, name, kind, year, number, revision, items, cps, due, done in rows:
+            capaian = f"{done}/{due} ({100 * done / due:.0f}%)" if due else "-"
+            table.add_row(plan_ref(slug, kind, year), name, kind, str(year), number or "-",
+                          str(revision), str(items or 0), str(cps or 0), capaian)
     out.print(table)
