@@ -57,11 +57,16 @@ def up(
         web_app = create_app()
         if sink:
             smtp_sink = _start_sinks(web_app, home / "sink", http_port)
-        web = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=http_port,
+        from monev.web import http_host
+
+        web = uvicorn.Server(uvicorn.Config(web_app, host=http_host(), port=http_port,
                                             log_level="warning", access_log=False))
         threading.Thread(target=web.run, daemon=True).start()
         _catch_up(send_now=sink)
         _print_example_feeds()
+        from monev.cli.portal import print_example_links
+
+        print_example_links()
         n_sched = sum(len(d.schedules) for d in deployments)
         out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) "
                   f"untuk {len(files)} rencana aksi")
