@@ -22,6 +22,19 @@ RB_MUARO = PLANS / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt"
 ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Link secrets and evidence of tests never land in the working tree's .monev."""
+    if os.environ.get("MONEV_HOME"):
+        yield
+        return
+    os.environ["MONEV_HOME"] = str(tmp_path_factory.mktemp("monev-home"))
+    try:
+        yield
+    finally:
+        os.environ.pop("MONEV_HOME", None)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as s:
