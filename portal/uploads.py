@@ -146,6 +146,8 @@ async def read_upload(request: Request, home: Path, csrf_ok: Callable[[str], boo
     hard_cap = MAX_FILES * limit + 1024 * 1024  # past this the body is not even read
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
+    if ctype == b"application/x-www-form-urlencoded":  # a link only, no file input
+        return await _read_fields(request)
     if ctype != b"multipart/form-data" or not boundary:
         raise UploadError(400, "formulir harus dikirim sebagai multipart/form-data")
     length = request.headers.get("content-length")
@@ -176,3 +178,15 @@ async def read_upload(request: Request, home: Path, csrf_ok: Callable[[str], boo
         parts.out.discard()
         raise parts.error
     return parts.out
+
+
+async def _read_fields(request: Request) -> Received:
+    from urllib.parse import parse_qs
+
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > 4 * FIELD_LIMIT:
+            raise UploadError(413, "isian formulir terlalu panjang")
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return Received(fields={k: v for k, v in fields.items()})

@@ -72,3 +72,8 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     upgrade_schema(engine)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
+
+
+# The portal's real-app fixture, shared by the portal test modules (imported last: it
+# uses the helpers above).
+from tests.portal_app import portal_app  # noqa: E402, F401
