@@ -49,6 +49,30 @@ def _postgres_url() -> str | None:
     return url
 
 
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real local Prefect server for the whole test session (the scheduler loops
+    every 2 s); its API URL is in the environment while it runs."""
+    from flows.server import server_env, start_server, stop_server, wait_healthy
+
+    home = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
+    env = server_env(home, port)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        wait_healthy(port, proc)
+        yield env
+    finally:
+        stop_server(proc)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of each backend."""

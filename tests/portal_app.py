@@ -124,9 +124,11 @@ def prepare(url: str, home: Path, today: str = TODAY) -> sessionmaker[Session]:
 
 
 @contextmanager
-def serve(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """``create_app()`` under uvicorn on a free port with ``env``; yields its URL."""
-    port = free_port()
+def serve(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+          port: int | None = None) -> Iterator[str]:
+    """``create_app()`` under uvicorn on ``port`` (a free one) with ``env``; yields its
+    URL."""
+    port = port or free_port()
     for key, value in {**env, "MONEV_HTTP_PORT": str(port)}.items():
         monkeypatch.setenv(key, value)
     from monev.web import create_app
@@ -159,7 +161,9 @@ def portal_app(db_url: str, tmp_path: Path,
     monkeypatch.delenv("MONEV_PUBLIC_URL", raising=False)
     monkeypatch.delenv("MONEV_FEED_DIR", raising=False)
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    base = {"MONEV_DATABASE_URL": db_url, "MONEV_HOME": str(home), "MONEV_TODAY": TODAY}
+    ports = [free_port()]  # the first app's: the sweep's messages already link to it
+    base = {"MONEV_DATABASE_URL": db_url, "MONEV_HOME": str(home), "MONEV_TODAY": TODAY,
+            "MONEV_HTTP_PORT": str(ports[0])}
     for key, value in base.items():
         monkeypatch.setenv(key, value)
     factory = prepare(db_url, home)
@@ -167,7 +171,7 @@ def portal_app(db_url: str, tmp_path: Path,
 
     def start(config: Path = CONFIG, **env: str) -> App:
         url = stack.enter_context(serve({**base, "MONEV_CONFIG": str(config), **env},
-                                        monkeypatch))
+                                        monkeypatch, ports.pop() if ports else None))
         return App(url, home, factory, config)
 
     with stack:

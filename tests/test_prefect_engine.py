@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,28 +18,6 @@ from monev.workdays import WorkCalendar
 from tests.conftest import ALL_PLANS, ROOT, free_port
 
 POOL = "monev-test"
-
-
-@pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from flows.server import server_env, start_server, stop_server, wait_healthy
-
-    home = tmp_path_factory.mktemp("prefect")
-    port = free_port()
-    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"})
-    env = server_env(home, port)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        wait_healthy(port, proc)
-        yield env
-    finally:
-        stop_server(proc)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture
