@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -98,6 +99,10 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-# The portal's real-app fixture, shared by the portal test modules (imported last: it
-# uses the helpers above).
-from tests.portal_app import portal_app  # noqa: E402, F401
+@pytest.fixture
+def portal_app(db_url: str, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """The real app with the example plans swept to 28 Oct 2025 (tests/portal_app.py)."""
+    from tests.portal_app import portal_apps
+
+    yield from portal_apps(db_url, tmp_path, monkeypatch)

@@ -151,11 +151,10 @@ def serve(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
 AppFactory = Callable[..., App]
 
 
-@pytest.fixture
-def portal_app(db_url: str, tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
-    """Start the app (once per test) on the prepared database; ``config=`` and extra
-    environment variables may be given."""
+def portal_apps(db_url: str, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+    """The ``portal_app`` fixture: start the app (once per test) on the prepared
+    database; ``config=`` and extra environment variables may be given."""
     home = tmp_path / "home"
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("MONEV_PUBLIC_URL", raising=False)
