@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,49 @@ from monev.store import models as m
 
 WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")
 Row = tuple[m.Checkpoint, m.Item, str, m.Plan]  # checkpoint, row, area name, plan
+
+
+@dataclass(frozen=True, slots=True)
+class CpView:
+    id: int
+    period: str
+    due: date
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    id: int
+    key: str
+    position: int
+    komponen: str
+    indikator: str
+    langkah_aksi: str
+    bukti_fisik: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    id: int
+    kind: str
+    year: int
+
+
+# What list pages read of a checkpoint: plain columns, no ORM objects (a satker has
+# hundreds of checkpoints and every list is built per request).
+Light = tuple[CpView, ItemView, str, PlanView]
+_LIGHT_COLUMNS = (m.Checkpoint.id, m.Checkpoint.period, m.Checkpoint.due, m.Checkpoint.status,
+                  m.Item.id, m.Item.key, m.Item.position, m.Item.komponen, m.Item.indikator,
+                  m.Item.langkah_aksi, m.Item.bukti_fisik, m.Area.name, m.Plan.id,
+                  m.Plan.kind, m.Plan.year)
+
+
+def light_of(row: Row) -> Light:
+    cp, item, area, plan = row
+    return (CpView(cp.id, cp.period, cp.due, cp.status),
+            ItemView(item.id, item.key, item.position, item.komponen, item.indikator,
+                     item.langkah_aksi, item.bukti_fisik), area,
+            PlanView(plan.id, plan.kind, plan.year))
 
 
 class People:
@@ -49,6 +93,19 @@ class People:
         return self._concerns[key]
 
 
+_PEOPLE: dict[int, tuple[SatkerConfig, People]] = {}
+
+
+def people_of(satker: SatkerConfig) -> People:
+    """One ``People`` per configured satker for the app's life: who holds which row
+    is worked out once, not on every page."""
+    hit = _PEOPLE.get(id(satker))
+    if hit is None or hit[0] is not satker:
+        hit = (satker, People(satker.people))
+        _PEOPLE[id(satker)] = hit
+    return hit[1]
+
+
 @dataclass
 class Viewer:
     """The person behind a live session, with their satker."""
@@ -62,7 +119,7 @@ class Viewer:
     people: People = field(init=False)
 
     def __post_init__(self) -> None:
-        self.people = People(self.satker.people)
+        self.people = people_of(self.satker)
 
     @property
     def wide(self) -> bool:
@@ -112,17 +169,22 @@ def viewer_for(session: Session, cfg: MonevConfig, link: m.PortalLink, session_i
     return Viewer(person, sc, satker_row, session_id, cookie, csrf)
 
 
-def satker_rows(session: Session, viewer: Viewer, plan_id: int | None = None) -> list[Row]:
-    """Active checkpoints of the viewer's satker (one plan if given), by due date."""
+def satker_rows(session: Session, viewer: Viewer, plan_id: int | None = None,
+                status: str | None = None) -> list[Light]:
+    """Active checkpoints of the viewer's satker (one plan, one status if given), by
+    due date."""
     if viewer.satker_row is None:
         return []
-    query = (select(m.Checkpoint, m.Item, m.Area.name, m.Plan)
+    query = (select(*_LIGHT_COLUMNS)
              .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
              .where(m.Plan.satker_id == viewer.satker_row.id, m.Item.active)
              .order_by(m.Checkpoint.due, m.Item.position))
     if plan_id is not None:
         query = query.where(m.Plan.id == plan_id)
-    return list(session.execute(query).tuples())
+    if status is not None:
+        query = query.where(m.Checkpoint.status == status)
+    return [(CpView(r[0], r[1], r[2], r[3]), ItemView(*r[4:11]), r[11],
+             PlanView(r[12], r[13], r[14])) for r in session.execute(query)]
 
 
 def visible_checkpoint(session: Session, viewer: Viewer, cp_id: int) -> Row | None:

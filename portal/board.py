@@ -12,13 +12,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monev.periods import MONTH_NAMES_ID
 from monev.store import models as m
 from monev.store.queries import plan_ref
-from portal.access import Row, Viewer, satker_rows
+from portal.access import Light, Viewer, satker_rows
 from portal.format import SHOWN, shown_state, tanggal
 
 # Which state a grid cell shows when a row has several checkpoints in one month.
@@ -64,6 +65,20 @@ class GridRow:
     text: str
     pic: str
     cells: list[Cell]
+    html: Markup = field(default_factory=Markup)  # the cells, rendered once
+
+
+def cells_html(cells: list[Cell], months: list[str]) -> Markup:
+    """A row's month cells (hundreds per page: built here, not in the template loop)."""
+    out = []
+    for month, c in zip(months, cells, strict=True):
+        if c.cp_id:
+            label = escape(f"{month}: {c.title}")
+            out.append(f'<td class="cell {c.css}"><a href="/portal/c/{c.cp_id}" '
+                       f'title="{escape(c.title)}" aria-label="{label}">{c.mark}</a></td>')
+        else:
+            out.append(f'<td class="cell {c.css}"></td>')
+    return Markup("".join(out))
 
 
 @dataclass
@@ -110,7 +125,7 @@ def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | No
     return board
 
 
-def _capaian(board: Board, rows: list[Row], today: date) -> None:
+def _capaian(board: Board, rows: list[Light], today: date) -> None:
     areas: dict[str, Capaian] = {}
     months: dict[str, Capaian] = {}
     for cp, _item, area, _plan in rows:
@@ -129,7 +144,7 @@ def _capaian(board: Board, rows: list[Row], today: date) -> None:
     board.by_month = [months[k] for k in sorted(months)]
 
 
-def _grid(board: Board, rows: list[Row], today: date,
+def _grid(board: Board, rows: list[Light], today: date,
           wanted: tuple[str, ...] | None) -> None:
     months = sorted({cp.period[:7] for cp, *_ in rows})
     board.months = [f"{MONTH_NAMES_ID[int(k[5:]) - 1][:3]} {k[2:4]}" for k in months]
@@ -151,9 +166,11 @@ def _grid(board: Board, rows: list[Row], today: date,
             cell.title = f"{SHOWN[state][2]}, tenggat {tanggal(cp.due)}"
     grid = sorted(by_item.items(), key=lambda kv: kv[1].no)
     board.grid = [g for item_id, g in grid if wanted is None or states[item_id] & set(wanted)]
+    for g in board.grid:
+        g.html = cells_html(g.cells, board.months)
 
 
-def _late(board: Board, viewer: Viewer, rows: list[Row], today: date) -> None:
+def _late(board: Board, viewer: Viewer, rows: list[Light], today: date) -> None:
     per_pic: Counter[str] = Counter()
     per_sub: Counter[str] = Counter()
     for cp, item, area, _plan in rows:

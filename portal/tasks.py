@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from monev.engine.lifecycle import rejection_reasons
 from monev.store import models as m
-from portal.access import Row, Viewer, satker_rows
+from portal.access import Light, Viewer, satker_rows
 from portal.format import SHOWN, periode, shown_state, tanggal
 
 GROUPS = (
@@ -57,7 +57,7 @@ class Group:
     more: int = 0
 
 
-def task_of(row: Row, viewer: Viewer, today: date, reasons: dict[int, tuple[str, str]]) -> Task:
+def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[str, str]]) -> Task:
     cp, item, area, plan = row
     reason, by = reasons.get(cp.id, ("", ""))
     return Task(id=cp.id, plan=f"{plan.kind} {plan.year}", period=periode(cp.period),
@@ -170,11 +170,11 @@ def verify_queue(session: Session, viewer: Viewer, today: date) -> list[Waiting]
     from monev.engine.lifecycle import last_submitter
 
     out = []
-    for row in satker_rows(session, viewer):
+    for row in satker_rows(session, viewer, status="submitted"):
         cp, item, area, _plan = row
-        if cp.status != "submitted" or not viewer.can_verify(area, item.komponen):
+        if not viewer.can_verify(area, item.komponen):
             continue
         vs = versions(session, cp.id)
         out.append(Waiting(task_of(row, viewer, today, {}), vs[0] if vs else None,
-                           last_submitter(session, cp) == viewer.person.name))
+                           last_submitter(session, cp.id) == viewer.person.name))
     return out

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +22,11 @@ def _post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
     with urllib.request.urlopen(req, timeout=10) as resp:
         data: list[dict[str, object]] = json.load(resp)
         return data
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
@@ -75,6 +81,16 @@ def test_up_serves_deployments_and_stops_cleanly(tmp_path: Path) -> None:
                 assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
                 cal = IcsCalendarStream.calendar_from_ics(r.read().decode("utf-8"))
             assert len(cal.events) > 200
+        portal = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Portal")]
+        assert len(portal) == 15, "every configured person of a stored satker"
+        assert all(u.startswith(f"http://127.0.0.1:{http_port}/p/") for u in portal)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(portal[0], timeout=30)
+            raise AssertionError("a personal link redirects into the portal")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 303 and exc.headers["Location"] == "/portal/"
+            assert "monev_sesi=" in exc.headers["Set-Cookie"]
         index = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Indeks")]
         with urllib.request.urlopen(index[0], timeout=30) as r:
             assert "webcal://" in r.read().decode("utf-8")

@@ -132,10 +132,10 @@ def rejection_reasons(session: Session, ids: Iterable[int]) -> dict[int, tuple[s
     return out
 
 
-def last_submitter(session: Session, cp: m.Checkpoint) -> str | None:
+def last_submitter(session: Session, cp_id: int) -> str | None:
     """Who sent the evidence now waiting (the latest submission)."""
     return session.scalar(select(m.Transition.actor).where(
-        m.Transition.checkpoint_id == cp.id, m.Transition.to_status == "submitted")
+        m.Transition.checkpoint_id == cp_id, m.Transition.to_status == "submitted")
         .order_by(m.Transition.id.desc()).limit(1))
 
 
@@ -161,7 +161,7 @@ def _notify_rejection(session: Session, cp: m.Checkpoint, row: m.Transition,
         return
     area = item.area.name
     pics = holders("pic", area, item.komponen, sc.people)
-    submitter = last_submitter(session, cp)
+    submitter = last_submitter(session, cp.id)
     people = pics + [p for p in sc.people if p.name == submitter and p not in pics]
     if not people:
         return

@@ -19,7 +19,7 @@ from monev.engine.blobs import blob_path, blob_relative
 from monev.engine.lifecycle import rejection_reasons
 from monev.errors import MonevError
 from monev.store import models as m
-from portal.access import Viewer, visible_checkpoint
+from portal.access import Viewer, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.routes.common import HEADERS, Halt, Portal, today_for
 from portal.sessions import csrf_ok
@@ -100,10 +100,10 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
         raise portal.not_found(viewer)
     cp, item, area, _plan = row
     reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
-    submitter = lifecycle.last_submitter(s, cp) if cp.status == "submitted" else None
+    submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
     return portal.page(
         "checkpoint.html.j2", status, viewer,
-        task=task_of(row, viewer, today_for(viewer), reasons),
+        task=task_of(light_of(row), viewer, today_for(viewer), reasons),
         item=item, cp=cp, area=area, history=history(s, cp.id),
         versions=versions(s, cp.id), error=error, notice=NOTICES.get(notice, ""),
         can_submit=viewer.can_submit(area, item.komponen)
@@ -160,7 +160,8 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
     except MonevError as exc:
         _forget(portal, created)
         return _failed(portal, request, cp_id, UploadError(409, str(exc)))
-    except BaseException:
+    except BaseException:  # e.g. the session ended meanwhile: keep nothing
+        received.discard()
         _forget(portal, created)
         raise
     background.add_task(after_change, portal.factory, [plan_id])

@@ -53,7 +53,8 @@ class Portal:
     def make(cls, factory: sessionmaker[Session], cfg: MonevConfig, secret: bytes,
              home: Path) -> Portal:
         env = Environment(loader=FileSystemLoader(TEMPLATES), trim_blocks=True,
-                          lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"]))
+                          lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"]),
+                          auto_reload=False)
         env.globals.update(tanggal=fmt.tanggal, waktu=fmt.waktu, ukuran=fmt.ukuran,
                            periode=fmt.periode, status_word=word, shown=fmt.SHOWN,
                            role_words=ROLE_WORDS)

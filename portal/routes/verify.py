@@ -96,7 +96,7 @@ def _apply(portal: Portal, request: Request, csrf: str, ids: list[int], aksi: st
                 raise portal.not_found(viewer)
             cp = row[0]
             if not viewer.may_verify_own() and \
-                    lifecycle.last_submitter(s, cp) == viewer.person.name:
+                    lifecycle.last_submitter(s, cp.id) == viewer.person.name:
                 raise _Stop(403, "Anda tidak boleh memverifikasi bukti yang Anda kirim "
                                  "sendiri; minta verifikator lain (mis. Ketua Tim ZI).")
             try:
