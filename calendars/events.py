@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from calendars.feed import FeedEvent, FeedInfo, render_feed
 from monev.config import MonevConfig, Person
-from monev.engine.people import holders
+from monev.engine.lifecycle import rejection_reasons
+from monev.engine.people import concerns, holders
 from monev.errors import MonevError
 from monev.store import models as m
 from monev.store.queries import plan_ref
@@ -39,6 +40,7 @@ class FeedScope:
     plan_ids: tuple[int, ...]
     area: str | None = None
     person: Person | None = None
+    satker: str | None = None  # the person's satker, as the configuration names it
 
 
 def short_code(satker_name: str) -> str:
@@ -71,7 +73,8 @@ def resolve(session: Session, feed: m.Feed, cfg: MonevConfig) -> FeedScope:
         ids = tuple(session.scalars(select(m.Plan.id).where(m.Plan.satker_id == satker.id)))
         return FeedScope(FeedInfo(uid, f"Monev {person.name} — {satker.name}",
                                   f"Tenggat bukti fisik untuk {person.name}, {satker.name}",
-                                  COLORS["person"], satker.timezone), ids, person=person)
+                                  COLORS["person"], satker.timezone), ids, person=person,
+                         satker=sc.name if sc else None)
     if feed.scope == "province":
         names = [s.name for s in cfg.satkers
                  if (s.province or "").casefold() == feed.value.casefold()]
@@ -95,7 +98,17 @@ def fingerprint(session: Session, scope: FeedScope) -> str:
         .join(m.Checkpoint.item).join(m.Item.plan)
         .where(m.Item.plan_id.in_(scope.plan_ids), m.Item.active)).one()
     people = scope.person.model_dump_json() if scope.person else ""
-    return hashlib.sha256(f"{tuple(row)}|{scope.info}|{people}".encode()).hexdigest()
+    link = _person_link(session, scope)  # a rotated portal link changes every URL
+    state = f"{link.nonce}|{link.revoked_at}" if link else ""
+    return hashlib.sha256(f"{tuple(row)}|{scope.info}|{people}|{state}".encode()).hexdigest()
+
+
+def _person_link(session: Session, scope: FeedScope) -> m.PortalLink | None:
+    if scope.person is None or scope.satker is None:
+        return None
+    from portal.links import link_row
+
+    return link_row(session, scope.satker, scope.person.name)
 
 
 def rows_for(session: Session, scope: FeedScope, people: PeopleBySatker) -> list[Row]:
@@ -107,23 +120,16 @@ def rows_for(session: Session, scope: FeedScope, people: PeopleBySatker) -> list
         query = query.where(m.Area.name == scope.area)
     rows = list(session.execute(query).tuples())
     who = scope.person
-    if who is not None and who.role not in WIDE_ROLES:
-        rows = [r for r in rows if _concerns(who, r, people.get(r[4].name, []))]
+    if who is not None and who.role not in WIDE_ROLES and not who.admin:
+        rows = [r for r in rows if concerns(who, r[2], r[1].komponen,
+                                            people.get(r[4].name, []))]
     return rows
 
 
-def _concerns(who: Person, row: Row, people: Sequence[Person]) -> bool:
-    """A row is someone's as its PIC or koordinator; a kasubbag's when its PIC works
-    in their subbagian."""
-    area, komponen = row[2], row[1].komponen
-    pics = holders("pic", area, komponen, people)
-    if who.role == "kasubbag" and who.subbagian:
-        return any(p.subbagian == who.subbagian for p in pics)
-    return any(p.name == who.name for p in pics + holders("koordinator", area, komponen,
-                                                          people))
-
-
-def event_for(row: Row, people: Sequence[Person], url: str | None) -> FeedEvent:
+def event_for(row: Row, people: Sequence[Person], url: str | None,
+              reason: str = "", portal: str | None = None) -> FeedEvent:
+    """One checkpoint as an all-day event. ``portal`` is the recipient's own link to
+    its page (person feeds); ``reason`` the latest rejection reason, if rejected."""
     cp, item, area, plan, satker = row
     mark, words = STATUS.get(cp.status, ("•", cp.status))
     pics = ", ".join(p.name for p in holders("pic", area, item.komponen, people)) or "-"
@@ -136,12 +142,14 @@ def event_for(row: Row, people: Sequence[Person], url: str | None) -> FeedEvent:
         f"Periode: {cp.period}, tenggat {cp.due:%d-%m-%Y}",
         f"Rencana aksi: {plan.kind} {plan.year} {satker.name} "
         f"({plan_ref(satker.slug, plan.kind, plan.year)})",
-        f"Kirim bukti: monev evidence submit {ref} --file BERKAS --by \"NAMA\"",
+        *([f"Alasan ditolak: {' '.join(reason.split())}"] if reason else []),
+        f"Kirim bukti: {portal}" if portal else
+        "Kirim bukti: lewat Portal monev, dari tautan pribadi di pesan monev Anda",
         f"Kode: {ref}"])
     return FeedEvent(
         uid=f"{item.key}-{cp.period}-{plan.kind.lower()}{plan.year}@{satker.slug}.monev",
         due=cp.due, summary=f"{mark} {_cut(bukti, 60)} [{short_code(satker.name)}]",
-        description=description, url=url, categories=(area, plan.kind),
+        description=description, url=portal or url, categories=(area, plan.kind),
         sequence=cp.sequence, modified=cp.updated_at, done=cp.status == "verified")
 
 
@@ -158,11 +166,25 @@ def build_feed(session: Session, feed: m.Feed, cfg: MonevConfig, today: date,
 
 
 def render_scope(session: Session, scope: FeedScope, cfg: MonevConfig, today: date,
-                 horizon_days: int, link: Callable[[str], str | None]) -> bytes:
-    """``build_feed`` for a scope already resolved (the serving cache has it)."""
+                 horizon_days: int, link: Callable[[str], str | None],
+                 base_url: str | None = None) -> bytes:
+    """``build_feed`` for a scope already resolved (the serving cache has it). With a
+    ``base_url``, a person's feed links each event through their own portal link."""
     people = people_by_satker(session, scope, cfg)
-    events = [event_for(r, people.get(r[4].name, []), link(f"{r[1].key}@{r[0].period}"))
-              for r in rows_for(session, scope, people)]
+    rows = rows_for(session, scope, people)
+    reasons = rejection_reasons(session, (r[0].id for r in rows if r[0].status == "rejected"))
+    portal = _person_link(session, scope) if base_url else None
+    own = None
+    if portal is not None and portal.revoked_at is None and base_url:
+        from monev.tokens import server_secret, token_for
+        from portal.links import person_url
+
+        own = person_url(base_url.rstrip("/"), token_for(portal.nonce,
+                                                          server_secret()))
+    events = [event_for(r, people.get(r[4].name, []), link(f"{r[1].key}@{r[0].period}"),
+                        reasons.get(r[0].id, ("", ""))[0],
+                        f"{own}/c/{r[0].id}" if own else None)
+              for r in rows]
     return render_feed(scope.info, events,
                        horizon_start=today - timedelta(days=horizon_days))
 

@@ -53,6 +53,6 @@ def checkpoint_page(session: Session, feed: m.Feed, ref: str, cfg: MonevConfig) 
         if f"{row[1].key}@{row[0].period}" == ref:
             event = event_for(row, people.get(row[4].name, []), None)
             fields = [tuple(line.split(": ", 1)) for line in event.description.splitlines()]
-            return _ENV.get_template("checkpoint.html.j2").render(summary=event.summary,
-                                                                  fields=fields)
+            return _ENV.get_template("checkpoint.html.j2").render(
+                summary=event.summary, fields=fields, portal=f"/portal/c/{row[0].id}")
     return None

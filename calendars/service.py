@@ -162,7 +162,8 @@ class FeedCache:
             return hit[1]
         base = self.base_url.rstrip("/") if self.base_url else None
         body = render_scope(session, scope, self.cfg, today, self.horizon_days,
-                            lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None)
+                            lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None,
+                            base)
         rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"',
                             last_modified(session, scope.plan_ids))
         with self._lock:

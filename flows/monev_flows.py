@@ -107,6 +107,12 @@ def _report(plan: str, flow_name: str, day: date, records: list[ActionRecord],
         table=_action_rows(records) or [{"tindakan": "tidak ada yang perlu dilakukan"}],
         description=f"{flow_name} {plan_label(plan)} per {day:%d-%m-%Y}: "
                     f"{len(records)} tindakan")
+    capaian_artifact(plan, capaian, day)
+
+
+def capaian_artifact(plan: str, capaian: Capaian, day: date) -> None:
+    """The plan's progress artifact (one key per plan): written by every sweep and by
+    the portal after each verification."""
     create_progress_artifact(progress=capaian.percent, key=_artifact_key(plan, "capaian"),
                              description=f"Capaian {plan_label(plan)}: "
                                          f"{capaian.sentence(day)}")

@@ -33,6 +33,7 @@ class Person(_Strict):
     areas: list[str] = []
     komponen: list[str] = []
     channels: list[Literal["email", "whatsapp", "telegram"]] = ["email"]
+    admin: bool = False  # sees the Papan and every row of the satker in the portal
 
 
 class EscalationStep(_Strict):
@@ -45,6 +46,13 @@ DEFAULT_LADDER = [
     EscalationStep(after_working_days=3, roles=["ketua_tim"]),
     EscalationStep(after_working_days=7, roles=["sekretaris"]),
 ]
+
+
+class PortalConfig(_Strict):
+    """Who verifies evidence in the portal, and whether they may verify their own."""
+
+    verifiers: list[Role] = Field(default=["koordinator", "ketua_tim"])
+    self_verification: bool = False
 
 
 class EngineConfig(_Strict):
@@ -64,6 +72,7 @@ class SatkerConfig(_Strict):
     people: list[Person] = []
     escalation: list[EscalationStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    portal: PortalConfig = Field(default_factory=PortalConfig)
 
     @field_validator("timezone")
     @classmethod

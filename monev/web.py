@@ -18,9 +18,18 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300, must-revalidate"
 
 
+def http_host() -> str:
+    """Where the app listens (``MONEV_HTTP_HOST``, default 127.0.0.1)."""
+    return os.environ.get("MONEV_HTTP_HOST") or "127.0.0.1"
+
+
 def public_url() -> str:
+    """What links say: ``MONEV_PUBLIC_URL``, else the address the app listens on."""
+    host = http_host()
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    host = f"[{host}]" if ":" in host else host
     return os.environ.get("MONEV_PUBLIC_URL") or \
-        f"http://127.0.0.1:{os.environ.get('MONEV_HTTP_PORT', '8000')}"
+        f"http://{host}:{os.environ.get('MONEV_HTTP_PORT', '8000')}"
 
 
 def not_modified(request: Request, etag: str, modified: datetime) -> bool:
@@ -61,6 +70,9 @@ def create_app() -> FastAPI:
     cache = FeedCache(cfg, public_url())
     secret = feed_secret()
     missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
+    from portal import mount
+
+    mount(app, factory, cfg)  # the portal's pages, reached through personal links
 
     @app.get("/health")
     def health() -> dict[str, Any]:

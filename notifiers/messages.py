@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -17,13 +18,14 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt",
 
 # Item kinds in the order people read them, with their section titles.
 SECTIONS = (
+    ("ditolak", "Ditolak — perbaiki lalu kirim ulang"),
     ("terlambat", "Terlambat — segera kirim bukti"),
     ("eskalasi", "Eskalasi: bukti terlambat di bawah tanggung jawab Anda"),
     ("tenggat", "Tenggat hari ini"),
     ("pengingat", "Segera jatuh tempo"),
     ("dibuka", "Tugas bukti baru dibuka"),
     ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
-    ("monev", "Monev akhir bulan/triwulan (laporan lengkap di Prefect UI)"),
+    ("monev", "Monev akhir bulan/triwulan (rincian di Papan monev)"),
     ("tidak_pasti", "Pesan yang tidak pasti terkirim (untuk admin: periksa, lalu kirim ulang "
                     "atau tutup)"),
 )
@@ -55,6 +57,8 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
     for it in listed_once(items):
         count[it["kind"]] += 1
     parts = []
+    if count["ditolak"]:
+        parts.append(f"{count['ditolak']} bukti ditolak")
     if count["terlambat"] or count["eskalasi"]:
         parts.append(f"{count['terlambat'] + count['eskalasi']} bukti terlambat")
     if count["tenggat"]:
@@ -90,13 +94,22 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
                 groups[r.get("subbagian") or "Tanpa subbagian"].append(r)
             grouped = sorted(groups.items())
         sections.append({"title": title, "rows": rows, "grouped": grouped})
+    home = home_link(items)
     body = _ENV.get_template("harian.txt.j2").render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact, limit=LIST_LIMIT)
+        contact=contact, limit=LIST_LIMIT, home=home)
     subject = subject_for(satker, items)
     if channel == "whatsapp":
-        body = fit_whatsapp(f"{subject}\n\n{body}", len(items))
+        body = fit_whatsapp(f"{subject}\n\n{body}", len(items), home)
     return subject, body
+
+
+def home_link(items: list[dict[str, str]]) -> str:
+    """The recipient's own portal link (their task list), from any item's link."""
+    for it in items:
+        if it.get("link"):
+            return re.sub(r"/(c/\d+|papan|verifikasi|kalender)$", "", it["link"])
+    return ""
 
 
 def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
@@ -106,11 +119,13 @@ def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
     return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
 
 
-def fit_whatsapp(text: str, n_items: int, link: str = "monev tasks") -> str:
-    """WhatsApp bodies stay within 1,024 characters: cut with a count and a pointer."""
+def fit_whatsapp(text: str, n_items: int, link: str = "") -> str:
+    """WhatsApp bodies stay within 1,024 characters: cut with a count and a pointer to
+    the person's task list."""
     if len(text) <= WHATSAPP_LIMIT:
         return text
-    tail = f"\n… (pesan dipotong; {n_items} butir seluruhnya — lihat `{link}`)"
+    where = f"semua di {link}" if link else "tanyakan daftar lengkapnya ke Tim ZI"
+    tail = f"\n… (pesan dipotong; {n_items} butir seluruhnya — {where})"
     cut = text[: WHATSAPP_LIMIT - len(tail)]
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
     return cut + tail

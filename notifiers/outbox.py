@@ -163,7 +163,8 @@ def tell_admins(session: Session, cfg: MonevConfig, now: datetime) -> int:
     told = 0
     for name, group in by_satker.items():
         satkers = [cfg.satker(name)] if name else list(cfg.satkers)
-        admins = [(sc, p) for sc in satkers if sc for p in sc.people if p.role == "admin"]
+        admins = [(sc, p) for sc in satkers if sc for p in sc.people
+                  if p.role == "admin" or p.admin]
         if not admins:
             continue  # `monev outbox` and the Prefect artifact still show them
         items = [{"kind": "tidak_pasti", "ref": f"outbox-{r.id}", "step": "",

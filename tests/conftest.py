@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +23,19 @@ RB_MUARO = PLANS / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt"
 ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Link secrets and evidence of tests never land in the working tree's .monev."""
+    if os.environ.get("MONEV_HOME"):
+        yield
+        return
+    os.environ["MONEV_HOME"] = str(tmp_path_factory.mktemp("monev-home"))
+    try:
+        yield
+    finally:
+        os.environ.pop("MONEV_HOME", None)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket() as s:
@@ -34,6 +48,32 @@ def _postgres_url() -> str | None:
     if not url and os.environ.get("CI") == "true":
         pytest.fail("CI must run the PostgreSQL tests: MONEV_TEST_POSTGRES_URL is not set")
     return url
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real local Prefect server for the whole test session (the scheduler loops
+    every 2 s); its API URL is in the environment while it runs."""
+    from flows.server import auth_string, server_env, start_server, stop_server, wait_healthy
+
+    home = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    auth = auth_string(home)  # as monev up runs it: nothing readable without credentials
+    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"},
+                        auth=auth)
+    env = server_env(home, port, auth)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        wait_healthy(port, proc, auth=auth, home=home)
+        yield env
+    finally:
+        stop_server(proc)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,3 +99,12 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     upgrade_schema(engine)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
+
+
+@pytest.fixture
+def portal_app(db_url: str, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """The real app with the example plans swept to 28 Oct 2025 (tests/portal_app.py)."""
+    from tests.portal_app import portal_apps
+
+    yield from portal_apps(db_url, tmp_path, monkeypatch)

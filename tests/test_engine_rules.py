@@ -149,14 +149,16 @@ def test_lifecycle_audit_trail_and_evidence_rules(imported: sessionmaker[Session
         with pytest.raises(MonevError, match="tidak diizinkan"):
             submit_file(s, c, tmp_path / "x.exe", "Budi", tmp_path)
         ev = submit_file(s, c, proof, "Budi", tmp_path / "home")
-        assert ev.sha256 and Path(ev.location).read_bytes() == proof.read_bytes()
+        assert ev.sha256 and ev.mime == "application/pdf"
+        assert (tmp_path / "home" / ev.location).read_bytes() == proof.read_bytes()
+        assert ev.location == f"evidence/{ev.sha256[:2]}/{ev.sha256}", "stored by its hash"
         with pytest.raises(MonevError, match="alasan"):
             transition(s, c, "reject", "Ketua Tim", "")
         transition(s, c, "reject", "Ketua Tim", "foto buram")
         assert c.status == "rejected"
         submit_link(s, c, "https://example.org/foto.jpg", "Budi")
         transition(s, c, "accept", "Ketua Tim")
-        with pytest.raises(MonevError, match="berstatus 'verified'"):
+        with pytest.raises(MonevError, match="berstatus 'terverifikasi'"):
             transition(s, c, "accept", "Ketua Tim")
         trail = [(t.from_status, t.to_status, t.actor) for t in s.scalars(
             select(m.Transition).where(m.Transition.checkpoint_id == c.id)

@@ -94,6 +94,8 @@ def test_plan_feed_is_valid_complete_and_deterministic(stored: sessionmaker[Sess
         assert str(ev["TRANSP"]) == "TRANSPARENT"
         assert str(ev["SUMMARY"]).endswith("[KPU Kab. Muaro Jambi]")
         assert "Bukti fisik:" in str(ev["DESCRIPTION"]) and "PIC:" in str(ev["DESCRIPTION"])
+        assert "Kirim bukti: lewat Portal monev" in str(ev["DESCRIPTION"])
+        assert "monev evidence" not in str(ev["DESCRIPTION"]), "no command in an event"
         assert str(ev["URL"]).startswith("https://monev.test/c/")
         assert "ZI" in [str(c) for c in ev["CATEGORIES"].cats]
     assert _build(stored, feed_id) == data, "same data, byte-identical feed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -86,3 +87,52 @@ def test_gateway_reply_is_read_where_it_says_something(status: int, text: str,
         assert result is None
     else:
         assert result is not None and failed in result
+
+
+COMMAND = re.compile(r"\bmonev (evidence|tasks|plan|feed|portal|notify|outbox|up|when|"
+                     r"simulate|deploy|report)\b|--file|--by\b")
+
+
+def _linked(kind: str, n: int) -> dict[str, str]:
+    return dict(_item(kind, n), link=f"https://monev.satker.go.id/p/{'T' * 43}/c/{n}")
+
+
+def test_a_rejection_comes_first_with_its_reason_and_the_link() -> None:
+    items = [_linked("terlambat", 1),
+             dict(_linked("ditolak", 2), reason="foto buram", by="Koordinator")]
+    subject, body = render_digest("Budi", "pic", "KPU X", date(2026, 10, 27), items,
+                                  "Tim ZI", "email")
+    assert subject.startswith("[Monev] 1 bukti ditolak, 1 bukti terlambat")
+    assert body.index("Ditolak") < body.index("Terlambat")
+    assert "Alasan ditolak: foto buram (Koordinator)" in body
+    assert "Buka: https://monev.satker.go.id/p/" + "T" * 43 + "/c/2" in body
+    assert f"Semua tugas Anda: https://monev.satker.go.id/p/{'T' * 43}\n" in body
+
+
+def test_cut_whatsapp_points_at_the_persons_own_list() -> None:
+    items = [_linked("terlambat", i) for i in range(40)]
+    _, body = render_digest("Budi", "pic", "KPU X", date(2026, 11, 2), items, "Tim ZI",
+                            "whatsapp")
+    assert len(body) <= WHATSAPP_LIMIT
+    assert body.endswith(f"semua di https://monev.satker.go.id/p/{'T' * 43})")
+
+
+@pytest.mark.parametrize("channel", ["email", "whatsapp"])
+def test_no_user_facing_text_tells_anyone_to_run_a_command(channel: str) -> None:
+    from pathlib import Path
+
+    kinds = ["ditolak", "terlambat", "eskalasi", "tenggat", "pengingat", "dibuka",
+             "tunggakan", "monev"]
+    for role in ("pic", "sekretaris"):
+        for items in ([_item(k, i) for i, k in enumerate(kinds)],
+                      [_linked(k, i) for i, k in enumerate(kinds * 10)]):
+            subject, body = render_digest("Budi", role, "KPU X", date(2026, 11, 2), items,
+                                          "Tim ZI", channel)
+            assert not COMMAND.search(subject + body), body
+    root = Path(__file__).resolve().parent.parent
+    templates = [*(root / "notifiers" / "templates").glob("*.j2"),
+                 *(root / "portal" / "templates").glob("*.j2"),
+                 root / "calendars" / "templates" / "checkpoint.html.j2"]
+    assert len(templates) > 10
+    for path in templates:
+        assert not COMMAND.search(path.read_text(encoding="utf-8")), path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from monev.store import models as m
 from monev.store.imports import import_plan
 from notifiers.dispatch import dispatch
 from notifiers.messages import WHATSAPP_LIMIT
+from portal.links import link_by_token
 from tests.conftest import ROOT, ZI_MUARO, free_port
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
@@ -95,7 +97,18 @@ def test_digest_emails_arrive_once(sessions: sessionmaker[Session],
     assert len(per_person) == len(days), "one digest per person per channel per day"
     reminder = [x for x in sink.messages if "jatuh tempo 31 Okt" in x["subject"]]
     assert reminder and "Segera jatuh tempo" in reminder[0]["body"]
-    assert "monev evidence submit" in reminder[0]["body"]
+    body = reminder[0]["body"]
+    assert "monev evidence" not in body and "monev tasks" not in body, "no command for staff"
+    found = re.findall(r"Buka: http://\S+/p/([A-Za-z0-9_-]{43})/c/(\d+)", body)
+    assert found, body
+    assert MUARO is not None
+    recipient = next(p for p in MUARO.people if p.email == reminder[0]["to"][0])
+    with sessions() as s:
+        for token, cp_id in found:  # each item through the recipient's own link
+            link = link_by_token(s, token)
+            assert link is not None and link.person == recipient.name
+            assert s.get(m.Checkpoint, int(cp_id)) is not None
+    assert "Semua tugas Anda: http://" in body
     # a second dispatcher run and a re-run of the same sweep send nothing new
     assert not dispatch(sessions, now=later, env=smtp_env(port)).sent
     with sessions.begin() as s:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,30 +20,6 @@ from monev.workdays import WorkCalendar
 from tests.conftest import ALL_PLANS, ROOT, free_port
 
 POOL = "monev-test"
-
-
-@pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from flows.server import auth_string, server_env, start_server, stop_server, wait_healthy
-
-    home = tmp_path_factory.mktemp("prefect")
-    port = free_port()
-    auth = auth_string(home)
-    proc = start_server(home, port, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"},
-                        auth=auth)
-    env = server_env(home, port, auth)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        wait_healthy(port, proc, auth=auth, home=home)
-        yield env
-    finally:
-        stop_server(proc)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture

@@ -31,6 +31,11 @@ def _env(home: Path, ports: dict[str, int], today: str = "2026-11-02") -> dict[s
     return env
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def _ports() -> dict[str, int]:
     return {"prefect": free_port(), "http": free_port(), "smtp": free_port()}
 
@@ -157,6 +162,27 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
             with urllib.request.urlopen(url, timeout=30) as r:
                 assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
                 assert len(IcsCalendarStream.calendar_from_ics(r.read().decode()).events) > 200
+        from monev.config import load_config
+
+        people = sum(len(sc.people) for sc in load_config(ROOT / "config" / "monev.yaml").satkers)
+        portal = [x.rsplit(": ", 1)[1].strip() for x in lines if x.startswith("Portal")]
+        assert len(portal) == people, "every configured person of a stored satker"
+        assert all(u.startswith(f"http://127.0.0.1:{ports['http']}/p/") for u in portal)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(portal[0], timeout=30)
+            raise AssertionError("a personal link redirects into the portal")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 303 and exc.headers["Location"] == "/portal/"
+            assert "monev_sesi=" in exc.headers["Set-Cookie"]
+        scheduled = [d for d in deployments if d["schedules"]]
+        for _ in range(60):  # the scheduler created each plan deployment's next run
+            runs = _api(port, "/flow_runs/filter",
+                        {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}, home)
+            if {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}:  # type: ignore[union-attr]
+                break
+            time.sleep(1)
+        assert {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}  # type: ignore[union-attr]
         # the catch-up runs are named after what they do and report in words
         runs = _api(port, "/flow_runs/filter", {}, home)
         run_names = {str(r["name"]) for r in runs}  # type: ignore[union-attr]

@@ -94,6 +94,8 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                 lifecycle.submit_link(s, cp, link, actor)
             elif verb == "submit":
                 raise MonevError("berikan --file BERKAS atau --link URL")
+            elif verb == "reject":  # the PIC hears it in the next digest, with the reason
+                lifecycle.reject(s, cp, actor, note, load_config(None))
             else:
                 lifecycle.transition(s, cp, verb, actor, note)
             out.print(f"checkpoint {ref}: status sekarang [bold]{word(cp.status)}[/]")

@@ -53,6 +53,7 @@ def _port(variable: str, default: int) -> int:
 
 def _settings(demo: bool, plans_dir: Path | None) -> UpSettings:
     from monev.store.db import ensure_home
+    from monev.web import http_host
 
     folder = plans_dir or (Path(os.environ["MONEV_PLANS_DIR"])
                            if os.environ.get("MONEV_PLANS_DIR") else None)
@@ -62,7 +63,7 @@ def _settings(demo: bool, plans_dir: Path | None) -> UpSettings:
         raise MonevError(f"folder rencana aksi {folder} tidak ada")
     settings = UpSettings(
         home=Path(), demo=demo, prefect_port=_port("MONEV_PREFECT_PORT", 4200),
-        http_host=os.environ.get("MONEV_HTTP_HOST", "127.0.0.1"),
+        http_host=http_host(),
         http_port=_port("MONEV_HTTP_PORT", 8000),
         smtp_port=_port("MONEV_SMTP_SINK_PORT", 8025), plans_dir=folder)
     from monev.processes import check_ports
@@ -322,9 +323,13 @@ def _print_links(demo: bool) -> None:
             else:
                 hidden += 1
     factory.kw["bind"].dispose()
+    from monev.cli.portal import print_example_links
+
+    hidden += print_example_links(everyone=demo)
     if hidden:
-        out.print(f"Kalender   : {hidden} langganan aktif; tautannya: "
-                  "`monev feed list --links`", highlight=False)
+        out.print(f"Tautan     : {hidden} tautan kalender/portal aktif tidak ditampilkan; "
+                  "lihat `monev feed list --links` dan `monev portal list --links`",
+                  highlight=False)
 
 
 def _start_sinks(web_app: Any, directory: Path, settings: UpSettings) -> Any:

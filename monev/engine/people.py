@@ -26,3 +26,13 @@ def holders(role: str, area: str, komponen: str, people: Sequence[Person]) -> li
         found = [p for p in people if p.role == "koordinator" and _matches(p.areas, area)]
         return found or [p for p in people if p.role == "ketua_tim"]
     return [p for p in people if p.role == role]
+
+
+def concerns(who: Person, area: str, komponen: str, people: Sequence[Person]) -> bool:
+    """A row is someone's as its PIC or koordinator; a kasubbag's when its PIC works
+    in their subbagian (what their calendar and their task list show)."""
+    pics = holders("pic", area, komponen, people)
+    if who.role == "kasubbag" and who.subbagian:
+        return any(p.subbagian == who.subbagian for p in pics)
+    return any(p.name == who.name for p in pics + holders("koordinator", area, komponen,
+                                                          people))

@@ -22,6 +22,7 @@ from monev.store import models as m
 from monev.store.queries import CheckpointRow, area_progress, checkpoint_rows, to_state
 from monev.workdays import WorkCalendar
 from notifiers.outbox import Delivery, enqueue
+from portal.links import attach_links
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
                                        "cycle")
@@ -126,6 +127,7 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                 as_of.isoformat(), d.action, ref, d.period, role, name, bukti, area,
                 row[0].due.isoformat() if row else "", row[0].status if row else ""))
     if deliveries and satker is not None:
+        attach_links(session, satker, plan_id, deliveries.values())  # each item's page
         ketua_tim = [p for p in people if p.role == "ketua_tim"]
         contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")
         enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,

@@ -62,10 +62,10 @@ def display_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``. On SQLite, transactions begin ``IMMEDIATE`` (take the
-    write lock at once, waiting up to the busy timeout): a transaction that read and
-    then writes can otherwise fail at once with "database is locked" when another
-    writer committed in between. Read-only work uses :func:`read_only`."""
+    """An engine for ``url``. On SQLite a connection can begin ``IMMEDIATE`` (execution
+    option ``sqlite_begin``; :class:`Sessions` uses it for writers): a transaction that
+    read and then writes could otherwise fail at once with "database is locked" when
+    another writer committed in between, whatever the busy timeout."""
     url = url or database_url()
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -89,15 +89,23 @@ def make_engine(url: str | None = None) -> Engine:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
-    return engine.execution_options(sqlite_begin="IMMEDIATE")
+    return engine
 
 
-def read_only(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions of the same database for reading only (on SQLite they do not take the
-    write lock, so many readers run beside one writer)."""
-    engine = factory.kw["bind"]
-    return sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"),
-                        expire_on_commit=False)
+class Sessions(sessionmaker[Session]):
+    """Sessions of one database: ``factory()`` to read, ``factory.begin()`` to write.
+
+    A writing transaction on SQLite takes the write lock at BEGIN (waiting up to the
+    busy timeout for another writer); readers never wait for writers (WAL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self(bind=self.writer) as session, session.begin():
+            yield session
 
 
 def _private_sqlite_file(engine: Engine) -> None:
@@ -131,14 +139,14 @@ def upgrade_schema(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
-    with _file_lock(engine), engine.begin() as conn:
+    with _file_lock(engine), engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7150436)"))  # monev migrations
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
-def open_session_factory(url: str | None = None) -> sessionmaker[Session]:
+def open_session_factory(url: str | None = None) -> Sessions:
     engine = make_engine(url)
     upgrade_schema(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    return Sessions(engine)

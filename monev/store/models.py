@@ -130,6 +130,11 @@ class Evidence(Base):
     size: Mapped[int | None] = mapped_column(Integer)
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    # type sniffed from the content (never from the name), e.g. application/pdf
+    mime: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the submission this belongs to: files and links sent together share it (1, 2, …)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ActionLog(Base):
@@ -229,3 +234,35 @@ class Feed(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PortalLink(Base):
+    """A person's personal portal link. Like feed tokens, only the token's SHA-256 and
+    its nonce are stored; rotating draws a new nonce, revoking ends it (and every
+    session opened with it)."""
+
+    __tablename__ = "portal_link"
+    __table_args__ = (UniqueConstraint("satker", "person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    satker: Mapped[str] = mapped_column(String(200))  # satker name as in the configuration
+    person: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PortalSession(Base):
+    """A browser session opened by a personal link (cookie value stored as SHA-256).
+
+    Valid while unexpired, its link unrevoked and not rotated since (``nonce``)."""
+
+    __tablename__ = "portal_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("portal_link.id", ondelete="CASCADE"),
+                                         index=True)
+    nonce: Mapped[str] = mapped_column(String(32))  # the link's nonce when opened
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

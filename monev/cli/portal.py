@@ -1,0 +1,152 @@
+"""``monev portal …``: personal portal links — make/show, rotate, revoke, list."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from monev.cli.app import app
+from monev.cli.common import ConfigOpt, fail, load_config, out
+from monev.errors import MonevError
+
+portal_app = typer.Typer(help="Tautan pribadi Portal monev: buat/tampilkan, ganti, cabut, "
+                              "daftar.", no_args_is_help=True)
+app.add_typer(portal_app, name="portal")
+
+PersonArg = Annotated[str, typer.Argument(help="Nama orang seperti di konfigurasi.")]
+SatkerOpt = Annotated[str | None, typer.Option(  # noqa: UP007 - typer needs Optional
+    "--satker", help="Nama atau slug satker, bila nama orang ada di beberapa satker.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help='Cetak {"person", "url"}.')]
+
+
+def _show(person: str, url: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"person": person, "url": url}, ensure_ascii=False))
+    else:
+        out.print(f"{person}: {url}", highlight=False, soft_wrap=True)
+
+
+@portal_app.command("link")
+def portal_link(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt = False,
+                config: ConfigOpt = None) -> None:
+    """Tautan pribadi seseorang (dibuat bila belum ada); membukanya memulai sesi portal."""
+    from monev.store.db import open_session_factory
+    from monev.tokens import server_secret
+    from portal.links import base_url, ensure_link, find_person, person_url
+
+    try:
+        sc, who = find_person(load_config(config), person, satker)
+        with open_session_factory().begin() as s:
+            made = ensure_link(s, sc.name, who.name, server_secret())
+        if made is None:
+            raise MonevError(f"tautan {who.name} sudah dicabut; buat yang baru dengan "
+                             f"`monev portal rotate \"{who.name}\"`")
+    except MonevError as exc:
+        raise fail(exc) from exc
+    _show(who.name, person_url(base_url(), made[1]), as_json)
+
+
+@portal_app.command("rotate")
+def portal_rotate(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt = False,
+                  config: ConfigOpt = None) -> None:
+    """Ganti tautan: yang lama dan sesi yang dibukanya langsung berhenti bekerja."""
+    from monev.store.db import open_session_factory
+    from monev.tokens import server_secret
+    from portal.links import base_url, find_person, person_url, rotate_link
+
+    try:
+        sc, who = find_person(load_config(config), person, satker)
+        with open_session_factory().begin() as s:
+            token = rotate_link(s, sc.name, who.name, server_secret())
+    except MonevError as exc:
+        raise fail(exc) from exc
+    _show(who.name, person_url(base_url(), token), as_json)
+
+
+@portal_app.command("revoke")
+def portal_revoke(person: PersonArg, satker: SatkerOpt = None,
+                  config: ConfigOpt = None) -> None:
+    """Cabut tautan: tautan dan sesinya menjawab 404/berakhir seketika."""
+    from monev.store.db import open_session_factory
+    from portal.links import find_person, revoke_link
+
+    try:
+        sc, who = find_person(load_config(config), person, satker)
+        with open_session_factory().begin() as s:
+            revoke_link(s, sc.name, who.name)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    out.print(f"tautan {who.name} dicabut", highlight=False)
+
+
+@portal_app.command("list")
+def portal_list(
+    links: Annotated[bool, typer.Option("--links", help="Tampilkan juga tautannya.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Semua orang di konfigurasi dan keadaan tautan mereka (tanpa token, kecuali --links)."""
+    from sqlalchemy import select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+    from monev.tokens import server_secret, token_for
+    from portal.links import base_url, person_url
+
+    cfg = load_config(config)
+    table = Table(title="Tautan Portal monev")
+    for col in ("Satker", "Nama", "Peran", "Tautan", "Dibuat", "Diganti"):
+        table.add_column(col, overflow="fold")
+    secret = server_secret() if links else b""
+    shown: list[tuple[str, str]] = []
+    with open_session_factory()() as s:
+        rows = {(r.satker, r.person): r for r in s.scalars(select(m.PortalLink))}
+    for sc in cfg.satkers:
+        for p in sc.people:
+            row = rows.get((sc.name, p.name))
+            state = "belum ada" if row is None else "dicabut" if row.revoked_at else "aktif"
+            table.add_row(sc.name, p.name, p.role + (" (admin)" if p.admin else ""), state,
+                          f"{row.created_at:%Y-%m-%d}" if row else "-",
+                          f"{row.rotated_at:%Y-%m-%d}" if row and row.rotated_at else "-")
+            if links and row is not None and row.revoked_at is None:
+                shown.append((p.name, person_url(base_url(), token_for(row.nonce, secret))))
+    out.print(table)
+    for name, url in shown:
+        _show(name, url, False)
+
+
+def print_example_links(everyone: bool) -> int:
+    """``monev up``: each configured person's portal link, for satkers with stored plans,
+    made on first need. Links are secrets: all are printed in the demo (``everyone``),
+    otherwise only those made right now; returns how many were not printed."""
+    from sqlalchemy import select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+    from monev.tokens import server_secret
+    from portal.links import base_url, ensure_link, link_row, person_url
+
+    cfg = load_config(None)
+    secret = server_secret()
+    hidden = 0
+    factory = open_session_factory()
+    with factory.begin() as s:
+        stored = {n.casefold() for n in s.scalars(select(m.Satker.name))}
+        for sc in cfg.satkers:
+            if sc.name.casefold() not in stored:
+                continue
+            for p in sc.people:
+                new = link_row(s, sc.name, p.name) is None
+                made = ensure_link(s, sc.name, p.name, secret)
+                if made is None:
+                    continue
+                if everyone or new:
+                    out.print(f"Portal     : {p.name} ({p.role}, {sc.name}): "
+                              f"{person_url(base_url(), made[1])}", highlight=False,
+                              soft_wrap=True)
+                else:
+                    hidden += 1
+    factory.kw["bind"].dispose()
+    return hidden

@@ -1,0 +1,201 @@
+"""Who is looking, and what their role lets them see and do (roles from the config).
+
+- a PIC sees and submits the rows they hold; a koordinator also the rows of their
+  areas; a kasubbag sees the rows whose PIC works in their subbagian;
+- Ketua Tim ZI, Sekretaris, Ketua and admins (role ``admin`` or ``admin: true``) see the
+  whole plan and the Papan;
+- verifiers are the roles in ``portal.verifiers`` (koordinator of the area and Ketua Tim
+  ZI by default); unless ``portal.self_verification`` is true nobody verifies evidence
+  they sent themselves.
+Anything else answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monev.config import MonevConfig, Person, SatkerConfig
+from monev.engine.people import concerns, holders
+from monev.store import models as m
+
+WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")
+Row = tuple[m.Checkpoint, m.Item, str, m.Plan]  # checkpoint, row, area name, plan
+
+
+@dataclass(frozen=True, slots=True)
+class CpView:
+    id: int
+    period: str
+    due: date
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    id: int
+    key: str
+    position: int
+    komponen: str
+    indikator: str
+    langkah_aksi: str
+    bukti_fisik: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    id: int
+    kind: str
+    year: int
+
+
+# What list pages read of a checkpoint: plain columns, no ORM objects (a satker has
+# hundreds of checkpoints and every list is built per request).
+Light = tuple[CpView, ItemView, str, PlanView]
+_LIGHT_COLUMNS = (m.Checkpoint.id, m.Checkpoint.period, m.Checkpoint.due, m.Checkpoint.status,
+                  m.Item.id, m.Item.key, m.Item.position, m.Item.komponen, m.Item.indikator,
+                  m.Item.langkah_aksi, m.Item.bukti_fisik, m.Area.name, m.Plan.id,
+                  m.Plan.kind, m.Plan.year)
+
+
+def light_of(row: Row) -> Light:
+    cp, item, area, plan = row
+    return (CpView(cp.id, cp.period, cp.due, cp.status),
+            ItemView(item.id, item.key, item.position, item.komponen, item.indikator,
+                     item.langkah_aksi, item.bukti_fisik), area,
+            PlanView(plan.id, plan.kind, plan.year))
+
+
+class People:
+    """Holders of a satker's rows, each (role, area, komponen) worked out once."""
+
+    def __init__(self, people: Sequence[Person]) -> None:
+        self.people = list(people)
+        self._memo: dict[tuple[str, str, str], list[Person]] = {}
+        self._concerns: dict[tuple[str, str, str], bool] = {}
+
+    def holders(self, role: str, area: str, komponen: str) -> list[Person]:
+        key = (role, area, komponen)
+        if key not in self._memo:
+            self._memo[key] = holders(role, area, komponen, self.people)
+        return self._memo[key]
+
+    def names(self, role: str, area: str, komponen: str) -> list[str]:
+        return [p.name for p in self.holders(role, area, komponen)]
+
+    def concerns(self, who: Person, area: str, komponen: str) -> bool:
+        key = (who.name, area, komponen)
+        if key not in self._concerns:
+            self._concerns[key] = concerns(who, area, komponen, self.people)
+        return self._concerns[key]
+
+
+_PEOPLE: dict[int, tuple[SatkerConfig, People]] = {}
+
+
+def people_of(satker: SatkerConfig) -> People:
+    """One ``People`` per configured satker for the app's life: who holds which row
+    is worked out once, not on every page."""
+    hit = _PEOPLE.get(id(satker))
+    if hit is None or hit[0] is not satker:
+        hit = (satker, People(satker.people))
+        _PEOPLE[id(satker)] = hit
+    return hit[1]
+
+
+@dataclass
+class Viewer:
+    """The person behind a live session, with their satker."""
+
+    person: Person
+    satker: SatkerConfig
+    satker_row: m.Satker | None
+    session_id: int
+    cookie: str
+    csrf: str
+    people: People = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.people = people_of(self.satker)
+
+    @property
+    def wide(self) -> bool:
+        return self.person.role in WIDE_ROLES or self.person.admin
+
+    @property
+    def sees_board(self) -> bool:
+        return self.wide
+
+    @property
+    def verifier(self) -> bool:
+        return self.person.role in self.satker.portal.verifiers
+
+    def mine(self, area: str, komponen: str) -> bool:
+        """A row on this person's own task list."""
+        return self.people.concerns(self.person, area, komponen)
+
+    def can_view(self, area: str, komponen: str) -> bool:
+        return self.wide or self.mine(area, komponen)
+
+    def can_submit(self, area: str, komponen: str) -> bool:
+        name = self.person.name
+        return name in self.people.names("pic", area, komponen) or \
+            name in self.people.names("koordinator", area, komponen)
+
+    def can_verify(self, area: str, komponen: str) -> bool:
+        if not self.verifier:
+            return False
+        if self.person.role == "koordinator":
+            return self.person.name in self.people.names("koordinator", area, komponen)
+        return self.wide or self.mine(area, komponen)
+
+    def may_verify_own(self) -> bool:
+        return self.satker.portal.self_verification
+
+
+def viewer_for(session: Session, cfg: MonevConfig, link: m.PortalLink, session_id: int,
+               cookie: str, csrf: str) -> Viewer | None:
+    """The configured person a link stands for (None when they left the config)."""
+    sc = cfg.satker(link.satker)
+    person = next((p for p in sc.people if p.name == link.person), None) if sc else None
+    if sc is None or person is None:
+        return None
+    satker_row = session.scalar(select(m.Satker).where(m.Satker.name == sc.name)) or \
+        next((s for s in session.scalars(select(m.Satker))
+              if s.name.casefold() == sc.name.casefold()), None)
+    return Viewer(person, sc, satker_row, session_id, cookie, csrf)
+
+
+def satker_rows(session: Session, viewer: Viewer, plan_id: int | None = None,
+                status: str | None = None) -> list[Light]:
+    """Active checkpoints of the viewer's satker (one plan, one status if given), by
+    due date."""
+    if viewer.satker_row is None:
+        return []
+    query = (select(*_LIGHT_COLUMNS)
+             .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
+             .where(m.Plan.satker_id == viewer.satker_row.id, m.Item.active)
+             .order_by(m.Checkpoint.due, m.Item.position))
+    if plan_id is not None:
+        query = query.where(m.Plan.id == plan_id)
+    if status is not None:
+        query = query.where(m.Checkpoint.status == status)
+    return [(CpView(r[0], r[1], r[2], r[3]), ItemView(*r[4:11]), r[11],
+             PlanView(r[12], r[13], r[14])) for r in session.execute(query)]
+
+
+def visible_checkpoint(session: Session, viewer: Viewer, cp_id: int) -> Row | None:
+    """One checkpoint if the viewer may see it, else None (the caller answers 404)."""
+    if viewer.satker_row is None:
+        return None
+    row = session.execute(
+        select(m.Checkpoint, m.Item, m.Area.name, m.Plan)
+        .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
+        .where(m.Checkpoint.id == cp_id, m.Plan.satker_id == viewer.satker_row.id,
+               m.Item.active)).tuples().first()
+    if row is None or not viewer.can_view(row[2], row[1].komponen):
+        return None
+    return row

@@ -1,0 +1,185 @@
+"""Tugas saya, one checkpoint's page, sending evidence, and downloading it.
+
+Evidence is never served as a page: always ``Content-Disposition: attachment`` with the
+type sniffed at upload, ``nosniff`` and a sandboxing CSP; only images are shown inline
+(as ``<img>``, which never runs anything)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from monev.engine import lifecycle
+from monev.engine.blobs import blob_path, blob_relative
+from monev.engine.lifecycle import rejection_reasons
+from monev.errors import MonevError
+from monev.store import models as m
+from portal.access import Viewer, light_of, visible_checkpoint
+from portal.effects import after_change
+from portal.routes.common import HEADERS, Halt, Portal, today_for
+from portal.sessions import csrf_ok
+from portal.tasks import history, my_tasks, task_of, versions
+from portal.uploads import Received, UploadError, read_upload
+
+NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
+           "diterima": "Bukti diterima: checkpoint terverifikasi.",
+           "ditolak": "Bukti ditolak; PIC diberi tahu beserta alasannya."}
+
+
+def router(portal: Portal) -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/portal/")
+    def tasks(request: Request) -> Response:
+        with portal.factory() as s:
+            viewer = portal.viewer(request, s)
+            groups, scheduled = my_tasks(s, viewer, today_for(viewer))
+            return portal.page("tasks.html.j2", viewer=viewer, groups=groups,
+                               scheduled=scheduled, today=today_for(viewer))
+
+    @r.get("/portal/c/{cp_id}")
+    def checkpoint(request: Request, cp_id: int, pesan: str = "") -> Response:
+        with portal.factory() as s:
+            viewer = portal.viewer(request, s)
+            return render_checkpoint(portal, s, viewer, cp_id, notice=pesan)
+
+    @r.post("/portal/c/{cp_id}/kirim")
+    async def send(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
+        viewer, allowed = await run_in_threadpool(_may_submit, portal, request, cp_id)
+        if not allowed:
+            raise portal.not_found(viewer)
+        try:
+            received = await read_upload(
+                request, portal.home, lambda given: csrf_ok(portal.secret, viewer.cookie,
+                                                            given))
+        except UploadError as exc:
+            if exc.status == 403:
+                portal.check_csrf(viewer, None)
+            return await run_in_threadpool(_failed, portal, request, cp_id, exc)
+        if not csrf_ok(portal.secret, viewer.cookie, received.value("csrf")):
+            received.discard()
+            portal.check_csrf(viewer, None)
+        return await run_in_threadpool(_store, portal, request, cp_id, received, background)
+
+    @r.get("/portal/bukti/{evidence_id}")
+    def download(request: Request, evidence_id: int) -> Response:
+        with portal.factory() as s:
+            viewer = portal.viewer(request, s)
+            ev = s.get(m.Evidence, evidence_id)
+            if ev is None or ev.kind != "file" or \
+                    visible_checkpoint(s, viewer, ev.checkpoint_id) is None:
+                raise portal.not_found(viewer)
+            path = blob_path(portal.home, ev.location, ev.sha256)
+            if path is None:
+                raise portal.not_found(viewer)
+            name = ev.original_name or "bukti"
+            mime = ev.mime or "application/octet-stream"
+        if not mime.startswith(("image/", "application/", "video/", "text/plain", "text/csv")):
+            mime = "application/octet-stream"
+        ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+        return FileResponse(path, media_type=mime, headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                                   f"filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Referrer-Policy": "no-referrer"})
+
+    return r
+
+
+def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
+                      status: int = 200, error: str = "", notice: str = "") -> Response:
+    """The checkpoint's page (404 unless the viewer may see it)."""
+    row = visible_checkpoint(s, viewer, cp_id)
+    if row is None:
+        raise portal.not_found(viewer)
+    cp, item, area, _plan = row
+    reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
+    submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
+    return portal.page(
+        "checkpoint.html.j2", status, viewer,
+        task=task_of(light_of(row), viewer, today_for(viewer), reasons),
+        item=item, cp=cp, area=area, history=history(s, cp.id),
+        versions=versions(s, cp.id), error=error, notice=NOTICES.get(notice, ""),
+        can_submit=viewer.can_submit(area, item.komponen)
+        and cp.status in lifecycle.TRANSITIONS["submit"][0],
+        can_verify=viewer.can_verify(area, item.komponen) and cp.status == "submitted",
+        own=submitter == viewer.person.name and not viewer.may_verify_own(),
+        koordinator=", ".join(viewer.people.names("koordinator", area, item.komponen)))
+
+
+def _may_submit(portal: Portal, request: Request, cp_id: int) -> tuple[Viewer, bool]:
+    """Before reading a single byte of the upload: is there a session, and may this
+    person send evidence for this checkpoint?"""
+    with portal.factory() as s:
+        viewer = portal.viewer(request, s)
+        row = visible_checkpoint(s, viewer, cp_id)
+        return viewer, row is not None and viewer.can_submit(row[2], row[1].komponen)
+
+
+def _failed(portal: Portal, request: Request, cp_id: int, exc: UploadError) -> Response:
+    with portal.factory() as s:
+        viewer = portal.viewer(request, s)
+        try:
+            return render_checkpoint(portal, s, viewer, cp_id, exc.status, exc.message)
+        except Halt as halt:
+            return halt.response
+
+
+def _store(portal: Portal, request: Request, cp_id: int, received: Received,
+           background: BackgroundTasks) -> Response:
+    links = [u for u in received.fields.get("tautan", []) if u.strip()]
+    note = received.value("catatan")[:2000]
+    created: list[str] = []
+    try:
+        with portal.factory.begin() as s:
+            viewer = portal.viewer(request, s)
+            row = visible_checkpoint(s, viewer, cp_id)
+            if row is None or not viewer.can_submit(row[2], row[1].komponen):
+                received.discard()
+                raise portal.not_found(viewer)
+            if not received.writers and not links:
+                received.discard()
+                raise _Refused(422, "Pilih sedikitnya satu berkas atau isi satu tautan.")
+            try:
+                stored = received.commit()
+            except UploadError as exc:
+                raise _Refused(exc.status, exc.message) from exc
+            created = [b.sha256 for b, new in stored if new]
+            lifecycle.submit(s, row[0], viewer.person.name, [b for b, _ in stored], links,
+                             note)
+            plan_id = row[3].id
+    except _Refused as exc:
+        _forget(portal, created)
+        return _failed(portal, request, cp_id, UploadError(exc.status, exc.message))
+    except MonevError as exc:
+        _forget(portal, created)
+        return _failed(portal, request, cp_id, UploadError(409, str(exc)))
+    except BaseException:  # e.g. the session ended meanwhile: keep nothing
+        received.discard()
+        _forget(portal, created)
+        raise
+    background.add_task(after_change, portal.factory, [plan_id])
+    return RedirectResponse(f"/portal/c/{cp_id}?pesan=terkirim", status_code=303,
+                            headers=HEADERS)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _forget(portal: Portal, created: list[str]) -> None:
+    """Blobs stored by a submission that then failed, and used by nothing else."""
+    for digest in created:
+        with portal.factory() as s:
+            used = s.scalar(select(func.count(m.Evidence.id)).where(
+                m.Evidence.sha256 == digest)) or 0
+        if not used:
+            (portal.home / blob_relative(digest)).unlink(missing_ok=True)

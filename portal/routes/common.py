@@ -1,0 +1,92 @@
+"""What every page of the portal shares: the app's context (database, configuration,
+secret, templates), finding the person behind the session cookie, rendering with the
+security headers, and the pages that end a request early (expired session, 404, 403)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session, sessionmaker
+
+from monev.clock import today
+from monev.config import MonevConfig
+from monev.status import word
+from portal import format as fmt
+from portal.access import Viewer, viewer_for
+from portal.sessions import COOKIE, csrf_ok, csrf_token, current
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# No script at all; styles and images from the app itself; forms post to it only.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+           "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+           "Cache-Control": "no-store"}
+ROLE_WORDS = {"pic": "PIC", "koordinator": "Koordinator area", "kasubbag": "Kasubbag",
+              "ketua_tim": "Ketua Tim ZI", "sekretaris": "Sekretaris", "ketua": "Ketua",
+              "admin": "Admin"}
+
+
+class Halt(Exception):
+    """Stop handling a request and answer with ``response`` (an error page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+@dataclass
+class Portal:
+    factory: sessionmaker[Session]
+    cfg: MonevConfig
+    secret: bytes
+    home: Path
+    env: Environment
+
+    @classmethod
+    def make(cls, factory: sessionmaker[Session], cfg: MonevConfig, secret: bytes,
+             home: Path) -> Portal:
+        env = Environment(loader=FileSystemLoader(TEMPLATES), trim_blocks=True,
+                          lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"]),
+                          auto_reload=False)
+        env.globals.update(tanggal=fmt.tanggal, waktu=fmt.waktu, ukuran=fmt.ukuran,
+                           periode=fmt.periode, status_word=word, shown=fmt.SHOWN,
+                           role_words=ROLE_WORDS)
+        return cls(factory, cfg, secret, home, env)
+
+    def page(self, template: str, status: int = 200, viewer: Viewer | None = None,
+             **context: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(viewer=viewer, **context)
+        return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    def viewer(self, request: Request, s: Session) -> Viewer:
+        """The person of this request's session, or an early "open your link again"."""
+        cookie = request.cookies.get(COOKIE)
+        live = current(s, cookie)
+        found = viewer_for(s, self.cfg, live.link, live.session_id, live.cookie,
+                           csrf_token(self.secret, live.cookie)) if live else None
+        if found is None:
+            response = self.page("expired.html.j2", 401, had_cookie=bool(cookie))
+            response.delete_cookie(COOKIE, path="/")
+            raise Halt(response)
+        return found
+
+    def check_csrf(self, viewer: Viewer, given: str | None) -> None:
+        if not csrf_ok(self.secret, viewer.cookie, given):
+            raise Halt(self.page("error.html.j2", 403, viewer, title="Formulir tidak sah",
+                                 message="Formulir kedaluwarsa atau tidak berasal dari "
+                                         "halaman ini. Muat ulang halaman lalu coba lagi."))
+
+    def not_found(self, viewer: Viewer | None = None) -> Halt:
+        return Halt(self.page("error.html.j2", 404, viewer, title="Tidak ditemukan",
+                              message="Halaman ini tidak ada atau bukan bagian tugas Anda."))
+
+
+def today_for(viewer: Viewer) -> date:
+    return today(viewer.satker.tz)

@@ -1,0 +1,200 @@
+"""The portal journey in a real browser: headless Chromium (the system's, driven by
+Playwright; nothing downloaded) against the real app under uvicorn, a real SMTP sink
+and a real local Prefect server, on SQLite and on PostgreSQL.
+
+The PIC opens the link from the message in the sink → uploads a PDF (JavaScript off:
+the forms work without it) → the koordinator, on a 390×844 phone, rejects with a
+reason → the next digest and the page show the reason → the PIC resubmits → accepted
+→ the Papan and the Prefect capaian artifact show the higher capaian. Screenshots of
+every page, desktop and phone, go to ``MONEV_SCREENSHOT_DIR`` (``docs/`` for the
+README) or the test's temporary folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from notifiers.dispatch import dispatch
+from tests.conftest import free_port
+from tests.portal_app import AppFactory, pdf
+from tests.test_notify import Sink, smtp_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PIC, KOORD, KETUA = "Pegawai Contoh Dua", "Koordinator Pengawasan", "Ketua Tim ZI Contoh"
+REASON = "Notulen belum ditandatangani Ketua; unggah versi bertanda tangan"
+CAPAIAN_KEY = "kpu-kabupaten-muaro-jambi-zi-2025-capaian"
+NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
+UNLABELLED = """[...document.querySelectorAll(
+  'input:not([type=hidden]), textarea, select')].filter(
+  e => !e.labels.length && !e.getAttribute('aria-label')).length"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    box, port = Sink(), free_port()
+    ctl = Controller(box, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield box, port
+    ctl.stop()
+
+
+def _shots_dir(tmp_path: Path, db_url: str) -> Path:
+    wanted = os.environ.get("MONEV_SCREENSHOT_DIR")
+    if wanted and db_url.startswith("sqlite"):
+        return Path(wanted)
+    return tmp_path / "shots"
+
+
+def _capaian_artifact(api: str) -> float | None:
+    user, _, password = os.environ.get("PREFECT_API_AUTH_STRING", "").partition(":")
+    resp = httpx.post(f"{api}/artifacts/filter", timeout=10, auth=(user, password), json={
+        "artifacts": {"key": {"any_": [CAPAIAN_KEY]}}, "sort": "CREATED_DESC", "limit": 1})
+    resp.raise_for_status()
+    found = resp.json()
+    return float(found[0]["data"]) if found else None
+
+
+def _wait_artifact(api: str, above: float | None, timeout: float = 60) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = _capaian_artifact(api)
+        if value is not None and (above is None or value > above):
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"capaian artifact did not pass {above} (last {value})")
+
+
+def _verified_count(page: Any) -> int:
+    found = re.search(r"(\d+) dari (\d+) bukti", page.inner_text("#capaian-rincian"))
+    assert found, page.inner_text("main")
+    return int(found.group(1))
+
+
+def _check_page(page: Any, shots: Path, name: str) -> None:
+    """Every page: no unlabelled control; on a phone nothing wider than the screen."""
+    assert page.evaluate(UNLABELLED) == 0, f"{name}: a form control without a label"
+    assert page.evaluate(NO_OVERFLOW), f"{name}: wider than the screen"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"portal-{name}.png"), full_page=True)
+
+
+def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
+                                       sink: tuple[Sink, int], prefect_server: dict[str, str],
+                                       tmp_path: Path, db_url: str) -> None:
+    box, smtp_port = sink
+    api = prefect_server["PREFECT_API_URL"]
+    app = portal_app(PREFECT_API_URL=api, PREFECT_HOME=prefect_server["PREFECT_HOME"])
+    shots = _shots_dir(tmp_path, db_url)
+    env = smtp_env(smtp_port)
+    morning = datetime(2025, 10, 28, 3, 0)  # 10:00 WIB
+
+    # 1. today's digest reaches the PIC in the SMTP sink, with their own links
+    assert dispatch(app.sessions, now=lambda: morning, env=env).sent
+    mail = next(x for x in box.messages if x["to"] == ["pegawai2@example.org"])
+    assert "monev evidence" not in mail["body"]
+    item_link = re.search(r"Buka: (http://127\.0\.0\.1:\d+/p/[\w-]{43}/c/(\d+))", mail["body"])
+    assert item_link, mail["body"]
+    url, cp_id = item_link.group(1), int(item_link.group(2))
+    tugas = re.search(r"Semua tugas Anda: (\S+)", mail["body"])
+    assert tugas
+
+    # 2. the PIC opens it on a desktop with JavaScript off and uploads a PDF
+    pic = chromium.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = pic.new_page()
+    page.goto(url)
+    assert page.url.endswith(f"/portal/c/{cp_id}")
+    proof = tmp_path / "notulen-rapat.pdf"
+    proof.write_bytes(pdf("versi pertama"))
+    page.get_by_label("Berkas bukti").set_input_files(str(proof))
+    page.get_by_label("Catatan").fill("Notulen rapat evaluasi Oktober")
+    page.get_by_role("button", name="Kirim bukti").click()
+    assert "Bukti terkirim" in page.inner_text("main")
+    assert "notulen-rapat.pdf" in page.inner_text("main")
+
+    # 3. the koordinator, on a phone, rejects it with a reason from the queue
+    koord = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                 java_script_enabled=False)
+    kpage = koord.new_page()
+    kpage.goto(app.link(KOORD) + "/verifikasi")
+    _check_page(kpage, shots, "verifikasi-ponsel")
+    kpage.locator(f"#v{cp_id}").check()
+    kpage.get_by_label("Alasan penolakan").fill(REASON)
+    kpage.get_by_role("button", name="Tolak yang dicentang").click()
+    assert "ditolak" in kpage.inner_text("main")
+    before = _wait_artifact(api, None)
+
+    # 4. the next digest carries the reason; so does the PIC's page
+    later = datetime(2100, 1, 4, 3, 0)  # past the rejection row's send time (real clock)
+    assert dispatch(app.sessions, now=lambda: later, env=env).sent
+    again = [x for x in box.messages if x["to"] == ["pegawai2@example.org"]][-1]
+    assert again is not mail and "bukti ditolak" in again["subject"]
+    assert f"Alasan ditolak: {REASON} ({KOORD})" in again["body"]
+    assert f"/c/{cp_id}" in again["body"]
+    page.goto(tugas.group(1))
+    assert REASON in page.inner_text("main")
+    _check_page(page, shots, "tugas-saya")
+    page.goto(f"{app.url}/portal/c/{cp_id}")
+    assert REASON in page.inner_text(".reason")
+
+    # 5. the PIC resubmits from a phone; the koordinator accepts on the desktop
+    phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    ppage = phone.new_page()
+    ppage.goto(url)
+    _check_page(ppage, shots, "checkpoint-ditolak-ponsel")
+    ppage.goto(tugas.group(1))
+    _check_page(ppage, shots, "tugas-saya-ponsel")
+    ppage.goto(f"{app.url}/portal/c/{cp_id}")
+    fixed = tmp_path / "notulen-bertanda-tangan.pdf"
+    fixed.write_bytes(pdf("versi bertanda tangan"))
+    ppage.get_by_label("Berkas bukti").set_input_files(str(fixed))
+    ppage.get_by_role("button", name="Kirim ulang").click()
+    assert "Bukti terkirim" in ppage.inner_text("main")
+    ketua = chromium.new_context(viewport=DESKTOP)
+    board = ketua.new_page()
+    board.goto(app.link(KETUA) + "/papan")
+    verified_before = _verified_count(board)
+    desk = chromium.new_context(viewport=DESKTOP)
+    dpage = desk.new_page()
+    dpage.goto(app.link(KOORD) + f"/c/{cp_id}")
+    assert "Versi 2" in dpage.inner_text("main") and "Versi 1" in dpage.inner_text("main")
+    _check_page(dpage, shots, "checkpoint")
+    dpage.get_by_role("button", name="Terima bukti").click()
+    assert "Bukti diterima" in dpage.inner_text("main")
+
+    # 6. the Papan and the Prefect capaian artifact show the higher capaian
+    board.reload()
+    assert _verified_count(board) == verified_before + 1
+    _check_page(board, shots, "papan")
+    after = _wait_artifact(api, before)
+    assert after > before
+    board.goto(f"{app.url}/portal/kalender")
+    _check_page(board, shots, "kalender")
+    mobile_board = phone.new_page()
+    mobile_board.goto(app.link(KETUA) + "/papan")
+    _check_page(mobile_board, shots, "papan-ponsel")
+    for context in (pic, koord, phone, ketua, desk):
+        context.close()
