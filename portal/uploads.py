@@ -155,7 +155,7 @@ async def read_upload(request: Request, home: Path, csrf_ok: Callable[[str], boo
         raise UploadError(413, f"kiriman terlalu besar (batas {limit // (1024 * 1024)} MB "
                                "per berkas)")
     parts = _Parts(home, csrf_ok, limit)
-    parser = MultipartParser(boundary, parts.callbacks())
+    parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
     seen = 0
     try:
         async for chunk in request.stream():
