@@ -77,15 +77,25 @@ def _artifact_key(plan: str, flow_name: str) -> str:
 
 
 def _action_rows(records: list[ActionRecord]) -> list[dict[str, str]]:
-    rows = [{"tindakan": LABELS.get(r.action, r.action),
-             "bukti fisik": r.bukti_fisik[:80] or "-",
-             "area": r.area or "-",
-             "periode": Period.parse(r.period).label() if _is_period(r.period) else r.period,
-             "tenggat": f"{date.fromisoformat(r.due):%d-%m-%Y}" if r.due else "-",
-             "penerima": f"{r.recipient or '(belum diatur)'} "
-                         f"({ROLE_LABELS.get(r.recipient_role, r.recipient_role or '-')})",
-             "status": word(r.status) if r.status else "-",
-             "kode": r.checkpoint or "-"} for r in records]
+    """One row per decision (its recipients together), in words an admin reads."""
+    merged: dict[tuple[str, str | None, str], list[ActionRecord]] = {}
+    for r in records:
+        merged.setdefault((r.action, r.checkpoint, r.period), []).append(r)
+    rows = []
+    for group in merged.values():
+        r = group[0]
+        rows.append({
+            "tindakan": LABELS.get(r.action, r.action),
+            "bukti fisik": r.bukti_fisik[:80] or "-",
+            "area": r.area or "-",
+            "periode": Period.parse(r.period).label() if _is_period(r.period) else r.period,
+            "tenggat": f"{date.fromisoformat(r.due):%d-%m-%Y}" if r.due else "-",
+            "penerima": "; ".join(
+                f"{x.recipient or '(belum diatur)'} "
+                f"({ROLE_LABELS.get(x.recipient_role, x.recipient_role or '-')})"
+                for x in group),
+            "status": word(r.status) if r.status else "-",
+            "kode": r.checkpoint or "-"})
     if len(rows) > ARTIFACT_ROWS:
         rest = len(rows) - ARTIFACT_ROWS
         rows = rows[:ARTIFACT_ROWS] + [{"tindakan": f"… dan {rest} tindakan lainnya"}]
