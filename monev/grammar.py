@@ -467,3 +467,42 @@ def describe_months(periods: Iterable[Period]) -> str:
         else:
             parts.append(", ".join(MONTH_NAMES_ID[p.month - 1] for p in ps) + f" {y}")
     return ", ".join(parts)
+
+
+# --- finding a target-time text at the end of a flattened table line -------------------
+
+_TAIL_PART = (
+    r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober"
+    r"|november|nopember|desember|jan|feb|peb|mar|apr|jun|jul|agt|agu|ags|agst|sep|sept"
+    r"|okt|nov|nop|des|tahun|thn|th|setiap|tiap|per|perbulan|bulan|bulanan|bln|minggu|pekan"
+    r"|ke|kedua|ketiga|keempat|pertama|terakhir|akhir|awal|paling|lambat|selambat"
+    r"|selambatnya|lambatnya|triwulan|tw|semester|kuartal|q[1-4]|i{1,3}|iv|dan|serta|atau"
+    r"|s/d|s\.d\.?|sd|sampai|dengan|hingga|mulai|\d{4}|\d{1,2}|[-\u2013\u2014,/&;~().:])")
+_TAIL_WORD = re.compile(f"(?:{_TAIL_PART})+", re.IGNORECASE)
+_TAIL_ANCHOR = re.compile(
+    r"januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober"
+    r"|november|nopember|desember|triwulan|semester|kuartal|perbulan|bulanan|lambat"
+    r"|^(?:jan|feb|peb|mar|apr|jun|jul|agt|agu|ags|agst|sep|sept|okt|nov|nop|des|tw|q[1-4]"
+    r"|bulan)$", re.IGNORECASE)
+_TAIL_LEAD = re.compile(r"(?:[-\u2013\u2014,/&;~.):]+|dan|serta|atau|s/d|sampai|dengan|hingga"
+                        r"|ke|i{1,3}|iv)", re.IGNORECASE)
+
+
+def target_tail(text: str) -> int:
+    """Where a target-time text that ends ``text`` begins, or -1.
+
+    For text copied out of a PDF table, where the TARGET WAKTU cell's first line ends the
+    row's first line: the longest run of target-time words at the end that names a month,
+    quarter, semester or monthly cadence, without a connector or number dangling at its
+    start. Pure; the result is a character offset into ``text``."""
+    words = list(re.finditer(r"\S+", text))
+    start = len(words)
+    while start > 0 and _TAIL_WORD.fullmatch(words[start - 1].group(0)):
+        start -= 1
+    while start < len(words) and _TAIL_LEAD.fullmatch(words[start].group(0)):
+        start += 1
+    tail = words[start:]
+    if not tail or not any(_TAIL_ANCHOR.search(part) for w in tail
+                           for part in re.split(r"[-\u2013\u2014,/&;~().:]+", w.group(0))):
+        return -1
+    return tail[0].start()

@@ -1,5 +1,6 @@
-"""Shared reading of the decree's TAB-separated tables: headers repeated on every
-page, column-number rows, cell cleaning and continuation lines."""
+"""Shared reading of a decree's table, whatever file it came from: headers repeated on
+every page, column-number rows, cell cleaning, continuation lines, and which rows
+belong to the plan's table (not to a signature table after it)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,30 @@ import re
 from dataclasses import dataclass
 
 from monev.model import Item
+from monev.plans.document import Line, SourceDoc
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _SPACE_RE = re.compile(r"\s+")
 _COLNUM_RE = re.compile(r"^\(?\d{1,2}\)?$")
 _AREA_LINE_RE = re.compile(r"^\s*([IVX]+\.?|\d{1,2}\.?|[A-Z][.)])\s+(\S.*)$")
+
+
+_CONT_END = re.compile(r"(?:[,(/\-\u2013]|\bdan|\bserta|\batau|\bs/d|\bsampai|\bhingga|\bke"
+                       r"|\bminggu|\blambat|\btahun|\bsetiap|\btiap|\bper|\bbulan|\bmulai)$",
+                       re.IGNORECASE)
+_CONT_START = re.compile(r"^(?:(?:tahun\s*)?\d{4}\b|minggu|pekan|tahun|dan\b|serta\b|s/d|-"
+                         r"|sampai|hingga|\))", re.IGNORECASE)
+
+
+def continues_target(current: str, fragment: str) -> bool:
+    """Whether ``fragment`` (on the next line) goes on with the target text ``current``
+    rather than starting the next row's."""
+    cur, frag = current.strip(), fragment.strip()
+    if not cur or not frag:
+        return False
+    if cur.count("(") > cur.count(")"):
+        return True
+    return bool(_CONT_END.search(cur) or _CONT_START.match(frag))
 
 
 def clean(cell: str) -> str:
@@ -41,8 +61,11 @@ def match_columns(cells: list[str], accepted: dict[str, tuple[str, ...]],
 
 
 def looks_like_header(cells: list[str]) -> bool:
-    """Cheap pre-check before matching column names: header rows have a NO column."""
-    return any(len(c) <= 3 and c.upper().rstrip(". ") == "NO" for c in cells)
+    """Cheap pre-check before matching column names: a header row has no long cell and
+    names a NO or KOMPONEN/KEGIATAN column."""
+    keys = {header_key(c) for c in cells if c}
+    return bool(keys & {"NO", "KOMPONEN", "KEGIATAN", "AREA PERUBAHAN", "INDIKATOR"}) and \
+        all(len(c) <= 40 for c in cells)
 
 
 def is_column_number_row(cells: list[str]) -> bool:
@@ -79,8 +102,43 @@ def rename_komponen(items: list[Item], old: str, new: str) -> str:
 
 @dataclass
 class Row:
-    """One data line of a table, with its 1-based line number in the file."""
+    """One data row of the plan's table; ``at`` names it in messages (``file:line``)."""
 
     line: int
     cells: list[str]
     after_page_break: bool  # right after a repeated header: may continue the row before
+    at: str = ""
+    flags: tuple[str, ...] = ()
+    where: str = ""
+
+
+class TableScope:
+    """Tells the rows of the plan's table from those of other tables in the document.
+
+    A new table with the plan's width, or one that starts with the plan's header, goes
+    on with the plan (Word files and PDFs cut one table per page); a table of another
+    width (a signature block, a summary) is skipped."""
+
+    def __init__(self, first: Line) -> None:
+        self.tables = {first.table}
+        self.width = len(first.cells)
+        self.current = first.table
+
+    def accepts(self, line: Line, is_header: bool) -> tuple[bool, bool]:
+        """(belongs to the plan's table, starts a new table or page)."""
+        if line.table is None or line.table in self.tables:
+            new = line.table != self.current
+            self.current = line.table
+            return True, new or line.page_break
+        if is_header or len(line.cells) == self.width:
+            self.tables.add(line.table)
+            self.current = line.table
+            return True, True
+        return False, False
+
+
+def unknown_columns(doc: SourceDoc, line: Line, known: set[int]) -> list[str]:
+    """Flags for header cells that name no column the mapper reads (ignored)."""
+    return [f"{doc.at(line)}: kolom '{c}' tidak dikenal; diabaikan"
+            for i, c in enumerate(line.cells) if c and i not in known
+            and not re.fullmatch(r"[\d()]+", c)]
