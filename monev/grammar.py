@@ -7,11 +7,18 @@ file or line — the importer prefixes those).
 Documented resolutions of doubtful input (each one also flagged):
 - two month names side by side without a separator (``Januari Desember``) are read
   as a list, not a range;
-- a year more than one year away from the plan year is taken as the plan year;
+- a year more than one year away from the plan year is taken as the plan year; a year
+  one away (``Januari 2025`` in a 2026 plan) is kept — either way it is flagged (a copy
+  from last year's plan is the usual cause);
 - a range whose end lies before its start crosses the new year (the open end takes
   the neighbouring year); with both years written, the two ends are swapped;
 - a year with no month (``Tahun 2025``) means December of that year;
-- a week number above 5 is ignored (the whole month is meant).
+- a week number above 5 is ignored (the whole month is meant);
+- a day of the month (``1 Januari - 31 Desember``) is dropped: periods are months;
+- under *paling lambat* each listed month is a deadline and a range gives its last
+  month (``Paling lambat Januari dan Juni`` → January and June);
+- a week with a monthly cadence (``Minggu ke-2 setiap bulan``) is that week of every
+  month of the plan year.
 """
 
 from __future__ import annotations
@@ -73,17 +80,28 @@ _NOISE = {
     "anggaran", "ta", "yang", "untuk", "minggu", "pekan", "akhir", "awal", "s", "d",
 }
 
+_MONTH_ALT = r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september" \
+    r"|oktober|november|nopember|desember|jan|feb|mar|apr|jun|jul|agt|agu|sep|okt|nov|des)\b"
+
 # Phrases rewritten to marker tokens before splitting into words.
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"<[^>]*>"), " "),
     (re.compile(r"[\u2013\u2014\u2012\u2212]"), "-"),
     (re.compile(r"\bpaling\s*-?\s*lambat\b|\bselambat-?lambatnya\b|\bselambatnya\b"
                 r"|\bbatas\s+akhir\b|\bdeadline\b"), " @deadline "),
-    (re.compile(r"\b(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*bulan(?:nya)?\b|\bperbulan\b"
-                r"|\bbulanan\b|\bmonthly\b"), " @monthly "),
+    (re.compile(r"\b(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*(?:(?:akhir|awal|pertengahan)\s+)?"
+                r"bulan(?:nya)?\b|\bperbulan\b|\bbulanan\b|\bmonthly\b"), " @monthly "),
+    (re.compile(r"\bq\s*-?\s*([1-4])\b"), r" triwulan \1 "),
     (re.compile(r"\b(?:minggu|pekan)\s*(?:ke)?\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"), r" @week\1 "),
     (re.compile(r"\b(?:minggu|pekan)\s+(pertama|kedua|ketiga|keempat|kelima|terakhir)\b"),
      r" @week\1 "),
+    # "minggu ke-1 dan ke-3": the second week shares the word "minggu"
+    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
+     r"\1 @week\2 "),
+    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
+     r"\1 @week\2 "),
+    (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?(?:[1-9]|[12][0-9]|3[01])\s+(?=" + _MONTH_ALT
+                + r")"), " "),
     (re.compile(r"\bs\s*/\s*d\b\.?|\bs\.\s*d\b\.?|\bsd\b|\bsampai(?:\s+dengan)?\b|\bhingga\b"),
      " ~ "),
     (re.compile(r"\bakhir\s+tahun\b"), " desember "),
@@ -97,7 +115,7 @@ _WEEK_WORDS = {"pertama": 1, "kedua": 2, "ketiga": 3, "keempat": 4, "kelima": 5,
 class _MonthRef:
     month: int
     year: int | None = None
-    week: int = 0
+    weeks: list[int] = field(default_factory=list)  # none: the whole month
     own_year: bool = False  # the year was written right after this month
 
 
@@ -119,6 +137,7 @@ class _State:
     semester_cadence: bool = False
     monthly: bool = False
     deadline: bool = False
+    leading_weeks: list[int] = field(default_factory=list)  # weeks before any month
     years: list[int] = field(default_factory=list)
     canonical: list[Period] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
@@ -177,11 +196,12 @@ def _collect(text: str) -> _State:
     st = _State()
     since_year: list[_MonthRef] = []  # refs waiting for a following year
     since_week: list[_MonthRef] = []  # refs waiting for a following week marker
+    week_refs: list[_MonthRef] = []  # refs the last week marker went to ("dan ke-3")
     pending: _MonthRef | None = None  # a month followed by a range connector
     last = ""  # kind of the previous significant token
     numeral_mode = ""  # "q" or "s" right after a quarter/semester word
     numeral_range = False  # a numeral range is open ("Triwulan I-III")
-    leading_week = 0  # a week written before any month ("minggu ke-2 Januari")
+    leading_weeks = st.leading_weeks  # weeks written before any month ("minggu ke-2 Januari")
 
     def flush() -> None:
         nonlocal pending
@@ -202,7 +222,8 @@ def _collect(text: str) -> _State:
         if tok in {",", ";", "/", "&", "+"} or tok in _LIST_WORDS:
             flush()
             numeral_range = False
-            last = "list"
+            if last != "week":
+                last = "list"
             continue
         if tok == "@deadline":
             st.deadline = True
@@ -212,14 +233,17 @@ def _collect(text: str) -> _State:
             continue
         if tok.startswith("@week"):
             week = _week_number(tok)
+            targets = since_week or (week_refs if last == "week" else [])
             if week is None or not 1 <= week <= 5:
                 st.warnings.append(f"minggu ke-{tok[5:]} tidak ada (1–5); diabaikan")
-            elif since_week:
-                for ref in since_week:
-                    ref.week = week
+            elif targets:
+                for ref in targets:
+                    ref.weeks.append(week)
+                week_refs = targets
             else:
-                leading_week = week
+                leading_weeks.append(week)
             since_week = []
+            last = "week"
             continue
         kind = _classify(tok, numeral_mode, st)
         if kind == "noise":
@@ -243,10 +267,12 @@ def _collect(text: str) -> _State:
             else:
                 st.semester_cadence = True
         elif kind == "month":
-            ref = _MonthRef(_month_of(tok, st), week=leading_week)
+            ref = _MonthRef(_month_of(tok, st), weeks=list(leading_weeks))
             st.refs.append(ref)
             since_year.append(ref)
             since_week.append(ref)
+            if last == "week":
+                last = "list"
             if pending is not None and last == "range":
                 st.entries.append(_Range(pending, ref))
                 pending = None
@@ -366,11 +392,11 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
         if isinstance(entry, _Range):
             span = _months_between(entry.start, entry.end)
             chosen = span if expand else span[-1:]
-            week = entry.end.week or entry.start.week
-            periods.update(Period(y, m, week) for y, m in chosen)
+            weeks = entry.end.weeks or entry.start.weeks or [0]
+            periods.update(Period(y, m, w) for y, m in chosen for w in weeks)
         else:
             assert entry.year is not None
-            periods.add(Period(entry.year, entry.month, entry.week))
+            periods.update(Period(entry.year, entry.month, w) for w in entry.weeks or [0])
 
     cadence_year = _cadence_year(st, year)
     if not st.entries and not st.canonical:
@@ -383,13 +409,12 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
         elif st.semester_cadence:
             periods.update(Period(cadence_year, semester_end(s)) for s in (1, 2))
         if not periods and st.monthly:
-            periods.update(Period(cadence_year, m) for m in range(1, 13))
+            weeks = st.leading_weeks or [0]
+            periods.update(Period(cadence_year, m, w) for m in range(1, 13) for w in weeks)
         if not periods and st.years:
             periods.add(Period(cadence_year, 12))
             warnings.append(f"hanya tahun tanpa bulan; dianggap Desember {cadence_year}")
 
-    if st.deadline and periods:
-        periods = {max(periods)}
     empty = sorted(p for p in periods if p.is_empty)
     for p in empty:
         month = f"{MONTH_NAMES_ID[p.month - 1]} {p.year}"
@@ -403,9 +428,10 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
             warnings.append(f"target waktu tidak dapat dibaca: '{raw}'")
     elif not periods:
         warnings.append(f"target waktu tidak menghasilkan checkpoint: '{raw}'")
-    for p in sorted(periods):
-        if abs(p.year - year) > 1:
-            warnings.append(f"periode {p} di luar tahun rencana {year} ±1")
+    off = [str(p) for p in sorted(periods) if p.year != year]
+    if off:
+        warnings.append(f"periode {', '.join(off)} di luar tahun rencana {year}; tetap dipakai "
+                        "— periksa (salinan dari rencana tahun lain?)")
     return TargetReading(tuple(sorted(periods)), tuple(_unique(warnings)))
 
 

@@ -120,8 +120,11 @@ POLICY_ROWS: list[tuple[str, int, list[str], list[str]]] = [
 @pytest.mark.parametrize(("text", "year", "monthly", "end"), POLICY_ROWS,
                          ids=[r[0] for r in POLICY_ROWS])
 def test_range_policy(text: str, year: int, monthly: list[str], end: list[str]) -> None:
-    assert read(text, year, "monthly") == (monthly, ())
-    assert read(text, year, "end") == (end, ())
+    for policy, expected in (("monthly", monthly), ("end", end)):
+        periods, warnings = read(text, year, policy)
+        assert periods == expected
+        off = [p for p in periods if not p.startswith(str(year))]
+        assert (warnings == ()) == (not off), warnings  # off the plan year: flagged
 
 
 def test_default_policy_is_monthly() -> None:
@@ -137,7 +140,7 @@ VARIANT_ROWS: list[tuple[str, int, list[str], bool]] = [
     ("Okttober-Desember", 2025, months(2025, 10, 12), True),
     ("Pebruari 2025", 2025, ["2025-02"], False),
     ("Nopember", 2025, ["2025-11"], False),
-    ("Nopember 2025", 2026, ["2025-11"], False),
+    ("Nopember 2026", 2026, ["2026-11"], False),
     ("Agt 2025", 2025, ["2025-08"], False),
     ("Okt", 2025, ["2025-10"], False),
     ("Des", 2026, ["2026-12"], False),
@@ -182,14 +185,20 @@ def test_far_year_is_flagged_and_replaced_by_plan_year(
     assert any(far in w and str(year) in w for w in warnings), warnings
 
 
-@pytest.mark.parametrize(("text", "year", "expected"), [
-    ("Januari 2024", 2025, ["2024-01"]),   # one year away: kept as written
-    ("Desember 2024", 2025, ["2024-12"]),
-    ("Mei 2026", 2025, ["2026-05"]),
-    ("Oktober, November 2025 dan Januari 2026", 2025, ["2025-10", "2025-11", "2026-01"]),
+@pytest.mark.parametrize(("text", "year", "expected", "off"), [
+    ("Januari 2024", 2025, ["2024-01"], "2024-01"),   # one year away: kept as written
+    ("Desember 2024", 2025, ["2024-12"], "2024-12"),
+    ("Mei 2026", 2025, ["2026-05"], "2026-05"),
+    ("Oktober, November 2025 dan Januari 2026", 2025, ["2025-10", "2025-11", "2026-01"],
+     "2026-01"),
+    ("Januari 2025", 2026, ["2025-01"], "2025-01"),  # issue 12: last year's plan copied
+    ("Juni-Desember 2025", 2026, months(2025, 6, 12), "2025-06"),
 ])
-def test_near_year_is_kept(text: str, year: int, expected: list[str]) -> None:
-    assert read(text, year) == (expected, ())
+def test_near_year_is_kept_and_flagged(text: str, year: int, expected: list[str],
+                                       off: str) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    assert len(warnings) == 1 and off in warnings[0] and str(year) in warnings[0], warnings
 
 
 def test_missing_year_is_plan_year() -> None:
@@ -344,7 +353,7 @@ def test_every_written_month_is_a_period(
     assert all(p.week == 0 for p in r.periods)
     if year is not None and abs(year - plan_year) <= 1:
         assert {p.year for p in r.periods} == {year}
-        assert r.warnings == ()
+        assert (r.warnings == ()) == (year == plan_year), r.warnings
     if year is None:
         assert {p.year for p in r.periods} == {plan_year}
         assert r.warnings == ()

@@ -30,6 +30,9 @@ from monev.errors import MonevError
 from monev.model import Plan
 from monev.workdays import WorkCalendar
 
+YEARS = (1990, 2200)  # the years a plan can have (as in the canonical YAML)
+FORMATS_HELP = ("Berkas rencana aksi: .docx, .xlsx, .pdf, ekspor teks (TAB), teks salinan "
+                "PDF, atau YAML kanonik.")
 plan_app = typer.Typer(help="Impor, tampilkan, ekspor dan bandingkan dokumen rencana aksi.",
                        no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
@@ -45,6 +48,9 @@ def when_cmd(
     """Jelaskan arti satu teks target waktu: checkpoint dan tenggatnya."""
     from monev.schedule import when_document
 
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise fail(MonevError(f"--year harus tahun empat angka {YEARS[0]}–{YEARS[1]}, "
+                              f"bukan {year}"))
     doc = when_document(text, year, WorkCalendar(), policy_of(policy) or "monthly")
     if as_json:
         print(json.dumps(doc, ensure_ascii=False))
@@ -61,7 +67,7 @@ def when_cmd(
 
 @plan_app.command("show")
 def plan_show(
-    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi (teks atau YAML).")],
+    path: Annotated[Path, typer.Argument(help=FORMATS_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON (kontrak tetap).")] = False,
     policy: PolicyOpt = None,
     config: ConfigOpt = None,
@@ -96,13 +102,14 @@ def plan_show(
 
 @plan_app.command("export")
 def plan_export(
-    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi.")],
+    path: Annotated[Path, typer.Argument(help=FORMATS_HELP)],
     fmt: Annotated[str, typer.Option("--format", help="Format keluaran: yaml.")] = "yaml",
     output: Annotated[Path | None, typer.Option(  # noqa: UP007
         "--out", "-o", help="Tulis ke berkas ini (bawaan: layar).")] = None,
     policy: PolicyOpt = None,
 ) -> None:
-    """Ekspor rencana aksi ke format kanonik YAML untuk diperbaiki lalu diimpor ulang."""
+    """Ekspor rencana aksi (format apa pun) ke YAML kanonik untuk diperbaiki lalu diimpor
+    ulang; setiap baris bertanda diberi komentar '# PERINGATAN: …'."""
     from monev.plans.canonical import dump_plan
 
     if fmt != "yaml":
@@ -139,7 +146,8 @@ def plan_diff(
 
 @plan_app.command("import")
 def plan_import(
-    paths: Annotated[list[Path], typer.Argument(help="Satu atau beberapa berkas rencana aksi.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Satu atau beberapa berkas rencana aksi (.docx, .xlsx, .pdf, teks, YAML).")],
     policy: PolicyOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Tanpa daftar peringatan.")] = False,
@@ -147,6 +155,7 @@ def plan_import(
     """Impor rencana aksi ke basis data (revisi bila satker/jenis/tahun sudah ada)."""
     from rich.progress import Progress
 
+    from monev.schedule import plan_due_notes
     from monev.store.db import open_session_factory
     from monev.store.imports import import_plan
 
@@ -192,6 +201,7 @@ def plan_import(
                 for line in res.diff_lines:
                     out.print(line, highlight=False, soft_wrap=True)
             all_warnings += plan.all_warnings()
+            all_warnings += [n for notes in plan_due_notes(plan, cal) for n in notes]
             bar.advance(task)
     out.print(table)
     republish()

@@ -170,5 +170,6 @@ def _read_periods(plan: Plan, lines: list[int]) -> None:
         reading = read_target(item.target_text, plan.header.year, plan.range_policy)
         item.periods = reading.periods
         where = f"{plan.source}:{line}" + (f" ({item.where})" if item.where else "")
-        item.warnings.extend(f"{where}: {w}" for w in reading.warnings)
+        new = [f"{where}: {w}" for w in reading.warnings]
+        item.warnings.extend(w for w in new if w not in item.warnings)
 

@@ -27,7 +27,7 @@ def continues_target(current: str, fragment: str) -> bool:
     """Whether ``fragment`` (on the next line) goes on with the target text ``current``
     rather than starting the next row's."""
     cur, frag = current.strip(), fragment.strip()
-    if not cur or not frag:
+    if not cur.strip(" -\u2013") or not frag:  # nothing, or "-" (an empty cell)
         return False
     if cur.count("(") > cur.count(")"):
         return True
@@ -88,6 +88,8 @@ def join(a: str, b: str) -> str:
         return a
     if not a:
         return b
+    if re.search(r"[a-z]-$", a) and b[:1].islower():  # ``perundang-`` | ``undangan``
+        return a + b
     return f"{a} {b}"
 
 
