@@ -24,7 +24,7 @@ from monev.errors import PlanError
 from monev.grammar import target_tail
 from monev.plans import rb, zi
 from monev.plans.document import Line, SourceDoc
-from monev.plans.table import clean, continues_target, header_key
+from monev.plans.table import clean, continues_target, header_key, join
 
 _CHUNK = re.compile(r"\S+(?: \S+)*")  # runs of text separated by two spaces or more
 _NUMBERS_ONLY = re.compile(r"^[\s\d().]*$")
@@ -32,6 +32,8 @@ _AREA = re.compile(r"^(?P<no>(?:X{0,1}(?:IX|IV|V?I{0,3}))\.?|\d{1,2}\.?)\s+(?P<n
 _ROW_NO = re.compile(r"^(?P<no>\d{1,2}\.|[ivx]{1,4}\.?|[IVX]{1,4}\.)\s+")
 _CLOSING = re.compile(r"^(ditetapkan\s+di|pada\s+tanggal|salinan\s+sesuai|ketua\s|kepala\s"
                       r"|sekretaris\b|ttd\b|a\.n\.)", re.IGNORECASE)
+LAYOUT_FLAG = ("dibaca dari teks salinan PDF: kolom dipisah menurut posisi teks; periksa "
+               "pemisahan teks baris ini")
 ZI_LABELS = ("NO", "KOMPONEN", "INDIKATOR", "LANGKAH AKSI", "BUKTI FISIK", "TARGET WAKTU")
 SPLIT_FLAG = ("kolom tidak dapat dipisahkan (teks salinan PDF tanpa pemisah kolom): NO dan "
               "TARGET WAKTU dipisahkan, sisa teks baris disimpan di INDIKATOR; periksa "
@@ -264,9 +266,11 @@ class _LaidOut:
                 end = stop
                 continue
             break
+        self._merged_overflow(rows)
         for no, cells, page_break, _ in rows:
-            out.append(Line(no, cells, table=1, page_break=page_break,
-                            flags=self.flags.get(no, [])))
+            area = self.kind == "ZI" and cells[0] and not any(cells[2:])
+            flags = self.flags.get(no, []) + ([] if area else [LAYOUT_FLAG])
+            out.append(Line(no, cells, table=1, page_break=page_break, flags=flags))
         out += [ln for ln in _prose(self.lines, len(self.lines)) if ln.no > end]
         return SourceDoc(self.source, "flat-layout", out, loose_area_lines=False)
 
@@ -308,17 +312,38 @@ class _LaidOut:
         ket = next((i for i, k in enumerate(keys) if k == "KET"), None)
         lay.ket = lay.starts[ket] if ket is not None else -1
         month_from = lay.starts[p] if p < len(keys) else lay.starts[-1]
-        for line in self.lines[h.at: h.at + h.size + 3]:
-            nums = [m for m in re.finditer(r"\d+", line) if m.start() >= month_from - 2]
-            if len(nums) >= 12 and nums[0].group(0) == "1":
-                lay.months = [m.start() for m in nums[:12]]
-                break
+        lay.months = self._month_positions(h, month_from - 2, lay.ket)
         if len(lay.months) != 12:
             raise PlanError(self.source, h.at + 1, "kolom bulan 1–12 grid RB tidak ditemukan "
                             "di bawah judul PELAKSANAAN (BULAN); coba berkas .pdf/.xlsx "
                             "aslinya atau format YAML")
         cut = p
         lay.starts, lay.labels = lay.starts[:cut], lay.labels[:cut]
+
+    def _month_positions(self, h: Header, start: int, ket: int) -> list[int]:
+        """Where the 12 month columns stand: from a row marked in all twelve months, else
+        from the most evenly spaced run of 12 numbers under the header (``-layout``
+        squeezes narrow digits, so the month-number row itself is often uneven)."""
+        stop = next((x.at for x in self.found if x.at > h.at), len(self.lines))
+        end = ket - 1 if ket > start else 10**6
+        for line in self.lines[h.at + h.size: stop]:
+            marks = [m.start() for m in re.finditer(r"\S+", line)
+                     if start <= m.start() < end and m.group(0) in rb.MARKS]
+            if len(marks) == 12:
+                return marks
+        best: list[int] = []
+        spread = float("inf")
+        for line in self.lines[h.at: h.at + h.size + 4]:
+            nums = [m.start() for m in re.finditer(r"\d+", line) if m.start() >= start]
+            for i in range(len(nums) - 11):
+                run = nums[i:i + 12]
+                gaps = [b - a for a, b in zip(run, run[1:], strict=False)]
+                if min(gaps) <= 0:
+                    continue
+                score = max(gaps) - min(gaps)
+                if score < spread:
+                    best, spread = run, score
+        return best
 
     def _header_lines(self, h: Header, lay: _Layout) -> list[Line]:
         if self.kind == "ZI":
@@ -338,7 +363,13 @@ class _LaidOut:
         cells = [""] * (n + (13 if self.kind == "RB" else 0))
         marks = False
         limit = lay.months[0] - 1 if lay.months else 10**6
-        for m in _CHUNK.finditer(line):
+        chunks = list(_CHUNK.finditer(line))
+        if self.kind == "ZI" and len(chunks) == 2 and self._column(chunks[0].start(), lay) == 0 \
+                and _AREA.match(line.strip()) and chunks[1].end() < lay.starts[lay.target] - 2:
+            # an area row: its name runs across the columns after NO
+            cells[0], cells[1] = chunks[0].group(0), chunks[1].group(0)
+            return cells, False
+        for m in chunks:
             start, text = m.start(), m.group(0)
             if start >= limit - 1 and self.kind == "RB":
                 marks |= self._marks(m, lay, cells, n, no)
@@ -401,9 +432,27 @@ class _LaidOut:
         if cur is None or self._starts_row(cur[1], cells, marks):
             rows.append((no, cells, page_break, marks))
             return
+        if self.kind == "ZI" and cur[1][0] and not any(cur[1][2:]) and not marks:
+            # an area row's name wrapping onto the next line (it spans the columns)
+            cur[1][1] = f"{cur[1][1]} {' '.join(c for c in cells if c)}".strip()
+            return
         for k, text in enumerate(cells):
             if text and text != "√":
-                cur[1][k] = f"{cur[1][k]} {text}".strip()
+                cur[1][k] = join(cur[1][k], text)
+
+    def _merged_overflow(self, rows: list[tuple[int, list[str], bool, bool]]) -> None:
+        """A cell merged down over several rows (ZI: KOMPONEN; RB: AREA PERUBAHAN) whose
+        text is taller than its first row runs into the next rows' lines: give that text
+        back to the row that opened it (the one with a NO)."""
+        col = 1
+        opener: list[str] | None = None
+        for _, cells, _, _ in rows:
+            if cells[0]:
+                opener = cells
+            elif opener is not None and cells[col] and not (
+                    self.kind == "ZI" and not any(opener[2:])):
+                opener[col] = join(opener[col], cells[col])
+                cells[col] = ""
 
     def _starts_row(self, cur: list[str], cells: list[str], marks: bool) -> bool:
         if cells[0]:  # NO

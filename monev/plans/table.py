@@ -17,21 +17,29 @@ _AREA_LINE_RE = re.compile(r"^\s*([IVX]+\.?|\d{1,2}\.?|[A-Z][.)])\s+(\S.*)$")
 
 
 _CONT_END = re.compile(r"(?:[,(/\-\u2013]|\bdan|\bserta|\batau|\bs/d|\bsampai|\bhingga|\bke"
-                       r"|\bminggu|\blambat|\btahun|\bsetiap|\btiap|\bper|\bbulan|\bmulai)$",
-                       re.IGNORECASE)
-_CONT_START = re.compile(r"^(?:(?:tahun\s*)?\d{4}\b|minggu|pekan|tahun|dan\b|serta\b|s/d|-"
-                         r"|sampai|hingga|\))", re.IGNORECASE)
+                       r"|\bminggu|\bpekan|\blambat|\btahun|\bsetiap|\btiap|\bper|\bmulai"
+                       r"|\b(?:[1-9]|[12]\d|3[01]))$", re.IGNORECASE)
+_CONT_START = re.compile(r"^(?:dan|serta|atau|s/d|sampai|hingga|-|\u2013|\))", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
 
 
 def continues_target(current: str, fragment: str) -> bool:
-    """Whether ``fragment`` (on the next line) goes on with the target text ``current``
-    rather than starting the next row's."""
+    """Whether ``fragment`` (a target cell's next line, or the next page's part of a
+    split row) goes on with the target text ``current`` rather than starting a new one:
+    ``Paling lambat`` | ``September-Oktober``, ``Januari-Desember`` | ``2025``,
+    ``Oktober dan`` | ``Desember``, but not ``Juli 2025`` | ``Agustus 2025``."""
+    from monev.grammar import read_target
+
     cur, frag = current.strip(), fragment.strip()
-    if not cur.strip(" -\u2013") or not frag:  # nothing, or "-" (an empty cell)
-        return False
-    if cur.count("(") > cur.count(")"):
+    if not cur.strip(" -\u2013") or not frag or frag in ("-", "\u2013"):
+        return False  # nothing, or "-" (an empty cell)
+    if cur.count("(") > cur.count(")") or _CONT_END.search(cur) or _CONT_START.match(frag):
         return True
-    return bool(_CONT_END.search(cur) or _CONT_START.match(frag))
+    if re.fullmatch(r"(?:tahun\s*)?(?:19|20|21)\d\d\.?", frag, re.IGNORECASE):
+        return not _YEAR.search(cur)
+    if re.match(r"^(?:minggu|pekan|tahun)\b", frag, re.IGNORECASE) and not _YEAR.search(cur):
+        return True
+    return not read_target(cur, 2000).periods  # what came so far means nothing yet
 
 
 def clean(cell: str) -> str:
