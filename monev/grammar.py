@@ -514,21 +514,34 @@ _TAIL_LEAD = re.compile(r"(?:[-\u2013\u2014,/&;~.):]+|dan|serta|atau|s/d|sampai|
                         r"|ke|i{1,3}|iv)", re.IGNORECASE)
 
 
-def target_tail(text: str) -> int:
+def _tail_word(word: str) -> bool:
+    """A word of target-time text, an obvious month typo (``Okttober-Desember``) too."""
+    if _TAIL_WORD.fullmatch(word):
+        return True
+    parts = [p for p in re.split(r"[-\u2013\u2014,/&;~().:]+", word.lower()) if p]
+    return bool(parts) and all(_TAIL_WORD.fullmatch(p) or _fuzzy_month(p) for p in parts)
+
+
+def target_tail(text: str, keep_lead: bool = False) -> int:
     """Where a target-time text that ends ``text`` begins, or -1.
 
     For text copied out of a PDF table, where the TARGET WAKTU cell's first line ends the
     row's first line: the longest run of target-time words at the end that names a month,
     quarter, semester or monthly cadence, without a connector or number dangling at its
-    start. Pure; the result is a character offset into ``text``."""
+    start (``keep_lead``: with it, to tell a continuation like ``dan Juni 2027``). Pure;
+    the result is a character offset into ``text``."""
     words = list(re.finditer(r"\S+", text))
     start = len(words)
-    while start > 0 and _TAIL_WORD.fullmatch(words[start - 1].group(0)):
+    while start > 0 and _tail_word(words[start - 1].group(0)):
         start -= 1
-    while start < len(words) and _TAIL_LEAD.fullmatch(words[start].group(0)):
+    while not keep_lead and start < len(words) and _TAIL_LEAD.fullmatch(words[start].group(0)):
         start += 1
     tail = words[start:]
-    if not tail or not any(_TAIL_ANCHOR.search(part) for w in tail
-                           for part in re.split(r"[-\u2013\u2014,/&;~().:]+", w.group(0))):
+    said = " ".join(w.group(0) for w in tail).lower()
+    week = re.search(r"\b(?:minggu|pekan)\b", said) and re.search(
+        r"\bke\b|\d|pertama|kedua|ketiga|keempat|terakhir", said)
+    if not tail or not (week or any(
+            _TAIL_ANCHOR.search(part) or _fuzzy_month(part.lower()) for w in tail
+            for part in re.split(r"[-\u2013\u2014,/&;~().:]+", w.group(0)) if part)):
         return -1
     return tail[0].start()

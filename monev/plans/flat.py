@@ -148,11 +148,11 @@ class _OneLine:
         for row in rows:
             if row.area:
                 cells = [row.number, " ".join(row.text), "", "", "", ""]
-                out.append(Line(row.no, cells, table=1, page_break=row.page_break))
+                out.append(Line(row.no, cells, table=1))
                 continue
             cells = [row.number, "", " ".join(row.text), "", "", row.target]
-            out.append(Line(row.no, cells, table=1, page_break=row.page_break,
-                            flags=[SPLIT_FLAG]))
+            # rows are already whole here: a page break must not merge them again
+            out.append(Line(row.no, cells, table=1, flags=[SPLIT_FLAG]))
         out += _prose(self.lines, len(self.lines))[len(_prose(self.lines, end)):]
         return SourceDoc(self.source, "flat-lines", out, loose_area_lines=False,
                          columns_split=False)
@@ -160,11 +160,21 @@ class _OneLine:
     def _line(self, rows: list[_Row], no: int, text: str, page_break: bool) -> None:
         cur = rows[-1] if rows else None
         tail = target_tail(text)
+        # "… dan Juni 2027" goes on with "Paling lambat Januari" (no year yet), but after
+        # a target that has its year a leading "dan" is the end of another cell's text
+        lead = tail if cur is None or re.search(r"\b(?:19|20|21)\d\d\b", cur.target) \
+            else target_tail(text, keep_lead=True)
         number = _ROW_NO.match(text)
+        if tail >= 0 and not number and cur is not None and cur.target and \
+                text[tail:tail + 1].islower() and not continues_target(cur.target, text[lead:]):
+            # a target cell starts capitalised: "… setiap bulan Agustus-Desember" begins at
+            # "Agustus"; "… dalam bentuk rekapitulasi setiap triwulan" is a cell's words
+            tail = next((m.start() + tail for m in re.finditer(r"(?<!\S)[A-Z0-9]\S*", text[tail:])
+                         if target_tail(text[tail + m.start():]) == 0), -1)
         if tail >= 0 and cur is not None and not cur.area and continues_target(
-                cur.target, text[tail:]) and not number:
-            cur.target = f"{cur.target} {text[tail:]}".strip()
-            cur.text.append(text[:tail].strip())
+                cur.target, text[lead:]) and not number:
+            cur.target = f"{cur.target} {text[lead:]}".strip()
+            cur.text.append(text[:lead].strip())
             return
         if tail < 0:
             area = _AREA.match(text)
@@ -172,9 +182,12 @@ class _OneLine:
                 rows.append(_Row(no, area.group("no").rstrip("."), [area.group("name")],
                                  page_break=page_break, area=True))
                 return
-            if number and text.endswith(" -"):  # a numbered row whose cells are all "-"
-                body = text[number.end():].rstrip(" -")
-                rows.append(_Row(no, number.group("no"), [body], "-", page_break))
+            if text.endswith(" -") and (number or cur is None or cur.area or (
+                    cur.target and not continues_target(cur.target, "-"))):
+                # a row whose TARGET WAKTU is "-" (numbered, or after a complete target)
+                body = text[number.end() if number else 0:].rstrip(" -")
+                rows.append(_Row(no, number.group("no") if number else "", [body], "-",
+                                 page_break))
                 return
             if cur is None:
                 rows.append(_Row(no, "", [text], page_break=page_break))
