@@ -50,9 +50,10 @@ def monev_cmd() -> list[str]:
     return [str(MONEV)] if MONEV.exists() else [sys.executable, "-m", "monev"]
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*monev_cmd(), *args], cwd=cwd, text=True, capture_output=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "250"})
+                          timeout=120, env={**os.environ, "COLUMNS": "250", **(env or {})})
 
 
 # --- an independent reading of the documents ------------------------------------------

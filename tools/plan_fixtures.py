@@ -25,9 +25,8 @@ tests/fixtures/plans/src/*.txt) it writes, under DIR/NAME/:
                   ``plan.pdftotext-raw.txt``: plain ``pdftotext`` (columns as blocks),
                   which the reader refuses with what it saw.
 
-Variants for the first two sources (``--variants``): ``extra-col.pdf`` (a PIC column),
-``missing-col.pdf`` (no BUKTI FISIK / KET column), built from the docx builders below
-that the tests also call directly.
+Variants of every source: ``extra-col.pdf`` (a PENANGGUNG JAWAB / PIC column),
+``missing-col.pdf`` (no BUKTI FISIK / KET column), built from the same docx builders.
 
 Needs on the generating machine only: LibreOffice (``soffice``), poppler-utils
 (``pdftotext``) and, for the password-protected samples, ``msoffcrypto-tool``
@@ -619,10 +618,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=FIXTURES)
     ap.add_argument("--no-refusals", action="store_true")
     args = ap.parse_args()
-    for i, (name, path) in enumerate(sources()):
+    for name, path in sources():
         if args.only and name != args.only:
             continue
-        make_plan(name, path, args.out, variants=i < 2 or name.startswith("other"))
+        make_plan(name, path, args.out, variants=True)
     if not args.only and not args.no_refusals:
         make_refusals(args.out)
 
