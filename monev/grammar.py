@@ -295,11 +295,14 @@ def _classify(tok: str, numeral_mode: str, st: _State) -> str:
     """Kind of one word or number token; records unreadable ones in ``st``."""
     if re.fullmatch(r"\d{4}-\d{2}(?:-w[1-5])?", tok):
         try:
-            st.canonical.append(Period.parse(tok.upper()))
-            return "canonical"
+            period = Period.parse(tok.upper())
         except ValueError:
+            period = None
+        if period is None or not 1900 <= period.year <= 2199:
             st.unknown.append(tok)
             return "unknown"
+        st.canonical.append(period)
+        return "canonical"
     if tok.isdigit():
         value = int(tok)
         if len(tok) == 4 and 1900 <= value <= 2199:

@@ -27,10 +27,11 @@ from tests.conftest import ROOT
 from tests.test_importers import run_cli
 
 FIX = ROOT / "tests" / "fixtures" / "plans"
+EXAMPLES = ROOT / "examples" / "plans"
 SOURCES = {
-    "zi-2025-kpu-kab-muaro-jambi": ROOT / "examples/plans/rencana-aksi-zi-2025-kpu-kab-muaro-jambi.txt",
-    "zi-2025-kpu-kota-jambi": ROOT / "examples/plans/rencana-aksi-zi-2025-kpu-kota-jambi.txt",
-    "rb-2026-kpu-kab-muaro-jambi": ROOT / "examples/plans/rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt",
+    "zi-2025-kpu-kab-muaro-jambi": EXAMPLES / "rencana-aksi-zi-2025-kpu-kab-muaro-jambi.txt",
+    "zi-2025-kpu-kota-jambi": EXAMPLES / "rencana-aksi-zi-2025-kpu-kota-jambi.txt",
+    "rb-2026-kpu-kab-muaro-jambi": EXAMPLES / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt",
     "other-zi-2027-kpu-provinsi-sulawesi-tengah":
         FIX / "src/other-zi-2027-kpu-provinsi-sulawesi-tengah.txt",
     "other-rb-2027-bps-kota-sungai-penuh": FIX / "src/other-rb-2027-bps-kota-sungai-penuh.txt",
