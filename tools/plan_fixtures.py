@@ -612,12 +612,32 @@ def _scanned_pdf(pdf: bytes) -> bytes:
     return buf.getvalue()
 
 
+def make_bench(out: Path) -> None:
+    """A long plan (42 pages) for bench/bench_formats.py: the RB example's rows three times over
+    (areas renamed), as PDF and as the two flattened texts."""
+    import dataclasses
+
+    src = read_source(ROOT / "examples" / "plans" / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt")
+    items = [dataclasses.replace(it, area=f"{it.area} ({k})", warnings=list(it.warnings))
+             for k in ("A", "B", "C") for it in src.items]
+    big = dataclasses.replace(src, name="plan-long", items=items)
+    pdf = out / "plan-long.pdf"
+    write(pdf, soffice_convert(build_docx(big), ".docx", "pdf"))
+    write(out / "plan-long.pdftotext.txt", pdftotext(pdf, layout=True))
+    write(out / "plan-long.pdfplumber.txt", pdfplumber_text(pdf))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", help="only this source (name)")
     ap.add_argument("--out", type=Path, default=FIXTURES)
     ap.add_argument("--no-refusals", action="store_true")
+    ap.add_argument("--bench", action="store_true",
+                    help="only the 30-page plan of bench/bench_formats.py (bench/fixtures)")
     args = ap.parse_args()
+    if args.bench:
+        make_bench(ROOT / "bench" / "fixtures")
+        return
     for name, path in sources():
         if args.only and name != args.only:
             continue

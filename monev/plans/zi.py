@@ -94,7 +94,10 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
     if not any(_is_item_row(r, columns) for r in rows):
         raise PlanError(doc.source, head.no, "tabel rencana aksi kosong: ada judul kolom "
                         "tetapi tidak ada baris dengan indikator atau target waktu")
-    return _build_items(rows, columns, doc.source, year, warnings), warnings
+    quiet = () if doc.columns_split else ("tanpa komponen",)
+    items = _build_items(rows, columns, doc.source, year, warnings)
+    # a copied text's rows carry their own flag: no second one per numbered row
+    return items, [w for w in warnings if not any(q in w for q in quiet)]
 
 
 def _cells_at(columns: dict[str, int], width: int, **values: str) -> list[str]:
