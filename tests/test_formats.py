@@ -263,3 +263,25 @@ def test_import_from_xlsx_then_docx_changes_no_row(tmp_path: Path) -> None:
     second = run_cli("plan", "import", str(FIX / name / "plan.docx"), cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
     assert "0 baru, 0 dihapus, 0 berubah, 87 tetap" in second.stdout  # same rows, same keys
+
+
+def test_heavy_readers_load_only_for_their_format() -> None:
+    """``monev when`` and a text plan never load the Word/Excel/PDF readers; a PDF plan
+    never loads Prefect (plan show/when/export/diff stay fast and Prefect-free)."""
+    import subprocess
+    import sys
+
+    heavy = ("docx", "openpyxl", "pdfplumber", "pypdfium2", "prefect")
+
+    def loaded(*argv: str) -> list[str]:
+        code = (f"import sys; sys.argv=['monev', *{list(argv)!r}]\n"
+                "from monev.cli import app\ntry: app()\nexcept SystemExit: pass\n"
+                f"print([m for m in {heavy!r} if m in sys.modules])")
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120, cwd=ROOT)
+        return list(json.loads(res.stdout.strip().split("\n")[-1].replace("'", '"')))
+
+    assert loaded("when", "Maret", "--year", "2026", "--json") == []
+    assert loaded("plan", "show", str(SOURCES["zi-2025-kpu-kota-jambi"]), "--json") == []
+    pdf = loaded("plan", "show", str(FIX / "zi-2025-kpu-kota-jambi" / "plan.pdf"), "--json")
+    assert "prefect" not in pdf and "pypdfium2" in pdf and "openpyxl" not in pdf

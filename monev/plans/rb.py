@@ -16,13 +16,12 @@ from monev.periods import Period
 from monev.plans.document import SourceDoc
 from monev.plans.table import (
     Row,
-    TableScope,
     header_key,
     is_column_number_row,
     join,
-    looks_like_header,
     match_columns,
     rename_komponen,
+    table_lines,
     unknown_columns,
 )
 
@@ -78,31 +77,17 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
     ntext = max(columns.values()) + 1
     month_start = ntext
     rows: list[Row] = []
-    scope = TableScope(head)
-    after_break = False
-    for line in doc.lines[start:]:
+    for line, after_break in table_lines(doc, start, lambda c: header_columns(c) is not None):
         if not line.is_row:
             continue
         cells = line.cells
-        is_header = looks_like_header(cells) and header_columns(cells) is not None
-        inside, new_table = scope.accepts(line, is_header)
-        if not inside:
-            continue
-        if new_table:
-            after_break = True
-        if is_header:
-            after_break = True
-            continue
         if is_column_number_row(cells):
             ones = [i for i, c in enumerate(cells) if c in ("1", "(1)")]
             if len(ones) == 1 and cells[ones[0] + 1: ones[0] + 2] == ["2"]:
                 month_start = ones[0] if ones[0] >= 2 else month_start
             continue
-        if not any(cells):
-            continue
         rows.append(Row(line.no, cells, after_break, doc.at(line), tuple(line.flags),
                         line.where))
-        after_break = False
     known = set(columns.values()) | set(range(month_start, month_start + 13))
     warnings += [w for w in unknown_columns(doc, head, known)
                  if "PELAKSANAAN" not in w.upper() and "BULAN" not in w.upper()]

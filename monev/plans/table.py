@@ -5,6 +5,7 @@ belong to the plan's table (not to a signature table after it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from monev.model import Item
@@ -145,6 +146,31 @@ class TableScope:
             self.current = line.table
             return True, True
         return False, False
+
+
+def table_lines(doc: SourceDoc, start: int, is_header: Callable[[list[str]], bool],
+                ) -> Iterator[tuple[Line, bool]]:
+    """The lines of the plan's table from its first header on: prose lines (for the
+    mapper to decide), and data rows with whether a page (a repeated header, a new
+    table) begins right before them. Headers and rows of other tables are left out;
+    column-number rows come through (RB reads its month columns from them)."""
+    scope = TableScope(doc.lines[start])
+    after_break = False
+    for line in doc.lines[start:]:
+        if not line.is_row:
+            yield line, False
+            continue
+        header = looks_like_header(line.cells) and is_header(line.cells)
+        inside, new_table = scope.accepts(line, header)
+        if not inside:
+            continue
+        if new_table or header:
+            after_break = True
+        if header or not any(line.cells):
+            continue
+        yield line, after_break
+        if not is_column_number_row(line.cells):
+            after_break = False
 
 
 def unknown_columns(doc: SourceDoc, line: Line, known: set[int]) -> list[str]:

@@ -9,14 +9,13 @@ from monev.model import Item
 from monev.plans.document import SourceDoc
 from monev.plans.table import (
     Row,
-    TableScope,
     area_line,
     continues_target,
     is_column_number_row,
     join,
-    looks_like_header,
     match_columns,
     rename_komponen,
+    table_lines,
     unknown_columns,
 )
 
@@ -58,9 +57,7 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
     warnings: list[str] = unknown_columns(doc, head, set(columns.values()))
     warnings += [f"{doc.at(head)}: kolom {label} tidak ada; dibiarkan kosong"
                  for name, label in OPTIONAL.items() if columns[name] < 0]
-    scope = TableScope(head)
-    after_break = False
-    for line in doc.lines[start:]:
+    for line, after_break in table_lines(doc, start, lambda c: header_columns(c) is not None):
         if not line.is_row:
             area = area_line(line.text) if doc.loose_area_lines else None
             if area:
@@ -68,15 +65,6 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
                                                    komponen=area[1]), False, doc.at(line)))
             continue
         cells = line.cells
-        is_header = looks_like_header(cells) and header_columns(cells) is not None
-        inside, new_table = scope.accepts(line, is_header)
-        if not inside:
-            continue
-        if new_table:
-            after_break = True
-        if is_header:
-            after_break = True
-            continue
         if is_column_number_row(cells):
             continue
         extra = [c for c in cells[width:] if c]
@@ -85,12 +73,9 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
                             f"baris memiliki {len(cells)} sel berisi, diharapkan {width} "
                             "(NO, KOMPONEN, INDIKATOR, LANGKAH AKSI, BUKTI FISIK, TARGET "
                             f"WAKTU); sel bergeser? Isi lebih: '{extra[0][:60]}'")
-        if not any(cells):
-            continue
         cells = (cells + [""] * width)[:width] + [""]  # the last cell stands for -1
         rows.append(Row(line.no, cells, after_break, doc.at(line), tuple(line.flags),
                         line.where))
-        after_break = False
     if not any(_is_item_row(r, columns) for r in rows):
         raise PlanError(doc.source, head.no, "tabel rencana aksi kosong: ada judul kolom "
                         "tetapi tidak ada baris dengan indikator atau target waktu")
