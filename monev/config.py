@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from monev import safe_yaml
 from monev.engine.rules import EngineSettings
 from monev.errors import ConfigError
 from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
@@ -105,6 +106,9 @@ class MonevConfig(_Strict):
         return next((s for s in self.satkers if s.name.casefold() == wanted), None)
 
 
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+
+
 def default_config_path() -> Path:
     return Path(os.environ.get("MONEV_CONFIG", "config/monev.yaml"))
 
@@ -112,7 +116,7 @@ def default_config_path() -> Path:
 def _line_for(text: str, loc: tuple[int | str, ...]) -> int:
     """Line of the YAML node at a pydantic error location (0 when unknown)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = safe_yaml.compose(text)
     except yaml.YAMLError:
         return 0
     line = node.start_mark.line + 1 if node is not None else 0
@@ -135,9 +139,16 @@ def load_config(path: Path | None = None) -> MonevConfig:
     path = path or default_config_path()
     if not path.exists():
         return MonevConfig()
-    text = path.read_text(encoding="utf-8")
+    with path.open("rb") as f:
+        data = f.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}:0: berkas konfigurasi lebih dari {MAX_CONFIG_BYTES} bait")
     try:
-        raw = yaml.safe_load(text) or {}
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}:0: bukan UTF-8; simpan ulang sebagai UTF-8") from exc
+    try:
+        raw = safe_yaml.load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"{path}:{mark.line + 1 if mark else 0}: YAML tidak sah: "

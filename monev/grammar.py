@@ -7,11 +7,18 @@ file or line — the importer prefixes those).
 Documented resolutions of doubtful input (each one also flagged):
 - two month names side by side without a separator (``Januari Desember``) are read
   as a list, not a range;
-- a year more than one year away from the plan year is taken as the plan year;
+- a year more than one year away from the plan year is taken as the plan year; a year
+  one away (``Januari 2025`` in a 2026 plan) is kept — either way it is flagged (a copy
+  from last year's plan is the usual cause);
 - a range whose end lies before its start crosses the new year (the open end takes
   the neighbouring year); with both years written, the two ends are swapped;
 - a year with no month (``Tahun 2025``) means December of that year;
-- a week number above 5 is ignored (the whole month is meant).
+- a week number above 5 is ignored (the whole month is meant);
+- a day of the month (``1 Januari - 31 Desember``) is dropped: periods are months;
+- under *paling lambat* each listed month is a deadline and a range gives its last
+  month (``Paling lambat Januari dan Juni`` → January and June);
+- a week with a monthly cadence (``Minggu ke-2 setiap bulan``) is that week of every
+  month of the plan year.
 """
 
 from __future__ import annotations
@@ -73,17 +80,28 @@ _NOISE = {
     "anggaran", "ta", "yang", "untuk", "minggu", "pekan", "akhir", "awal", "s", "d",
 }
 
+_MONTH_ALT = r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september" \
+    r"|oktober|november|nopember|desember|jan|feb|mar|apr|jun|jul|agt|agu|sep|okt|nov|des)\b"
+
 # Phrases rewritten to marker tokens before splitting into words.
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"<[^>]*>"), " "),
     (re.compile(r"[\u2013\u2014\u2012\u2212]"), "-"),
     (re.compile(r"\bpaling\s*-?\s*lambat\b|\bselambat-?lambatnya\b|\bselambatnya\b"
                 r"|\bbatas\s+akhir\b|\bdeadline\b"), " @deadline "),
-    (re.compile(r"\b(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*bulan(?:nya)?\b|\bperbulan\b"
-                r"|\bbulanan\b|\bmonthly\b"), " @monthly "),
+    (re.compile(r"\b(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*(?:(?:akhir|awal|pertengahan)\s+)?"
+                r"bulan(?:nya)?\b|\bperbulan\b|\bbulanan\b|\bmonthly\b"), " @monthly "),
+    (re.compile(r"\bq\s*-?\s*([1-4])\b"), r" triwulan \1 "),
     (re.compile(r"\b(?:minggu|pekan)\s*(?:ke)?\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"), r" @week\1 "),
     (re.compile(r"\b(?:minggu|pekan)\s+(pertama|kedua|ketiga|keempat|kelima|terakhir)\b"),
      r" @week\1 "),
+    # "minggu ke-1 dan ke-3": the second week shares the word "minggu"
+    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
+     r"\1 @week\2 "),
+    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
+     r"\1 @week\2 "),
+    (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?(?:[1-9]|[12][0-9]|3[01])\s+(?=" + _MONTH_ALT
+                + r")"), " "),
     (re.compile(r"\bs\s*/\s*d\b\.?|\bs\.\s*d\b\.?|\bsd\b|\bsampai(?:\s+dengan)?\b|\bhingga\b"),
      " ~ "),
     (re.compile(r"\bakhir\s+tahun\b"), " desember "),
@@ -97,7 +115,7 @@ _WEEK_WORDS = {"pertama": 1, "kedua": 2, "ketiga": 3, "keempat": 4, "kelima": 5,
 class _MonthRef:
     month: int
     year: int | None = None
-    week: int = 0
+    weeks: list[int] = field(default_factory=list)  # none: the whole month
     own_year: bool = False  # the year was written right after this month
 
 
@@ -119,6 +137,7 @@ class _State:
     semester_cadence: bool = False
     monthly: bool = False
     deadline: bool = False
+    leading_weeks: list[int] = field(default_factory=list)  # weeks before any month
     years: list[int] = field(default_factory=list)
     canonical: list[Period] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
@@ -177,11 +196,12 @@ def _collect(text: str) -> _State:
     st = _State()
     since_year: list[_MonthRef] = []  # refs waiting for a following year
     since_week: list[_MonthRef] = []  # refs waiting for a following week marker
+    week_refs: list[_MonthRef] = []  # refs the last week marker went to ("dan ke-3")
     pending: _MonthRef | None = None  # a month followed by a range connector
     last = ""  # kind of the previous significant token
     numeral_mode = ""  # "q" or "s" right after a quarter/semester word
     numeral_range = False  # a numeral range is open ("Triwulan I-III")
-    leading_week = 0  # a week written before any month ("minggu ke-2 Januari")
+    leading_weeks = st.leading_weeks  # weeks written before any month ("minggu ke-2 Januari")
 
     def flush() -> None:
         nonlocal pending
@@ -202,7 +222,8 @@ def _collect(text: str) -> _State:
         if tok in {",", ";", "/", "&", "+"} or tok in _LIST_WORDS:
             flush()
             numeral_range = False
-            last = "list"
+            if last != "week":
+                last = "list"
             continue
         if tok == "@deadline":
             st.deadline = True
@@ -212,14 +233,17 @@ def _collect(text: str) -> _State:
             continue
         if tok.startswith("@week"):
             week = _week_number(tok)
+            targets = since_week or (week_refs if last == "week" else [])
             if week is None or not 1 <= week <= 5:
                 st.warnings.append(f"minggu ke-{tok[5:]} tidak ada (1–5); diabaikan")
-            elif since_week:
-                for ref in since_week:
-                    ref.week = week
+            elif targets:
+                for ref in targets:
+                    ref.weeks.append(week)
+                week_refs = targets
             else:
-                leading_week = week
+                leading_weeks.append(week)
             since_week = []
+            last = "week"
             continue
         kind = _classify(tok, numeral_mode, st)
         if kind == "noise":
@@ -243,10 +267,12 @@ def _collect(text: str) -> _State:
             else:
                 st.semester_cadence = True
         elif kind == "month":
-            ref = _MonthRef(_month_of(tok, st), week=leading_week)
+            ref = _MonthRef(_month_of(tok, st), weeks=list(leading_weeks))
             st.refs.append(ref)
             since_year.append(ref)
             since_week.append(ref)
+            if last == "week":
+                last = "list"
             if pending is not None and last == "range":
                 st.entries.append(_Range(pending, ref))
                 pending = None
@@ -269,11 +295,14 @@ def _classify(tok: str, numeral_mode: str, st: _State) -> str:
     """Kind of one word or number token; records unreadable ones in ``st``."""
     if re.fullmatch(r"\d{4}-\d{2}(?:-w[1-5])?", tok):
         try:
-            st.canonical.append(Period.parse(tok.upper()))
-            return "canonical"
+            period = Period.parse(tok.upper())
         except ValueError:
+            period = None
+        if period is None or not 1900 <= period.year <= 2199:
             st.unknown.append(tok)
             return "unknown"
+        st.canonical.append(period)
+        return "canonical"
     if tok.isdigit():
         value = int(tok)
         if len(tok) == 4 and 1900 <= value <= 2199:
@@ -366,11 +395,11 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
         if isinstance(entry, _Range):
             span = _months_between(entry.start, entry.end)
             chosen = span if expand else span[-1:]
-            week = entry.end.week or entry.start.week
-            periods.update(Period(y, m, week) for y, m in chosen)
+            weeks = entry.end.weeks or entry.start.weeks or [0]
+            periods.update(Period(y, m, w) for y, m in chosen for w in weeks)
         else:
             assert entry.year is not None
-            periods.add(Period(entry.year, entry.month, entry.week))
+            periods.update(Period(entry.year, entry.month, w) for w in entry.weeks or [0])
 
     cadence_year = _cadence_year(st, year)
     if not st.entries and not st.canonical:
@@ -383,13 +412,12 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
         elif st.semester_cadence:
             periods.update(Period(cadence_year, semester_end(s)) for s in (1, 2))
         if not periods and st.monthly:
-            periods.update(Period(cadence_year, m) for m in range(1, 13))
+            weeks = st.leading_weeks or [0]
+            periods.update(Period(cadence_year, m, w) for m in range(1, 13) for w in weeks)
         if not periods and st.years:
             periods.add(Period(cadence_year, 12))
             warnings.append(f"hanya tahun tanpa bulan; dianggap Desember {cadence_year}")
 
-    if st.deadline and periods:
-        periods = {max(periods)}
     empty = sorted(p for p in periods if p.is_empty)
     for p in empty:
         month = f"{MONTH_NAMES_ID[p.month - 1]} {p.year}"
@@ -403,9 +431,10 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
             warnings.append(f"target waktu tidak dapat dibaca: '{raw}'")
     elif not periods:
         warnings.append(f"target waktu tidak menghasilkan checkpoint: '{raw}'")
-    for p in sorted(periods):
-        if abs(p.year - year) > 1:
-            warnings.append(f"periode {p} di luar tahun rencana {year} ±1")
+    off = [str(p) for p in sorted(periods) if p.year != year]
+    if off:
+        warnings.append(f"periode {', '.join(off)} di luar tahun rencana {year}; tetap dipakai "
+                        "— periksa (salinan dari rencana tahun lain?)")
     return TargetReading(tuple(sorted(periods)), tuple(_unique(warnings)))
 
 
@@ -467,3 +496,55 @@ def describe_months(periods: Iterable[Period]) -> str:
         else:
             parts.append(", ".join(MONTH_NAMES_ID[p.month - 1] for p in ps) + f" {y}")
     return ", ".join(parts)
+
+
+# --- finding a target-time text at the end of a flattened table line -------------------
+
+_TAIL_PART = (
+    r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober"
+    r"|november|nopember|desember|jan|feb|peb|mar|apr|jun|jul|agt|agu|ags|agst|sep|sept"
+    r"|okt|nov|nop|des|tahun|thn|th|setiap|tiap|per|perbulan|bulan|bulanan|bln|minggu|pekan"
+    r"|ke|kedua|ketiga|keempat|pertama|terakhir|akhir|awal|paling|lambat|selambat"
+    r"|selambatnya|lambatnya|triwulan|tw|semester|kuartal|q[1-4]|i{1,3}|iv|dan|serta|atau"
+    r"|s/d|s\.d\.?|sd|sampai|dengan|hingga|mulai|\d{4}|\d{1,2}|[-\u2013\u2014,/&;~().:])")
+_TAIL_WORD = re.compile(f"(?:{_TAIL_PART})+", re.IGNORECASE)
+_TAIL_ANCHOR = re.compile(
+    r"januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober"
+    r"|november|nopember|desember|triwulan|semester|kuartal|perbulan|bulanan|lambat"
+    r"|^(?:jan|feb|peb|mar|apr|jun|jul|agt|agu|ags|agst|sep|sept|okt|nov|nop|des|tw|q[1-4]"
+    r"|bulan)$", re.IGNORECASE)
+_TAIL_LEAD = re.compile(r"(?:[-\u2013\u2014,/&;~.):]+|dan|serta|atau|s/d|sampai|dengan|hingga"
+                        r"|ke|i{1,3}|iv)", re.IGNORECASE)
+
+
+def _tail_word(word: str) -> bool:
+    """A word of target-time text, an obvious month typo (``Okttober-Desember``) too."""
+    if _TAIL_WORD.fullmatch(word):
+        return True
+    parts = [p for p in re.split(r"[-\u2013\u2014,/&;~().:]+", word.lower()) if p]
+    return bool(parts) and all(_TAIL_WORD.fullmatch(p) or _fuzzy_month(p) for p in parts)
+
+
+def target_tail(text: str, keep_lead: bool = False) -> int:
+    """Where a target-time text that ends ``text`` begins, or -1.
+
+    For text copied out of a PDF table, where the TARGET WAKTU cell's first line ends the
+    row's first line: the longest run of target-time words at the end that names a month,
+    quarter, semester or monthly cadence, without a connector or number dangling at its
+    start (``keep_lead``: with it, to tell a continuation like ``dan Juni 2027``). Pure;
+    the result is a character offset into ``text``."""
+    words = list(re.finditer(r"\S+", text))
+    start = len(words)
+    while start > 0 and _tail_word(words[start - 1].group(0)):
+        start -= 1
+    while not keep_lead and start < len(words) and _TAIL_LEAD.fullmatch(words[start].group(0)):
+        start += 1
+    tail = words[start:]
+    said = " ".join(w.group(0) for w in tail).lower()
+    week = re.search(r"\b(?:minggu|pekan)\b", said) and re.search(
+        r"\bke\b|\d|pertama|kedua|ketiga|keempat|terakhir", said)
+    if not tail or not (week or any(
+            _TAIL_ANCHOR.search(part) or _fuzzy_month(part.lower()) for w in tail
+            for part in re.split(r"[-\u2013\u2014,/&;~().:]+", w.group(0)) if part)):
+        return -1
+    return tail[0].start()

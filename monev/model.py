@@ -41,6 +41,7 @@ class Item:
     warnings: list[str] = field(default_factory=list)
     override: tuple[Period, ...] | None = None  # checkpoints fixed by hand (canonical YAML)
     key: str = ""  # stable identity, set by assign_keys()
+    where: str = ""  # where a person finds the row in a file without lines (page, sheet)
 
 
 @dataclass

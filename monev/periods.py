@@ -25,6 +25,8 @@ class Period:
     week: int = 0  # 0 = the whole month
 
     def __post_init__(self) -> None:
+        if not 1900 <= self.year <= 2200:
+            raise ValueError(f"tahun tidak sah: {self.year} (diharapkan 1900–2200)")
         if not 1 <= self.month <= 12:
             raise ValueError(f"bulan tidak sah: {self.month}")
         if not 0 <= self.week <= 5:

@@ -27,6 +27,19 @@ def checkpoints(item: Item, calendar: WorkCalendar) -> list[Checkpoint]:
     return [Checkpoint(p, calendar.due_date(p)) for p in item.periods]
 
 
+def due_notes(periods: tuple[Period, ...], calendar: WorkCalendar) -> list[str]:
+    """Flags for periods with no working day: due on the next working day after them."""
+    return [f"periode {p} tidak memiliki hari kerja; tenggat hari kerja berikutnya "
+            f"{calendar.due_date(p).isoformat()}"
+            for p in periods if not calendar.has_working_day(p)]
+
+
+def plan_due_notes(plan: Plan, calendar: WorkCalendar) -> list[list[str]]:
+    """``due_notes`` of every item, located like the importer's own flags."""
+    return [[f"{plan.source}:{i.source_line}" + (f" ({i.where})" if i.where else "")
+             + f": {n}" for n in due_notes(i.periods, calendar)] for i in plan.items]
+
+
 def _cp_json(cps: list[Checkpoint]) -> list[dict[str, str]]:
     return [{"period": str(c.period), "due": c.due.isoformat()} for c in cps]
 
@@ -34,6 +47,7 @@ def _cp_json(cps: list[Checkpoint]) -> list[dict[str, str]]:
 def plan_document(plan: Plan, calendar: WorkCalendar) -> dict[str, Any]:
     """``monev plan show PATH --json``."""
     h = plan.header
+    notes = plan_due_notes(plan, calendar)
     return {
         "plan": {"satker": h.satker, "kind": h.kind, "year": h.year, "number": h.number,
                  "decided_on": h.decided_on.isoformat() if h.decided_on else None},
@@ -41,8 +55,9 @@ def plan_document(plan: Plan, calendar: WorkCalendar) -> dict[str, Any]:
             {"area": i.area, "komponen": i.komponen, "indikator": i.indikator,
              "langkah_aksi": i.langkah_aksi, "bukti_fisik": i.bukti_fisik,
              "target_text": i.target_text, "source_line": i.source_line,
-             "checkpoints": _cp_json(checkpoints(i, calendar)), "warnings": list(i.warnings)}
-            for i in plan.items
+             "checkpoints": _cp_json(checkpoints(i, calendar)),
+             "warnings": list(i.warnings) + note}
+            for i, note in zip(plan.items, notes, strict=True)
         ],
         "warnings": list(plan.warnings),
     }
@@ -53,4 +68,5 @@ def when_document(text: str, year: int, calendar: WorkCalendar,
     """``monev when TEXT --year YYYY --json``."""
     reading = read_target(text, year, policy)
     cps = [Checkpoint(p, calendar.due_date(p)) for p in reading.periods]
-    return {"checkpoints": _cp_json(cps), "warnings": list(reading.warnings)}
+    return {"checkpoints": _cp_json(cps),
+            "warnings": list(reading.warnings) + due_notes(reading.periods, calendar)}

@@ -96,11 +96,19 @@ class WorkCalendar:
         return day
 
     def due_date(self, period: Period) -> date:
-        """Due date of a period: its last working day (or last day, by configuration)."""
+        """Due date of a period: its last working day (or last day, by configuration).
+        A period without any working day (a week of holidays and cuti bersama) is due on
+        the next working day after it, never before it starts."""
         return self._due(period)
+
+    def has_working_day(self, period: Period) -> bool:
+        return self.due_rule == "last_day" or self._due(period) <= period.end
 
     @lru_cache(maxsize=4096)  # noqa: B019 - instances are frozen and few
     def _due(self, period: Period) -> date:
         if self.due_rule == "last_day":
             return period.end
-        return self.last_working_day_on_or_before(period.end)
+        day = self.last_working_day_on_or_before(period.end)
+        if day < period.start:
+            day = self.add_working_days(period.end, 1)
+        return day

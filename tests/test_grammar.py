@@ -120,8 +120,11 @@ POLICY_ROWS: list[tuple[str, int, list[str], list[str]]] = [
 @pytest.mark.parametrize(("text", "year", "monthly", "end"), POLICY_ROWS,
                          ids=[r[0] for r in POLICY_ROWS])
 def test_range_policy(text: str, year: int, monthly: list[str], end: list[str]) -> None:
-    assert read(text, year, "monthly") == (monthly, ())
-    assert read(text, year, "end") == (end, ())
+    for policy, expected in (("monthly", monthly), ("end", end)):
+        periods, warnings = read(text, year, policy)
+        assert periods == expected
+        off = [p for p in periods if not p.startswith(str(year))]
+        assert (warnings == ()) == (not off), warnings  # off the plan year: flagged
 
 
 def test_default_policy_is_monthly() -> None:
@@ -137,7 +140,7 @@ VARIANT_ROWS: list[tuple[str, int, list[str], bool]] = [
     ("Okttober-Desember", 2025, months(2025, 10, 12), True),
     ("Pebruari 2025", 2025, ["2025-02"], False),
     ("Nopember", 2025, ["2025-11"], False),
-    ("Nopember 2025", 2026, ["2025-11"], False),
+    ("Nopember 2026", 2026, ["2026-11"], False),
     ("Agt 2025", 2025, ["2025-08"], False),
     ("Okt", 2025, ["2025-10"], False),
     ("Des", 2026, ["2026-12"], False),
@@ -182,14 +185,20 @@ def test_far_year_is_flagged_and_replaced_by_plan_year(
     assert any(far in w and str(year) in w for w in warnings), warnings
 
 
-@pytest.mark.parametrize(("text", "year", "expected"), [
-    ("Januari 2024", 2025, ["2024-01"]),   # one year away: kept as written
-    ("Desember 2024", 2025, ["2024-12"]),
-    ("Mei 2026", 2025, ["2026-05"]),
-    ("Oktober, November 2025 dan Januari 2026", 2025, ["2025-10", "2025-11", "2026-01"]),
+@pytest.mark.parametrize(("text", "year", "expected", "off"), [
+    ("Januari 2024", 2025, ["2024-01"], "2024-01"),   # one year away: kept as written
+    ("Desember 2024", 2025, ["2024-12"], "2024-12"),
+    ("Mei 2026", 2025, ["2026-05"], "2026-05"),
+    ("Oktober, November 2025 dan Januari 2026", 2025, ["2025-10", "2025-11", "2026-01"],
+     "2026-01"),
+    ("Januari 2025", 2026, ["2025-01"], "2025-01"),  # issue 12: last year's plan copied
+    ("Juni-Desember 2025", 2026, months(2025, 6, 12), "2025-06"),
 ])
-def test_near_year_is_kept(text: str, year: int, expected: list[str]) -> None:
-    assert read(text, year) == (expected, ())
+def test_near_year_is_kept_and_flagged(text: str, year: int, expected: list[str],
+                                       off: str) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    assert len(warnings) == 1 and off in warnings[0] and str(year) in warnings[0], warnings
 
 
 def test_missing_year_is_plan_year() -> None:
@@ -344,7 +353,7 @@ def test_every_written_month_is_a_period(
     assert all(p.week == 0 for p in r.periods)
     if year is not None and abs(year - plan_year) <= 1:
         assert {p.year for p in r.periods} == {year}
-        assert r.warnings == ()
+        assert (r.warnings == ()) == (year == plan_year), r.warnings
     if year is None:
         assert {p.year for p in r.periods} == {plan_year}
         assert r.warnings == ()
@@ -367,3 +376,91 @@ def test_warnings_carry_no_file_or_line() -> None:
     for text in ("Juni 2022", "Okttober", "Januari Desember", "", "xyz"):
         for w in read_target(text, 2025).warnings:
             assert not re.match(r"^\S+:\d+: ", w)
+
+
+# --- issue 12: no silent misreads -------------------------------------------------------
+
+ISSUE_12_ROWS: list[tuple[str, int, list[str], bool]] = [
+    # text, plan year, periods, flagged
+    ("Minggu ke-2 setiap bulan", 2026, [f"2026-{m:02d}-W2" for m in range(1, 13)], False),
+    ("Minggu ke-4 setiap bulan", 2025, [f"2025-{m:02d}-W4" for m in range(1, 13)], False),
+    ("Januari 2025", 2026, ["2025-01"], True),
+    ("Juni-Desember 2025", 2026, months(2025, 6, 12), True),
+    ("Paling lambat Januari dan Juni 2026", 2026, ["2026-01", "2026-06"], False),
+    ("Paling lambat September-Oktober 2025", 2025, ["2025-10"], False),
+    ("Minggu ke-1 dan ke-3 Januari 2026", 2026, ["2026-01-W1", "2026-01-W3"], False),
+    ("Januari minggu ke-2 dan ke-4", 2026, ["2026-01-W2", "2026-01-W4"], False),
+    ("1 Januari - 31 Desember 2026", 2026, months(2026, 1, 12), False),
+    ("Setiap akhir bulan", 2026, months(2026, 1, 12), False),
+    ("Q3 2026", 2026, ["2026-09"], False),
+    ("TW III", 2026, ["2026-09"], False),
+]
+
+
+@pytest.mark.parametrize(("text", "year", "expected", "flagged"), ISSUE_12_ROWS,
+                         ids=[r[0] for r in ISSUE_12_ROWS])
+def test_issue_12_cases(text: str, year: int, expected: list[str], flagged: bool) -> None:
+    periods, warnings = read(text, year)
+    assert periods == expected
+    assert bool(warnings) == flagged, warnings
+    if flagged:
+        assert "di luar tahun rencana" in warnings[0] and str(year) in warnings[0]
+
+
+def test_week_without_working_day_is_due_after_it_and_flagged() -> None:
+    """1–7 April 2025: Idul Fitri and cuti bersama, then a weekend — no working day."""
+    from monev.schedule import when_document
+    from monev.workdays import WorkCalendar
+
+    doc = when_document("April minggu ke-1", 2025, WorkCalendar())
+    assert doc["checkpoints"] == [{"period": "2025-04-W1", "due": "2025-04-08"}]
+    assert any("tidak memiliki hari kerja" in w for w in doc["warnings"])
+    ordinary = when_document("April minggu ke-2", 2025, WorkCalendar())
+    assert ordinary["warnings"] == []
+
+
+# properties over the grammar and the calendar together
+
+CAL_YEARS = st.integers(min_value=2020, max_value=2035)
+
+
+@FAST
+@given(text=st.one_of(VOCAB_TEXT, JOINED_TEXT, st.text()), year=CAL_YEARS, policy=POLICIES)
+def test_every_due_date_is_a_working_day_inside_or_right_after_its_period(
+        text: str, year: int, policy: str) -> None:
+    from datetime import timedelta
+
+    from monev.workdays import WorkCalendar
+
+    cal = WorkCalendar()
+    for p in read_target(text, year, policy).periods:  # type: ignore[arg-type]
+        due = cal.due_date(p)
+        assert cal.is_working_day(due), (p, due)
+        if due > p.end:  # only when the period has no working day at all
+            assert not any(cal.is_working_day(p.start + timedelta(days=d))
+                           for d in range((p.end - p.start).days + 1)), (p, due)
+            assert all(not cal.is_working_day(p.end + timedelta(days=d))
+                       for d in range(1, (due - p.end).days)), (p, due)
+        else:
+            assert p.start <= due <= p.end, (p, due)
+
+
+@FAST
+@given(week=st.integers(1, 5), month=st.integers(1, 12), year=CAL_YEARS)
+def test_every_week_checkpoint_lies_inside_its_month(week: int, month: int, year: int) -> None:
+    r = read_target(f"{MONTH_NAMES_ID[month - 1]} minggu ke-{week} {year}", year)
+    for p in r.periods:
+        assert (p.year, p.month) == (year, month)
+        assert p.start.month == month and p.end.month == month and p.start <= p.end
+    if not r.periods:  # only week 5 of a 28-day February is empty, and it is flagged
+        assert week == 5 and month == 2 and r.warnings
+
+
+@FAST
+@given(text=st.text(max_size=300))
+def test_target_tail_never_raises_and_points_inside(text: str) -> None:
+    from monev.grammar import target_tail
+
+    for keep in (False, True):
+        i = target_tail(text, keep)
+        assert i == -1 or 0 <= i < len(text)

@@ -50,9 +50,10 @@ def monev_cmd() -> list[str]:
     return [str(MONEV)] if MONEV.exists() else [sys.executable, "-m", "monev"]
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*monev_cmd(), *args], cwd=cwd, text=True, capture_output=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "250"})
+                          timeout=120, env={**os.environ, "COLUMNS": "250", **(env or {})})
 
 
 # --- an independent reading of the documents ------------------------------------------
@@ -208,7 +209,10 @@ def test_zi_muaro_sample_rows() -> None:
                              "pengembangan kompetensi")
     assert by_line(plan, 289).komponen == "Whistle Blowing System"
     assert all(not i.warnings for i in plan.items)
-    assert plan.all_warnings() == []
+    # the table's own title names another satker than the decree: flagged, decree wins
+    assert plan.header.satker == "KPU Kabupaten Muaro Jambi"
+    assert len(plan.all_warnings()) == 1
+    assert "judul tabel menyebut 'KPU Kabupaten Jambi'" in plan.all_warnings()[0]
 
 
 def test_zi_muaro_continuation_merged() -> None:
@@ -443,7 +447,8 @@ def bad_binary() -> tuple[bytes, int | None]:
 
 
 def bad_pdf() -> tuple[bytes, int | None]:
-    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", 2
+    """Told from its content (a PDF, whatever its name) and refused as a broken PDF."""
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", 1
 
 
 def bad_cp1252() -> tuple[bytes, int | None]:
@@ -469,8 +474,10 @@ def bad_blank() -> tuple[bytes, int | None]:
 
 
 def bad_prose() -> tuple[bytes, int | None]:
-    lines = lines_of(ZI_MUARO)
-    return "\n".join(lines[:_header_index(lines) - 1]).encode("utf-8"), 1
+    """A decree without its table: refused at its RENCANA AKSI title."""
+    lines = lines_of(ZI_MUARO)[:_header_index(lines_of(ZI_MUARO)) - 1]
+    title = next(n for n, x in enumerate(lines, 1) if x.lstrip("*").startswith("RENCANA AKSI"))
+    return "\n".join(lines).encode("utf-8"), title
 
 
 def bad_header_only_zi() -> tuple[bytes, int | None]:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from monev.config import MonevConfig
     from monev.store.imports import ImportResult
 
+YEARS = (1990, 2200)  # the years a plan can have (as in the canonical YAML)
+FORMATS_HELP = ("Berkas rencana aksi: .docx, .xlsx, .pdf, ekspor teks (TAB), teks salinan "
+                "PDF, atau YAML kanonik.")
 plan_app = typer.Typer(help="Impor, tampilkan, ekspor dan bandingkan dokumen rencana aksi.",
                        no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
@@ -49,6 +52,9 @@ def when_cmd(
     """Jelaskan arti satu teks target waktu: checkpoint dan tenggatnya."""
     from monev.schedule import when_document
 
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise fail(MonevError(f"--year harus tahun empat angka {YEARS[0]}–{YEARS[1]}, "
+                              f"bukan {year}"))
     doc = when_document(text, year, WorkCalendar(), policy_of(policy) or "monthly")
     if as_json:
         print(json.dumps(doc, ensure_ascii=False))
@@ -65,7 +71,7 @@ def when_cmd(
 
 @plan_app.command("show")
 def plan_show(
-    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi (teks atau YAML).")],
+    path: Annotated[Path, typer.Argument(help=FORMATS_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON (kontrak tetap).")] = False,
     policy: PolicyOpt = None,
     config: ConfigOpt = None,
@@ -100,13 +106,14 @@ def plan_show(
 
 @plan_app.command("export")
 def plan_export(
-    path: Annotated[Path, typer.Argument(help="Berkas rencana aksi.")],
+    path: Annotated[Path, typer.Argument(help=FORMATS_HELP)],
     fmt: Annotated[str, typer.Option("--format", help="Format keluaran: yaml.")] = "yaml",
     output: Annotated[Path | None, typer.Option(  # noqa: UP007
         "--out", "-o", help="Tulis ke berkas ini (bawaan: layar).")] = None,
     policy: PolicyOpt = None,
 ) -> None:
-    """Ekspor rencana aksi ke format kanonik YAML untuk diperbaiki lalu diimpor ulang."""
+    """Ekspor rencana aksi (format apa pun) ke YAML kanonik untuk diperbaiki lalu diimpor
+    ulang; setiap baris bertanda diberi komentar '# PERINGATAN: …'."""
     from monev.plans.canonical import dump_plan
 
     if fmt != "yaml":
@@ -143,7 +150,8 @@ def plan_diff(
 
 @plan_app.command("import")
 def plan_import(
-    paths: Annotated[list[Path], typer.Argument(help="Satu atau beberapa berkas rencana aksi.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Satu atau beberapa berkas rencana aksi (.docx, .xlsx, .pdf, teks, YAML).")],
     policy: PolicyOpt = None,
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Tanpa daftar peringatan.")] = False,
@@ -179,7 +187,12 @@ def plan_import(
             out.print(line, highlight=False, soft_wrap=True)
     republish()
     if not quiet:
-        print_warnings([w for plan, _ in parsed for w in plan.all_warnings()])
+        from monev.schedule import plan_due_notes
+
+        notes = [n for plan, _ in parsed
+                 for n in plan.all_warnings() + [x for item in plan_due_notes(
+                     plan, calendar_for(cfg, plan.header.satker)) for x in item]]
+        print_warnings(notes)
 
 
 def read_plans(paths: list[Path], policy: str | None,

@@ -1,22 +1,28 @@
 """The canonical, human-editable YAML form of a plan (``format: monev-plan/1``).
 
-An admin exports a text import, fixes flagged rows by hand (the ``target`` text, or
-an explicit ``checkpoints`` list that overrides the grammar) and imports it again.
-Export → import → export is byte-identical."""
+An admin exports a plan read from any format, fixes the flagged rows by hand (the
+``target`` text, or an explicit ``checkpoints`` list that overrides the grammar) and
+imports it again. Every flagged row carries a ``# PERINGATAN: …`` comment above it;
+the comments are read back, so a flag stays until the person deletes it (a row given
+``checkpoints`` by hand drops them). Export → import → export is byte-identical."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import yaml
 
+from monev import safe_yaml
 from monev.errors import PlanError
 from monev.grammar import RANGE_POLICIES
 from monev.model import KINDS, Item, Plan, PlanHeader
 from monev.periods import Period
 
 FORMAT = "monev-plan/1"
+WARNING = "# PERINGATAN: "
 _ITEM_FIELDS = ("area", "komponen", "indikator", "langkah_aksi", "bukti_fisik")
 
 
@@ -32,8 +38,20 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(str, _str_presenter)
 
 
+def flag_text(warning: str, source: str) -> str:
+    """A flag without its ``file:line (where):`` prefix, on one line."""
+    text = warning.removeprefix(f"{source}:")
+    text = re.sub(r"^\d+(?: \([^)]*\))?: ", "", text)
+    return " ".join(text.split())
+
+
+def _comments(warnings: Iterable[str], source: str) -> str:
+    seen = dict.fromkeys(flag_text(w, source) for w in warnings)
+    return "".join(f"{WARNING}{w}\n" for w in seen)
+
+
 def dump_plan(plan: Plan) -> str:
-    """The plan as canonical YAML text."""
+    """The plan as canonical YAML text, a ``# PERINGATAN`` comment above each flag."""
     h = plan.header
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -42,27 +60,41 @@ def dump_plan(plan: Plan) -> str:
             "decided_on": h.decided_on.isoformat() if h.decided_on else None,
             "range_policy": plan.range_policy,
         },
-        "items": [],
     }
+    header = ("# Rencana aksi monev — format kanonik. Perbaiki baris bertanda lalu impor "
+              "ulang:\n#   monev plan import BERKAS.yaml\n# 'target' dibaca dengan tata "
+              "bahasa target waktu; 'checkpoints' (mis. [2025-10, 2026-01-W2])\n"
+              "# menggantikan hasil bacaan itu untuk baris tersebut.\n")
+    out = [header, _comments(plan.warnings, plan.source), _dump(doc), "items:\n"]
     for item in plan.items:
         entry: dict[str, Any] = {f: getattr(item, f) for f in _ITEM_FIELDS}
         entry["target"] = item.target_text
         if item.override is not None:
             entry["checkpoints"] = [str(p) for p in item.override]
         entry["source_line"] = item.source_line
-        doc["items"].append(entry)
-    header = ("# Rencana aksi monev — format kanonik. Perbaiki baris bertanda lalu impor "
-              "ulang:\n#   monev plan import BERKAS.yaml\n# 'target' dibaca dengan tata "
-              "bahasa target waktu; 'checkpoints' (mis. [2025-10, 2026-01-W2])\n"
-              "# menggantikan hasil bacaan itu untuk baris tersebut.\n")
-    return header + yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                              width=100)
+        out.append(_comments(item.warnings, plan.source))
+        out.append(_dump([entry]))
+    return "".join(out)
+
+
+def _dump(data: object) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _carried(text_lines: list[str], first: int, source: str) -> list[str]:
+    """The ``# PERINGATAN`` comments right above line ``first`` (1-based), as flags."""
+    found: list[str] = []
+    i = first - 2
+    while i >= 0 and text_lines[i].startswith(WARNING):
+        found.insert(0, f"{source}:{first}: {text_lines[i][len(WARNING):].strip()}")
+        i -= 1
+    return found
 
 
 def _line_marks(text: str) -> list[int]:
     """1-based line of each item in the ``items`` list, read from the YAML nodes."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = safe_yaml.compose(text)
     except yaml.YAMLError:
         return []
     if not isinstance(node, yaml.MappingNode):
@@ -73,10 +105,22 @@ def _line_marks(text: str) -> list[int]:
     return []
 
 
+_DOC_KEYS = ("format", "plan", "items")
+_PLAN_KEYS = ("satker", "kind", "year", "number", "decided_on", "range_policy")
+_ENTRY_KEYS = (*_ITEM_FIELDS, "target", "checkpoints", "source_line")
+
+
+def _unknown(found: dict[Any, Any], known: tuple[str, ...], prefix: str, source: str,
+             line: int) -> list[str]:
+    """A flag for each key monev does not read (a typo would otherwise vanish)."""
+    return [f"{source}:{line}: kunci '{prefix}{k}' tidak dikenal dan diabaikan; yang dikenal: "
+            f"{', '.join(known)}" for k in found if k not in known]
+
+
 def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
     """Read canonical YAML. Returns the plan and each item's line in the YAML file."""
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -85,9 +129,15 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise PlanError(source, 1, f"bukan rencana aksi kanonik: diharapkan 'format: {FORMAT}'")
     lines = _line_marks(text)
+    text_lines = text.split("\n")
+    items_at = next((i for i, t in enumerate(text_lines) if t.startswith("items:")), 0)
+    plan_flags = [f"{source}:{i + 1}: {t[len(WARNING):].strip()}"
+                  for i, t in enumerate(text_lines[:items_at]) if t.startswith(WARNING)]
     meta = doc.get("plan")
     if not isinstance(meta, dict):
         raise PlanError(source, 1, "bagian 'plan' tidak ada atau bukan pemetaan")
+    plan_flags += _unknown(doc, _DOC_KEYS, "", source, 1)
+    plan_flags += _unknown(meta, _PLAN_KEYS, "plan.", source, 1)
     kind = meta.get("kind")
     if kind not in KINDS:
         raise PlanError(source, 1, f"plan.kind harus ZI atau RB, bukan {kind!r}")
@@ -137,10 +187,16 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
                 override = tuple(sorted({Period.parse(str(p)) for p in cps}))
             except ValueError as exc:
                 raise PlanError(source, line, str(exc)) from exc
+        unknown = _unknown(raw, _ENTRY_KEYS, "item.", source, line)
         src_line = raw.get("source_line", line)
+        if isinstance(src_line, int) and not 0 <= src_line < 2 ** 31:
+            raise PlanError(source, line, f"item.source_line {src_line} bukan nomor baris")
         items.append(Item(area=values["area"], komponen=values["komponen"],
                           indikator=values["indikator"], langkah_aksi=values["langkah_aksi"],
                           bukti_fisik=values["bukti_fisik"], target_text=values["target"],
                           source_line=int(src_line) if isinstance(src_line, int) else line,
-                          override=override))
-    return Plan(header=header, items=items, source=source, range_policy=policy), lines
+                          override=override,
+                          warnings=unknown + ([] if override else
+                                              _carried(text_lines, line, source))))
+    return Plan(header=header, items=items, source=source, range_policy=policy,
+                warnings=plan_flags), lines

@@ -13,15 +13,16 @@ from monev.errors import PlanError
 from monev.grammar import describe_months
 from monev.model import Item
 from monev.periods import Period
+from monev.plans.document import SourceDoc
 from monev.plans.table import (
     Row,
     header_key,
     is_column_number_row,
     join,
-    looks_like_header,
     match_columns,
     rename_komponen,
-    split_cells,
+    table_lines,
+    unknown_columns,
 )
 
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -32,6 +33,7 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "indikator": ("INDIKATOR KEBERHASILAN", "INDIKATOR", "OUTPUT"),
 }
 MARKS = {"√", "✓", "✔", "v", "V", "x", "X"}
+MONTH_ONLY_MARKS = {"1"}  # a 1 in a month cell (spreadsheets) is a mark, elsewhere text
 _NUMBER_CELL = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
 
 
@@ -51,46 +53,48 @@ def _is_mark(cell: str) -> bool:
 
 
 def _merge_number_cells(cells: list[str], first_text: int, month_start: int) -> list[str]:
-    """``1.`` | ``Evaluasi Organisasi`` → ``1. Evaluasi Organisasi`` (one cell)."""
+    """``1.`` | ``Evaluasi Organisasi`` → ``1. Evaluasi Organisasi`` (one cell), but only
+    while the row's text spills into the month columns: a row that fits its columns
+    (a real table's cells) keeps a kegiatan numbered ``2.`` as it is."""
     out = list(cells)
+    texts = [i for i, c in enumerate(out) if c and not _is_mark(c)]
+    spill = (max(texts) - month_start + 1) if texts else 0
     i = first_text
-    while i < min(month_start, len(out) - 1):
+    while spill > 0 and i < min(month_start, len(out) - 1):
         if _NUMBER_CELL.match(out[i]) and not _is_mark(out[i + 1]):
             out[i] = f"{out[i]} {out[i + 1]}".strip()
             del out[i + 1]
+            spill -= 1
         i += 1
     return out
 
 
-def parse_rb(lines: list[str], start: int, columns: dict[str, int], source: str,
+def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
              year: int) -> tuple[list[Item], list[str]]:
-    """Items of the grid whose first header is at index ``start``."""
+    """Items of the grid whose first header is ``doc.lines[start]``."""
+    head = doc.lines[start]
     warnings: list[str] = []
     ntext = max(columns.values()) + 1
     month_start = ntext
     rows: list[Row] = []
-    after_break = False
-    for idx in range(start, len(lines)):
-        raw = lines[idx]
-        if "\t" not in raw:
+    for line, after_break in table_lines(doc, start, lambda c: header_columns(c) is not None):
+        if not line.is_row:
             continue
-        cells = split_cells(raw)
-        if looks_like_header(cells) and header_columns(cells) is not None:
-            after_break = True
-            continue
+        cells = line.cells
         if is_column_number_row(cells):
             ones = [i for i, c in enumerate(cells) if c in ("1", "(1)")]
             if len(ones) == 1 and cells[ones[0] + 1: ones[0] + 2] == ["2"]:
                 month_start = ones[0] if ones[0] >= 2 else month_start
             continue
-        if not any(cells):
-            continue
-        rows.append(Row(idx + 1, cells, after_break))
-        after_break = False
+        rows.append(Row(line.no, cells, after_break, doc.at(line), tuple(line.flags),
+                        line.where))
+    known = set(columns.values()) | set(range(month_start, month_start + 13))
+    warnings += [w for w in unknown_columns(doc, head, known)
+                 if "PELAKSANAAN" not in w.upper() and "BULAN" not in w.upper()]
     items: list[Item] = []
     area = kegiatan = ""
     for row in rows:
-        text, months, ket, note = _align(row, columns, month_start, source)
+        text, months, ket, note = _align(row, columns, month_start, doc.source)
         if note:
             warnings.append(note)
         get = dict(zip(TEXT_COLUMNS, text, strict=True))
@@ -111,21 +115,29 @@ def parse_rb(lines: list[str], start: int, columns: dict[str, int], source: str,
             kegiatan = get["kegiatan"]
         item = Item(area=area, komponen=kegiatan, indikator=get["indikator"],
                     langkah_aksi=get["sub"], bukti_fisik=get["indikator"],
-                    target_text="", source_line=row.line)
+                    target_text="", source_line=row.line, where=row.where,
+                    warnings=[f"{row.at}: {f}" for f in row.flags])
         chosen = set(months)
         if ket and 12 not in chosen:
             chosen.add(12)
             item.warnings.append(
-                f"{source}:{row.line}: √ di kolom KET" + (" saja" if not months else "")
+                f"{row.at}: √ di kolom KET" + (" saja" if not months else "")
                 + "; dianggap Desember")
         if not chosen:
-            item.warnings.append(f"{source}:{row.line}: tidak ada √ pada kolom bulan; "
+            item.warnings.append(f"{row.at}: tidak ada √ pada kolom bulan; "
                                  "tidak ada checkpoint")
         item.target_text = describe_months(Period(year, m) for m in sorted(chosen))
         items.append(item)
     if not items:
-        raise PlanError(source, start + 1, "tabel rencana aksi RB kosong: ada judul kolom "
+        raise PlanError(doc.source, head.no, "tabel rencana aksi RB kosong: ada judul kolom "
                         "tetapi tidak ada baris kegiatan")
+    for item in items:  # messages, pages and reports always name what is to be proven
+        if not item.indikator.strip():
+            basis = item.langkah_aksi or item.komponen or item.area
+            item.bukti_fisik = f"Bukti pelaksanaan: {basis}"[:300]
+            where = f" ({item.where})" if item.where else ""
+            item.warnings.append(f"{doc.source}:{item.source_line}{where}: indikator "
+                                 "keberhasilan kosong; bukti fisik diisi dari sub kegiatan")
     return items, warnings
 
 
@@ -134,6 +146,8 @@ def _align(row: Row, columns: dict[str, int], month_start: int,
     """(text cells NO…INDIKATOR, marked months, KET marked, realignment note)."""
     first_text = columns["kegiatan"]
     cells = _merge_number_cells(row.cells, first_text, month_start)
+    cells = ["√" if month_start <= i < month_start + 13 and c in MONTH_ONLY_MARKS else c
+             for i, c in enumerate(cells)]
     text_idx = [i for i, c in enumerate(cells) if c and not _is_mark(c)]
     mark_idx = [i for i, c in enumerate(cells) if _is_mark(c)]
     last_text = max(text_idx) if text_idx else -1
@@ -148,14 +162,14 @@ def _align(row: Row, columns: dict[str, int], month_start: int,
                             "PERUBAHAN, KEGIATAN, SUB KEGIATAN, INDIKATOR, lalu √ di kolom 1–12")
         cells = cells[shift:]
         m1 = month_start
-        note = f"{source}:{row.line}: sel bergeser {shift} kolom ke kanan; diratakan"
+        note = f"{row.at}: sel bergeser {shift} kolom ke kanan; diratakan"
     elif mark_idx and mark_idx[0] < month_start:
         shift = month_start - mark_idx[0]
         if mark_idx[0] <= last_text or mark_idx[0] <= columns["area"]:
             raise PlanError(source, row.line, "tanda √ di kolom teks (NO/AREA/KEGIATAN); "
                             "diharapkan √ hanya di kolom bulan 1–12 atau KET")
         cells = [""] * shift + cells
-        note = f"{source}:{row.line}: sel bergeser {shift} kolom ke kiri; diratakan"
+        note = f"{row.at}: sel bergeser {shift} kolom ke kiri; diratakan"
     text = (cells[:month_start] + [""] * month_start)[:month_start]
     text = [text[columns[name]] for name in TEXT_COLUMNS]
     months = [m for m in range(1, 13)

@@ -1,17 +1,46 @@
-"""Shared reading of the decree's TAB-separated tables: headers repeated on every
-page, column-number rows, cell cleaning and continuation lines."""
+"""Shared reading of a decree's table, whatever file it came from: headers repeated on
+every page, column-number rows, cell cleaning, continuation lines, and which rows
+belong to the plan's table (not to a signature table after it)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from monev.model import Item
+from monev.plans.document import Line, SourceDoc
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 _SPACE_RE = re.compile(r"\s+")
 _COLNUM_RE = re.compile(r"^\(?\d{1,2}\)?$")
 _AREA_LINE_RE = re.compile(r"^\s*([IVX]+\.?|\d{1,2}\.?|[A-Z][.)])\s+(\S.*)$")
+
+
+_CONT_END = re.compile(r"(?:[,(/\-\u2013]|\bdan|\bserta|\batau|\bs/d|\bsampai|\bhingga|\bke"
+                       r"|\bminggu|\bpekan|\blambat|\btahun|\bsetiap|\btiap|\bper|\bmulai"
+                       r"|\b(?:[1-9]|[12]\d|3[01]))$", re.IGNORECASE)
+_CONT_START = re.compile(r"^(?:dan|serta|atau|s/d|sampai|hingga|-|\u2013|\))", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20|21)\d\d\b")
+
+
+def continues_target(current: str, fragment: str) -> bool:
+    """Whether ``fragment`` (a target cell's next line, or the next page's part of a
+    split row) goes on with the target text ``current`` rather than starting a new one:
+    ``Paling lambat`` | ``September-Oktober``, ``Januari-Desember`` | ``2025``,
+    ``Oktober dan`` | ``Desember``, but not ``Juli 2025`` | ``Agustus 2025``."""
+    from monev.grammar import read_target
+
+    cur, frag = current.strip(), fragment.strip()
+    if not cur.strip(" -\u2013") or not frag or frag in ("-", "\u2013"):
+        return False  # nothing, or "-" (an empty cell)
+    if cur.count("(") > cur.count(")") or _CONT_END.search(cur) or _CONT_START.match(frag):
+        return True
+    if re.fullmatch(r"(?:tahun\s*)?(?:19|20|21)\d\d\.?", frag, re.IGNORECASE):
+        return not _YEAR.search(cur)
+    if re.match(r"^(?:minggu|pekan|tahun)\b", frag, re.IGNORECASE) and not _YEAR.search(cur):
+        return True
+    return not read_target(cur, 2000).periods  # what came so far means nothing yet
 
 
 def clean(cell: str) -> str:
@@ -41,8 +70,11 @@ def match_columns(cells: list[str], accepted: dict[str, tuple[str, ...]],
 
 
 def looks_like_header(cells: list[str]) -> bool:
-    """Cheap pre-check before matching column names: header rows have a NO column."""
-    return any(len(c) <= 3 and c.upper().rstrip(". ") == "NO" for c in cells)
+    """Cheap pre-check before matching column names: a header row has no long cell and
+    names a NO or KOMPONEN/KEGIATAN column."""
+    keys = {header_key(c) for c in cells if c}
+    return bool(keys & {"NO", "KOMPONEN", "KEGIATAN", "AREA PERUBAHAN", "INDIKATOR"}) and \
+        all(len(c) <= 40 for c in cells)
 
 
 def is_column_number_row(cells: list[str]) -> bool:
@@ -65,6 +97,8 @@ def join(a: str, b: str) -> str:
         return a
     if not a:
         return b
+    if re.search(r"[a-z]-$", a) and b[:1].islower():  # ``perundang-`` | ``undangan``
+        return a + b
     return f"{a} {b}"
 
 
@@ -79,8 +113,68 @@ def rename_komponen(items: list[Item], old: str, new: str) -> str:
 
 @dataclass
 class Row:
-    """One data line of a table, with its 1-based line number in the file."""
+    """One data row of the plan's table; ``at`` names it in messages (``file:line``)."""
 
     line: int
     cells: list[str]
     after_page_break: bool  # right after a repeated header: may continue the row before
+    at: str = ""
+    flags: tuple[str, ...] = ()
+    where: str = ""
+
+
+class TableScope:
+    """Tells the rows of the plan's table from those of other tables in the document.
+
+    A new table with the plan's width, or one that starts with the plan's header, goes
+    on with the plan (Word files and PDFs cut one table per page); a table of another
+    width (a signature block, a summary) is skipped."""
+
+    def __init__(self, first: Line) -> None:
+        self.tables = {first.table}
+        self.width = len(first.cells)
+        self.current = first.table
+
+    def accepts(self, line: Line, is_header: bool) -> tuple[bool, bool]:
+        """(belongs to the plan's table, starts a new table or page)."""
+        if line.table is None or line.table in self.tables:
+            new = line.table != self.current
+            self.current = line.table
+            return True, new or line.page_break
+        if is_header or len(line.cells) == self.width:
+            self.tables.add(line.table)
+            self.current = line.table
+            return True, True
+        return False, False
+
+
+def table_lines(doc: SourceDoc, start: int, is_header: Callable[[list[str]], bool],
+                ) -> Iterator[tuple[Line, bool]]:
+    """The lines of the plan's table from its first header on: prose lines (for the
+    mapper to decide), and data rows with whether a page (a repeated header, a new
+    table) begins right before them. Headers and rows of other tables are left out;
+    column-number rows come through (RB reads its month columns from them)."""
+    scope = TableScope(doc.lines[start])
+    after_break = False
+    for line in doc.lines[start:]:
+        if not line.is_row:
+            yield line, False
+            continue
+        header = looks_like_header(line.cells) and is_header(line.cells)
+        inside, new_table = scope.accepts(line, header)
+        if not inside:
+            continue
+        if new_table or header:
+            after_break = True
+        if header or not any(line.cells):
+            continue
+        yield line, after_break
+        if not is_column_number_row(line.cells):
+            after_break = False
+
+
+def unknown_columns(doc: SourceDoc, line: Line, known: set[int]) -> list[str]:
+    """Flags for header cells that name no column the mapper reads (ignored)."""
+    return [f"{doc.at(line)}: kolom '{c}' tidak dikenal; diabaikan"
+            for i, c in enumerate(line.cells) if c and i not in known
+            and not re.fullmatch(r"[\d()]+", c)]

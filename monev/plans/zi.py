@@ -6,15 +6,17 @@ from __future__ import annotations
 from monev.errors import PlanError
 from monev.grammar import read_target
 from monev.model import Item
+from monev.plans.document import SourceDoc
 from monev.plans.table import (
     Row,
     area_line,
+    continues_target,
     is_column_number_row,
     join,
-    looks_like_header,
     match_columns,
     rename_komponen,
-    split_cells,
+    table_lines,
+    unknown_columns,
 )
 
 # Accepted header names per column (other satkers word them differently).
@@ -27,51 +29,70 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "target": ("TARGET WAKTU", "WAKTU", "TARGET", "JADWAL", "WAKTU PELAKSANAAN",
                "TARGET PENYELESAIAN"),
 }
+# A table without these is still read (the cells stay empty) and the gap is flagged.
+OPTIONAL = {"no": "NO", "bukti_fisik": "BUKTI FISIK"}
 TEXT_FIELDS = ("indikator", "langkah_aksi", "bukti_fisik", "target")
 
 
 def header_columns(cells: list[str]) -> dict[str, int] | None:
-    """Column positions when ``cells`` is a ZI header row, else None."""
-    return match_columns(cells, COLUMNS)
+    """Column positions when ``cells`` is a ZI header row, else None (a missing NO or
+    BUKTI FISIK column gives position -1)."""
+    found = match_columns(cells, COLUMNS)
+    if found is not None:
+        return found
+    found = match_columns(cells, {k: v for k, v in COLUMNS.items() if k not in OPTIONAL})
+    if found is None:
+        return None
+    for name in OPTIONAL:
+        found[name] = (match_columns(cells, {name: COLUMNS[name]}) or {name: -1})[name]
+    return found
 
 
-def parse_zi(lines: list[str], start: int, columns: dict[str, int], source: str,
+def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
              year: int) -> tuple[list[Item], list[str]]:
-    """Items of the table whose first header is at index ``start``."""
+    """Items of the table whose first header is ``doc.lines[start]``."""
     width = max(columns.values()) + 1
     rows: list[Row] = []
-    warnings: list[str] = []
-    after_break = False
-    pending_areas: list[tuple[int, str]] = []
-    for idx in range(start, len(lines)):
-        raw = lines[idx]
-        if not raw.strip():
-            continue
-        if "\t" not in raw:
-            area = area_line(raw)
+    head = doc.lines[start]
+    warnings: list[str] = unknown_columns(doc, head, set(columns.values()))
+    warnings += [f"{doc.at(head)}: kolom {label} tidak ada; dibiarkan kosong"
+                 for name, label in OPTIONAL.items() if columns[name] < 0]
+    for line, after_break in table_lines(doc, start, lambda c: header_columns(c) is not None):
+        if not line.is_row:
+            area = area_line(line.text) if doc.loose_area_lines else None
             if area:
-                pending_areas.append((idx + 1, area[1]))
-                rows.append(Row(idx + 1, [area[0], area[1]] + [""] * (width - 2), False))
+                rows.append(Row(line.no, _cells_at(columns, width, no=area[0],
+                                                   komponen=area[1]), False, doc.at(line)))
             continue
-        cells = split_cells(raw)
-        if looks_like_header(cells) and header_columns(cells) is not None:
-            after_break = True
-            continue
+        cells = line.cells
         if is_column_number_row(cells):
             continue
         extra = [c for c in cells[width:] if c]
         if extra:
-            raise PlanError(source, idx + 1,
+            raise PlanError(doc.source, line.no,
                             f"baris memiliki {len(cells)} sel berisi, diharapkan {width} "
                             "(NO, KOMPONEN, INDIKATOR, LANGKAH AKSI, BUKTI FISIK, TARGET "
                             f"WAKTU); sel bergeser? Isi lebih: '{extra[0][:60]}'")
-        cells = (cells + [""] * width)[:width]
-        rows.append(Row(idx + 1, cells, after_break))
-        after_break = False
+        cells = (cells + [""] * width)[:width] + [""]  # the last cell stands for -1
+        rows.append(Row(line.no, cells, after_break, doc.at(line), tuple(line.flags),
+                        line.where))
     if not any(_is_item_row(r, columns) for r in rows):
-        raise PlanError(source, start + 1, "tabel rencana aksi kosong: ada judul kolom "
+        raise PlanError(doc.source, head.no, "tabel rencana aksi kosong: ada judul kolom "
                         "tetapi tidak ada baris dengan indikator atau target waktu")
-    return _build_items(rows, columns, source, year, warnings), warnings
+    quiet = () if doc.columns_split else ("tanpa komponen",)
+    items = _build_items(rows, columns, doc.source, year, warnings)
+    # a copied text's rows carry their own flag: no second one per numbered row
+    return items, [w for w in warnings if not any(q in w for q in quiet)]
+
+
+def _cells_at(columns: dict[str, int], width: int, **values: str) -> list[str]:
+    cells = [""] * (width + 1)
+    for name, value in values.items():
+        cells[columns[name]] = value
+    if columns["no"] < 0:  # no NO column: the numeral goes with the name
+        cells[columns["komponen"]] = f"{values.get('no', '')} {values.get('komponen', '')}"
+    cells[-1] = ""
+    return cells
 
 
 def _get(row: Row, columns: dict[str, int], name: str) -> str:
@@ -97,7 +118,9 @@ def _build_items(rows: list[Row], columns: dict[str, int], source: str, year: in
     for row in rows:
         no, komp = _get(row, columns, "no"), _get(row, columns, "komponen")
         values = {f: _get(row, columns, f) for f in TEXT_FIELDS}
-        if row.after_page_break and items and not no and not all(values.values()):
+        present = [v for f, v in values.items() if columns[f] >= 0]
+        if row.after_page_break and items and not no and (
+                not all(present) or continues_target(items[-1].target_text, values["target"])):
             prev = items[-1]
             if komp:  # the komponen name itself ran over the page break
                 komponen = rename_komponen(items, prev.komponen, join(prev.komponen, komp))
@@ -107,21 +130,22 @@ def _build_items(rows: list[Row], columns: dict[str, int], source: str, year: in
             prev.target_text = join(prev.target_text, values["target"])
             continue
         if _is_area_row(row, columns):
-            merged = area_line(no)
-            area = komp or (merged[1] if merged else no)
+            merged = area_line(no or komp)
+            area = (komp if no or not merged else merged[1]) or (merged[1] if merged else no)
             komponen = ""
             continue
         if komp:
             komponen = komp
         elif no:
-            warnings.append(f"{source}:{row.line}: baris bernomor '{no}' tanpa komponen; "
+            warnings.append(f"{row.at}: baris bernomor '{no}' tanpa komponen; "
                             "komponen sebelumnya dipakai")
         if not area:
-            warnings.append(f"{source}:{row.line}: baris sebelum baris area pertama")
+            warnings.append(f"{row.at}: baris sebelum baris area pertama")
         items.append(Item(area=area, komponen=komponen, indikator=values["indikator"],
                           langkah_aksi=values["langkah_aksi"],
                           bukti_fisik=values["bukti_fisik"], target_text=values["target"],
-                          source_line=row.line))
+                          source_line=row.line, where=row.where,
+                          warnings=[f"{row.at}: {f}" for f in row.flags]))
     for item in items:
         _check_shift(item, source, year)
     return items

@@ -169,6 +169,10 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
         return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
                             checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
                             diff_lines=["tidak ada perubahan (berkas sama)"])
+    if _same_content(row, plan, old_items, old_cps):  # e.g. the same decree as .docx
+        return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
+                            checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
+                            diff_lines=["tidak ada perubahan (isi sama, berkas lain)"])
     h = plan.header
     row.number, row.decided_on, row.range_policy = h.number, h.decided_on, plan.range_policy
     row.source, row.source_sha256, row.warnings = plan.source, sha256, plan.warnings
@@ -229,6 +233,29 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             diff.unchanged -= 1
     result.diff_lines = render_diff(diff, result.kept, result.reactivated)
     return result
+
+
+def _same_content(row: m.Plan, plan: model.Plan, old_items: dict[str, m.Item],
+                  old_cps: dict[int, dict[str, m.Checkpoint]]) -> bool:
+    """Whether ``plan`` says exactly what the stored revision says (rows, texts,
+    periods, header): then it is not a new revision, whatever file it came in."""
+    h = plan.header
+    if (row.number, row.decided_on, row.range_policy) != (h.number, h.decided_on,
+                                                          plan.range_policy):
+        return False
+    active = {k for k, i in old_items.items() if i.active}
+    if active != {i.key for i in plan.items} or len(active) != len(plan.items):
+        return False
+    for item in plan.items:
+        stored = old_items[item.key]
+        if any(getattr(stored, f) != getattr(item, f) for f in (
+                "komponen", "indikator", "langkah_aksi", "bukti_fisik", "target_text")):
+            return False
+        if stored.area.name != item.area:
+            return False
+        if set(old_cps.get(stored.id, {})) != {str(p) for p in item.periods}:
+            return False
+    return True
 
 
 def _as_model(stored: m.Item, cps: dict[str, m.Checkpoint]) -> model.Item:

@@ -1,0 +1,100 @@
+"""Excel (.xlsx) plans, read with openpyxl: formulas as the values the office saved,
+merged cells as their top-left cell (the others read empty, as in a text export; the
+workbook is streamed read-only, which is 2× faster and never binds the merges), the
+RB month grid with √, v, x or 1. A workbook may hold several sheets: the first one with
+a ZI or RB header is the plan, and the note says which; the sheets before it are read
+as prose (a decree's text is sometimes pasted in a first sheet)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from monev.errors import PlanError
+from monev.periods import MONTH_NAMES_ID
+from monev.plans.document import Line, SourceDoc
+from monev.plans.table import clean
+
+HeaderTest = Callable[[list[str]], bool]
+
+
+def cell_text(value: Any) -> str:
+    """One cell's value as the text a person sees."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "√"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return f"{value.day} {MONTH_NAMES_ID[value.month - 1]} {value.year}"
+    return clean(str(value))
+
+
+def read_xlsx(data: bytes, source: str, is_header: HeaderTest) -> SourceDoc:
+    """The plan's sheet as rows (prose rows as single cells), after the prose of the
+    sheets before it. ``is_header`` tells a ZI/RB header row (from the mappers)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, OSError) as exc:
+        raise PlanError(source, 1, f"berkas .xlsx rusak ({type(exc).__name__}): buka dan "
+                        "simpan ulang di Excel, atau minta berkas yang utuh") from exc
+    except Exception as exc:  # lxml and openpyxl raise their own kinds
+        raise PlanError(source, 1, f"berkas .xlsx tidak dapat dibaca ({type(exc).__name__}"
+                        "): buka dan simpan ulang di Excel, atau minta berkas yang utuh") \
+            from exc
+    try:
+        sheets = [(ws.title, _rows(ws, is_header)) for ws in wb.worksheets]
+    finally:
+        wb.close()
+    chosen = next((i for i, (_, rows) in enumerate(sheets)
+                   if any(is_header(cells) for _, cells, _ in rows)), None)
+    if chosen is None:
+        names = ", ".join(f"'{t}'" for t, _ in sheets)
+        raise PlanError(source, 1, f"tidak ada lembar berisi tabel rencana aksi (lembar: "
+                        f"{names}); diharapkan baris judul kolom NO, KOMPONEN, INDIKATOR, "
+                        "LANGKAH AKSI, BUKTI FISIK, TARGET WAKTU (ZI) atau NO, AREA "
+                        "PERUBAHAN, KEGIATAN, SUB KEGIATAN, INDIKATOR KEBERHASILAN, 1–12 (RB)")
+    lines: list[Line] = []
+    for title, rows in sheets[:chosen]:
+        lines += [Line(no, [" ".join(c for c in cells if c)], where=f"lembar {title}")
+                  for no, cells, _ in rows]
+    title, rows = sheets[chosen]
+    for no, cells, prose in rows:
+        if prose:
+            lines.append(Line(no, [next(c for c in cells if c)], where=f"lembar {title}"))
+        else:
+            lines.append(Line(no, cells, table=chosen, where=f"lembar {title}"))
+    notes = []
+    if len(sheets) > 1:
+        others = ", ".join(f"'{t}'" for i, (t, _) in enumerate(sheets) if i != chosen)
+        first = next(no for no, cells, _ in rows if is_header(cells))
+        notes.append(f"{source}:{first} (lembar {title}): tabel dibaca dari lembar "
+                     f"'{title}'; lembar lain ({others}) tidak dibaca sebagai tabel")
+    return SourceDoc(source, "xlsx", lines, notes=notes)
+
+
+def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
+    """(row number, cells, is prose) of every non-empty row. A row with one filled cell
+    is prose above the table's header (titles), and in the first column below it (an
+    area name or a signature line typed across the sheet)."""
+    out: list[tuple[int, list[str], bool]] = []
+    seen_header = False
+    for no, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [cell_text(v) for v in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        filled = [i for i, c in enumerate(cells) if c]
+        if not filled:
+            continue
+        if not seen_header and is_header(cells):
+            seen_header = True
+        prose = len(filled) == 1 and (not seen_header or filled[0] == 0)
+        out.append((no, cells, prose))
+    return out
