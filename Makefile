@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e '.[dev]'
 	touch $(STAMP)
 
 up: setup
@@ -20,7 +20,7 @@ up: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	tests/with_postgres.sh $(BIN)/pytest
+	tests/with_postgres.sh $(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup
 	$(BIN)/python bench/bench_plans.py

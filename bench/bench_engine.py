@@ -1,11 +1,14 @@
 """Engine benchmarks (figures for the closing note, not tests).
 
-1. One sweep of a plan with 500 open checkpoints (SQLite, in-process): the first sweep
-   that reminds/escalates them all, and a repeated (no-op) sweep of the same day.
-2. National scale: compile the deployments of 1,100 plans, register them on a real
-   local Prefect server for a work pool (concurrent API calls), compare with the
-   one-by-one registration `serve()` uses, and measure the Prefect server's CPU per
-   scheduler loop with those deployments.
+1. One sweep of a plan with 5,000 checkpoints and the example satker's people (SQLite,
+   in-process) on the day that reminds/escalates them all, against the floor of
+   selecting the same rows and writing as many rows as it writes — rounds on fresh
+   copies, interleaved, medians — and a repeated (no-op) sweep of the same day.
+2. National scale (1,100 generated plans, every satker with people): ``sweep_all``
+   (first and next day), compiling the deployments, syncing 4,400 of them to a work
+   pool on a real Prefect server (``MONEV_BENCH_PREFECT_DB`` for a PostgreSQL-backed
+   one), ``monev deploy`` again with nothing changed, and the server's CPU at its
+   default scheduler loop without and with those deployments.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,41 +33,119 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_plans import generate  # noqa: E402
 
-from monev.engine.rules import EngineSettings  # noqa: E402
 from monev.engine.sweep import sweep_plan  # noqa: E402
 from monev.model import Item, Plan, PlanHeader, assign_keys  # noqa: E402
 from monev.periods import Period  # noqa: E402
 from monev.store.db import open_session_factory  # noqa: E402
 from monev.store.imports import import_plan  # noqa: E402
-from monev.workdays import WorkCalendar  # noqa: E402
+
+AREAS = ("Manajemen Perubahan", "Penataan Tata Laksana", "Penataan Sistem Manajemen SDM",
+         "Penguatan Akuntabilitas", "Penguatan Pengawasan",
+         "Peningkatan Kualitas Pelayanan Publik")
+KOMPONEN = ("Tim Kerja", "Sistem Informasi Kepegawaian", "Penerapan SPIP",
+            "Pengendalian Gratifikasi", "Komponen tanpa PIC")
 
 
-def synthetic_plan(n_checkpoints: int) -> Plan:
-    items = [Item(area=f"Area {i % 6}", komponen=f"Komponen {i % 20}", indikator=f"Indikator {i}",
-                  langkah_aksi=f"Langkah {i}", bukti_fisik=f"Bukti {i}",
+def synthetic_plan(n_checkpoints: int, satker: str = "KPU Bench") -> Plan:
+    """``n`` rows due in October 2026, spread over the six ZI areas and komponen that
+    the example config's people hold (so every decision finds real recipients)."""
+    items = [Item(area=AREAS[i % 6], komponen=KOMPONEN[i % 5], indikator=f"Indikator {i}",
+                  langkah_aksi=f"Langkah {i}", bukti_fisik=f"Bukti fisik nomor {i}",
                   target_text="Oktober 2026", source_line=i + 1,
                   periods=(Period(2026, 10),)) for i in range(n_checkpoints)]
     assign_keys("ZI", items)
-    return Plan(PlanHeader("KPU Bench", "ZI", 2026, "1", date(2026, 1, 5)), items, "bench")
+    return Plan(PlanHeader(satker, "ZI", 2026, "1", date(2026, 1, 5)), items, "bench")
 
 
-def bench_sweep(n: int) -> dict[str, float]:
-    cal, settings = WorkCalendar(), EngineSettings()
+def _floor(url: str, plan_id: int, n_log: int, n_audit: int, n_moved: int) -> float:
+    """Select the plan's checkpoints (the columns a sweep reads) and write as many
+    action-log rows, audit rows and status updates as the sweep did, in one
+    transaction: what the same rows cost without any deciding."""
+    from sqlalchemy import insert, select, update
+
+    from monev.store import models as m
+
+    factory = open_session_factory(url)
+    started = time.perf_counter()
+    with factory.begin() as s:
+        cp, it = m.Checkpoint, m.Item
+        rows = s.execute(select(cp.id, cp.period, cp.due, cp.status, cp.imported_on, it.key,
+                                it.komponen, it.indikator, it.bukti_fisik, m.Area.name)
+                         .join(cp.item).join(it.area).where(it.plan_id == plan_id)).all()
+        ids = [r[0] for r in rows]
+        conn = s.connection()
+        conn.execute(insert(m.ActionLog.__table__), [  # type: ignore[arg-type]
+            {"plan_id": plan_id, "checkpoint_id": ids[i % len(ids)], "checkpoint_key": i,
+             "action": "escalate", "step": "floor", "period": "2026-10",
+             "on_date": date(2026, 11, 11), "recipient_role": "pic", "recipient": "x"}
+            for i in range(n_log)])
+        conn.execute(insert(m.Transition.__table__), [  # type: ignore[arg-type]
+            {"checkpoint_id": ids[i % len(ids)], "at": datetime(2026, 11, 11),
+             "actor": "monev", "from_status": "open", "to_status": "open", "note": "floor"}
+            for i in range(n_audit)])
+        for i in range(0, n_moved, 900):
+            s.execute(update(cp).where(cp.id.in_(ids[i:i + 900])).values(status="open"))
+    elapsed = time.perf_counter() - started
+    factory.kw["bind"].dispose()
+    return elapsed
+
+
+def bench_sweep(n: int, rounds: int) -> dict[str, Any]:
+    """Sweep of one plan of ``n`` checkpoints with the example satker's people, on the
+    day that reminds/escalates them all, against the floor of the same rows; each
+    round on a fresh copy of the same database, sweep and floor interleaved."""
+    import shutil
+
+    from sqlalchemy import func, select
+
+    from monev.config import load_config
+    from monev.store import models as m
+
+    sc = load_config(ROOT / "config" / "monev.yaml").satker("KPU Kabupaten Muaro Jambi")
+    assert sc is not None
+    cal, settings = sc.calendar(), sc.settings()
     with tempfile.TemporaryDirectory() as tmp:
-        factory = open_session_factory(f"sqlite:///{tmp}/bench.db")
+        os.environ["MONEV_HOME"] = tmp
+        base = Path(tmp) / "base.db"
+        factory = open_session_factory(f"sqlite:///{base}")
         with factory.begin() as s:
-            plan_id = import_plan(s, synthetic_plan(n), cal, date(2026, 9, 1), "b").plan_id
+            plan_id = import_plan(s, synthetic_plan(n, sc.name), cal, date(2026, 9, 1),
+                                  "b").plan_id
         with factory.begin() as s:  # opens all of them
-            sweep_plan(s, plan_id, date(2026, 10, 1), cal, settings, None)
-        timings = {}
-        for label, day in (("remind_escalate", date(2026, 11, 11)),
-                           ("repeat_noop", date(2026, 11, 11))):
+            sweep_plan(s, plan_id, date(2026, 10, 1), cal, settings, sc)
+        factory.kw["bind"].dispose()
+        sweeps, floors, noops = [], [], []
+        actions = audit = log = 0
+        for r in range(rounds):
+            work = Path(tmp) / f"round{r}.db"
+            shutil.copy(base, work)
+            url = f"sqlite:///{work}"
+            factory = open_session_factory(url)
+            with factory() as s:
+                before = s.scalar(select(func.count()).select_from(m.Transition)) or 0
+                logged = s.scalar(select(func.count()).select_from(m.ActionLog)) or 0
             started = time.perf_counter()
             with factory.begin() as s:
-                done = sweep_plan(s, plan_id, day, cal, settings, None)
-            timings[f"{label}_s"] = time.perf_counter() - started
-            timings[f"{label}_actions"] = len(done)
-        return timings
+                actions = len(sweep_plan(s, plan_id, date(2026, 11, 11), cal, settings, sc))
+            sweeps.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with factory.begin() as s:  # the same day again: nothing left to do
+                sweep_plan(s, plan_id, date(2026, 11, 11), cal, settings, sc)
+            noops.append(time.perf_counter() - started)
+            with factory() as s:
+                audit = (s.scalar(select(func.count()).select_from(m.Transition)) or 0) - before
+                log = (s.scalar(select(func.count()).select_from(m.ActionLog)) or 0) - logged
+            factory.kw["bind"].dispose()
+            floor_db = Path(tmp) / f"floor{r}.db"
+            shutil.copy(base, floor_db)
+            floors.append(_floor(f"sqlite:///{floor_db}", plan_id, log, audit, n))
+    sweep_s, floor_s = statistics.median(sweeps), statistics.median(floors)
+    return {"checkpoints": n, "rounds": rounds, "actions_recorded": actions,
+            "action_log_rows": log, "audit_rows": audit,
+            "sweep_median_s": round(sweep_s, 3), "floor_median_s": round(floor_s, 3),
+            "ratio_to_floor": round(sweep_s / floor_s, 1),
+            "repeat_noop_median_s": round(statistics.median(noops), 3),
+            "sweeps_s": [round(x, 3) for x in sweeps], "floors_s": [round(x, 3) for x in floors]}
 
 
 def _free_port() -> int:
@@ -83,58 +165,102 @@ def _tree_cpu(pid: int) -> float:
     return _cpu_seconds(pid) + sum(_tree_cpu(int(c)) for c in out)
 
 
+def national_config(n_satkers: int, path: Path) -> None:
+    """A configuration giving each generated satker the example satker's people (so a
+    national sweep decides and writes messages for real recipients)."""
+    import yaml
+
+    example = yaml.safe_load((ROOT / "config" / "monev.yaml").read_text(encoding="utf-8"))
+    people = example["satkers"][0]["people"]
+    satkers = []
+    for i in range(n_satkers):
+        name = f"KPU {'Kota' if i % 2 else 'Kabupaten'} Sintetis {i:04d}"
+        satkers.append({"name": name, "province": "Jambi", "people": [
+            {**p, "name": f"{p['name']} {i:04d}",
+             **({"email": f"{i:04d}.{p['email']}"} if p.get("email") else {})}
+            for p in people]})
+    path.write_text(yaml.safe_dump({"satkers": satkers}, allow_unicode=True), encoding="utf-8")
+
+
+def _cpu_percent(pid: int, seconds: float) -> float:
+    before = _tree_cpu(pid)
+    time.sleep(seconds)
+    return round(100 * (_tree_cpu(pid) - before) / seconds, 1)
+
+
 def bench_national(n_plans: int, idle_seconds: int) -> dict[str, Any]:
-    from flows.server import server_env, start_server, stop_server, wait_healthy
+    """1,100 generated plans with real people: a first and a next-day ``sweep_all``;
+    compile; sync 4,400 deployments to a work pool, then again with nothing changed;
+    the Prefect server's CPU at its default scheduler loop, without deployments and
+    with them."""
+    from flows.server import auth_string, server_env, start_server, stop_server, wait_healthy
 
     result: dict[str, Any] = {"plans": n_plans}
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        os.environ.update(server_env(Path(tmp) / "prefect", port))  # before importing prefect
-        from flows.deployments import compile_plan_deployments, runner_deployments
-        from flows.register import register
-        from monev.config import MonevConfig
-        from monev.plans import load_plan
+        auth = auth_string(Path(tmp))
+        os.environ.update(server_env(Path(tmp) / "prefect", port, auth))
+        os.environ.pop("PREFECT_SERVER_API_AUTH_STRING")
+        os.environ["MONEV_HOME"] = tmp
+        from flows.deployments import compile_plan_deployments
+        from flows.monev_flows import sweep_all
+        from flows.register import sync
+        from monev.config import load_config
 
         (Path(tmp) / "plans").mkdir()
         files = generate(n_plans, Path(tmp) / "plans")
-        url = f"sqlite:///{tmp}/monev.db"
+        national_config((n_plans + 1) // 2, Path(tmp) / "monev.yaml")
+        os.environ["MONEV_CONFIG"] = str(Path(tmp) / "monev.yaml")
+        url = os.environ.get("MONEV_BENCH_POSTGRES_URL") or f"sqlite:///{tmp}/monev.db"
+        if url.startswith("postgresql"):
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("DROP SCHEMA public CASCADE")
+                conn.execute("CREATE SCHEMA public")
         os.environ["MONEV_DATABASE_URL"] = url
-        factory = open_session_factory(url)
-        with factory.begin() as s:
-            for f in files:
-                import_plan(s, load_plan(f), WorkCalendar(), date(2026, 1, 5), f.name)
+        result["monev_database"] = url.split(":", 1)[0]
+        os.environ["MONEV_TODAY"] = "2026-11-10"
         started = time.perf_counter()
-        with factory() as s:
-            deployments = compile_plan_deployments(s, MonevConfig(), date(2026, 1, 5))
-        result["compile_s"] = time.perf_counter() - started
-        result["deployments"] = len(deployments)
-        result["schedules"] = sum(len(d.schedules) for d in deployments)
-        env = {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "10"}
+        subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
+                        *map(str, files)], cwd=ROOT, check=True, capture_output=True)
+        result["import_s"] = round(time.perf_counter() - started, 1)
         prefect_db = os.environ.get("MONEV_BENCH_PREFECT_DB")  # postgresql+asyncpg://…
-        if prefect_db:
-            env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_db
+        env = {"PREFECT_API_DATABASE_CONNECTION_URL": prefect_db} if prefect_db else {}
         result["prefect_database"] = "postgresql" if prefect_db else "sqlite"
-        proc = start_server(Path(tmp) / "prefect", port, env)
+        proc = start_server(Path(tmp) / "prefect", port, env, auth=auth)
         try:
-            wait_healthy(port, proc)
+            wait_healthy(port, proc, auth=auth, home=Path(tmp) / "prefect")
+            for label, day in (("sweep_all_first_s", "2026-11-10"),
+                               ("sweep_all_next_day_s", "2026-11-11")):
+                started = time.perf_counter()
+                result[label.replace("_s", "_actions")] = sweep_all(as_of=day)
+                result[label] = round(time.perf_counter() - started, 1)
+            factory = open_session_factory(url)
+            started = time.perf_counter()
+            with factory() as s:
+                deployments = compile_plan_deployments(s, load_config(), date(2026, 11, 10))
+            result["compile_s"] = round(time.perf_counter() - started, 2)
+            result["deployments"] = len(deployments)
+            result["schedules"] = sum(len(d.schedules) for d in deployments)
+            time.sleep(30)  # a quiet server: the CPU floor without deployments
+            result["server_cpu_pct_no_deployments"] = _cpu_percent(proc.pid, idle_seconds)
             subprocess.run([sys.executable, "-m", "prefect", "work-pool", "create", "bench",
                             "--type", "process"], check=True, capture_output=True)
             started = time.perf_counter()
-            asyncio.run(register(deployments, "bench"))
-            result["register_work_pool_s"] = time.perf_counter() - started
-            sample = runner_deployments(deployments[:40])
+            report = asyncio.run(sync(deployments, "bench"))
+            result["sync_first_s"] = round(time.perf_counter() - started, 1)
+            result["sync_first_created"] = len(report.created)
+            result["sync_first_retries"] = report.retries
             started = time.perf_counter()
-            for d in sample:  # what serve() does: one deployment after the other
-                d.apply()
-            per = (time.perf_counter() - started) / len(sample)
-            result["serve_path_per_deployment_s"] = per
-            result["serve_path_extrapolated_s"] = per * len(deployments)
-            time.sleep(15)  # first scheduler pass materialises the runs
-            before = _tree_cpu(proc.pid)
-            time.sleep(idle_seconds)
-            loops = idle_seconds / 10
-            result["scheduler_cpu_per_loop_s"] = (_tree_cpu(proc.pid) - before) / loops
-            result["idle_window_s"] = idle_seconds
+            cli = subprocess.run([sys.executable, "-m", "monev", "deploy", "--work-pool",
+                                  "bench"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True)
+            result["redeploy_unchanged_cli_s"] = round(time.perf_counter() - started, 1)
+            result["redeploy_unchanged_output"] = cli.stdout.strip()
+            time.sleep(90)  # the first scheduler passes materialise the runs
+            result["server_cpu_pct_with_deployments"] = _cpu_percent(proc.pid, idle_seconds)
+            result["cpu_window_s"] = idle_seconds
         finally:
             stop_server(proc)
     return result
@@ -142,11 +268,12 @@ def bench_national(n_plans: int, idle_seconds: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoints", type=int, default=500)
+    ap.add_argument("--checkpoints", type=int, default=5000)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--plans", type=int, default=1100)
-    ap.add_argument("--idle", type=int, default=60)
+    ap.add_argument("--idle", type=int, default=180)
     args = ap.parse_args()
-    results = {"sweep": bench_sweep(args.checkpoints),
+    results = {"sweep": bench_sweep(args.checkpoints, args.rounds),
                "national": bench_national(args.plans, args.idle)}
     print(json.dumps(results, indent=2))
     (ROOT / "bench" / "results-engine.json").write_text(json.dumps(results, indent=2) + "\n")

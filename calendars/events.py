@@ -3,12 +3,11 @@ reads in a month view. Reads the database; rendering itself is pure (``feed.py``
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.feed import FeedEvent, FeedInfo, render_feed
@@ -89,18 +88,11 @@ def resolve(session: Session, feed: m.Feed, cfg: MonevConfig) -> FeedScope:
     raise MonevError(f"feed {feed.id}: cakupan '{feed.scope}' bukan kalender")
 
 
-def fingerprint(session: Session, scope: FeedScope) -> str:
-    """Changes whenever anything the feed shows may have changed (cheap aggregate)."""
-    row = session.execute(
-        select(func.count(m.Checkpoint.id), func.max(m.Checkpoint.updated_at),
-               func.sum(m.Checkpoint.sequence), func.max(m.Plan.revision),
-               func.sum(m.Plan.revision))
-        .join(m.Checkpoint.item).join(m.Item.plan)
-        .where(m.Item.plan_id.in_(scope.plan_ids), m.Item.active)).one()
-    people = scope.person.model_dump_json() if scope.person else ""
-    link = _person_link(session, scope)  # a rotated portal link changes every URL
-    state = f"{link.nonce}|{link.revoked_at}" if link else ""
-    return hashlib.sha256(f"{tuple(row)}|{scope.info}|{people}|{state}".encode()).hexdigest()
+def person_link_state(session: Session, scope: FeedScope) -> tuple[str, object] | None:
+    """A person's feed carries their portal link in every URL: its rotation or
+    revocation changes the feed."""
+    link = _person_link(session, scope)
+    return (link.nonce, link.revoked_at) if link else None
 
 
 def _person_link(session: Session, scope: FeedScope) -> m.PortalLink | None:

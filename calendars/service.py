@@ -16,12 +16,12 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from calendars.events import fingerprint, render_scope, resolve
+from calendars.events import FeedScope, person_link_state, render_scope, resolve
 from calendars.tokens import new_nonce, token_for, token_hash
 from monev.config import MonevConfig
 from monev.errors import MonevError
 from monev.store import models as m
-from monev.store.queries import find_plan
+from monev.store.queries import find_plan, plan_versions
 
 SCOPES = ("plan", "area", "person", "province", "index")
 
@@ -140,26 +140,40 @@ class Rendered:
         return format_datetime(self.modified, usegmt=True)
 
 
+@dataclass(frozen=True)
+class _Entry:
+    scope: FeedScope
+    key: tuple[object, ...]
+    rendered: Rendered
+
+
 class FeedCache:
-    """Rendered feeds keyed by feed id and data fingerprint: a request whose data did
-    not change costs two small queries, not a render. Event URLs point at the
-    checkpoint page of the app at ``base_url`` (none when publishing without one)."""
+    """Rendered feeds, kept per feed with the plans' data versions they were rendered
+    from: a request whose plans did not change costs the token lookup and one indexed
+    query (a person's feed one more, for their portal link), then a comparison — no
+    aggregate over the checkpoints, no render. Event URLs point at the checkpoint page
+    of the app at ``base_url`` (none when publishing without one)."""
 
     def __init__(self, cfg: MonevConfig, base_url: str | None,
                  horizon_days: int | None = None) -> None:
         self.cfg, self.base_url = cfg, base_url
         self.horizon_days = horizon_days if horizon_days is not None else int(
             os.environ.get("MONEV_FEED_HORIZON_DAYS", "180"))
-        self._entries: dict[int, tuple[str, Rendered]] = {}
+        self._entries: dict[int, _Entry] = {}
         self._lock = threading.Lock()
 
+    def _key(self, session: Session, feed: m.Feed, scope: FeedScope,
+             today: date) -> tuple[object, ...]:
+        link = person_link_state(session, scope)
+        return (feed.token_hash, today, plan_versions(session, scope.plan_ids), link)
+
     def get(self, session: Session, feed: m.Feed, token: str, today: date) -> Rendered:
-        scope = resolve(session, feed, self.cfg)
-        key = f"{fingerprint(session, scope)}|{today.isoformat()}|{feed.token_hash}"
         with self._lock:
             hit = self._entries.get(feed.id)
-        if hit and hit[0] == key:
-            return hit[1]
+        if hit is not None and self._key(session, feed, hit.scope, today) == hit.key:
+            return hit.rendered
+        scope = resolve(session, feed, self.cfg)
+        key = self._key(session, feed, scope, today)
         base = self.base_url.rstrip("/") if self.base_url else None
         body = render_scope(session, scope, self.cfg, today, self.horizon_days,
                             lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None,
@@ -167,5 +181,5 @@ class FeedCache:
         rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"',
                             last_modified(session, scope.plan_ids))
         with self._lock:
-            self._entries[feed.id] = (key, rendered)
+            self._entries[feed.id] = _Entry(scope, key, rendered)
         return rendered

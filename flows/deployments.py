@@ -18,9 +18,10 @@ from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
 from monev.engine.rules import EngineSettings, schedule_dates
-from monev.store.queries import all_plans, checkpoint_rows, plan_ref, to_state
+from monev.store.queries import all_plans, due_dates, plan_ref
 from monev.workdays import WorkCalendar
 
+OWNER_TAG = "monev"  # every deployment monev made: what a sync may update or delete
 SAFETY_NET = "harian"
 DISPATCHER = "antrean"
 
@@ -47,19 +48,20 @@ def deployment_name(satker_slug: str, kind: str, year: int) -> str:
 def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> list[PlanDeployment]:
     """Deployments of every stored plan, with schedules for dates on or after ``since``."""
     out: list[PlanDeployment] = []
+    dues = due_dates(session)
     for plan, satker in all_plans(session):
         sc = cfg.satker(satker.name)
         calendar = sc.calendar() if sc else WorkCalendar()
         settings = sc.settings() if sc else EngineSettings()
-        states = [to_state(r) for r in checkpoint_rows(session, plan.id)]
-        compiled = compile_schedules(schedule_dates(states, calendar, settings),
+        compiled = compile_schedules(schedule_dates(dues.get(plan.id, []), calendar, settings),
                                      settings.run_hour, since)
         ref = plan_ref(satker.slug, plan.kind, plan.year)
         for flow_name in FLOWS:
             mine = [c for c in compiled if c.flow == flow_name]
             out.append(PlanDeployment(
                 flow_name=flow_name, name=deployment_name(satker.slug, plan.kind, plan.year),
-                tags=[f"satker:{satker.slug}", f"kind:{plan.kind}", f"year:{plan.year}"],
+                tags=[OWNER_TAG, f"satker:{satker.slug}", f"kind:{plan.kind}",
+                      f"year:{plan.year}"],
                 parameters={"plan": ref, "timezone": satker.timezone},
                 schedules=[RRule(c.rrule, timezone=satker.timezone, slug=f"{flow_name}-{i}")
                            for i, c in enumerate(mine, start=1)],
@@ -69,7 +71,7 @@ def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> lis
 
 
 def safety_net(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
-    return PlanDeployment(flow_name="sweep_all", name=SAFETY_NET, tags=["monev:harian"],
+    return PlanDeployment(flow_name="sweep_all", name=SAFETY_NET, tags=[OWNER_TAG, "monev:harian"],
                           parameters={}, schedules=[Cron(f"0 {hour} * * *", timezone=timezone)],
                           description="Penyapu harian semua rencana aksi (jaring pengaman)")
 
@@ -78,7 +80,7 @@ def dispatcher() -> PlanDeployment:
     """The sender. No interval schedule (it would fill the run list with empty runs):
     sweeps that queue messages, and dispatch runs that leave some for later, create
     its runs for the moment they are due (``tasks.dispatch.schedule_dispatch``)."""
-    return PlanDeployment(flow_name="dispatch", name=DISPATCHER, tags=["monev:kirim"],
+    return PlanDeployment(flow_name="dispatch", name=DISPATCHER, tags=[OWNER_TAG, "monev:kirim"],
                           parameters={}, schedules=[],
                           description="Kirim antrean pesan (email, WhatsApp, Telegram) "
                                       "saat ada yang perlu dikirim")

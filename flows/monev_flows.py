@@ -26,7 +26,7 @@ from monev.periods import Period
 from monev.status import word
 from monev.store.queries import Capaian
 from tasks.dispatch import schedule_dispatch
-from tasks.sweep import report_task, sweep_task
+from tasks.sweep import report_task, sweep_all_task, sweep_task
 
 LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
           "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
@@ -177,15 +177,23 @@ def monev_cycle(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ)
 def sweep_all(as_of: str | None = None) -> int:
     """Penyapu harian: jalankan semua langkah untuk semua rencana (jaring pengaman),
     masing-masing per hari ini di zona waktu satkernya."""
-    from monev.store.db import open_session_factory
-    from monev.store.queries import all_plans, plan_ref
+    from monev.workdays import INDONESIAN_TIMEZONES
 
-    factory = open_session_factory()
-    with factory() as session:
-        refs = [(plan_ref(s.slug, p.kind, p.year), s.timezone)
-                for p, s in all_plans(session)]
-    factory.kw["bind"].dispose()
-    total = sum(_run(ref, "sweep", as_of, tz, dispatch=False) for ref, tz in refs)
+    days = {zone: _as_of(as_of, zone) for zone in INDONESIAN_TIMEZONES}
+    results = sweep_all_task(days)
+    total = 0
+    for plan, day, records, capaian in results:
+        total += len(records)
+        if records:  # artifacts only where something happened (1,100 plans, every day)
+            _report(plan, "sweep", day, records, capaian)
+    create_table_artifact(
+        key="sweep-all", description=f"Penyapuan harian: {len(results)} rencana aksi, "
+                                     f"{total} tindakan",
+        table=[{"rencana": plan_label(plan), "per": f"{day:%d-%m-%Y}",
+                "tindakan": str(len(records)), "capaian": capaian.sentence(day)}
+               for plan, day, records, capaian in results] or [{"rencana": "tidak ada"}])
+    if total and os.environ.get("MONEV_FEED_DIR"):
+        publish_feeds(days["Asia/Jakarta"].isoformat())
     schedule_dispatch()
     return total
 

@@ -1,18 +1,29 @@
-"""Registering compiled deployments on any Prefect server for a work pool.
+"""Keeping a Prefect server's deployments in step with the plans (``monev deploy
+--work-pool NAME``: many plans, workers on other machines).
 
-Used by ``monev deploy --work-pool NAME`` (many plans, workers on other machines):
-the API is called concurrently instead of ``serve()``'s one-by-one registration."""
+A **sync**, not a re-registration: every deployment's specification is hashed (flow,
+name, pool, entrypoint, parameters, tags, description, schedules) and the hash kept
+as the deployment's ``version``; only what is new or changed is written, and the
+deployments monev owns (tag ``monev``) that no plan needs any more — removed or closed
+plans — are deleted. Calls run concurrently and are retried with backoff when the
+server is busy (429/503, a dropped connection)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect.client.orchestration import get_client
 from prefect.deployments.schedules import create_deployment_schedule_create
 
-from flows.deployments import PlanDeployment
+from flows.deployments import OWNER_TAG, PlanDeployment
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENTRYPOINTS = {
@@ -23,39 +34,114 @@ ENTRYPOINTS = {
     "sweep_all": "flows/monev_flows.py:sweep_all",
     "dispatch": "flows/monev_flows.py:dispatch_outbox",
 }
+OWNED_FLOWS = frozenset(ENTRYPOINTS)
+RETRY_STATUS = {429, 502, 503, 504}
+T = TypeVar("T")
 
 
-async def register(deployments: list[PlanDeployment], work_pool: str,
-                   project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> int:
-    """Create or update every deployment on the server in ``PREFECT_API_URL``."""
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    retries: int = 0
+
+
+def _spec(d: PlanDeployment, work_pool: str, project_dir: Path) -> dict[str, Any]:
+    """Everything the server keeps of one deployment, as ``create_deployment`` takes it."""
+    return {
+        "name": d.name, "work_pool_name": work_pool, "entrypoint": ENTRYPOINTS[d.flow_name],
+        "path": str(project_dir),
+        "pull_steps": [{"prefect.deployments.steps.set_working_directory": {
+            "directory": str(project_dir)}}],
+        "parameters": d.parameters, "tags": d.tags, "description": d.description,
+        "schedules": [create_deployment_schedule_create(s) for s in d.schedules],
+    }
+
+
+def spec_hash(d: PlanDeployment, work_pool: str, project_dir: Path = PROJECT_DIR) -> str:
+    spec = _spec(d, work_pool, project_dir)
+    spec["flow"] = d.flow_name
+    spec["schedules"] = [s.model_dump(mode="json") for s in spec["schedules"]]
+    data = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
+    return "spec-" + hashlib.sha256(data.encode()).hexdigest()[:20]
+
+
+async def _retrying(call: Callable[[], Awaitable[T]], report: SyncReport,
+                    attempts: int = 8) -> T:
+    """``call()``, again after 0.5, 1, 2 … 8 s when the server says it is busy."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except (PrefectHTTPStatusError, httpx.TransportError) as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            busy = isinstance(exc, httpx.TransportError) or status in RETRY_STATUS
+            if not busy or attempt == attempts - 1:
+                raise
+            report.retries += 1
+            await asyncio.sleep(min(8.0, 0.5 * 2 ** attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def sync(deployments: list[PlanDeployment], work_pool: str,
+               project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> SyncReport:
+    """Bring the server in ``PREFECT_API_URL`` to exactly ``deployments`` (among the
+    ones monev owns): create, update what changed, delete what is gone."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+
+    report = SyncReport()
     gate = asyncio.Semaphore(concurrency)
     async with get_client() as client:
-        flow_ids = {name: await client.create_flow_from_name(name)
-                    for name in {d.flow_name for d in deployments}}
+        names = {f.id: f.name for f in await _retrying(client.read_flows, report)}
+        existing: dict[tuple[str, str], Any] = {}
+        while True:
+            page = await _retrying(lambda: client.read_deployments(
+                deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[OWNER_TAG])),
+                limit=200, offset=len(existing)), report)
+            existing.update({(names.get(dep.flow_id, ""), dep.name): dep for dep in page})
+            if len(page) < 200:
+                break
+        flow_ids: dict[str, Any] = {}
+        for name in sorted({d.flow_name for d in deployments}):
+            flow_ids[name] = await _retrying(partial(client.create_flow_from_name, name), report)
+        wanted = {(d.flow_name, d.name) for d in deployments}
 
-        async def one(d: PlanDeployment) -> None:
+        async def put(d: PlanDeployment, version: str) -> None:
             async with gate:
-                await client.create_deployment(
-                    flow_id=flow_ids[d.flow_name], name=d.name, work_pool_name=work_pool,
-                    entrypoint=ENTRYPOINTS[d.flow_name], path=str(project_dir),
-                    pull_steps=[{"prefect.deployments.steps.set_working_directory": {
-                        "directory": str(project_dir)}}],
-                    parameters=d.parameters, tags=d.tags, description=d.description,
-                    schedules=[create_deployment_schedule_create(s) for s in d.schedules],
-                    enforce_parameter_schema=False)
+                await _retrying(lambda: client.create_deployment(
+                    flow_id=flow_ids[d.flow_name], version=version,
+                    enforce_parameter_schema=False, **_spec(d, work_pool, project_dir)),
+                    report)
 
-        await asyncio.gather(*(one(d) for d in deployments))
-    return len(deployments)
+        async def drop(key: tuple[str, str], dep_id: Any) -> None:
+            async with gate:
+                await _retrying(lambda: client.delete_deployment(dep_id), report)
+                report.deleted.append("/".join(key))
 
-
-OWNED_FLOWS = frozenset(ENTRYPOINTS)
+        jobs = []
+        for d in deployments:
+            version = spec_hash(d, work_pool, project_dir)
+            found = existing.get((d.flow_name, d.name))
+            if found is not None and found.version == version:
+                report.unchanged += 1
+                continue
+            (report.updated if found is not None else report.created).append(
+                f"{d.flow_name}/{d.name}")
+            jobs.append(put(d, version))
+        jobs += [drop(key, dep.id) for key, dep in existing.items()
+                 if key not in wanted and key[0] in OWNED_FLOWS]
+        await asyncio.gather(*jobs)
+    return report
 
 
 def prune_deployments(keep: list[PlanDeployment]) -> int:
     """Delete the deployments of monev's flows that are not in ``keep`` (plans removed,
-    renamed deployments) from the server in ``PREFECT_API_URL``; others are untouched."""
-    from prefect.client.orchestration import get_client
-
+    renamed deployments) from the server in ``PREFECT_API_URL``; others are untouched.
+    For ``monev up``, which owns its server and serves what it compiled."""
     wanted = {(d.flow_name, d.name) for d in keep}
     removed = 0
     with get_client(sync_client=True) as client:

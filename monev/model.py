@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Plan:
 _NUMBERING = re.compile(r"^\s*(?:[0-9]+|[ivx]+|[a-z])\s*[.)]\s*", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=65536)  # the same names are compared for every row
 def normalise_text(text: str) -> str:
     """Compare texts the way a reader would: no numbering, case, spaces or punctuation."""
     text = _NUMBERING.sub("", text.lower())

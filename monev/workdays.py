@@ -6,6 +6,7 @@ Pure apart from the ``holidays`` package's built-in tables (no I/O)."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -58,6 +59,19 @@ def national_days_off(year: int) -> frozenset[date]:
     return frozenset(table.keys())
 
 
+@lru_cache(maxsize=512)
+def _prefix(calendar: WorkCalendar, year: int) -> tuple[int, ...]:
+    """``counts[d]`` = working days of ``year`` up to and including its day ``d``
+    (``counts[0]`` = 0): any span's working days are a subtraction."""
+    counts, total = [0], 0
+    day, one = date(year, 1, 1), timedelta(days=1)
+    while day.year == year:
+        total += calendar.is_working_day(day)
+        counts.append(total)
+        day += one
+    return tuple(counts)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Which days are working days for one satker, and when a period is due."""
@@ -87,6 +101,14 @@ class WorkCalendar:
 
     def add_working_days(self, day: date, count: int) -> date:
         """The working day ``count`` working days after (or before, if negative) ``day``."""
+        if count > 0:  # by the year's running count: no walk day by day
+            year, wanted = day.year, _prefix(self, day.year)[day.timetuple().tm_yday] + count
+            while True:
+                counts = _prefix(self, year)
+                if counts[-1] >= wanted:
+                    return date(year, 1, 1) + timedelta(days=bisect_left(counts, wanted) - 1)
+                wanted -= counts[-1]
+                year += 1
         step = 1 if count >= 0 else -1
         remaining = abs(count)
         while remaining:
@@ -94,6 +116,16 @@ class WorkCalendar:
             if self.is_working_day(day):
                 remaining -= 1
         return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many working days ``end`` is after
+        ``start`` (0 when ``end`` is not later), by prefix counts per year."""
+        if end <= start:
+            return 0
+        total = _prefix(self, end.year)[end.timetuple().tm_yday]
+        for year in range(start.year, end.year):
+            total += _prefix(self, year)[-1]
+        return total - _prefix(self, start.year)[start.timetuple().tm_yday]
 
     def due_date(self, period: Period) -> date:
         """Due date of a period: its last working day (or last day, by configuration).

@@ -54,3 +54,31 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
         capaian = progress(session, plan_row.id, as_of)
     factory.kw["bind"].dispose()
     return records, capaian
+
+
+@task(name="sweep-all-plans")
+def sweep_all_task(days: dict[str, date]) -> list[tuple[str, date, list[ActionRecord], Capaian]]:
+    """Every plan swept in its own transaction through one connection pool, each as of
+    ``days[zone]`` (its satker's date); returns what each did and its capaian. One task
+    for all plans: a Prefect task per plan would cost more than most sweeps."""
+    from monev.store.queries import all_plans, plan_ref
+
+    cfg = load_config()
+    factory = open_session_factory()
+    done: list[tuple[str, date, list[ActionRecord], Capaian]] = []
+    try:
+        with factory() as session:
+            plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone)
+                     for p, s in all_plans(session)]
+        for plan_id, ref, satker, zone in plans:
+            day = days.get(zone) or days["Asia/Jakarta"]
+            sc = cfg.satker(satker)
+            with factory.begin() as session:
+                records = sweep_plan(session, plan_id, day,
+                                     sc.calendar() if sc else WorkCalendar(),
+                                     sc.settings() if sc else EngineSettings(), sc,
+                                     FLOW_ACTIONS["sweep"], now=datetime.now(UTC))
+                done.append((ref, day, records, progress(session, plan_id, day)))
+    finally:
+        factory.kw["bind"].dispose()
+    return done

@@ -44,10 +44,26 @@ def free_port() -> int:
 
 
 def _postgres_url() -> str | None:
+    """The test database of this pytest process: with several workers (pytest-xdist)
+    each gets its own database on the same server, made once per run."""
     url = os.environ.get("MONEV_TEST_POSTGRES_URL")
     if not url and os.environ.get("CI") == "true":
         pytest.fail("CI must run the PostgreSQL tests: MONEV_TEST_POSTGRES_URL is not set")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    name = f"monev_test_{worker}"
+    if name not in _made:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        _made.add(name)
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+_made: set[str] = set()
 
 
 @pytest.fixture(scope="session")

@@ -50,12 +50,12 @@ async def _register_and_read(deployments: list) -> list:  # type: ignore[type-ar
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists
 
-    from flows.register import register
+    from flows.register import sync
 
     async with get_client() as client:
         with contextlib.suppress(ObjectAlreadyExists):  # from an earlier test
             await client.create_work_pool(WorkPoolCreate(name=POOL, type="process"))
-    await register(deployments, POOL)
+    await sync(deployments, POOL)
     async with get_client() as client:
         return await client.read_deployments()
 
@@ -67,7 +67,7 @@ def test_deployments_carry_the_compiled_dates(prefect_server: dict[str, str],
     stored = asyncio.run(_register_and_read(deployments))
     names = {(d.name, tuple(sorted(d.tags))) for d in stored}
     assert ("rb-2026-kpu-kab-muaro-jambi", tuple(sorted(
-        ["satker:kpu-kabupaten-muaro-jambi", "kind:RB", "year:2026"]))) in names
+        ["monev", "satker:kpu-kabupaten-muaro-jambi", "kind:RB", "year:2026"]))) in names
     assert any(d.name == "harian" for d in stored)
     rb = [d for d in deployments if d.name.startswith("rb-2026") and d.flow_name == "remind"][0]
     expected = sorted({dt for s in rb.schedules for dt in _rdates(s.rrule)})
@@ -299,3 +299,69 @@ def test_deploy_without_the_work_pool_says_what_to_do(prefect_server: dict[str, 
         in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
     assert len(res.stderr.strip().splitlines()) <= 2, res.stderr
+
+
+def test_sync_writes_what_changed_and_deletes_what_is_gone(prefect_server: dict[str, str],
+                                                          monev_db: str) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.register import sync
+
+    first = _deployments(date(2026, 3, 1))
+    asyncio.run(_register_and_read(first))
+    again = asyncio.run(sync(first, POOL))
+    assert not again.created and not again.updated and not again.deleted
+    assert again.unchanged == len(first)
+    # a revised schedule for one plan, and another plan gone
+    later = _deployments(date(2026, 6, 1))
+    changed = [d for d in later if d.name == "rb-2026-kpu-kab-muaro-jambi"]
+    kept = [d for d in first if d.name not in ("rb-2026-kpu-kab-muaro-jambi",
+                                               "zi-2025-kpu-kota-jambi")]
+    report = asyncio.run(sync(kept + changed, POOL))
+    assert sorted(report.deleted) == sorted(f"{f}/zi-2025-kpu-kota-jambi" for f in (
+        "open_checkpoints", "remind", "escalate", "monev_cycle"))
+    assert {u.split("/")[1] for u in report.updated} == {"rb-2026-kpu-kab-muaro-jambi"}
+    assert report.unchanged == len(kept)
+
+    async def server_view() -> dict[str, list[str]]:
+        async with get_client() as client:
+            return {f"{d.name}:{d.description}": [getattr(s.schedule, "rrule", "")
+                                                   for s in d.schedules]
+                    for d in await client.read_deployments()}
+
+    seen = asyncio.run(server_view())
+    assert not any(k.startswith("zi-2025-kpu-kota-jambi:") for k in seen)
+    remind = [d for d in changed if d.flow_name == "remind"][0]
+    server = [v for k, v in seen.items()
+              if k.startswith("rb-2026-kpu-kab-muaro-jambi:remind")][0]
+    assert server == [s.rrule for s in remind.schedules], "the changed schedule arrived"
+    assert all("RDATE:202603" not in r for r in server)
+
+
+def test_busy_server_answers_are_retried_with_backoff() -> None:
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows.register import SyncReport, _retrying
+
+    calls: list[int] = []
+
+    async def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            request = httpx.Request("POST", "http://prefect.test/api/deployments/")
+            response = httpx.Response(503, request=request)
+            raise PrefectHTTPStatusError.from_httpx_error(httpx.HTTPStatusError(
+                "busy", request=request, response=response))
+        return "ok"
+
+    report = SyncReport()
+    assert asyncio.run(_retrying(flaky, report)) == "ok" and report.retries == 2
+
+    async def refused() -> str:
+        request = httpx.Request("POST", "http://prefect.test/api/deployments/")
+        raise PrefectHTTPStatusError.from_httpx_error(httpx.HTTPStatusError(
+            "bad", request=request, response=httpx.Response(422, request=request)))
+
+    with pytest.raises(PrefectHTTPStatusError):  # a real refusal is not retried
+        asyncio.run(_retrying(refused, SyncReport()))

@@ -3,7 +3,6 @@ small helpers that read plans and configuration."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from datetime import date
@@ -168,17 +167,3 @@ def republish() -> None:
         for problem in report.failed if report else []:
             err.print(f"[bold red]Galat:[/] {problem}", highlight=False)
 
-
-def file_sha256(path: Path) -> str:
-    """Hash of a plan file's *content*: a text file re-saved as UTF-16 or with CRLF line
-    ends is the same decree (no empty revision); other formats are hashed as bytes."""
-    data = path.read_bytes()
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return hashlib.sha256(data).hexdigest()
-    normal = text.replace("\r\n", "\n").replace("\r", "\n")
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()

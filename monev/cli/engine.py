@@ -26,25 +26,33 @@ def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
     return deployments + ([safety_net(), dispatcher()] if include_safety_net else [])
 
 
+def sync_deployments(work_pool: str) -> Any:
+    """Compile every plan's deployments and sync them to the work pool of the server in
+    ``PREFECT_API_URL`` (only what changed; what no plan needs is deleted)."""
+    import asyncio
+
+    from flows.register import check_work_pool, sync
+
+    asyncio.run(check_work_pool(work_pool))
+    return asyncio.run(sync(compiled_deployments(), work_pool))
+
+
 @app.command("deploy")
 def deploy(
     work_pool: Annotated[str, typer.Option("--work-pool", help="Nama work pool Prefect.")],
 ) -> None:
-    """Daftarkan deployment semua rencana ke server Prefect ($PREFECT_API_URL)."""
-    import asyncio
+    """Selaraskan deployment semua rencana dengan server Prefect ($PREFECT_API_URL): buat
+    yang baru, perbarui yang berubah, hapus yang tidak dibutuhkan lagi."""
     import time as _time
-
-    from flows.register import check_work_pool, register
 
     started = _time.monotonic()
     try:
-        asyncio.run(check_work_pool(work_pool))
-        deployments = compiled_deployments()
-        count = asyncio.run(register(deployments, work_pool))
+        report = sync_deployments(work_pool)
     except MonevError as exc:
         raise fail(exc) from exc
-    out.print(f"{count} deployment terdaftar di work pool '{work_pool}' dalam "
-              f"{_time.monotonic() - started:.1f} detik")
+    out.print(f"work pool '{work_pool}': {len(report.created)} dibuat, {len(report.updated)} "
+              f"diperbarui, {report.unchanged} tetap, {len(report.deleted)} dihapus "
+              f"({_time.monotonic() - started:.1f} detik)")
 
 
 @app.command("simulate")

@@ -17,7 +17,6 @@ from monev.cli.common import (
     calendar_for,
     err,
     fail,
-    file_sha256,
     load_config,
     load_plan_file,
     out,
@@ -169,14 +168,8 @@ def plan_import(
         cfg = load_config(config)
     except MonevError as exc:
         raise fail(exc) from exc
-    parsed, failures = read_plans(paths, policy)
-    if failures:
-        for f in failures:
-            err.print(f"[bold red]Galat:[/] {f}", highlight=False, soft_wrap=True)
-        err.print(f"{len(failures)} berkas gagal dibaca; tidak ada yang disimpan.")
-        raise typer.Exit(code=2)
     try:
-        results = store_plans(parsed, cfg, force)
+        parsed, results = import_files(paths, policy, cfg, force)
     except MonevError as exc:
         err.print(f"[bold red]Galat:[/] {exc}", highlight=False, soft_wrap=True)
         err.print("tidak ada yang disimpan.")
@@ -186,6 +179,7 @@ def plan_import(
         for line in results[0].diff_lines:
             out.print(line, highlight=False, soft_wrap=True)
     republish()
+    _sync_if_configured()
     if not quiet:
         from monev.schedule import plan_due_notes
 
@@ -195,30 +189,101 @@ def plan_import(
         print_warnings(notes)
 
 
+def _sync_if_configured() -> None:
+    """With a Prefect server (``PREFECT_API_URL``) and a work pool (``MONEV_WORK_POOL``)
+    configured, an import brings the deployments up to date at once."""
+    import os
+
+    pool = os.environ.get("MONEV_WORK_POOL")
+    if not (pool and os.environ.get("PREFECT_API_URL")):
+        return
+    from monev.cli.engine import sync_deployments
+
+    try:
+        report = sync_deployments(pool)
+    except MonevError as exc:
+        err.print(f"[yellow]deployment belum diselaraskan:[/] {exc}", highlight=False)
+        return
+    err.print(f"deployment di '{pool}': {len(report.created)} dibuat, {len(report.updated)} "
+              f"diperbarui, {len(report.deleted)} dihapus")
+
+
 def read_plans(paths: list[Path], policy: str | None,
                ) -> tuple[list[tuple[Plan, str]], list[str]]:
-    """Parse every file first (with a progress bar for several): (plan, content hash)
+    """Parse every file (on every core when there are many): (plan, content hash)
     pairs and the error of each file that could not be read."""
-    from rich.progress import Progress
+    from monev.plans.parallel import read_all
 
     parsed: list[tuple[Plan, str]] = []
     failures: list[str] = []
-    with Progress(console=err, transient=True, disable=len(paths) < 2) as bar:
-        task = bar.add_task("membaca", total=len(paths))
-        for path in paths:
-            try:
-                parsed.append((load_plan_file(path, policy), file_sha256(path)))
-            except MonevError as exc:
-                failures.append(str(exc))
-            bar.advance(task)
+    for found in read_all(paths, policy_of(policy)):
+        if found.plan is None:
+            failures.append(found.error or str(found.path))
+        else:
+            parsed.append((found.plan, found.sha256))
     return parsed, failures
+
+
+class ImportFailed(MonevError):
+    """Some files could not be read; the batch was not stored."""
+
+
+def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
+                 force: bool = False) -> tuple[list[tuple[Plan, str]], list[ImportResult]]:
+    """Read and store every file in one transaction — files are parsed in worker
+    processes while this one writes those already read — and keep nothing if any file
+    fails to read or to store (every unreadable file is named)."""
+    from contextlib import ExitStack
+
+    from rich.progress import Progress
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monev.cli.common import describe_error
+    from monev.plans.parallel import read_all
+    from monev.store.db import display_url, open_session_factory
+    from monev.store.imports import import_one, lock_imports
+
+    found = read_all(paths, policy_of(policy))  # starts the workers before any connection
+    parsed: list[tuple[Plan, str]] = []
+    results: list[ImportResult] = []
+    failures: list[str] = []
+    factory = None
+    try:
+        with Progress(console=err, transient=True, disable=len(paths) < 2) as bar, \
+                ExitStack() as stack:
+            task = bar.add_task("membaca dan menyimpan", total=len(paths))
+            session = None
+            for item in found:
+                bar.advance(task)
+                if item.plan is None:
+                    failures.append(item.error or str(item.path))
+                    continue
+                if failures:
+                    continue  # nothing more is written; the rest is read to name every error
+                if session is None:  # the database is opened (or made) for a readable plan
+                    factory = open_session_factory()
+                    session = stack.enter_context(factory.begin())
+                    lock_imports(session)
+                parsed.append((item.plan, item.sha256))
+                results.append(import_one(session, item.plan, item.sha256, cfg, force))
+            if failures:
+                for problem in failures:
+                    err.print(f"[bold red]Galat:[/] {problem}", highlight=False,
+                              soft_wrap=True)
+                raise ImportFailed(f"{len(failures)} berkas gagal dibaca")
+    except SQLAlchemyError as exc:
+        raise MonevError(f"penyimpanan ke {display_url()} gagal: "
+                         f"{describe_error(exc) or type(exc).__name__}") from exc
+    finally:
+        if factory is not None:
+            factory.kw["bind"].dispose()
+    return parsed, results
 
 
 def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = False,
                 ) -> list[ImportResult]:
-    """Write the parsed plans in one transaction; a database failure is one message and
-    leaves nothing behind."""
-    from rich.progress import Progress
+    """Write plans already parsed in one transaction; a database failure is one message
+    and leaves nothing behind."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from monev.cli.common import describe_error
@@ -227,10 +292,8 @@ def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = 
 
     factory = open_session_factory()
     try:
-        with Progress(console=err, transient=True, disable=len(parsed) < 2) as bar, \
-                factory.begin() as session:
-            task = bar.add_task("menyimpan", total=len(parsed))
-            return import_batch(session, parsed, cfg, force, lambda: bar.advance(task))
+        with factory.begin() as session:
+            return import_batch(session, parsed, cfg, force)
     except SQLAlchemyError as exc:
         raise MonevError(f"penyimpanan ke {display_url()} gagal: "
                          f"{describe_error(exc) or type(exc).__name__}") from exc

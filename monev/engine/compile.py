@@ -32,11 +32,13 @@ def compile_schedules(dates_by_flow: dict[str, set[date]], hour: int, since: dat
                       limit: int = MAX_RRULE_CHARS) -> list[CompiledSchedule]:
     """Schedules for the dates on or after ``since``, each within Prefect's limit."""
     out: list[CompiledSchedule] = []
+    stamp = len("20260101T080000")
+    head = len("DTSTART:") + stamp + len("\nRDATE:")  # then stamps joined by commas
     for flow in FLOWS:
         future = sorted(d for d in dates_by_flow.get(flow, set()) if d >= since)
         chunk: list[date] = []
         for d in future:
-            if chunk and len(rruleset([*chunk, d], hour)) > limit:
+            if chunk and head + (len(chunk) + 1) * (stamp + 1) - 1 > limit:
                 out.append(CompiledSchedule(flow, rruleset(chunk, hour), tuple(chunk)))
                 chunk = []
             chunk.append(d)

@@ -18,6 +18,7 @@ from monev.config import MonevConfig
 from monev.engine.blobs import Blob, store_file
 from monev.errors import MonevError
 from monev.store import models as m
+from monev.store.queries import bump_plans
 
 TRANSITIONS = {
     "submit": ({"open", "rejected", "backlog", "scheduled"}, "submitted"),
@@ -71,6 +72,7 @@ def transition(session: Session, cp: m.Checkpoint, verb: str, actor: str, note: 
     cp.status = target
     cp.touch(utc)  # feeds read this as UTC
     session.flush()
+    bump_plans(session, [cp.item.plan_id])
     return row
 
 

@@ -28,6 +28,22 @@ def holders(role: str, area: str, komponen: str, people: Sequence[Person]) -> li
     return [p for p in people if p.role == role]
 
 
+class PeopleIndex:
+    """``holders`` for one satker's people, each (role, area, komponen) worked out once:
+    a sweep asks the same question for thousands of rows."""
+
+    def __init__(self, people: Sequence[Person]) -> None:
+        self.people = people
+        self._found: dict[tuple[str, str, str], list[Person]] = {}
+
+    def holders(self, role: str, area: str, komponen: str) -> list[Person]:
+        key = (role, area, komponen)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = holders(role, area, komponen, self.people)
+        return found
+
+
 def concerns(who: Person, area: str, komponen: str, people: Sequence[Person]) -> bool:
     """A row is someone's as its PIC or koordinator; a kasubbag's when its PIC works
     in their subbagian (what their calendar and their task list show)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from monev.periods import Period
 from monev.workdays import WorkCalendar
@@ -69,7 +69,17 @@ class PlanDecisions:
         return [d for d in self.decisions if d.action == action]
 
 
-def open_date(cp: CheckpointState) -> date:
+class Dated(Protocol):
+    """What the schedule needs of a checkpoint: its period and due date."""
+
+    @property
+    def period(self) -> Period: ...
+
+    @property
+    def due(self) -> date: ...
+
+
+def open_date(cp: CheckpointState | Dated) -> date:
     """A checkpoint opens on the first day of its period (evidence collection starts)."""
     return cp.period.start
 
@@ -102,7 +112,7 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
         if reminder is not None:
             add(Decision("remind", reminder, cp.id, str(cp.period), ("pic",)))
         for level, (after, roles) in enumerate(settings.ladder, start=1):
-            if as_of > cp.due and _working_days_late(cp.due, as_of, calendar) >= after:
+            if as_of > cp.due and calendar.working_days_between(cp.due, as_of) >= after:
                 add(Decision("escalate", f"L{level}", cp.id, str(cp.period), roles))
     if new_backlog:
         add(Decision("digest", f"backlog-{as_of.isoformat()}", None,
@@ -124,15 +134,6 @@ def _reminder_step(cp: CheckpointState, as_of: date, settings: EngineSettings) -
         return "H-0"
     reached = [d for d in settings.reminder_days if days_left <= d]
     return f"H-{min(reached)}" if reached else None
-
-
-def _working_days_late(due: date, as_of: date, calendar: WorkCalendar) -> int:
-    count, day = 0, due
-    while day < as_of:
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            count += 1
-    return count
 
 
 def cycle_date(period: Period, calendar: WorkCalendar) -> date:
@@ -167,9 +168,11 @@ def is_quarter_end(period: Period) -> bool:
     return period.month % 3 == 0
 
 
-def schedule_dates(cps: Sequence[CheckpointState], calendar: WorkCalendar,
+def schedule_dates(cps: Iterable[Dated], calendar: WorkCalendar,
                    settings: EngineSettings) -> dict[str, set[date]]:
-    """The days each flow must run for a plan: the RDATEs of its deployments."""
+    """The days each flow must run for a plan: the RDATEs of its deployments.
+    Checkpoints sharing a period and due date count once."""
+    cps = list({(cp.period, cp.due): cp for cp in cps}.values())
     opens: set[date] = set()
     reminds: set[date] = set()
     escalates: set[date] = set()

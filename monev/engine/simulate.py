@@ -40,7 +40,7 @@ def simulate(plan: Plan, start: date, end: date, satker: SatkerConfig | None,
                 for ref in [r for r, on in pending.items() if on <= day]:
                     submit_link(s, find_checkpoint(s, ref), "https://simulasi.invalid/bukti",
                                 "simulasi", datetime.combine(pending.pop(ref), time(9)))
-                records += sweep_plan(s, plan_id, day, calendar, settings, satker)
+                records += sweep_plan(s, plan_id, day, calendar, settings, satker, links=False)
             day += timedelta(days=1)
         factory.kw["bind"].dispose()
     return records

@@ -6,20 +6,21 @@ caller's transaction, together with the action log that makes a rerun a no-op.""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from monev.config import Person, SatkerConfig
-from monev.engine.people import holders
+from monev.engine.people import PeopleIndex
 from monev.engine.rules import ActionKind, Decision, EngineSettings, decide, is_quarter_end
 from monev.periods import Period
 from monev.store import models as m
-from monev.store.queries import CheckpointRow, area_progress, checkpoint_rows, to_state
+from monev.store.bulk import insert_rows
+from monev.store.queries import WAITING, CheckpointView, bump_plans, checkpoint_views
 from monev.workdays import WorkCalendar
 from notifiers.outbox import Delivery, enqueue
 from portal.links import attach_links
@@ -59,21 +60,26 @@ class ActionRecord:
 def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
                settings: EngineSettings, satker: SatkerConfig | None,
                actions: Collection[ActionKind] = ALL_ACTIONS,
-               now: datetime | None = None) -> list[ActionRecord]:
+               now: datetime | None = None, links: bool = True) -> list[ActionRecord]:
     """Carry out everything due for the plan on ``as_of`` and not yet done.
 
     ``now`` (aware) is when this really happens: quiet hours are judged by it, so a
     run planned for 08:00 that runs at 21:00 holds its messages until the next working
     morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
-    ``as_of`` is used."""
-    rows = checkpoint_rows(session, plan_id)
-    by_id = {row[0].id: row for row in rows}
-    states = [to_state(row) for row in rows]
-    done = {(a.checkpoint_id, a.action, a.step) for a in session.scalars(
-        select(m.ActionLog).where(m.ActionLog.plan_id == plan_id))}
+    ``as_of`` is used. ``links`` puts each recipient's portal link on every item (not
+    in a preview).
+
+    Reads plain columns in two queries, decides in memory, and writes its status
+    changes, audit records and action log in a few bulk statements."""
+    views = checkpoint_views(session, plan_id)
+    by_id = {v.id: v for v in views}
+    done = set(session.execute(select(m.ActionLog.checkpoint_id, m.ActionLog.action,
+                                      m.ActionLog.step)
+                               .where(m.ActionLog.plan_id == plan_id)).tuples())
+    states = [v.state() for v in views]
     decided = decide(states, as_of, calendar, settings, done,
                      plan_periods=[s.period for s in states])
-    people = satker.people if satker else []
+    people = PeopleIndex(satker.people if satker else [])
     stamp = datetime.combine(as_of, time(settings.run_hour))
     planned = datetime.combine(as_of, time(settings.run_hour),
                                ZoneInfo(satker.tz if satker else "Asia/Jakarta"))
@@ -81,59 +87,80 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     changed_at = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     records: list[ActionRecord] = []
     deliveries: dict[str, Delivery] = {}
+    log: list[dict[str, object]] = []
+    audit: list[dict[str, object]] = []
+    moved: dict[str, list[int]] = {}  # new status → checkpoint ids
+    summaries: dict[str, str] = {}
     for d in decided.decisions:
         if d.action not in actions:
             continue
-        area = komponen = bukti = ""
-        ref = None
-        if d.checkpoint_id is not None:
-            cp, item, area = by_id[d.checkpoint_id]
-            komponen, bukti = item.komponen, item.bukti_fisik
-            ref = f"{item.key}@{cp.period}"
-            if d.new_status and cp.status != d.new_status:
-                session.add(m.Transition(checkpoint_id=cp.id, at=stamp, actor="monev",
-                                         from_status=cp.status, to_status=d.new_status,
-                                         note=f"sweep {as_of.isoformat()}"))
-                cp.status = d.new_status
-                cp.touch(changed_at)
+        view = by_id.get(d.checkpoint_id) if d.checkpoint_id is not None else None
+        if view is not None and d.new_status and view.status != d.new_status:
+            audit.append({"checkpoint_id": view.id, "at": stamp, "actor": "monev",
+                          "from_status": view.status, "to_status": d.new_status,
+                          "note": f"sweep {as_of.isoformat()}"})
+            moved.setdefault(d.new_status, []).append(view.id)
+            view = by_id[view.id] = replace(view, status=d.new_status)
+        area, komponen = (view.area, view.komponen) if view else ("", "")
         found: list[tuple[str, Person]] = []  # each person once, in their first role
         for role in d.roles:
-            found += [(role, p) for p in holders(role, area, komponen, people)
+            found += [(role, p) for p in people.holders(role, area, komponen)
                       if all(p.name != q.name for _, q in found)]
-        summary = (_cycle_summary(session, plan_id, d.period)
-                   if d.action == "cycle" and found else "")  # only when someone hears
+        if d.action == "cycle" and found and d.period not in summaries:  # someone hears
+            summaries[d.period] = _cycle_summary(list(by_id.values()), d.period)
         if d.action != "digest":  # the backlog items themselves make up the digest
             for role, person in found:
-                message = _item(d, role, ref, by_id.get(d.checkpoint_id or -1), people)
-                if summary:
-                    message["bukti_fisik"] = summary
+                message = _item(d, role, view, people)
+                if d.action == "cycle":
+                    message["bukti_fisik"] = summaries[d.period]
                 deliveries.setdefault(person.name, Delivery(person, role)).items.append(message)
         recipients = [(role, p.name) for role, p in found]
         recipients = recipients or [(role, "") for role in d.roles] or [("", "")]
-        session.add(m.ActionLog(
-            plan_id=plan_id, checkpoint_id=d.checkpoint_id,
-            checkpoint_key=d.checkpoint_id or 0, action=d.action, step=d.step,
-            period=d.period, on_date=as_of,
-            recipient_role=",".join(sorted({r for r, _ in recipients})),
-            recipient="; ".join(n for _, n in recipients if n)))
-        if d.action == "escalate" and d.checkpoint_id is not None:
-            session.add(m.Transition(checkpoint_id=d.checkpoint_id, at=stamp, actor="monev",
-                                     from_status=by_id[d.checkpoint_id][0].status,
-                                     to_status=by_id[d.checkpoint_id][0].status,
-                                     note=f"eskalasi {d.step} ke {', '.join(d.roles)}"))
+        log.append({"plan_id": plan_id, "checkpoint_id": d.checkpoint_id,
+                    "checkpoint_key": d.checkpoint_id or 0, "action": d.action,
+                    "step": d.step, "period": d.period, "on_date": as_of,
+                    "recipient_role": ",".join(sorted({r for r, _ in recipients})),
+                    "recipient": "; ".join(n for _, n in recipients if n)})
+        if d.action == "escalate" and view is not None:
+            audit.append({"checkpoint_id": view.id, "at": stamp, "actor": "monev",
+                          "from_status": view.status, "to_status": view.status,
+                          "note": f"eskalasi {d.step} ke {', '.join(d.roles)}"})
         for role, name in recipients:
-            row = by_id.get(d.checkpoint_id) if d.checkpoint_id is not None else None
             records.append(ActionRecord(
-                as_of.isoformat(), d.action, ref, d.period, role, name, bukti, area,
-                row[0].due.isoformat() if row else "", row[0].status if row else ""))
+                as_of.isoformat(), d.action, view.ref if view else None, d.period, role, name,
+                view.bukti_fisik if view else "", area,
+                view.due.isoformat() if view else "", view.status if view else ""))
+    _write(session, moved, audit, log, changed_at)
+    if moved:
+        bump_plans(session, [plan_id])
     if deliveries and satker is not None:
-        attach_links(session, satker, plan_id, deliveries.values())  # each item's page
-        ketua_tim = [p for p in people if p.role == "ketua_tim"]
+        if links:
+            attach_links(session, satker, plan_id, deliveries.values())  # each item's page
+        ketua_tim = [p for p in people.people if p.role == "ketua_tim"]
         contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")
         enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,
                 list(deliveries.values()), contact)
     session.flush()
     return records
+
+
+CHUNK = 900  # ids per IN (…) list, under SQLite's bound-parameter limit
+
+
+def _write(session: Session, moved: dict[str, list[int]], audit: list[dict[str, object]],
+           log: list[dict[str, object]], changed_at: datetime) -> None:
+    """The sweep's changes in bulk: statuses (with the calendar's SEQUENCE and
+    LAST-MODIFIED bumped, as ``Checkpoint.touch`` does), audit records, action log."""
+    cp = m.Checkpoint
+    for status, ids in moved.items():
+        for i in range(0, len(ids), CHUNK):
+            session.execute(update(cp).where(cp.id.in_(ids[i:i + CHUNK])).values(
+                status=status, sequence=func.coalesce(cp.sequence, 0) + 1,
+                updated_at=case((cp.updated_at > changed_at, cp.updated_at),
+                                else_=changed_at)).execution_options(
+                synchronize_session=False))
+    insert_rows(session, m.Transition, audit)
+    insert_rows(session, m.ActionLog, log)
 
 
 def _kind(d: Decision, role: str) -> str:
@@ -148,34 +175,41 @@ def _kind(d: Decision, role: str) -> str:
     return "monev"
 
 
-def _item(d: Decision, role: str, ref: str | None, row: CheckpointRow | None,
-          people: Sequence[Person]) -> dict[str, str]:
+def _item(d: Decision, role: str, view: CheckpointView | None,
+          people: PeopleIndex) -> dict[str, str]:
     """What a message says about one decision (stored on the outbox row)."""
-    item = {"kind": _kind(d, role), "step": d.step, "ref": ref or "", "period": d.period,
-            "due": "", "bukti_fisik": f"Laporan monev {d.period}", "indikator": "",
-            "area": "", "pic": "", "subbagian": ""}
-    if row is not None:
-        cp, it, area = row
-        pics = holders("pic", area, it.komponen, people)
-        item.update(due=cp.due.isoformat(), bukti_fisik=it.bukti_fisik[:160],
-                    indikator=it.indikator[:160], area=area,
+    item = {"kind": _kind(d, role), "step": d.step, "ref": view.ref if view else "",
+            "period": d.period, "due": "", "bukti_fisik": f"Laporan monev {d.period}",
+            "indikator": "", "area": "", "pic": "", "subbagian": ""}
+    if view is not None:
+        pics = people.holders("pic", view.area, view.komponen)
+        item.update(due=view.due.isoformat(), bukti_fisik=view.bukti_fisik[:160],
+                    indikator=view.indikator[:160], area=view.area,
                     pic=", ".join(p.name for p in pics),
                     subbagian=next((p.subbagian for p in pics if p.subbagian), ""))
     return item
 
 
-def _cycle_summary(session: Session, plan_id: int, period: str) -> str:
+def _cycle_summary(views: list[CheckpointView], period: str) -> str:
     """One line of the month/quarter-end monev for the message (the full report is
-    the flow run's markdown artifact)."""
+    the flow run's markdown artifact), from the checkpoints as this sweep leaves them."""
     p = Period.parse(period)
-    rows = area_progress(session, plan_id, p.end)
-    due = sum(r.due for r in rows)
-    done, sent, late = (sum(r.verified for r in rows), sum(r.submitted for r in rows),
-                        sum(r.overdue for r in rows))
+    rows: dict[str, list[int]] = {}
+    for v in views:
+        if v.due > p.end:
+            continue
+        counts = rows.setdefault(v.area, [0, 0, 0, 0])
+        counts[0] += 1
+        counts[1] += v.status == "verified"
+        counts[2] += v.status == "submitted"
+        counts[3] += v.status in WAITING
+    due = sum(c[0] for c in rows.values())
+    done, sent, late = (sum(c[1] for c in rows.values()), sum(c[2] for c in rows.values()),
+                        sum(c[3] for c in rows.values()))
     kind = "triwulan" if is_quarter_end(p) else "bulan"
     percent = f"{100 * done / due:.0f}%" if due else "-"
-    worst = sorted((r for r in rows if r.overdue), key=lambda r: -r.overdue)[:2]
-    tail = "; terbanyak terlambat: " + ", ".join(f"{r.area} ({r.overdue})" for r in worst) \
+    worst = sorted(((a, c[3]) for a, c in rows.items() if c[3]), key=lambda x: -x[1])[:2]
+    tail = "; terbanyak terlambat: " + ", ".join(f"{a} ({n})" for a, n in worst) \
         if worst else ""
     return (f"Monev akhir {kind} {period}: capaian {done}/{due} bukti terverifikasi "
             f"({percent}), {sent} menunggu verifikasi, {late} terlambat{tail}")

@@ -3,6 +3,7 @@ name), refusing what no reader can open with a message of its own."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -95,3 +96,17 @@ def read_lines(path: Path) -> list[str]:
 
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
+
+
+def content_sha256(data: bytes) -> str:
+    """Hash of a plan file's *content*: a text file re-saved as UTF-16 or with CRLF line
+    ends is the same decree (no empty revision); other formats are hashed as bytes."""
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return hashlib.sha256(data).hexdigest()
+    normal = text.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()

@@ -5,10 +5,9 @@ stable key, re-plans future checkpoints and keeps past ones with all that hangs 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,6 +21,7 @@ from monev.diff import render_diff
 from monev.errors import MonevError
 from monev.periods import Period
 from monev.store import models as m
+from monev.store.bulk import insert_returning_ids, insert_rows
 from monev.workdays import WorkCalendar
 
 
@@ -142,13 +142,11 @@ def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
     session.flush()
     areas = _area_ids(session, row, plan)
     values = [_item_values(i, row.id, areas[i.area], pos) for pos, i in enumerate(plan.items)]
-    ids = list(session.scalars(insert(m.Item).returning(m.Item.id, sort_by_parameter_order=True),
-                               values))
+    ids = insert_returning_ids(session, m.Item, values)
     cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p),
             "status": "scheduled", "imported_on": today}
            for item_id, item in zip(ids, plan.items, strict=True) for p in item.periods]
-    if cps:
-        session.execute(insert(m.Checkpoint), cps)
+    insert_rows(session, m.Checkpoint, cps)
     return ImportResult(plan_id=row.id, revision=1, items=len(plan.items),
                         checkpoints=len(cps), items_added=len(plan.items),
                         checkpoints_added=len(cps))
@@ -177,6 +175,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
     row.number, row.decided_on, row.range_policy = h.number, h.decided_on, plan.range_policy
     row.source, row.source_sha256, row.warnings = plan.source, sha256, plan.warnings
     row.revision += 1
+    row.data_version += 1
     row.updated_at = changed_at
     areas = _area_ids(session, row, plan)
     result = ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
@@ -216,8 +215,7 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
         result.items_removed += 1
         old_plan.items.append(_as_model(stored, old_cps.get(stored.id, {})))
         _drop_future(session, key, old_cps.get(stored.id, {}).values(), today, result)
-    if new_cps:
-        session.execute(insert(m.Checkpoint), new_cps)
+    insert_rows(session, m.Checkpoint, new_cps)
     result.checkpoints_added += len(new_cps)
     session.flush()
     result.checkpoints = session.scalar(
@@ -297,32 +295,29 @@ def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: 
             for key, p in wanted.items() if key not in cps]
 
 
-def lock_plans(session: Session, headers: Iterable[model.PlanHeader]) -> None:
-    """Serialise imports of the same plan (satker/kind/year) across processes: a
-    transaction-scoped advisory lock per plan on PostgreSQL, taken in a fixed order so
-    two batches never deadlock. SQLite needs none: its writers take the database lock
-    at BEGIN (see :func:`monev.store.db.make_engine`)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    keys = sorted({f"{slugify(h.satker)}|{h.kind}|{h.year}" for h in headers})
-    for key in keys:
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+IMPORT_LOCK = 7150437  # one import at a time per database (PostgreSQL advisory lock)
+
+
+def lock_imports(session: Session) -> None:
+    """Serialise imports across processes: a transaction-scoped advisory lock on
+    PostgreSQL (two batches revising the same plans would otherwise race or deadlock).
+    SQLite needs none: its writers take the database lock at BEGIN
+    (:class:`monev.store.db.Sessions`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
+def import_one(session: Session, plan: model.Plan, sha: str, cfg: MonevConfig,
+               force: bool = False) -> ImportResult:
+    """Store one parsed plan, dated by its satker's own today (its WIB/WITA/WIT zone)."""
+    sc = cfg.satker(plan.header.satker)
+    zone = sc.tz if sc else DEFAULT_TZ
+    return import_plan(session, plan, sc.calendar() if sc else WorkCalendar(), today(zone),
+                       sha, zone, force)
 
 
 def import_batch(session: Session, batch: Sequence[tuple[model.Plan, str]], cfg: MonevConfig,
-                 force: bool = False, progress: Callable[[], None] | None = None,
-                 ) -> list[ImportResult]:
-    """Store several parsed plans in the caller's one transaction: all or nothing.
-
-    Each plan is dated by its satker's own today (its WIB/WITA/WIT zone)."""
-    lock_plans(session, (plan.header for plan, _ in batch))
-    results = []
-    for plan, sha in batch:
-        sc = cfg.satker(plan.header.satker)
-        zone = sc.tz if sc else DEFAULT_TZ
-        results.append(import_plan(session, plan, sc.calendar() if sc else WorkCalendar(),
-                                   today(zone), sha, zone, force))
-        if progress:
-            progress()
-    return results
+                 force: bool = False) -> list[ImportResult]:
+    """Store several parsed plans in the caller's one transaction: all or nothing."""
+    lock_imports(session)
+    return [import_one(session, plan, sha, cfg, force) for plan, sha in batch]

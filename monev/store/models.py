@@ -42,6 +42,9 @@ class Plan(Base):
     source_sha256: Mapped[str] = mapped_column(String(64))
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    # +1 on every change of its rows or checkpoints (queries.bump_plans): a feed whose
+    # plans' versions did not move is answered from cache without reading them
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     satker: Mapped[Satker] = relationship(back_populates="plans")
     areas: Mapped[list[Area]] = relationship(back_populates="plan", order_by="Area.position")
     items: Mapped[list[Item]] = relationship(back_populates="plan", order_by="Item.position")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, defer
 
 from monev.engine.rules import CheckpointState
 from monev.errors import MonevError
@@ -21,7 +21,9 @@ def plan_ref(satker_slug: str, kind: str, year: int) -> str:
 
 
 def all_plans(session: Session) -> Sequence[tuple[m.Plan, m.Satker]]:
+    """Every plan with its satker (the decree's text is loaded only if asked for)."""
     return session.execute(select(m.Plan, m.Satker).join(m.Plan.satker)
+                           .options(defer(m.Plan.source), defer(m.Plan.warnings))
                            .order_by(m.Satker.slug, m.Plan.kind, m.Plan.year)).tuples().all()
 
 
@@ -45,14 +47,53 @@ def satker_of_plan(session: Session, plan_id: int) -> str | None:
 
 
 CheckpointRow = tuple[m.Checkpoint, m.Item, str]
+WAITING = ("open", "rejected", "scheduled", "backlog")  # due evidence not yet in
 
 
 def checkpoint_rows(session: Session, plan_id: int) -> Sequence[CheckpointRow]:
-    """Active checkpoints of a plan with their row and area name, by due date."""
+    """Active checkpoints of a plan with their row and area name, by due date (ORM
+    objects: for the few places that change or show whole rows)."""
     return session.execute(
         select(m.Checkpoint, m.Item, m.Area.name).join(m.Checkpoint.item).join(m.Item.area)
         .where(m.Item.plan_id == plan_id, m.Item.active)
         .order_by(m.Checkpoint.due, m.Item.position)).tuples().all()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointView:
+    """A checkpoint with what the engine reads of its row: plain columns, no ORM
+    objects (a sweep of thousands of checkpoints reads them all)."""
+
+    id: int
+    period: str
+    due: date
+    status: str
+    imported_on: date | None
+    key: str
+    komponen: str
+    indikator: str
+    bukti_fisik: str
+    area: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.key}@{self.period}"
+
+    def state(self) -> CheckpointState:
+        return CheckpointState(id=self.id, period=Period.parse(self.period), due=self.due,
+                               status=self.status, area=self.area, komponen=self.komponen,
+                               bukti_fisik=self.bukti_fisik, imported_on=self.imported_on)
+
+
+def checkpoint_views(session: Session, plan_id: int) -> list[CheckpointView]:
+    """Active checkpoints of a plan, by due date, in one column query."""
+    cp, it = m.Checkpoint, m.Item
+    rows = session.execute(
+        select(cp.id, cp.period, cp.due, cp.status, cp.imported_on, it.key, it.komponen,
+               it.indikator, it.bukti_fisik, m.Area.name)
+        .join(cp.item).join(it.area).where(it.plan_id == plan_id, it.active)
+        .order_by(cp.due, it.position))
+    return [CheckpointView(*row) for row in rows]
 
 
 def to_state(row: CheckpointRow) -> CheckpointState:
@@ -60,6 +101,14 @@ def to_state(row: CheckpointRow) -> CheckpointState:
     return CheckpointState(id=cp.id, period=Period.parse(cp.period), due=cp.due,
                            status=cp.status, area=area, komponen=item.komponen,
                            bukti_fisik=item.bukti_fisik, imported_on=cp.imported_on)
+
+
+def progress_of(cps: Sequence[CheckpointView], as_of: date) -> Capaian:
+    """The same counts as :func:`progress` from checkpoints already read."""
+    due = [c for c in cps if c.due <= as_of]
+    return Capaian(verified=sum(c.status == "verified" for c in cps), total=len(cps),
+                   due=len(due), verified_due=sum(c.status == "verified" for c in due),
+                   late=sum(c.due < as_of and c.status in WAITING for c in due))
 
 
 @dataclass(frozen=True)
@@ -86,7 +135,7 @@ class Capaian:
 def progress(session: Session, plan_id: int, as_of: date) -> Capaian:
     """The plan's capaian as of ``as_of`` in one aggregate query."""
     cp = m.Checkpoint
-    waiting = cp.status.in_(("open", "rejected", "scheduled", "backlog"))
+    waiting = cp.status.in_(WAITING)
     row = session.execute(
         select(func.count(cp.id),
                func.sum(case((cp.status == "verified", 1), else_=0)),
@@ -108,19 +157,65 @@ class AreaProgress:
 
 
 def area_progress(session: Session, plan_id: int, as_of: date) -> list[AreaProgress]:
-    """Capaian per area for the monthly/quarterly monev report."""
-    out: dict[str, list[int]] = {}
-    for cp, _item, area in checkpoint_rows(session, plan_id):
-        row = out.setdefault(area, [0, 0, 0, 0])
-        if cp.due > as_of:
-            continue
-        row[0] += 1
-        row[1] += cp.status == "verified"
-        row[2] += cp.status == "submitted"
-        row[3] += cp.status in ("open", "rejected", "scheduled", "backlog")
-    return [AreaProgress(a, *v) for a, v in out.items()]
+    """Capaian per area for the monthly/quarterly monev, counted in SQL."""
+    cp = m.Checkpoint
+    is_due = cp.due <= as_of
+    rows = session.execute(
+        select(m.Area.name,
+               func.sum(case((is_due, 1), else_=0)),
+               func.sum(case((is_due & (cp.status == "verified"), 1), else_=0)),
+               func.sum(case((is_due & (cp.status == "submitted"), 1), else_=0)),
+               func.sum(case((is_due & cp.status.in_(WAITING), 1), else_=0)))
+        .select_from(cp).join(cp.item).join(m.Item.area)
+        .where(m.Item.plan_id == plan_id, m.Item.active)
+        .group_by(m.Area.name, m.Area.position).order_by(m.Area.position))
+    return [AreaProgress(area, *(int(v or 0) for v in counts)) for area, *counts in rows]
 
 
-def overdue(session: Session, plan_id: int, as_of: date) -> list[CheckpointRow]:
-    return [r for r in checkpoint_rows(session, plan_id)
-            if r[0].due < as_of and r[0].status in ("open", "rejected", "scheduled", "backlog")]
+def overdue(session: Session, plan_id: int, as_of: date) -> Sequence[CheckpointRow]:
+    """Checkpoints of the plan past due and still waiting for evidence, by due date."""
+    return session.execute(
+        select(m.Checkpoint, m.Item, m.Area.name).join(m.Checkpoint.item).join(m.Item.area)
+        .where(m.Item.plan_id == plan_id, m.Item.active, m.Checkpoint.due < as_of,
+               m.Checkpoint.status.in_(WAITING))
+        .order_by(m.Checkpoint.due, m.Item.position)).tuples().all()
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A period and its due date (what a schedule is compiled from)."""
+
+    period: Period
+    due: date
+
+
+def due_dates(session: Session) -> dict[int, list[Due]]:
+    """Every plan's distinct (period, due date) pairs of its active rows, in one query:
+    a plan of 400 checkpoints has a few dozen."""
+    rows = session.execute(
+        select(m.Item.plan_id, m.Checkpoint.period, m.Checkpoint.due).distinct()
+        .join(m.Checkpoint.item).where(m.Item.active))
+    out: dict[int, list[Due]] = {}
+    parsed: dict[str, Period] = {}
+    for plan_id, period, due in rows:
+        p = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
+        out.setdefault(plan_id, []).append(Due(p, due))
+    return out
+
+
+def bump_plans(session: Session, plan_ids: Iterable[int]) -> None:
+    """Record that what these plans show changed (feeds, pages and reports re-read)."""
+    ids = sorted(set(plan_ids))
+    if ids:
+        session.execute(update(m.Plan).where(m.Plan.id.in_(ids)).values(
+            data_version=m.Plan.data_version + 1).execution_options(synchronize_session=False))
+
+
+def plan_versions(session: Session, plan_ids: Sequence[int]) -> tuple[object, ...]:
+    """One cheap query: the newest plan id (a new plan may join a satker or province)
+    and each plan's data version and revision."""
+    rows = session.execute(
+        select(select(func.max(m.Plan.id)).scalar_subquery(), m.Plan.id, m.Plan.data_version,
+               m.Plan.revision).where(m.Plan.id.in_(plan_ids)).order_by(m.Plan.id)).all()
+    newest = rows[0][0] if rows else session.scalar(select(func.max(m.Plan.id)))
+    return (newest, *((r[1], r[2], r[3]) for r in rows))
