@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.clock import utcnow
@@ -27,6 +28,7 @@ from notifiers.messages import one_line
 from notifiers.outbox import retry_delay
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
+from notifiers.smtp import recipient as smtp_recipient
 
 Sender = Callable[[str, str, str], None]  # (apprise url, subject, body); raises on failure
 SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
@@ -40,6 +42,18 @@ class SendUncertain(Exception):
     """The request went out but no answer came: the message may have arrived."""
 
 
+def _split_recipient(url: str) -> tuple[str, str | None]:
+    """``smtp(s)://…?…&to=ADDR&…`` → (the URL without ``to``, ADDR); others as they are."""
+    if not url.startswith(("smtp://", "smtps://")) or "?" not in url:
+        return url, None
+    base, query = url.split("?", 1)
+    pairs = [p for p in query.split("&") if not p.startswith("to=")]
+    found = [unquote(p[3:]) for p in query.split("&") if p.startswith("to=")]
+    if len(found) != 1:
+        return url, None
+    return f"{base}?{'&'.join(pairs)}", found[0]
+
+
 @functools.lru_cache(maxsize=1024)
 def _plugin(url: str) -> Any:
     """The Apprise plugin for ``url``, built once per process (not an Apprise object
@@ -51,13 +65,17 @@ def _plugin(url: str) -> Any:
 
 def apprise_send(url: str, subject: str, body: str) -> None:
     """Deliver one message through Apprise; raise by cause when it was not a success
-    (:mod:`notifiers.transport`). Error texts name the service without secrets."""
+    (:mod:`notifiers.transport`). Error texts name the service without secrets.
+
+    An e-mail URL's recipient is passed to our SMTP plugin per message, so one plugin
+    (and its open session) serves every recipient on that server."""
     register()
-    plugin = _plugin(url)
+    server, recipient = _split_recipient(url)
+    plugin = _plugin(server)
     if plugin is None:
         raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
                         f"('{url.split('://', 1)[0]}://')")
-    with transport.observe() as outcome:
+    with transport.observe() as outcome, smtp_recipient(recipient):
         ok = plugin.notify(body=body, title=subject)
     if ok:
         return
@@ -119,19 +137,30 @@ class Claimed:
     attempts: int
 
 
-def claim(session: Session, row_id: int, at: datetime) -> Claimed | None:
+# The dispatcher's own statements, as text: compiled once, run for every message (the
+# ORM's per-statement work cost more than the SQLite write itself).
+_CLAIM = text("UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+              "WHERE id = :id AND status = 'pending' "
+              "RETURNING channel, address, subject, body, attempts")
+_ATTEMPT = text("INSERT INTO outbox_attempt (outbox_id, started_at, error) "
+                "VALUES (:id, :at, '') RETURNING id")
+_FINISHED = text("UPDATE outbox_attempt SET finished_at = :at, ok = :ok, error = :error "
+                 "WHERE id = :attempt")
+_SENT = text("UPDATE outbox SET status = 'sent', sent_at = :at, last_error = '' "
+             "WHERE id = :id")
+_STOPPED = text("UPDATE outbox SET status = :status, last_error = :error WHERE id = :id")
+_AGAIN = text("UPDATE outbox SET status = 'pending', last_error = :error, "
+              "not_before = :later WHERE id = :id")
+
+
+def claim(conn: Session | Connection, row_id: int, at: datetime) -> Claimed | None:
     """``pending`` → ``sending`` and an attempt row, in the caller's transaction (which
     must commit before the message goes out). Only a row still pending is ours: the
     conditional UPDATE waits for, and loses to, any transaction holding the row."""
-    row = session.execute(update(m.Outbox).where(
-        m.Outbox.id == row_id, m.Outbox.status == "pending").values(
-        status="sending", attempts=m.Outbox.attempts + 1).returning(
-        m.Outbox.channel, m.Outbox.address, m.Outbox.subject, m.Outbox.body,
-        m.Outbox.attempts)).first()
+    row = conn.execute(_CLAIM, {"id": row_id}).first()
     if row is None:
         return None
-    attempt_id = session.execute(insert(m.OutboxAttempt).values(
-        outbox_id=row_id, started_at=at).returning(m.OutboxAttempt.id)).scalar_one()
+    attempt_id = conn.execute(_ATTEMPT, {"id": row_id, "at": at}).scalar_one()
     return Claimed(row_id, attempt_id, *row)
 
 
@@ -151,26 +180,25 @@ def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Resul
     return "sent", ""
 
 
-def _record(session: Session, claimed: Claimed, result: Result, at: datetime,
+def _record(conn: Connection, claimed: Claimed, result: Result, at: datetime,
             max_attempts: int, report: DispatchReport) -> None:
     outcome, error = result
-    session.execute(update(m.OutboxAttempt).where(m.OutboxAttempt.id == claimed.attempt_id)
-                    .values(finished_at=at, ok=outcome == "sent", error=error))
+    conn.execute(_FINISHED, {"at": at, "ok": outcome == "sent", "error": error,
+                             "attempt": claimed.attempt_id})
     rid = claimed.row_id
     if outcome == "sent":
-        values: dict[str, Any] = {"status": "sent", "sent_at": at, "last_error": ""}
+        conn.execute(_SENT, {"at": at, "id": rid})
         report.sent.append(rid)
     elif outcome == "uncertain":
-        values = {"status": "uncertain", "last_error": error}
+        conn.execute(_STOPPED, {"status": "uncertain", "error": error, "id": rid})
         report.uncertain.append(rid)
     elif claimed.attempts >= max_attempts:
-        values = {"status": "failed", "last_error": error}
+        conn.execute(_STOPPED, {"status": "failed", "error": error, "id": rid})
         report.failed.append((rid, error))
     else:
-        values = {"status": "pending", "last_error": error,
-                  "not_before": at + retry_delay(claimed.attempts)}
+        conn.execute(_AGAIN, {"error": error, "later": at + retry_delay(claimed.attempts),
+                              "id": rid})
         report.retrying.append((rid, error))
-    session.execute(update(m.Outbox).where(m.Outbox.id == rid).values(**values))
 
 
 def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcnow,
@@ -192,18 +220,19 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
             query = query.where(m.Outbox.not_before <= now())
         due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
     done: tuple[Claimed, Result] | None = None
+    writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
     try:
         for row_id in due:
-            with factory.begin() as s:
+            with writer.begin() as conn:
                 if done is not None:
-                    _record(s, *done, now(), max_attempts, report)
+                    _record(conn, *done, now(), max_attempts, report)
                     done = None
-                claimed = claim(s, row_id, now())
+                claimed = claim(conn, row_id, now())
             if claimed is not None:
                 done = (claimed, _send(claimed, env, sender))
         if done is not None:
-            with factory.begin() as s:
-                _record(s, *done, now(), max_attempts, report)
+            with writer.begin() as conn:
+                _record(conn, *done, now(), max_attempts, report)
     finally:
         close_sessions()
     return report

@@ -2,9 +2,9 @@
 the syntax of Apprise's ``mailto://``/``mailtos://`` (``?from=…&to=…&mode=starttls``) and
 build the same messages (it *is* Apprise's e-mail plugin, with another ``send``):
 
-- one SMTP session per server for a whole dispatcher batch (``RSET`` between messages,
-  reconnecting once if the server dropped an idle session), instead of a new
-  connection, TLS context and login per message;
+- one SMTP session per server for a whole dispatcher batch (a new envelope after each
+  finished one, reconnecting once if the server dropped an idle session), instead of a
+  new connection, TLS context and login per message;
 - one TLS context per process, not ``ssl.create_default_context()`` per message;
 - it knows *where* a failure happened (see :mod:`notifiers.transport`): before the
   message's final dot was written nothing can have been delivered; after it, a
@@ -15,11 +15,14 @@ dispatcher calls it after each batch)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from apprise import NotifyType
@@ -28,8 +31,20 @@ from apprise.plugins.email.common import AppriseEmailException, SecureMailMode
 
 from notifiers.transport import record
 
+_recipient: contextvars.ContextVar[str | None] = contextvars.ContextVar("recipient",
+                                                                       default=None)
 IDLE_SECONDS = 50.0  # older sessions are replaced, not probed (servers drop them ~60 s)
 _local = threading.local()
+
+
+@contextlib.contextmanager
+def recipient(address: str | None) -> Iterator[None]:
+    """Send the messages of the block to ``address`` instead of the URL's ``to``."""
+    token = _recipient.set(address)
+    try:
+        yield
+    finally:
+        _recipient.reset(token)
 
 
 @functools.cache
@@ -127,14 +142,18 @@ class NotifySMTP(NotifyEmail):  # type: ignore[no-untyped-call]
 
     def send(self, body: str, title: str = "", notify_type: NotifyType = NotifyType.INFO,
              attach: Any = None, **kwargs: Any) -> bool:
-        if not self.targets:
+        """One message, to the address of :func:`recipient` if one is set (so one plugin
+        object serves every recipient of a server), else to the URL's recipients."""
+        to = _recipient.get()
+        targets = [(False, to)] if to else self.targets
+        if not targets:
             record("refused", "tidak ada alamat penerima e-mail")
             return False
         self.throttle()  # type: ignore[no-untyped-call]
         try:
             messages = list(NotifyEmail.prepare_emails(
                 subject=title, body=body, notify_format=self.notify_format,
-                from_addr=self.from_addr, to=self.targets, cc=self.cc, bcc=self.bcc,
+                from_addr=self.from_addr, to=targets, cc=self.cc, bcc=self.bcc,
                 reply_to=self.reply_to, smtp_host=self.smtp_host, attach=attach,
                 headers={"X-Application": self.app_id, **self.headers}, names=self.names,
                 pgp=self.pgp, pgp_mode=self.pgp_mode, inline=self.inline,
@@ -153,9 +172,7 @@ class NotifySMTP(NotifyEmail):  # type: ignore[no-untyped-call]
             except (OSError, smtplib.SMTPException) as exc:
                 record("connect", _detail(exc))
                 return False
-            try:
-                if reused:
-                    conn.rset()
+            try:  # a kept session ended its last transaction (250 or RSET): no RSET here
                 code, _ = conn.mail(sender)
                 if code != 250:
                     return self._refused(conn, code, "pengirim")
