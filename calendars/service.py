@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from calendars.events import FeedScope, person_link_state, render_scope, resolve
@@ -142,38 +142,58 @@ class Rendered:
 
 @dataclass(frozen=True)
 class _Entry:
+    feed_id: int
     scope: FeedScope
     key: tuple[object, ...]
     rendered: Rendered
 
 
+_ALIVE = text("SELECT id FROM feed WHERE token_hash = :h AND revoked_at IS NULL")
+
+
 class FeedCache:
-    """Rendered feeds, kept per feed with the plans' data versions they were rendered
-    from: a request whose plans did not change costs the token lookup and one indexed
-    query (a person's feed one more, for their portal link), then a comparison — no
-    aggregate over the checkpoints, no render. Event URLs point at the checkpoint page
-    of the app at ``base_url`` (none when publishing without one)."""
+    """Rendered feeds, kept with the plans' data versions they were rendered from. An
+    unchanged feed is answered by :meth:`fresh` with two indexed plain-SQL queries (the
+    token still valid? the plans' versions) and a comparison — no ORM, no aggregate
+    over the checkpoints, no render. Event URLs point at the checkpoint page of the app
+    at ``base_url`` (none when publishing without one)."""
 
     def __init__(self, cfg: MonevConfig, base_url: str | None,
                  horizon_days: int | None = None) -> None:
         self.cfg, self.base_url = cfg, base_url
         self.horizon_days = horizon_days if horizon_days is not None else int(
             os.environ.get("MONEV_FEED_HORIZON_DAYS", "180"))
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[str, _Entry] = {}  # by token hash
         self._lock = threading.Lock()
 
-    def _key(self, session: Session, feed: m.Feed, scope: FeedScope,
-             today: date) -> tuple[object, ...]:
-        link = person_link_state(session, scope)
-        return (feed.token_hash, today, plan_versions(session, scope.plan_ids), link)
+    def _key(self, conn: Session | Connection, digest: str, scope: FeedScope,
+             today: date, link: object) -> tuple[object, ...]:
+        return (digest, today, plan_versions(conn, scope.plan_ids), link)
+
+    def fresh(self, conn: Connection, token: str, today: date) -> Rendered | None:
+        """The cached feed if its token is valid and nothing it shows changed; None
+        means "take the full path" (:meth:`get`). A person's feed always does: it also
+        depends on their portal link."""
+        digest = token_hash(token)
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is None or hit.scope.person is not None:
+            return None
+        if conn.execute(_ALIVE, {"h": digest}).scalar() != hit.feed_id:
+            return None
+        return hit.rendered if self._key(conn, digest, hit.scope, today, None) == hit.key \
+            else None
 
     def get(self, session: Session, feed: m.Feed, token: str, today: date) -> Rendered:
         with self._lock:
-            hit = self._entries.get(feed.id)
-        if hit is not None and self._key(session, feed, hit.scope, today) == hit.key:
+            hit = self._entries.get(feed.token_hash)
+        if hit is not None and hit.feed_id == feed.id and self._key(
+                session, feed.token_hash, hit.scope, today,
+                person_link_state(session, hit.scope)) == hit.key:
             return hit.rendered
         scope = resolve(session, feed, self.cfg)
-        key = self._key(session, feed, scope, today)
+        key = self._key(session, feed.token_hash, scope, today,
+                        person_link_state(session, scope))
         base = self.base_url.rstrip("/") if self.base_url else None
         body = render_scope(session, scope, self.cfg, today, self.horizon_days,
                             lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None,
@@ -181,5 +201,5 @@ class FeedCache:
         rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"',
                             last_modified(session, scope.plan_ids))
         with self._lock:
-            self._entries[feed.id] = _Entry(scope, key, rendered)
+            self._entries[feed.token_hash] = _Entry(feed.id, scope, key, rendered)
         return rendered

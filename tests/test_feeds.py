@@ -405,3 +405,45 @@ def test_kasubbag_feed_and_a_person_gone_from_the_config(stored: sessionmaker[Se
         report = publish(s, FeedCache(trimmed, None), SECRET, tmp_path / "out", TODAY)
     assert len(report.failed) == 1 and "Kasubbag SDM Contoh" in report.failed[0]
     assert len(report.written) == 1, "the other feed is still published"
+
+
+def test_cached_feed_follows_every_kind_of_write(stored: sessionmaker[Session],
+                                                 tmp_path: Path) -> None:
+    """The cache answers from plan data versions: a sweep's status changes, a portal
+    or CLI verdict, and a revised plan each give a new feed; nothing else does."""
+    from calendars.service import FeedCache
+    from monev.engine.sweep import sweep_plan
+
+    feed_id, token = _feed(stored, plan=KOTA_PLAN)
+    cache = FeedCache(CFG, "https://monev.test")
+    engine = stored.kw["bind"]
+
+    def served() -> tuple[str, bool]:
+        with engine.connect() as conn:
+            fresh = cache.fresh(conn, token, TODAY)
+        with stored() as s:
+            feed = s.get(m.Feed, feed_id)
+            assert feed is not None
+            return cache.get(s, feed, token, TODAY).etag, fresh is not None
+
+    first, _ = served()
+    assert served() == (first, True), "unchanged: answered from the cache"
+    sc = CFG.satker("KPU Kota Jambi")
+    assert sc is not None
+    with stored.begin() as s:
+        sweep_plan(s, 2, TODAY, sc.calendar(), sc.settings(), sc, links=False)
+    swept, cached = served()
+    assert swept != first and not cached, "the sweep opened checkpoints"
+    with stored.begin() as s:
+        cp = s.scalars(select(m.Checkpoint).join(m.Checkpoint.item).where(
+            m.Item.plan_id == 2, m.Checkpoint.status == "open")).first()
+        assert cp is not None
+        submit_link(s, cp, "https://drive.example/bukti", "Pegawai")
+    verdict, _ = served()
+    assert verdict != swept
+    with stored.begin() as s:
+        import_plan(s, load_plan(_revised_kota(tmp_path)), sc.calendar(), TODAY, "rev2",
+                    sc.tz)
+    revised, _ = served()
+    assert revised != verdict
+    assert served() == (revised, True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session, defer
 
 from monev.engine.rules import CheckpointState
@@ -211,11 +211,15 @@ def bump_plans(session: Session, plan_ids: Iterable[int]) -> None:
             data_version=m.Plan.data_version + 1).execution_options(synchronize_session=False))
 
 
-def plan_versions(session: Session, plan_ids: Sequence[int]) -> tuple[object, ...]:
-    """One cheap query: the newest plan id (a new plan may join a satker or province)
-    and each plan's data version and revision."""
-    rows = session.execute(
-        select(select(func.max(m.Plan.id)).scalar_subquery(), m.Plan.id, m.Plan.data_version,
-               m.Plan.revision).where(m.Plan.id.in_(plan_ids)).order_by(m.Plan.id)).all()
-    newest = rows[0][0] if rows else session.scalar(select(func.max(m.Plan.id)))
+_VERSIONS = text("SELECT (SELECT max(id) FROM plan), id, data_version, revision FROM plan "
+                 "WHERE id IN :ids ORDER BY id").bindparams(bindparam("ids", expanding=True))
+_NEWEST = text("SELECT max(id) FROM plan")
+
+
+def plan_versions(conn: Session | Connection, plan_ids: Sequence[int]) -> tuple[object, ...]:
+    """One cheap indexed query (plain SQL: it answers every unchanged feed request):
+    the newest plan id (a new plan may join a satker or province) and each plan's data
+    version and revision."""
+    rows = conn.execute(_VERSIONS, {"ids": list(plan_ids)}).all() if plan_ids else []
+    newest = rows[0][0] if rows else conn.execute(_NEWEST).scalar()
     return (newest, *((r[1], r[2], r[3]) for r in rows))
