@@ -18,6 +18,7 @@ from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
 from monev.engine.rules import EngineSettings, schedule_dates
+from monev.store.plan_status import status_on
 from monev.store.queries import all_plans, checkpoint_rows, plan_ref, to_state
 from monev.workdays import WorkCalendar
 
@@ -52,6 +53,11 @@ def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> lis
         calendar = sc.calendar() if sc else WorkCalendar()
         settings = sc.settings() if sc else EngineSettings()
         states = [to_state(r) for r in checkpoint_rows(session, plan.id)]
+        # --- plans that close (issue 13): a finished plan has no deployments ---
+        if status_on(plan, max((s.due for s in states), default=None), since,
+                     settings.closing_grace_months) == "selesai":
+            continue
+        # ---
         compiled = compile_schedules(schedule_dates(states, calendar, settings),
                                      settings.run_hour, since)
         ref = plan_ref(satker.slug, plan.kind, plan.year)

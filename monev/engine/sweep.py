@@ -66,6 +66,12 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     run planned for 08:00 that runs at 21:00 holds its messages until the next working
     morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
     ``as_of`` is used."""
+    # --- plans that close (issue 13): a finished plan is never nagged again ---
+    from monev.store.plan_status import advance
+
+    if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
+        return []
+    # ---
     rows = checkpoint_rows(session, plan_id)
     by_id = {row[0].id: row for row in rows}
     states = [to_state(row) for row in rows]

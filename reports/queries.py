@@ -1,0 +1,175 @@
+"""The report's numbers, counted in SQL: each checkpoint's status *as of the report
+date* (its last transition before the end of that day), its category, and the counts
+per plan and area, per month and per satker. The same expressions feed the counts and
+the detail rows, so they always agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from monev.store import models as m
+
+
+def cutoff(as_of: date) -> datetime:
+    """Transitions before this moment (local wall clock) count: all of ``as_of``."""
+    return datetime.combine(as_of + timedelta(days=1), time())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which checkpoints: those of ``plans`` (a select of plan ids) due in a window."""
+
+    plans: Select[Any]
+    start: date
+    end: date
+    as_of: date
+
+
+class Columns:
+    """The per-checkpoint expressions of one scope (status as of, category, dates)."""
+
+    def __init__(self, scope: Scope) -> None:
+        cp, t = m.Checkpoint, m.Transition
+        cut = cutoff(scope.as_of)
+        ids = (select(cp.id).join(cp.item)
+               .where(m.Item.plan_id.in_(scope.plans), m.Item.active,
+                      cp.due >= scope.start, cp.due <= scope.end))
+        self.ids = ids
+        last = (select(t.checkpoint_id.label("cid"), func.max(t.id).label("tid"))
+                .where(t.at < cut, t.checkpoint_id.in_(ids)).group_by(t.checkpoint_id)
+                .subquery("last_t"))
+        sub = (select(t.checkpoint_id.label("cid"), func.max(t.at).label("at"))
+               .where(t.at < cut, t.to_status == "submitted", t.checkpoint_id.in_(ids))
+               .group_by(t.checkpoint_id).subquery("sub_t"))
+        ver = (select(t.checkpoint_id.label("cid"), func.max(t.at).label("at"))
+               .where(t.at < cut, t.to_status == "verified", t.checkpoint_id.in_(ids))
+               .group_by(t.checkpoint_id).subquery("ver_t"))
+        lt = aliased(m.Transition, name="lt")
+        self.last, self.sub, self.ver, self.lt = last, sub, ver, lt
+        self.status: ColumnElement[str] = func.coalesce(lt.to_status, literal("scheduled"))
+        s = self.status
+        self.category: ColumnElement[str] = case(
+            (s == "verified", case((func.date(sub.c.at) > cp.due, "terlambat"),
+                                   else_="tepat_waktu")),
+            (s == "submitted", "terkirim"),
+            (s == "rejected", "ditolak"),
+            (cp.due <= scope.as_of, "belum_ada"),
+            else_="belum_jatuh_tempo")
+        self.backlog: ColumnElement[int] = case((s == "backlog", 1), else_=0)
+        self.scope = scope
+
+    def select_from(self, *columns: Any) -> Select[Any]:
+        """``columns`` over the scope's checkpoints with their row, area and plan."""
+        cp = m.Checkpoint
+        return (select(*columns).select_from(cp).join(cp.item).join(m.Item.area)
+                .join(m.Item.plan)
+                .outerjoin(self.last, self.last.c.cid == cp.id)
+                .outerjoin(self.lt, self.lt.id == self.last.c.tid)
+                .outerjoin(self.sub, self.sub.c.cid == cp.id)
+                .outerjoin(self.ver, self.ver.c.cid == cp.id)
+                .where(cp.id.in_(self.ids), self.status != "cancelled"))
+
+
+CountRow = tuple[int, str, int, int]  # key, category, count, backlog
+
+
+def counts_by_area(session: Session, scope: Scope) -> list[tuple[int, int, str, str, int, int]]:
+    """(plan id, area position, area, category, count, backlog) for the scope."""
+    c = Columns(scope)
+    q = c.select_from(m.Item.plan_id, m.Area.position, m.Area.name, c.category,
+                      func.count(), func.sum(c.backlog)).group_by(
+        m.Item.plan_id, m.Area.position, m.Area.name, c.category)
+    return [(int(a), int(b), str(n), str(cat), int(k), int(bl or 0))
+            for a, b, n, cat, k, bl in session.execute(q)]
+
+
+def counts_by_month(session: Session, scope: Scope) -> list[tuple[str, str, int, int]]:
+    """(YYYY-MM of the checkpoint's period, category, count, backlog)."""
+    c = Columns(scope)
+    month = func.substr(m.Checkpoint.period, 1, 7)
+    q = c.select_from(month, c.category, func.count(), func.sum(c.backlog)).group_by(
+        month, c.category)
+    return [(str(mo), str(cat), int(k), int(bl or 0)) for mo, cat, k, bl in session.execute(q)]
+
+
+def counts_by_satker(session: Session, scope: Scope) -> list[tuple[int, str, int, int]]:
+    """(satker id, category, count, backlog) — the roll-up of a province or the nation."""
+    c = Columns(scope)
+    q = c.select_from(m.Plan.satker_id, c.category, func.count(), func.sum(c.backlog)).group_by(
+        m.Plan.satker_id, c.category)
+    return [(int(s), str(cat), int(k), int(bl or 0)) for s, cat, k, bl in session.execute(q)]
+
+
+def late_counts_by_satker(session: Session, scope: Scope) -> dict[int, int]:
+    """Checkpoints past due on the report date with no verified evidence, per satker."""
+    c = Columns(scope)
+    late = and_(m.Checkpoint.due < scope.as_of, c.category.in_(("belum_ada", "ditolak")))
+    q = c.select_from(m.Plan.satker_id, func.count()).where(late).group_by(m.Plan.satker_id)
+    return {int(s): int(n) for s, n in session.execute(q)}
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    plan_id: int
+    area_position: int
+    area: str
+    item_id: int
+    position: int
+    komponen: str
+    indikator: str
+    langkah_aksi: str
+    bukti_fisik: str
+    target_text: str
+    cp_id: int
+    period: str
+    due: date
+    status: str
+    category: str
+    submitted_at: datetime | None
+    verified_at: datetime | None
+
+
+def detail_rows(session: Session, scope: Scope) -> list[DetailRow]:
+    """Every checkpoint of the scope with its row, in plan, area and row order."""
+    c = Columns(scope)
+    it, cp = m.Item, m.Checkpoint
+    q = c.select_from(it.plan_id, m.Area.position, m.Area.name, it.id, it.position,
+                      it.komponen, it.indikator, it.langkah_aksi, it.bukti_fisik,
+                      it.target_text, cp.id, cp.period, cp.due, c.status, c.category,
+                      c.sub.c.at, c.ver.c.at).order_by(
+        it.plan_id, m.Area.position, it.position, cp.due, cp.period)
+    return [DetailRow(*r) for r in session.execute(q)]
+
+
+def rejection_notes(session: Session, ids: Sequence[int], as_of: date) -> dict[int, str]:
+    """The latest rejection reason (and who gave it) of each checkpoint by the date."""
+    out: dict[int, str] = {}
+    t = m.Transition
+    for start in range(0, len(ids), 500):
+        for cid, note, actor in session.execute(
+                select(t.checkpoint_id, t.note, t.actor)
+                .where(t.checkpoint_id.in_(ids[start:start + 500]), t.to_status == "rejected",
+                       t.at < cutoff(as_of)).order_by(t.id)).tuples():
+            out[cid] = f"{note} ({actor})"
+    return out
+
+
+def escalation_steps(session: Session, ids: Sequence[int], as_of: date) -> dict[int, str]:
+    """Escalation levels reached by each checkpoint by the date (``L1, L2 → Sekretaris``)."""
+    found: dict[int, list[str]] = {}
+    a = m.ActionLog
+    for start in range(0, len(ids), 500):
+        for cid, step, roles in session.execute(
+                select(a.checkpoint_id, a.step, a.recipient_role)
+                .where(a.checkpoint_id.in_(ids[start:start + 500]), a.action == "escalate",
+                       a.on_date <= as_of).order_by(a.checkpoint_id, a.step)).tuples():
+            if cid is not None:
+                found.setdefault(cid, []).append(f"{step} ({roles.replace('_', ' ')})"
+                                                 if roles else step)
+    return {cid: ", ".join(steps) for cid, steps in found.items()}
