@@ -20,16 +20,17 @@ from prefect.artifacts import (
 from prefect.runtime import flow_run
 
 from monev.clock import DEFAULT_TZ
-from monev.engine.rules import is_quarter_end
 from monev.engine.sweep import ActionRecord
 from monev.periods import Period
 from monev.status import word
 from monev.store.queries import Capaian
 from tasks.dispatch import schedule_dispatch
-from tasks.sweep import report_task, sweep_task
+from tasks.reports import report_cycle_task, report_markdown
+from tasks.sweep import sweep_task
 
 LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
-          "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+          "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan",
+          "report": "laporan"}
 ROLE_LABELS = {"pic": "PIC", "koordinator": "koordinator", "ketua_tim": "Ketua Tim ZI",
                "kasubbag": "kasubbag", "sekretaris": "Sekretaris", "ketua": "Ketua"}
 ARTIFACT_ROWS = 500  # a table artifact longer than this is cut (with a count)
@@ -135,6 +136,16 @@ def _run(plan: str, flow_name: str, as_of: str | None, timezone: str,
     get_run_logger().info("%s %s per %s: %d tindakan; %s", flow_name, plan, day,
                           len(records), capaian.sentence(day))
     _report(plan, flow_name, day, records, capaian)
+    if flow_name in ("monev_cycle", "sweep"):  # month/quarter ends, and plans that closed
+        produced = report_cycle_task(plan, day)
+        if produced or flow_name == "monev_cycle":
+            create_markdown_artifact(
+                key=_artifact_key(plan, "laporan-monev"),
+                markdown=report_markdown(plan_label(plan), day, produced),
+                description=f"Laporan monev {plan_label(plan)} per {day:%d-%m-%Y}: "
+                            f"{len(produced)} laporan")
+        records += [ActionRecord(day.isoformat(), "report", None, p.period.code, "", name)
+                    for p in produced for name in p.sent_to]
     if records:
         if dispatch:  # send what the sweep queued, now or at the next working hour
             schedule_dispatch()
@@ -163,14 +174,9 @@ def escalate(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) ->
 
 @flow(name="monev_cycle", flow_run_name=run_name)
 def monev_cycle(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
-    """Monev akhir bulan dan akhir triwulan: capaian per area, daftar terlambat."""
-    count = _run(plan, "monev_cycle", as_of, timezone)
-    day = _as_of(as_of, timezone)
-    kind = "triwulan" if is_quarter_end(Period(day.year, day.month)) else "bulan"
-    create_markdown_artifact(key=_artifact_key(plan, "laporan-monev"),
-                             markdown=report_task(plan, day),
-                             description=f"Laporan monev akhir {kind} {plan_label(plan)}")
-    return count
+    """Monev akhir bulan dan akhir triwulan: laporan (PDF, Excel) ke Ketua Tim ZI dan
+    Sekretaris; laporan akhir ketika rencana selesai."""
+    return _run(plan, "monev_cycle", as_of, timezone)
 
 
 @flow(name="sweep_all", flow_run_name=run_name)

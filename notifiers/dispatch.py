@@ -10,10 +10,11 @@ up to ``max_attempts``, then ``failed`` with the error kept. Nothing is dropped.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +29,14 @@ from notifiers.outbox import retry_delay
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 
-Sender = Callable[[str, str, str], None]  # (apprise url, subject, body); raises on failure
+
+class Sender(Protocol):
+    """Delivers (apprise url, subject, body[, attached files]); raises on failure."""
+
+    def __call__(self, url: str, subject: str, body: str,
+                 attach: Sequence[str] = ()) -> None: ...
+
+
 SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
 
 
@@ -49,7 +57,7 @@ def _plugin(url: str) -> Any:
     return apprise.Apprise.instantiate(url)
 
 
-def apprise_send(url: str, subject: str, body: str) -> None:
+def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) -> None:
     """Deliver one message through Apprise; raise by cause when it was not a success
     (:mod:`notifiers.transport`). Error texts name the service without secrets."""
     register()
@@ -58,7 +66,9 @@ def apprise_send(url: str, subject: str, body: str) -> None:
         raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
                         f"('{url.split('://', 1)[0]}://')")
     with transport.observe() as outcome:
-        ok = plugin.notify(body=body, title=subject)
+        # --- attachments (issue 13): report files go with the e-mail ---
+        extra = {"attach": list(attach)} if attach else {}
+        ok = plugin.notify(body=body, title=subject, **extra)
     if ok:
         return
     where = redact(url)
@@ -73,13 +83,22 @@ def apprise_send(url: str, subject: str, body: str) -> None:
 
 
 def send_message(channel: str, address: str, subject: str, body: str,
-                 env: dict[str, str] | None = None, sender: Sender = apprise_send) -> None:
+                 env: dict[str, str] | None = None, sender: Sender = apprise_send,
+                 attach: Sequence[str] = ()) -> None:
     """Send one message to one address; raises SendError/MonevError when not delivered."""
+    # --- attachments (issue 13): e-mail only; a missing file is a definite failure ---
+    attach = list(attach) if channel == "email" else []
+    missing = [a for a in attach if not Path(a).is_file()]
+    if missing:
+        raise SendError(f"lampiran tidak ada: {', '.join(Path(a).name for a in missing)}")
     url = apprise_url(channel, address, env)
     if channel == "whatsapp" and is_cloud_template(url):
         body = one_line(body)  # template parameters may not hold line breaks
     # WhatsApp bodies already start with the subject (the plugins would prepend it again)
-    sender(url, "" if channel == "whatsapp" else subject, body)
+    if attach:
+        sender(url, subject, body, attach)
+    else:
+        sender(url, "" if channel == "whatsapp" else subject, body)
 
 
 @dataclass
@@ -117,6 +136,7 @@ class Claimed:
     subject: str
     body: str
     attempts: int
+    attachments: tuple[str, ...] = ()  # issue 13: files sent with an e-mail
 
 
 def claim(session: Session, row_id: int, at: datetime) -> Claimed | None:
@@ -127,12 +147,14 @@ def claim(session: Session, row_id: int, at: datetime) -> Claimed | None:
         m.Outbox.id == row_id, m.Outbox.status == "pending").values(
         status="sending", attempts=m.Outbox.attempts + 1).returning(
         m.Outbox.channel, m.Outbox.address, m.Outbox.subject, m.Outbox.body,
-        m.Outbox.attempts)).first()
+        m.Outbox.attempts, m.Outbox.attachments)).first()
     if row is None:
         return None
     attempt_id = session.execute(insert(m.OutboxAttempt).values(
         outbox_id=row_id, started_at=at).returning(m.OutboxAttempt.id)).scalar_one()
-    return Claimed(row_id, attempt_id, *row)
+    channel, address, subject, body, attempts, files = row
+    return Claimed(row_id, attempt_id, channel, address, subject, body, attempts,
+                   tuple(files or ()))
 
 
 Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
@@ -141,7 +163,7 @@ Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
 def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
     try:
         send_message(claimed.channel, claimed.address, claimed.subject, claimed.body, env,
-                     sender)
+                     sender, claimed.attachments)
     except (SendError, MonevError) as exc:
         return "error", str(exc) or exc.__class__.__name__
     except SendUncertain as exc:

@@ -41,7 +41,7 @@ def render(report: Report, fmt: Format, printer: Printer | None = None) -> bytes
 
         return render_xlsx(report)
     html = render_html(report)
-    title = f"{report.title} — {report.subject} — {report.period.label()}"
+    title = f"Laporan monev {report.subject} — {report.period.label()}"
     if printer is not None:
         return printer.pdf(html, title)
     with Printer() as own:

@@ -10,32 +10,8 @@ from monev.config import load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
 from monev.store.db import open_session_factory
-from monev.store.queries import Capaian, area_progress, find_plan, overdue, progress
+from monev.store.queries import Capaian, find_plan, progress
 from monev.workdays import WorkCalendar
-
-
-@task(name="monev-report")
-def report_task(plan: str, as_of: date) -> str:
-    """Markdown of the month-end monev: capaian per area and the overdue list."""
-    factory = open_session_factory()
-    with factory() as session:
-        plan_row, satker = find_plan(session, plan)
-        areas = area_progress(session, plan_row.id, as_of)
-        late = overdue(session, plan_row.id, as_of)
-    factory.kw["bind"].dispose()
-    lines = [f"# Monev {satker.name} {plan_row.kind} {plan_row.year} per {as_of:%d-%m-%Y}", "",
-             "| Area | Jatuh tempo | Terverifikasi | Dikirim | Terlambat | Capaian |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for a in areas:
-        pct = f"{100 * a.verified / a.due:.0f}%" if a.due else "-"
-        lines.append(f"| {a.area} | {a.due} | {a.verified} | {a.submitted} | {a.overdue} "
-                     f"| {pct} |")
-    lines += ["", f"## Terlambat ({len(late)})", ""]
-    lines += [f"- {cp.period} (tenggat {cp.due:%d-%m-%Y}): {item.bukti_fisik[:80]} — {area}"
-              for cp, item, area in late[:50]]
-    if len(late) > 50:
-        lines.append(f"- … dan {len(late) - 50} lainnya")
-    return "\n".join(lines)
 
 
 @task(name="sweep-plan", retries=2, retry_delay_seconds=5)

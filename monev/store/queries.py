@@ -119,8 +119,3 @@ def area_progress(session: Session, plan_id: int, as_of: date) -> list[AreaProgr
         row[2] += cp.status == "submitted"
         row[3] += cp.status in ("open", "rejected", "scheduled", "backlog")
     return [AreaProgress(a, *v) for a, v in out.items()]
-
-
-def overdue(session: Session, plan_id: int, as_of: date) -> list[CheckpointRow]:
-    return [r for r in checkpoint_rows(session, plan_id)
-            if r[0].due < as_of and r[0].status in ("open", "rejected", "scheduled", "backlog")]
