@@ -155,6 +155,7 @@ def rejection_notes(session: Session, ids: Sequence[int], as_of: date) -> dict[i
         for cid, note, actor in session.execute(
                 select(t.checkpoint_id, t.note, t.actor)
                 .where(t.checkpoint_id.in_(ids[start:start + 500]), t.to_status == "rejected",
+                       t.from_status != t.to_status,  # not an escalation's marker
                        t.at < cutoff(as_of)).order_by(t.id)).tuples():
             out[cid] = f"{note} ({actor})"
     return out
