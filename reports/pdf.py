@@ -69,8 +69,8 @@ class Printer:
 
     def pdf(self, html: str, title: str = "") -> bytes:
         """The PDF of ``html`` (A4, "Halaman n dari m" in the footer)."""
-        if self._thread is None and _in_event_loop():
-            self._thread = _Worker(self)
+        if self._thread is None and self._browser is None and _in_event_loop():
+            self._thread = _Worker(self)  # decided once: Playwright's own loop looks alike
         if self._thread is not None:
             return self._thread.call(html, title)
         return self._print(html, title)
