@@ -71,7 +71,6 @@ def test_a_claimed_digest_is_never_rewritten_by_a_sweep(db_url: str,
     sweep = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from datetime import date
         from monev.config import load_config
-from monev.engine.rules import EngineSettings
         from monev.engine.sweep import sweep_plan
         from monev.store.db import open_session_factory
         sc = load_config().satker("KPU Kabupaten Muaro Jambi")
