@@ -236,7 +236,7 @@ def test_every_format_says_the_same(report: tuple[Report, dict[str, Counter[str]
         assert re.search(rf"^{re.escape(label)} {n}$", whole, re.M), label
     assert re.search(rf"^Capaian {re.escape(pct)}$", whole, re.M)
     assert all(f"Halaman {i} dari {len(pages)}" in p for i, p in enumerate(pages, start=1))
-    assert "Muaro Jambi, 15 Oktober 2026" in whole and "Sekretaris Contoh" in whole
+    assert "Sengeti, 15 Oktober 2026" in whole and "Sekretaris Contoh" in whole
     headed = [p for p in pages if "Langkah aksi / bukti fisik" in p]
     assert len(headed) >= 2, "the rows table repeats its header on every page"
     from openpyxl import load_workbook
