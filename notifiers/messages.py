@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 WHATSAPP_LIMIT = 1024
 HANDFUL = 5  # a section with more items is summed up: counts per plan and area, the worst few
+PHONE_HANDFUL = 3  # the same on WhatsApp (1,024 characters)
 WORST = 3  # items shown of a summed-up section (the longest overdue first)
 WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")  # they follow the whole plan
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -26,12 +27,20 @@ SECTIONS = (
     ("tenggat", "Tenggat hari ini"),
     ("pengingat", "Segera jatuh tempo"),
     ("dibuka", "Tugas bukti baru dibuka"),
-    ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
-    ("monev", "Monev akhir bulan/triwulan (rincian di Papan monev)"),
     ("laporan", "Laporan monev (berkas PDF dan Excel terlampir di e-mail; arsip di portal)"),
+    ("monev", "Monev akhir bulan/triwulan (rincian di Papan monev)"),
+    ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
     ("tidak_pasti", "Pesan yang tidak pasti terkirim (untuk admin: periksa, lalu kirim ulang "
                     "atau tutup)"),
 )
+
+
+# shorter headings on WhatsApp (1,024 characters)
+PHONE_TITLES = {"ditolak": "Ditolak — perbaiki", "terlambat": "Terlambat",
+                "eskalasi": "Eskalasi (terlambat)", "tenggat": "Tenggat hari ini",
+                "pengingat": "Segera jatuh tempo", "dibuka": "Tugas baru",
+                "tunggakan": "Tunggakan", "laporan": "Laporan monev (berkas di e-mail)",
+                "monev": "Monev akhir bulan/triwulan"}
 
 
 def short_date(iso: str) -> str:
@@ -84,35 +93,52 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
 
 def render_digest(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
                   contact: str, channel: str) -> tuple[str, str]:
-    """(subject, body) of one person's daily digest on one channel."""
+    """(subject, body) of one person's daily digest on one channel. On WhatsApp a text
+    over 1,024 characters is squeezed first (summed-up headings lose their example item,
+    then their per-area lines) and only cut when even that does not fit."""
     items = listed_once(items)
+    subject = subject_for(satker, items)
+    if contact.casefold().startswith(person.casefold()):
+        contact = ""  # never "contact yourself": the Ketua Tim ZI is the contact
+    if channel != "whatsapp":
+        return subject, _body(person, role, satker, day, items, contact, False, 0)
+    for squeeze in (0, 1, 2):
+        text = f"{subject}\n\n{_body(person, role, satker, day, items, contact, True, squeeze)}"
+        if len(text) <= WHATSAPP_LIMIT:
+            return subject, text
+    return subject, fit_whatsapp(text, len(items), home_link(items))
+
+
+def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
+          contact: str, phone: bool, squeeze: int) -> str:
     home = home_link(items)
     sections: list[dict[str, Any]] = []
     for kind, title in SECTIONS:
+        own = kind in ("laporan", "monev")  # their text names plan and period already
         rows = [dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
-                     period_label=_period_label(it.get("period", "")),
-                     plan_text=f"{it['plan']}, " if it.get("plan") and it.get("period")
-                     else it.get("plan", ""))
+                     period_label="" if own else _period_label(it.get("period", "")),
+                     plan_text="" if own else f"{it['plan']}, "
+                     if it.get("plan") and it.get("period") else it.get("plan", ""))
                 for it in items if it["kind"] == kind]
         if not rows:
             continue
         by_person = role == "sekretaris" and kind == "eskalasi"
         if by_person:
             rows.sort(key=lambda r: (r.get("subbagian") or "~", r.get("pic", "")))
-        section: dict[str, Any] = {"title": title, "rows": rows, "by_person": by_person,
-                                   "summary": []}
-        if len(rows) > HANDFUL:
-            section.update(summed_up(rows, home, role, by_person, channel == "whatsapp"))
+        section: dict[str, Any] = {"title": PHONE_TITLES.get(kind, title) if phone else title,
+                                   "rows": rows, "by_person": by_person, "summed": False,
+                                   "whole": own}
+        if len(rows) > (PHONE_HANDFUL if phone else HANDFUL):
+            section.update(summed_up(rows, home, role, by_person, phone), summed=True)
+            if squeeze >= 1:
+                section["worst"] = []
+            if squeeze >= 2:
+                section["summary"], section["by_subbagian"] = [], []
         sections.append(section)
-    if contact.casefold().startswith(person.casefold()):
-        contact = ""  # never "contact yourself": the Ketua Tim ZI is the contact
-    body = _ENV.get_template("harian.txt.j2").render(
+    return _ENV.get_template("harian.txt.j2").render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact, home=home, phone=channel == "whatsapp")
-    subject = subject_for(satker, items)
-    if channel == "whatsapp":
-        body = fit_whatsapp(f"{subject}\n\n{body}", len(items), home)
-    return subject, body
+        contact=contact, home=home, phone=phone,
+        more_link=next((x["more_link"] for x in sections if x["summed"]), ""))
 
 
 def _period_label(text: str) -> str:
@@ -133,21 +159,26 @@ def summed_up(rows: list[dict[str, str]], home: str, role: str, by_subbagian: bo
     counts: dict[str, int] = defaultdict(int)
     subs: dict[str, int] = defaultdict(int)
     for r in rows:
-        where = " · ".join(x for x in (r.get("plan", ""), r.get("area", "")) if x)
+        area = r.get("area", "")
+        area = area[:34] + "…" if phone and len(area) > 35 else area
+        where = " · ".join(x for x in (r.get("plan", ""), area) if x)
         counts[where or "lainnya"] += 1
         subs[r.get("subbagian") or "Tanpa subbagian"] += 1
     dated = sorted((r for r in rows if r.get("due")), key=lambda r: (r["due"], r.get("ref", "")))
+    overdue = rows[0]["kind"] in ("ditolak", "terlambat", "eskalasi", "tunggakan")
     link = f"{home}/papan" if home and role in WIDE_ROLES else home
     summary = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     by_sub = sorted(subs.items(), key=lambda kv: (-kv[1], kv[0])) if by_subbagian else []
     if phone:
-        keep = 3 if by_subbagian else 4
+        keep = 2 if by_subbagian else 3
         if len(summary) > keep:
             summary = summary[:keep] + [("lainnya", sum(n for _, n in summary[keep:]))]
         by_sub = by_sub[:3]
     return {"summary": summary, "by_subbagian": by_sub,
-            "worst": (dated or rows)[:WORST - phone],
-            "worst_title": "Paling lama lewat tenggat" if dated else "Contoh",
+            "worst": (dated or rows)[:1 if phone else WORST],
+            "worst_title": (("Terlama" if phone else "Paling lama lewat tenggat") if overdue
+                            else ("Terdekat" if phone else "Paling dekat tenggatnya"))
+            if dated else "Contoh",
             "more_link": link}
 
 
