@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from monev.store import models as m
@@ -75,43 +75,56 @@ class Columns:
                 .outerjoin(self.ver, self.ver.c.cid == cp.id)
                 .where(cp.id.in_(self.ids), self.status != "cancelled"))
 
+    def table(self, *extra: Any) -> CTE:
+        """One row per checkpoint of the scope — plan, satker, area, month, due date,
+        category, backlog flag (and ``extra`` columns) — worked out once and kept
+        (``MATERIALIZED``) before anything is grouped: grouping straight over the joins
+        lets SQLite's planner pick a nested loop that re-reads the transitions per row
+        (70 s instead of 1.5 s for the nation)."""
+        cp = m.Checkpoint
+        return self.select_from(
+            m.Item.plan_id.label("plan_id"), m.Plan.satker_id.label("satker_id"),
+            m.Area.position.label("area_position"), m.Area.name.label("area"),
+            func.substr(cp.period, 1, 7).label("month"), cp.due.label("due"),
+            self.category.label("category"), self.backlog.label("backlog"), *extra,
+        ).cte("per_checkpoint").prefix_with("MATERIALIZED")
 
-CountRow = tuple[int, str, int, int]  # key, category, count, backlog
+
+def _grouped(session: Session, table: CTE, keys: list[str],
+             where: ColumnElement[bool] | None = None) -> list[tuple[Any, ...]]:
+    """(*keys, count, backlog) over the per-checkpoint table."""
+    cols = [table.c[k] for k in keys]
+    q = select(*cols, func.count(), func.sum(table.c.backlog)).group_by(*cols)
+    if where is not None:
+        q = q.where(where)
+    return [tuple(r) for r in session.execute(q)]
 
 
 def counts_by_area(session: Session, scope: Scope) -> list[tuple[int, int, str, str, int, int]]:
     """(plan id, area position, area, category, count, backlog) for the scope."""
-    c = Columns(scope)
-    q = c.select_from(m.Item.plan_id, m.Area.position, m.Area.name, c.category,
-                      func.count(), func.sum(c.backlog)).group_by(
-        m.Item.plan_id, m.Area.position, m.Area.name, c.category)
+    rows = _grouped(session, Columns(scope).table(),
+                    ["plan_id", "area_position", "area", "category"])
     return [(int(a), int(b), str(n), str(cat), int(k), int(bl or 0))
-            for a, b, n, cat, k, bl in session.execute(q)]
+            for a, b, n, cat, k, bl in rows]
 
 
 def counts_by_month(session: Session, scope: Scope) -> list[tuple[str, str, int, int]]:
     """(YYYY-MM of the checkpoint's period, category, count, backlog)."""
-    c = Columns(scope)
-    month = func.substr(m.Checkpoint.period, 1, 7)
-    q = c.select_from(month, c.category, func.count(), func.sum(c.backlog)).group_by(
-        month, c.category)
-    return [(str(mo), str(cat), int(k), int(bl or 0)) for mo, cat, k, bl in session.execute(q)]
+    rows = _grouped(session, Columns(scope).table(), ["month", "category"])
+    return [(str(mo), str(cat), int(k), int(bl or 0)) for mo, cat, k, bl in rows]
 
 
 def counts_by_satker(session: Session, scope: Scope) -> list[tuple[int, str, int, int]]:
     """(satker id, category, count, backlog) — the roll-up of a province or the nation."""
-    c = Columns(scope)
-    q = c.select_from(m.Plan.satker_id, c.category, func.count(), func.sum(c.backlog)).group_by(
-        m.Plan.satker_id, c.category)
-    return [(int(s), str(cat), int(k), int(bl or 0)) for s, cat, k, bl in session.execute(q)]
+    rows = _grouped(session, Columns(scope).table(), ["satker_id", "category"])
+    return [(int(s), str(cat), int(k), int(bl or 0)) for s, cat, k, bl in rows]
 
 
 def late_counts_by_satker(session: Session, scope: Scope) -> dict[int, int]:
     """Checkpoints past due on the report date with no verified evidence, per satker."""
-    c = Columns(scope)
-    late = and_(m.Checkpoint.due < scope.as_of, c.category.in_(("belum_ada", "ditolak")))
-    q = c.select_from(m.Plan.satker_id, func.count()).where(late).group_by(m.Plan.satker_id)
-    return {int(s): int(n) for s, n in session.execute(q)}
+    t = Columns(scope).table()
+    late = and_(t.c.due < scope.as_of, t.c.category.in_(("belum_ada", "ditolak")))
+    return {int(s): int(n) for s, n, _ in _grouped(session, t, ["satker_id"], late)}
 
 
 @dataclass(frozen=True)
@@ -139,11 +152,17 @@ def detail_rows(session: Session, scope: Scope) -> list[DetailRow]:
     """Every checkpoint of the scope with its row, in plan, area and row order."""
     c = Columns(scope)
     it, cp = m.Item, m.Checkpoint
-    q = c.select_from(it.plan_id, m.Area.position, m.Area.name, it.id, it.position,
-                      it.komponen, it.indikator, it.langkah_aksi, it.bukti_fisik,
-                      it.target_text, cp.id, cp.period, cp.due, c.status, c.category,
-                      c.sub.c.at, c.ver.c.at).order_by(
-        it.plan_id, m.Area.position, it.position, cp.due, cp.period)
+    t = c.table(it.id.label("item_id"), it.position.label("position"),
+                it.komponen.label("komponen"), it.indikator.label("indikator"),
+                it.langkah_aksi.label("langkah_aksi"), it.bukti_fisik.label("bukti_fisik"),
+                it.target_text.label("target_text"), cp.id.label("cp_id"),
+                cp.period.label("period"), c.status.label("status"),
+                c.sub.c.at.label("submitted_at"), c.ver.c.at.label("verified_at"))
+    q = select(t.c.plan_id, t.c.area_position, t.c.area, t.c.item_id, t.c.position,
+               t.c.komponen, t.c.indikator, t.c.langkah_aksi, t.c.bukti_fisik,
+               t.c.target_text, t.c.cp_id, t.c.period, t.c.due, t.c.status, t.c.category,
+               t.c.submitted_at, t.c.verified_at).order_by(
+        t.c.plan_id, t.c.area_position, t.c.position, t.c.due, t.c.period)
     return [DetailRow(*r) for r in session.execute(q)]
 
 

@@ -17,7 +17,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import MonevConfig, load_config
@@ -27,7 +27,7 @@ from monev.model import Item, Plan, PlanHeader, assign_keys
 from monev.periods import Period
 from monev.plans import load_plan
 from monev.store import models as m
-from monev.store.db import make_engine, open_session_factory
+from monev.store.db import open_session_factory
 from monev.store.imports import import_plan
 from monev.workdays import WorkCalendar
 from reports.build import build_report
@@ -35,7 +35,7 @@ from reports.model import CATEGORIES, Counts, Report
 from reports.pdf import Printer
 from reports.periods import ReportPeriod
 from reports.render import render, render_md
-from tests.conftest import RB_MUARO, ROOT
+from tests.conftest import RB_MUARO, ROOT, fresh_database
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
 MUARO = CFG.satker("KPU Kabupaten Muaro Jambi")
@@ -56,22 +56,6 @@ class World:
     plan_id: int
 
 
-def _fresh(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'reports.db'}"
-    url = os.environ.get("MONEV_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run the PostgreSQL tests")
-        pytest.skip("no PostgreSQL server (MONEV_TEST_POSTGRES_URL)")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
@@ -79,7 +63,7 @@ def world(request: pytest.FixtureRequest,
     evidence sent on time and late, accepted, rejected, resubmitted — and some verified
     only after the report date."""
     assert MUARO is not None
-    url = _fresh(str(request.param), tmp_path_factory.mktemp("reports"))
+    url = fresh_database(str(request.param), tmp_path_factory.mktemp("reports"))
     factory = open_session_factory(url)
     cal, settings = MUARO.calendar(), MUARO.settings()
     with factory.begin() as s:
@@ -361,3 +345,13 @@ def test_cli_contract_and_one_line_errors(tmp_path: Path) -> None:
         assert bad.returncode == 2 and words in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "x").exists(), "nothing half-written"
+
+
+def test_satker_report_covers_its_plans_of_the_period(
+        report: tuple[Report, dict[str, Counter[str]]], world: World) -> None:
+    built, _ = report
+    with world.factory() as s:
+        whole = build_report(s, CFG, Q3, AS_OF, satker="KPU Kabupaten Muaro Jambi")
+    assert whole.scope == "satker" and [p.ref for p in whole.plans] == [PLAN]
+    assert _counts(whole.counts) == _counts(built.counts)
+    assert "Rencana RB 2026" in render_md(whole)
