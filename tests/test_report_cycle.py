@@ -190,3 +190,24 @@ def test_a_year_of_reports_sent_once_then_the_plan_closes_quietly(
             "a closed plan has no deployments"
         assert compile_plan_deployments(s, CFG, date(2025, 11, 3)), "a live plan has"
     factory.kw["bind"].dispose()
+
+
+def test_a_missing_attachment_is_a_failure_to_retry_not_a_mail_without_it(
+        tmp_path: Path, channels: tuple[Mailbox, dict[str, str]]) -> None:
+    box, env = channels
+    factory = open_session_factory(f"sqlite:///{tmp_path / 'att.db'}")
+    kept = tmp_path / "laporan-2025-10.pdf"
+    kept.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with factory.begin() as s:
+        for i, files in enumerate(([str(kept)], [str(tmp_path / "hilang.pdf")])):
+            s.add(m.Outbox(idem_key=f"k{i}", person="Ketua Tim Sim", role="ketua_tim",
+                           channel="email", address="ketua.tim@sim.example", kind="harian",
+                           day=date(2025, 10, 31), items=[], subject=f"s{i}", body="isi",
+                           status="pending", attempts=0, not_before=datetime(2025, 10, 31),
+                           attachments=files))
+    report = dispatch(factory, now=lambda: datetime(2025, 10, 31, 3), env=env)
+    assert len(report.sent) == 1 and len(report.retrying) == 1
+    assert "lampiran tidak ada: hilang.pdf" in report.retrying[0][1]
+    assert [(x["subject"], [n for n, _ in x["files"]]) for x in box.mails] == \
+        [("s0", ["laporan-2025-10.pdf"])]
+    factory.kw["bind"].dispose()
