@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_plans import generate  # noqa: E402
+from bench_portal import national_config  # noqa: E402
 
 from monev.engine.sweep import sweep_plan  # noqa: E402
 from monev.model import Item, Plan, PlanHeader, assign_keys  # noqa: E402
@@ -165,23 +166,6 @@ def _tree_cpu(pid: int) -> float:
     return _cpu_seconds(pid) + sum(_tree_cpu(int(c)) for c in out)
 
 
-def national_config(n_satkers: int, path: Path) -> None:
-    """A configuration giving each generated satker the example satker's people (so a
-    national sweep decides and writes messages for real recipients)."""
-    import yaml
-
-    example = yaml.safe_load((ROOT / "config" / "monev.yaml").read_text(encoding="utf-8"))
-    people = example["satkers"][0]["people"]
-    satkers = []
-    for i in range(n_satkers):
-        name = f"KPU {'Kota' if i % 2 else 'Kabupaten'} Sintetis {i:04d}"
-        satkers.append({"name": name, "province": "Jambi", "people": [
-            {**p, "name": f"{p['name']} {i:04d}",
-             **({"email": f"{i:04d}.{p['email']}"} if p.get("email") else {})}
-            for p in people]})
-    path.write_text(yaml.safe_dump({"satkers": satkers}, allow_unicode=True), encoding="utf-8")
-
-
 def _cpu_percent(pid: int, seconds: float) -> float:
     before = _tree_cpu(pid)
     time.sleep(seconds)
@@ -209,7 +193,7 @@ def bench_national(n_plans: int, idle_seconds: int) -> dict[str, Any]:
 
         (Path(tmp) / "plans").mkdir()
         files = generate(n_plans, Path(tmp) / "plans")
-        national_config((n_plans + 1) // 2, Path(tmp) / "monev.yaml")
+        national_config(files, Path(tmp) / "monev.yaml")
         os.environ["MONEV_CONFIG"] = str(Path(tmp) / "monev.yaml")
         url = os.environ.get("MONEV_BENCH_POSTGRES_URL") or f"sqlite:///{tmp}/monev.db"
         if url.startswith("postgresql"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import re
@@ -72,7 +73,7 @@ def national_config(files: list[Path], path: Path) -> list[str]:
     template = dict(example["satkers"][0])
     names = [f"KPU {'Kota' if i % 2 else 'Kabupaten'} Sintetis {i:04d}"  # as generated
              for i in range((len(files) + 1) // 2)]
-    satkers = [dict(template, name=n, province="Jambi") for n in names]
+    satkers = [dict(copy.deepcopy(template), name=n, province="Jambi") for n in names]
     path.write_text(yaml.safe_dump({"satkers": satkers}, allow_unicode=True), "utf-8")
     return names
 

@@ -18,6 +18,7 @@ from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
 from monev.engine.rules import EngineSettings, schedule_dates
+from monev.store.plan_status import status_on
 from monev.store.queries import all_plans, due_dates, plan_ref
 from monev.workdays import WorkCalendar
 
@@ -53,7 +54,13 @@ def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> lis
         sc = cfg.satker(satker.name)
         calendar = sc.calendar() if sc else WorkCalendar()
         settings = sc.settings() if sc else EngineSettings()
-        compiled = compile_schedules(schedule_dates(dues.get(plan.id, []), calendar, settings),
+        plan_dues = dues.get(plan.id, [])
+        # --- plans that close (issue 13): a finished plan has no deployments ---
+        if status_on(plan, max((d.due for d in plan_dues), default=None), since,
+                     settings.closing_grace_months) == "selesai":
+            continue
+        # ---
+        compiled = compile_schedules(schedule_dates(plan_dues, calendar, settings),
                                      settings.run_hour, since)
         ref = plan_ref(satker.slug, plan.kind, plan.year)
         for flow_name in FLOWS:

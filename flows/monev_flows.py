@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
@@ -20,16 +21,20 @@ from prefect.artifacts import (
 from prefect.runtime import flow_run
 
 from monev.clock import DEFAULT_TZ
-from monev.engine.rules import is_quarter_end
 from monev.engine.sweep import ActionRecord
 from monev.periods import Period
 from monev.status import word
 from monev.store.queries import Capaian
 from tasks.dispatch import schedule_dispatch
-from tasks.sweep import report_task, sweep_all_task, sweep_task
+from tasks.reports import report_cycle_task, report_markdown
+from tasks.sweep import sweep_all_task, sweep_task
+
+if TYPE_CHECKING:
+    from reports.cycle import Produced
 
 LABELS = {"open": "dibuka", "remind": "pengingat", "escalate": "eskalasi",
-          "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan"}
+          "digest": "ringkasan", "cycle": "monev", "backlog": "tunggakan",
+          "report": "laporan"}
 ROLE_LABELS = {"pic": "PIC", "koordinator": "koordinator", "ketua_tim": "Ketua Tim ZI",
                "kasubbag": "kasubbag", "sekretaris": "Sekretaris", "ketua": "Ketua"}
 ARTIFACT_ROWS = 500  # a table artifact longer than this is cut (with a count)
@@ -128,6 +133,20 @@ def capaian_artifact(plan: str, capaian: Capaian, day: date) -> None:
                                          f"{capaian.sentence(day)}")
 
 
+def _reported(plan: str, day: date, produced: list[Produced],
+              always: bool) -> list[ActionRecord]:
+    """The report artifact (when reports were made, or always for a cycle run) and a
+    record per report sent."""
+    if produced or always:
+        create_markdown_artifact(
+            key=_artifact_key(plan, "laporan-monev"),
+            markdown=report_markdown(plan_label(plan), day, produced),
+            description=f"Laporan monev {plan_label(plan)} per {day:%d-%m-%Y}: "
+                        f"{len(produced)} laporan")
+    return [ActionRecord(day.isoformat(), "report", None, p.period.code, "", name)
+            for p in produced for name in p.sent_to]
+
+
 def _run(plan: str, flow_name: str, as_of: str | None, timezone: str,
          dispatch: bool = True) -> int:
     day = _as_of(as_of, timezone)
@@ -135,6 +154,9 @@ def _run(plan: str, flow_name: str, as_of: str | None, timezone: str,
     get_run_logger().info("%s %s per %s: %d tindakan; %s", flow_name, plan, day,
                           len(records), capaian.sentence(day))
     _report(plan, flow_name, day, records, capaian)
+    if flow_name in ("monev_cycle", "sweep"):  # month/quarter ends, and plans that closed
+        records += _reported(plan, day, report_cycle_task(plan, day),
+                             always=flow_name == "monev_cycle")
     if records:
         if dispatch:  # send what the sweep queued, now or at the next working hour
             schedule_dispatch()
@@ -163,14 +185,9 @@ def escalate(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) ->
 
 @flow(name="monev_cycle", flow_run_name=run_name)
 def monev_cycle(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ) -> int:
-    """Monev akhir bulan dan akhir triwulan: capaian per area, daftar terlambat."""
-    count = _run(plan, "monev_cycle", as_of, timezone)
-    day = _as_of(as_of, timezone)
-    kind = "triwulan" if is_quarter_end(Period(day.year, day.month)) else "bulan"
-    create_markdown_artifact(key=_artifact_key(plan, "laporan-monev"),
-                             markdown=report_task(plan, day),
-                             description=f"Laporan monev akhir {kind} {plan_label(plan)}")
-    return count
+    """Monev akhir bulan dan akhir triwulan: laporan (PDF, Excel) ke Ketua Tim ZI dan
+    Sekretaris; laporan akhir ketika rencana selesai."""
+    return _run(plan, "monev_cycle", as_of, timezone)
 
 
 @flow(name="sweep_all", flow_run_name=run_name)
@@ -182,7 +199,8 @@ def sweep_all(as_of: str | None = None) -> int:
     days = {zone: _as_of(as_of, zone) for zone in INDONESIAN_TIMEZONES}
     results = sweep_all_task(days)
     total = 0
-    for plan, day, records, capaian in results:
+    for plan, day, records, capaian, produced in results:
+        records += _reported(plan, day, produced, always=False)
         total += len(records)
         if records:  # artifacts only where something happened (1,100 plans, every day)
             _report(plan, "sweep", day, records, capaian)
@@ -191,7 +209,7 @@ def sweep_all(as_of: str | None = None) -> int:
                                      f"{total} tindakan",
         table=[{"rencana": plan_label(plan), "per": f"{day:%d-%m-%Y}",
                 "tindakan": str(len(records)), "capaian": capaian.sentence(day)}
-               for plan, day, records, capaian in results] or [{"rencana": "tidak ada"}])
+               for plan, day, records, capaian, _ in results] or [{"rencana": "tidak ada"}])
     if total and os.environ.get("MONEV_FEED_DIR"):
         publish_feeds(days["Asia/Jakarta"].isoformat())
     schedule_dispatch()

@@ -61,11 +61,15 @@ class EngineConfig(_Strict):
     remind_on_due_day: bool = True
     backlog_after_days: int = Field(default=0, ge=0)
     run_hour: int = Field(default=8, ge=0, le=23)
+    # months of *penutupan* after the month of a plan's last checkpoint (1: a plan
+    # ending in December closes at the end of January); then *selesai*
+    closing_grace_months: int = Field(default=1, ge=0, le=24)
 
 
 class SatkerConfig(_Strict):
     name: str
     province: str | None = None
+    place: str | None = None  # where reports are signed (bawaan: dari nama satker)
     timezone: str | None = None
     due_rule: DueRule = "last_working_day"
     extra_days_off: list[date] = []
@@ -92,7 +96,8 @@ class SatkerConfig(_Strict):
             reminder_days=tuple(sorted(set(e.reminder_days), reverse=True)),
             remind_on_due_day=e.remind_on_due_day,
             ladder=tuple((s.after_working_days, tuple(s.roles)) for s in self.escalation),
-            backlog_after_days=e.backlog_after_days, run_hour=e.run_hour)
+            backlog_after_days=e.backlog_after_days, run_hour=e.run_hour,
+            closing_grace_months=e.closing_grace_months)
 
     def calendar(self) -> WorkCalendar:
         return WorkCalendar.build(self.extra_days_off, self.extra_working_days, self.due_rule)

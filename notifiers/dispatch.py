@@ -10,10 +10,12 @@ up to ``max_attempts``, then ``failed`` with the error kept. Nothing is dropped.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from sqlalchemy import Connection, func, select, text, update
@@ -30,7 +32,14 @@ from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient
 
-Sender = Callable[[str, str, str], None]  # (apprise url, subject, body); raises on failure
+
+class Sender(Protocol):
+    """Delivers (apprise url, subject, body[, attached files]); raises on failure."""
+
+    def __call__(self, url: str, subject: str, body: str,
+                 attach: Sequence[str] = ()) -> None: ...
+
+
 SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
 
 
@@ -63,7 +72,7 @@ def _plugin(url: str) -> Any:
     return apprise.Apprise.instantiate(url)
 
 
-def apprise_send(url: str, subject: str, body: str) -> None:
+def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) -> None:
     """Deliver one message through Apprise; raise by cause when it was not a success
     (:mod:`notifiers.transport`). Error texts name the service without secrets.
 
@@ -76,7 +85,9 @@ def apprise_send(url: str, subject: str, body: str) -> None:
         raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
                         f"('{url.split('://', 1)[0]}://')")
     with transport.observe() as outcome, smtp_recipient(recipient):
-        ok = plugin.notify(body=body, title=subject)
+        # --- attachments (issue 13): report files go with the e-mail ---
+        extra = {"attach": list(attach)} if attach else {}
+        ok = plugin.notify(body=body, title=subject, **extra)
     if ok:
         return
     where = redact(url)
@@ -91,13 +102,22 @@ def apprise_send(url: str, subject: str, body: str) -> None:
 
 
 def send_message(channel: str, address: str, subject: str, body: str,
-                 env: dict[str, str] | None = None, sender: Sender = apprise_send) -> None:
+                 env: dict[str, str] | None = None, sender: Sender = apprise_send,
+                 attach: Sequence[str] = ()) -> None:
     """Send one message to one address; raises SendError/MonevError when not delivered."""
+    # --- attachments (issue 13): e-mail only; a missing file is a definite failure ---
+    attach = list(attach) if channel == "email" else []
+    missing = [a for a in attach if not Path(a).is_file()]
+    if missing:
+        raise SendError(f"lampiran tidak ada: {', '.join(Path(a).name for a in missing)}")
     url = apprise_url(channel, address, env)
     if channel == "whatsapp" and is_cloud_template(url):
         body = one_line(body)  # template parameters may not hold line breaks
     # WhatsApp bodies already start with the subject (the plugins would prepend it again)
-    sender(url, "" if channel == "whatsapp" else subject, body)
+    if attach:
+        sender(url, subject, body, attach)
+    else:
+        sender(url, "" if channel == "whatsapp" else subject, body)
 
 
 @dataclass
@@ -135,13 +155,14 @@ class Claimed:
     subject: str
     body: str
     attempts: int
+    attachments: tuple[str, ...] = ()  # issue 13: files sent with an e-mail
 
 
 # The dispatcher's own statements, as text: compiled once, run for every message (the
 # ORM's per-statement work cost more than the SQLite write itself).
 _CLAIM = text("UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
               "WHERE id = :id AND status = 'pending' "
-              "RETURNING channel, address, subject, body, attempts")
+              "RETURNING channel, address, subject, body, attempts, attachments")
 _ATTEMPT = text("INSERT INTO outbox_attempt (outbox_id, started_at, error) "
                 "VALUES (:id, :at, '') RETURNING id")
 _FINISHED = text("UPDATE outbox_attempt SET finished_at = :at, ok = :ok, error = :error "
@@ -161,7 +182,11 @@ def claim(conn: Session | Connection, row_id: int, at: datetime) -> Claimed | No
     if row is None:
         return None
     attempt_id = conn.execute(_ATTEMPT, {"id": row_id, "at": at}).scalar_one()
-    return Claimed(row_id, attempt_id, *row)
+    channel, address, subject, body, attempts, files = row
+    if isinstance(files, str):  # a JSON column read by plain SQL (SQLite)
+        files = json.loads(files)
+    return Claimed(row_id, attempt_id, channel, address, subject, body, attempts,
+                   tuple(files or ()))
 
 
 Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
@@ -170,7 +195,7 @@ Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
 def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
     try:
         send_message(claimed.channel, claimed.address, claimed.subject, claimed.body, env,
-                     sender)
+                     sender, claimed.attachments)
     except (SendError, MonevError) as exc:
         return "error", str(exc) or exc.__class__.__name__
     except SendUncertain as exc:

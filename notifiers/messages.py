@@ -11,7 +11,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 WHATSAPP_LIMIT = 1024
-LIST_LIMIT = 30  # items listed per section; the escalation list to the Sekretaris is whole
+HANDFUL = 5  # a section with more items is summed up: counts per plan and area, the worst few
+PHONE_HANDFUL = 3  # the same on WhatsApp (1,024 characters)
+WORST = 3  # items shown of a summed-up section (the longest overdue first)
+WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")  # they follow the whole plan
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    undefined=StrictUndefined, trim_blocks=True, keep_trailing_newline=True)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
@@ -24,16 +27,26 @@ SECTIONS = (
     ("tenggat", "Tenggat hari ini"),
     ("pengingat", "Segera jatuh tempo"),
     ("dibuka", "Tugas bukti baru dibuka"),
-    ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
+    ("laporan", "Laporan monev (berkas PDF dan Excel terlampir di e-mail; arsip di portal)"),
     ("monev", "Monev akhir bulan/triwulan (rincian di Papan monev)"),
+    ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
     ("tidak_pasti", "Pesan yang tidak pasti terkirim (untuk admin: periksa, lalu kirim ulang "
                     "atau tutup)"),
 )
 
 
+# shorter headings on WhatsApp (1,024 characters)
+PHONE_TITLES = {"ditolak": "Ditolak — perbaiki", "terlambat": "Terlambat",
+                "eskalasi": "Eskalasi (terlambat)", "tenggat": "Tenggat hari ini",
+                "pengingat": "Segera jatuh tempo", "dibuka": "Tugas baru",
+                "tunggakan": "Tunggakan", "laporan": "Laporan monev (berkas di e-mail)",
+                "monev": "Monev akhir bulan/triwulan"}
+
+
 def short_date(iso: str) -> str:
+    """``30 Nov 2026``: short, and always with its year (plans span years)."""
     d = date.fromisoformat(iso)
-    return f"{d.day} {_MONTHS[d.month - 1]}"
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def listed_once(items: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -70,8 +83,9 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
         parts.append(f"{count['dibuka']} tugas baru")
     if count["tunggakan"]:
         parts.append(f"{count['tunggakan']} tunggakan")
-    if count["monev"]:
-        parts.append("laporan monev")
+    if count["monev"] or count["laporan"]:
+        final = any(it["kind"] == "laporan" and it.get("period", "").isdigit() for it in items)
+        parts.append("laporan akhir" if final else "laporan monev")
     if count["tidak_pasti"]:
         parts.append(f"{count['tidak_pasti']} pesan tidak pasti terkirim")
     return f"[Monev] {', '.join(parts) or 'ringkasan'} — {satker}"
@@ -79,36 +93,100 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
 
 def render_digest(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
                   contact: str, channel: str) -> tuple[str, str]:
-    """(subject, body) of one person's daily digest on one channel."""
+    """(subject, body) of one person's daily digest on one channel. On WhatsApp a text
+    over 1,024 characters is squeezed first (summed-up headings lose their example item,
+    then their per-area lines) and only cut when even that does not fit."""
     items = listed_once(items)
+    subject = subject_for(satker, items)
+    if contact.casefold().startswith(person.casefold()):
+        contact = ""  # never "contact yourself": the Ketua Tim ZI is the contact
+    if channel != "whatsapp":
+        return subject, _body(person, role, satker, day, items, contact, False, 0)
+    for squeeze in (0, 1, 2):
+        text = f"{subject}\n\n{_body(person, role, satker, day, items, contact, True, squeeze)}"
+        if len(text) <= WHATSAPP_LIMIT:
+            return subject, text
+    return subject, fit_whatsapp(text, len(items), home_link(items))
+
+
+def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
+          contact: str, phone: bool, squeeze: int) -> str:
+    home = home_link(items)
     sections: list[dict[str, Any]] = []
     for kind, title in SECTIONS:
+        own = kind in ("laporan", "monev")  # their text names plan and period already
         rows = [dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
-                     period_label=it.get("period", "")) for it in items if it["kind"] == kind]
+                     period_label="" if own else _period_label(it.get("period", "")),
+                     plan_text="" if own else f"{it['plan']}, "
+                     if it.get("plan") and it.get("period") else it.get("plan", ""))
+                for it in items if it["kind"] == kind]
         if not rows:
             continue
-        grouped = None
-        if role == "sekretaris" and kind == "eskalasi":
-            groups: dict[str, list[dict[str, str]]] = defaultdict(list)
-            for r in sorted(rows, key=lambda r: (r.get("subbagian", ""), r.get("pic", ""))):
-                groups[r.get("subbagian") or "Tanpa subbagian"].append(r)
-            grouped = sorted(groups.items())
-        sections.append({"title": title, "rows": rows, "grouped": grouped})
-    home = home_link(items)
-    body = _ENV.get_template("harian.txt.j2").render(
+        by_person = role == "sekretaris" and kind == "eskalasi"
+        if by_person:
+            rows.sort(key=lambda r: (r.get("subbagian") or "~", r.get("pic", "")))
+        section: dict[str, Any] = {"title": PHONE_TITLES.get(kind, title) if phone else title,
+                                   "rows": rows, "by_person": by_person, "summed": False,
+                                   "whole": own}
+        if len(rows) > (PHONE_HANDFUL if phone else HANDFUL):
+            section.update(summed_up(rows, home, role, by_person, phone), summed=True)
+            if squeeze >= 1:
+                section["worst"] = []
+            if squeeze >= 2:
+                section["summary"], section["by_subbagian"] = [], []
+        sections.append(section)
+    return _ENV.get_template("harian.txt.j2").render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact, limit=LIST_LIMIT, home=home)
-    subject = subject_for(satker, items)
-    if channel == "whatsapp":
-        body = fit_whatsapp(f"{subject}\n\n{body}", len(items), home)
-    return subject, body
+        contact=contact, home=home, phone=phone,
+        more_link=next((x["more_link"] for x in sections if x["summed"]), ""))
+
+
+def _period_label(text: str) -> str:
+    """``Oktober 2025`` for a checkpoint period (other texts as they are)."""
+    from monev.periods import Period
+
+    try:
+        return Period.parse(text).label()
+    except ValueError:
+        return text
+
+
+def summed_up(rows: list[dict[str, str]], home: str, role: str, by_subbagian: bool,
+              phone: bool = False) -> dict[str, Any]:
+    """A long section as counts per plan and area, the few longest overdue items and
+    the link to see them all (the Papan for those who follow the whole plan). On a
+    phone (WhatsApp, 1,024 characters) the biggest few counts and fewer items."""
+    counts: dict[str, int] = defaultdict(int)
+    subs: dict[str, int] = defaultdict(int)
+    for r in rows:
+        area = r.get("area", "")
+        area = area[:34] + "…" if phone and len(area) > 35 else area
+        where = " · ".join(x for x in (r.get("plan", ""), area) if x)
+        counts[where or "lainnya"] += 1
+        subs[r.get("subbagian") or "Tanpa subbagian"] += 1
+    dated = sorted((r for r in rows if r.get("due")), key=lambda r: (r["due"], r.get("ref", "")))
+    overdue = rows[0]["kind"] in ("ditolak", "terlambat", "eskalasi", "tunggakan")
+    link = f"{home}/papan" if home and role in WIDE_ROLES else home
+    summary = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    by_sub = sorted(subs.items(), key=lambda kv: (-kv[1], kv[0])) if by_subbagian else []
+    if phone:
+        keep = 2 if by_subbagian else 3
+        if len(summary) > keep:
+            summary = summary[:keep] + [("lainnya", sum(n for _, n in summary[keep:]))]
+        by_sub = by_sub[:3]
+    return {"summary": summary, "by_subbagian": by_sub,
+            "worst": (dated or rows)[:1 if phone else WORST],
+            "worst_title": (("Terlama" if phone else "Paling lama lewat tenggat") if overdue
+                            else ("Terdekat" if phone else "Paling dekat tenggatnya"))
+            if dated else "Contoh",
+            "more_link": link}
 
 
 def home_link(items: list[dict[str, str]]) -> str:
     """The recipient's own portal link (their task list), from any item's link."""
     for it in items:
         if it.get("link"):
-            return re.sub(r"/(c/\d+|papan|verifikasi|kalender)$", "", it["link"])
+            return re.sub(r"/(c/\d+|papan|verifikasi|kalender|laporan)$", "", it["link"])
     return ""
 
 

@@ -62,7 +62,11 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
     and sends the merged text, or has claimed it first — then it is no longer pending
     and the items go into a new row. A claimed row is never changed."""
     rows: list[m.Outbox] = []
+    label = plan_label(session, plan_id)
     for d in deliveries:
+        for it in d.items:  # every item names its plan (ZI 2025 / RB 2026)
+            if label and not it.get("plan"):
+                it["plan"] = label
         for channel in d.person.channels:
             address = address_of(d.person, channel)
             if not address:
@@ -77,11 +81,23 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
             fresh = [i for i in d.items
                      if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
             row.items = row.items + fresh
+            if channel == "email":  # report files travel with the e-mail (item "attach")
+                files = sorted({f for i in row.items for f in i.get("attach", "").split("\n")
+                                if f})
+                row.attachments = files or None
             row.subject, row.body = render_digest(d.person.name, row.role, satker, day,
                                                   row.items, contact, channel)
             rows.append(row)
     session.flush()
     return rows
+
+
+def plan_label(session: Session, plan_id: int | None) -> str:
+    """``RB 2026``: how a message names the plan an item belongs to."""
+    if plan_id is None:
+        return ""
+    found = session.execute(select(m.Plan.kind, m.Plan.year).where(m.Plan.id == plan_id)).first()
+    return f"{found[0]} {found[1]}" if found else ""
 
 
 def _keys_like(base: str) -> Any:

@@ -21,7 +21,7 @@ from monev.store import models as m
 from monev.tokens import new_nonce, server_secret, token_for, token_hash
 from notifiers.outbox import Delivery
 
-PATHS = ("", "papan", "verifikasi", "kalender")  # what /p/<token>/<path> may lead to
+PATHS = ("", "papan", "verifikasi", "kalender", "laporan")  # /p/<token>/<path> targets
 
 
 def base_url() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from prefect import task
 
@@ -10,32 +11,11 @@ from monev.config import load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
 from monev.store.db import open_session_factory
-from monev.store.queries import Capaian, area_progress, find_plan, overdue, progress
+from monev.store.queries import Capaian, find_plan, progress
 from monev.workdays import WorkCalendar
 
-
-@task(name="monev-report")
-def report_task(plan: str, as_of: date) -> str:
-    """Markdown of the month-end monev: capaian per area and the overdue list."""
-    factory = open_session_factory()
-    with factory() as session:
-        plan_row, satker = find_plan(session, plan)
-        areas = area_progress(session, plan_row.id, as_of)
-        late = overdue(session, plan_row.id, as_of)
-    factory.kw["bind"].dispose()
-    lines = [f"# Monev {satker.name} {plan_row.kind} {plan_row.year} per {as_of:%d-%m-%Y}", "",
-             "| Area | Jatuh tempo | Terverifikasi | Dikirim | Terlambat | Capaian |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for a in areas:
-        pct = f"{100 * a.verified / a.due:.0f}%" if a.due else "-"
-        lines.append(f"| {a.area} | {a.due} | {a.verified} | {a.submitted} | {a.overdue} "
-                     f"| {pct} |")
-    lines += ["", f"## Terlambat ({len(late)})", ""]
-    lines += [f"- {cp.period} (tenggat {cp.due:%d-%m-%Y}): {item.bukti_fisik[:80]} — {area}"
-              for cp, item, area in late[:50]]
-    if len(late) > 50:
-        lines.append(f"- … dan {len(late) - 50} lainnya")
-    return "\n".join(lines)
+if TYPE_CHECKING:
+    from reports.cycle import Produced
 
 
 @task(name="sweep-plan", retries=2, retry_delay_seconds=5)
@@ -56,16 +36,24 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
     return records, capaian
 
 
+Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
+
+
 @task(name="sweep-all-plans")
-def sweep_all_task(days: dict[str, date]) -> list[tuple[str, date, list[ActionRecord], Capaian]]:
+def sweep_all_task(days: dict[str, date]) -> list[Swept]:
     """Every plan swept in its own transaction through one connection pool, each as of
-    ``days[zone]`` (its satker's date); returns what each did and its capaian. One task
-    for all plans: a Prefect task per plan would cost more than most sweeps."""
+    ``days[zone]`` (its satker's date), then its due reports written and queued (month
+    and quarter ends, a plan that closed); returns what each did, its capaian and its
+    reports. One task for all plans: a Prefect task per plan would cost more than most
+    sweeps."""
+    from monev.store.db import monev_home
     from monev.store.queries import all_plans, plan_ref
+    from portal.links import base_url
+    from reports.cycle import run_cycle
 
     cfg = load_config()
     factory = open_session_factory()
-    done: list[tuple[str, date, list[ActionRecord], Capaian]] = []
+    done: list[Swept] = []
     try:
         with factory() as session:
             plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone)
@@ -78,7 +66,10 @@ def sweep_all_task(days: dict[str, date]) -> list[tuple[str, date, list[ActionRe
                                      sc.calendar() if sc else WorkCalendar(),
                                      sc.settings() if sc else EngineSettings(), sc,
                                      FLOW_ACTIONS["sweep"], now=datetime.now(UTC))
-                done.append((ref, day, records, progress(session, plan_id, day)))
+                capaian = progress(session, plan_id, day)
+            produced = run_cycle(factory, cfg, ref, day, monev_home(), base_url=base_url(),
+                                 now=datetime.now(UTC))
+            done.append((ref, day, records, capaian, produced))
     finally:
         factory.kw["bind"].dispose()
     return done

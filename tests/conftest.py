@@ -95,9 +95,14 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'monev.db'}"
-        return
+    yield fresh_database(str(request.param), tmp_path)
+
+
+def fresh_database(kind: str, folder: Path) -> str:
+    """The URL of an empty database: a SQLite file in ``folder``, or the test PostgreSQL
+    server with its schema dropped and made again (skipped when there is none)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'monev.db'}"
     url = _postgres_url()
     if not url:
         pytest.skip("no PostgreSQL server (MONEV_TEST_POSTGRES_URL)")
@@ -106,7 +111,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield url
+    return url
 
 
 @pytest.fixture

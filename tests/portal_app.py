@@ -156,7 +156,7 @@ def portal_apps(db_url: str, tmp_path: Path,
     """The ``portal_app`` fixture: start the app (once per test) on the prepared
     database; ``config=`` and extra environment variables may be given."""
     home = tmp_path / "home"
-    home.mkdir(mode=0o700)  # as `monev up` or `monev plan import` would have made it
+    home.mkdir(mode=0o700)  # as `monev up` makes it (tests alone must not depend on order)
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("MONEV_PUBLIC_URL", raising=False)
     monkeypatch.delenv("MONEV_FEED_DIR", raising=False)

@@ -39,6 +39,8 @@ def test_schedule_dates_follow_the_checkpoint_and_ladder() -> None:
                                date(2025, 8, 29)}
     assert dates["escalate"] == {date(2025, 9, 1), date(2025, 9, 3), date(2025, 9, 10)}
     assert date(2025, 8, 29) in dates["monev_cycle"]
-    assert date(2026, 8, 31) in dates["monev_cycle"]  # follow-up months after the plan
+    # no month-end monev after the plan's last month; the day it closes (1 Oct, after a
+    # month of penutupan) runs once more for its year-end report
+    assert dates["monev_cycle"] == {date(2025, 8, 29), date(2025, 10, 1)}
     past = compile_schedules(dates, 8, since=date(2025, 9, 2))
     assert {c.flow for c in past} == {"escalate", "monev_cycle"}

@@ -11,22 +11,24 @@ from notifiers.gateway import reply_failure
 from notifiers.messages import WHATSAPP_LIMIT, render_digest, subject_for
 
 
-def _item(kind: str, n: int, sub: str = "Umum", pic: str = "Budi") -> dict[str, str]:
-    return {"kind": kind, "ref": f"k{n}@2026-10", "step": "L3", "period": "2026-10",
-            "due": "2026-10-30", "bukti_fisik": f"Laporan kegiatan nomor {n} " + "x" * 40,
-            "indikator": f"Indikator {n}", "area": "Manajemen Perubahan", "pic": pic,
-            "subbagian": sub}
+def _item(kind: str, n: int, sub: str = "Umum", pic: str = "Budi",
+          plan: str = "RB 2026", area: str = "Manajemen Perubahan",
+          month: int = 10) -> dict[str, str]:
+    return {"kind": kind, "ref": f"k{n}@2026-{month:02d}", "step": "L3",
+            "period": f"2026-{month:02d}", "due": f"2026-{month:02d}-{20 + n % 8}",
+            "bukti_fisik": f"Laporan kegiatan nomor {n} " + "x" * 40,
+            "indikator": f"Indikator {n}", "area": area, "pic": pic, "subbagian": sub,
+            "plan": plan}
 
 
-def test_sekretaris_gets_one_list_grouped_by_subbagian_and_person() -> None:
+def test_sekretaris_gets_one_list_by_subbagian_and_person() -> None:
     items = [_item("eskalasi", i, sub, pic) for i, (sub, pic) in enumerate(
         [("Umum", "Rina"), ("Teknis", "Budi"), ("Umum", "Ani"), ("Teknis", "Budi")])]
     subject, body = render_digest("Sekretaris", "sekretaris", "KPU X", date(2026, 11, 9),
                                   items, "Ketua Tim", "email")
     assert subject == "[Monev] 4 bukti terlambat — KPU X"
-    teknis, umum = body.index("[Teknis]"), body.index("[Umum]")
-    assert teknis < umum
-    assert body.index("PIC: Budi") < umum < body.index("PIC: Ani") < body.index("PIC: Rina")
+    assert body.index("PIC: Budi (Teknis)") < body.index("PIC: Ani (Umum)") < \
+        body.index("PIC: Rina (Umum)")
     assert body.count("Kode: k") == 4
 
 
@@ -34,7 +36,7 @@ def test_an_item_opened_and_reminded_the_same_day_is_listed_once() -> None:
     items = [_item("pengingat", 1), _item("dibuka", 1), _item("dibuka", 2)]
     subject, body = render_digest("Budi", "pic", "KPU X", date(2026, 10, 27), items, "Tim ZI",
                                   "email")
-    assert "1 jatuh tempo 30 Okt" in subject and "1 tugas baru" in subject
+    assert "1 jatuh tempo 21 Okt 2026" in subject and "1 tugas baru" in subject
     assert body.count("k1@2026-10") == 1 and body.count("k2@2026-10") == 1
 
 
@@ -45,21 +47,52 @@ def test_whatsapp_text_fits_1024_with_a_count(n: int) -> None:
                             items, "Ketua Tim ZI", "whatsapp")
     assert len(body) <= WHATSAPP_LIMIT
     assert body.startswith("[Monev]")
+    assert "dipotong" not in body, "a long list is summed up, never cut"
     if n == 1:
-        assert "dipotong" not in body and "Kode: k0@2026-10" in body
+        assert "Laporan kegiatan nomor 0" in body and "tenggat 20 Okt 2026" in body
     else:
-        assert f"{n} butir seluruhnya" in body
+        assert f"Terlambat ({n}):\n  RB 2026 · Manajemen Perubahan: {n}" in body
 
 
-def test_long_email_lists_are_cut_with_a_count_but_escalations_are_whole() -> None:
-    backlog = [_item("tunggakan", i) for i in range(45)]
-    _, body = render_digest("Ketua Tim", "ketua_tim", "KPU X", date(2026, 11, 2), backlog,
-                            "Tim ZI", "email")
-    assert "dan 15 butir lainnya" in body and body.count("Kode: k") == 30
-    esc = [_item("eskalasi", i) for i in range(45)]
-    _, body = render_digest("Sekretaris", "sekretaris", "KPU X", date(2026, 11, 2), esc,
-                            "Tim ZI", "email")
-    assert body.count("Kode: k") == 45
+def _links(n: int) -> list[str]:
+    return [f"https://monev.satker.go.id/p/{'T' * 43}/c/{i}" for i in range(n)]
+
+
+@pytest.mark.parametrize("role", ["ketua_tim", "sekretaris"])
+def test_a_flood_is_summed_up_per_plan_and_area_with_the_worst_few(role: str) -> None:
+    kind = "tunggakan" if role == "ketua_tim" else "eskalasi"
+    items = [dict(_item(kind, i, plan="RB 2026" if i % 4 else "ZI 2025",
+                        area="Pengawasan" if i % 3 else "Manajemen Perubahan",
+                        month=1 + i % 10, sub="Umum" if i % 2 else "Teknis"),
+                  link=link) for i, link in enumerate(_links(571))]
+    subject, body = render_digest("Orang", role, "KPU X", date(2026, 11, 29), items,
+                                  "Ketua Tim ZI Contoh (Ketua Tim ZI)", "email")
+    assert len(body) < 2500, "no wall of 571 items"
+    counts = dict(re.findall(r"^  ((?:RB 2026|ZI 2025) · [^:]+): (\d+)$", body, re.M))
+    expected: dict[str, int] = {}
+    for it in items:
+        key = f"{it['plan']} · {it['area']}"
+        expected[key] = expected.get(key, 0) + 1
+    assert {k: int(v) for k, v in counts.items()} == expected
+    worst = re.findall(r"tenggat (\d+ \w+ 2026)", body)
+    assert worst == ["20 Jan 2026"] * 3, "the longest overdue first, dates with the year"
+    assert f"Semua 571 butir: https://monev.satker.go.id/p/{'T' * 43}/papan" in body
+    assert "(ZI 2025, Januari 2026)" in body or "(RB 2026, Januari 2026)" in body
+    if role == "sekretaris":
+        assert "Per subbagian: Teknis (286), Umum (285)" in body
+    _, wa = render_digest("Orang", role, "KPU X", date(2026, 11, 29), items, "Tim ZI",
+                          "whatsapp")
+    assert len(wa) <= WHATSAPP_LIMIT and "/papan" in wa and "dipotong" not in wa
+
+
+def test_the_footer_never_asks_the_contact_to_contact_themselves() -> None:
+    items = [_item("tunggakan", 1)]
+    _, own = render_digest("Ketua Tim ZI Contoh", "ketua_tim", "KPU X", date(2026, 11, 2),
+                           items, "Ketua Tim ZI Contoh (Ketua Tim ZI)", "email")
+    assert "hubungi" not in own
+    _, other = render_digest("Budi", "pic", "KPU X", date(2026, 11, 2), items,
+                             "Ketua Tim ZI Contoh (Ketua Tim ZI)", "email")
+    assert "Pertanyaan: hubungi Ketua Tim ZI Contoh (Ketua Tim ZI)." in other
 
 
 def test_subject_is_short_enough_for_a_phone() -> None:
@@ -67,7 +100,7 @@ def test_subject_is_short_enough_for_a_phone() -> None:
         ["terlambat", "tenggat", "pengingat", "dibuka", "tunggakan", "monev"])]
     subject = subject_for("KPU Kabupaten Muaro Jambi", items)
     assert subject.startswith("[Monev] 1 bukti terlambat, 1 tenggat hari ini")
-    assert len(subject) < 140
+    assert len(subject) < 150
 
 
 @pytest.mark.parametrize(("status", "text", "failed"), [
@@ -103,6 +136,7 @@ def test_a_rejection_comes_first_with_its_reason_and_the_link() -> None:
     subject, body = render_digest("Budi", "pic", "KPU X", date(2026, 10, 27), items,
                                   "Tim ZI", "email")
     assert subject.startswith("[Monev] 1 bukti ditolak, 1 bukti terlambat")
+    assert "(RB 2026, Oktober 2026) — tenggat 22 Okt 2026" in body
     assert body.index("Ditolak") < body.index("Terlambat")
     assert "Alasan ditolak: foto buram (Koordinator)" in body
     assert "Buka: https://monev.satker.go.id/p/" + "T" * 43 + "/c/2" in body
@@ -113,8 +147,8 @@ def test_cut_whatsapp_points_at_the_persons_own_list() -> None:
     items = [_linked("terlambat", i) for i in range(40)]
     _, body = render_digest("Budi", "pic", "KPU X", date(2026, 11, 2), items, "Tim ZI",
                             "whatsapp")
-    assert len(body) <= WHATSAPP_LIMIT
-    assert body.endswith(f"semua di https://monev.satker.go.id/p/{'T' * 43})")
+    assert len(body) <= WHATSAPP_LIMIT and "dipotong" not in body
+    assert f"Semua butir: https://monev.satker.go.id/p/{'T' * 43}\n" in body
 
 
 @pytest.mark.parametrize("channel", ["email", "whatsapp"])

@@ -99,7 +99,8 @@ def test_missing_or_wrong_csrf_is_403_and_changes_nothing(portal_app: AppFactory
     app = portal_app()
     cp = _mine(app)[0]
     pic = app.browser(PIC)
-    for token in (None, "0" * 64, pic.csrf()[:-1] + "0"):
+    real = pic.csrf()
+    for token in (None, "0" * 64, real[:-1] + ("1" if real.endswith("0") else "0")):
         response = pic.upload(cp, [("notulen.pdf", PDF)], csrf=token)
         assert response.status_code == 403, token
     assert app.stored_blobs() == [] and _evidence_rows(app) == 0
@@ -383,3 +384,34 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT,
                           env={**env, "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_report_archive_for_the_tim_zi_only(portal_app: AppFactory) -> None:
+    """The reports the cycle wrote are listed for Ketua Tim ZI/Sekretaris and downloaded
+    as attachments; a PIC gets 404 for the page and the files."""
+    from datetime import date
+
+    from monev.config import load_config
+    from reports.cycle import run_cycle
+
+    app = portal_app()
+    made = run_cycle(app.sessions, load_config(app.config), "kpu-kabupaten-muaro-jambi/zi-2025",
+                     date(2025, 10, 31), app.home, formats=("md", "xlsx"), base_url=app.url)
+    assert [p.period.code for p in made] == ["2025-07", "2025-08", "2025-09", "2025-Q3",
+                                             "2025-10"]
+    sekretaris = app.browser("Sekretaris Contoh")
+    page = sekretaris.get("/portal/laporan")
+    assert page.status_code == 200 and "Triwulan III 2025" in page.text
+    ids = re.findall(r'href="/portal/laporan/(\d+)">XLSX', page.text)
+    assert len(ids) == 5
+    got = sekretaris.get(f"/portal/laporan/{ids[0]}")
+    assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment")
+    assert got.content[:2] == b"PK", "the workbook itself"
+    october = app.home / "reports" / "kpu-kabupaten-muaro-jambi" / "zi-2025" / \
+        "laporan-2025-10.xlsx"
+    assert got.content == october.read_bytes()
+    pic = app.browser("Pegawai Contoh Dua")
+    assert pic.get("/portal/laporan").status_code == 404
+    assert pic.get(f"/portal/laporan/{ids[0]}").status_code == 404
+    opened = httpx.get(app.link("Ketua Tim ZI Contoh") + "/laporan", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/portal/laporan"

@@ -307,20 +307,20 @@ def test_sync_writes_what_changed_and_deletes_what_is_gone(prefect_server: dict[
 
     from flows.register import sync
 
-    first = _deployments(date(2026, 3, 1))
+    first = _deployments(date(2025, 9, 1))  # every plan still open then
     asyncio.run(_register_and_read(first))
     again = asyncio.run(sync(first, POOL))
     assert not again.created and not again.updated and not again.deleted
     assert again.unchanged == len(first)
-    # a revised schedule for one plan, and another plan gone
-    later = _deployments(date(2026, 6, 1))
-    changed = [d for d in later if d.name == "rb-2026-kpu-kab-muaro-jambi"]
-    kept = [d for d in first if d.name not in ("rb-2026-kpu-kab-muaro-jambi",
+    # a revised schedule for one plan (its September dates gone), and another plan gone
+    later = _deployments(date(2025, 11, 1))
+    changed = [d for d in later if d.name == "zi-2025-kpu-kab-muaro-jambi"]
+    kept = [d for d in first if d.name not in ("zi-2025-kpu-kab-muaro-jambi",
                                                "zi-2025-kpu-kota-jambi")]
     report = asyncio.run(sync(kept + changed, POOL))
     assert sorted(report.deleted) == sorted(f"{f}/zi-2025-kpu-kota-jambi" for f in (
         "open_checkpoints", "remind", "escalate", "monev_cycle"))
-    assert {u.split("/")[1] for u in report.updated} == {"rb-2026-kpu-kab-muaro-jambi"}
+    assert {u.split("/")[1] for u in report.updated} == {"zi-2025-kpu-kab-muaro-jambi"}
     assert report.unchanged == len(kept)
 
     async def server_view() -> dict[str, list[str]]:
@@ -333,9 +333,9 @@ def test_sync_writes_what_changed_and_deletes_what_is_gone(prefect_server: dict[
     assert not any(k.startswith("zi-2025-kpu-kota-jambi:") for k in seen)
     remind = [d for d in changed if d.flow_name == "remind"][0]
     server = [v for k, v in seen.items()
-              if k.startswith("rb-2026-kpu-kab-muaro-jambi:remind")][0]
+              if k.startswith("zi-2025-kpu-kab-muaro-jambi:remind")][0]
     assert server == [s.rrule for s in remind.schedules], "the changed schedule arrived"
-    assert all("RDATE:202603" not in r for r in server)
+    assert server and all("202509" not in r for r in server)
 
 
 def test_busy_server_answers_are_retried_with_backoff() -> None:

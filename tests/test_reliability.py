@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import load_config
+from monev.engine.rules import EngineSettings
 from monev.engine.sweep import sweep_plan
 from monev.plans import load_plan
 from monev.store import models as m
@@ -29,6 +31,8 @@ from tests.conftest import ALL_PLANS, RB_MUARO, ROOT, ZI_MUARO
 CFG = load_config(ROOT / "config" / "monev.yaml")
 MUARO = CFG.satker("KPU Kabupaten Muaro Jambi")
 DAY = date(2026, 11, 2)  # ZI 2025 backlog and RB 2026 reminders for the same people
+# the ZI 2025 plan kept in penutupan on DAY (by default it closed at the end of Jan 2026)
+OPEN = replace(MUARO.settings() if MUARO else EngineSettings(), closing_grace_months=24)
 
 
 def _monev(*args: str, env: dict[str, str], timeout: float = 120,
@@ -55,7 +59,7 @@ def test_a_claimed_digest_is_never_rewritten_by_a_sweep(db_url: str,
     assert MUARO is not None
     zi, rb = _import_both(sessions)
     with sessions.begin() as s:
-        sweep_plan(s, zi, DAY, MUARO.calendar(), MUARO.settings(), MUARO)
+        sweep_plan(s, zi, DAY, MUARO.calendar(), OPEN, MUARO)
     with sessions() as s:
         row = s.scalars(select(m.Outbox).where(m.Outbox.person == "Ketua Tim ZI Contoh",
                                                m.Outbox.channel == "email")).one()
@@ -110,7 +114,7 @@ def test_quiet_hours_use_the_real_time_of_the_run(sessions: sessionmaker[Session
     zi, _ = _import_both(sessions)
     evening = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # Monday 21:00 WIB
     with sessions.begin() as s:
-        sweep_plan(s, zi, DAY, MUARO.calendar(), MUARO.settings(), MUARO, now=evening)
+        sweep_plan(s, zi, DAY, MUARO.calendar(), OPEN, MUARO, now=evening)
     with sessions() as s:
         times = set(s.scalars(select(m.Outbox.not_before)))
     assert times == {datetime(2026, 11, 3, 0, 0)}  # Tuesday 07:00 WIB, in UTC
@@ -188,7 +192,7 @@ def test_uncertain_rows_reach_the_admin_once(sessions: sessionmaker[Session]) ->
     assert MUARO is not None
     zi, _ = _import_both(sessions)
     with sessions.begin() as s:
-        sweep_plan(s, zi, DAY, MUARO.calendar(), MUARO.settings(), MUARO)
+        sweep_plan(s, zi, DAY, MUARO.calendar(), OPEN, MUARO)
         row = s.scalars(select(m.Outbox).order_by(m.Outbox.id)).first()
         assert row is not None
         row.status, row.last_error = "uncertain", "pengiriman terputus"

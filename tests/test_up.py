@@ -126,9 +126,30 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
     with running_up(env) as (proc, lines):
         output = "".join(lines)
         assert f"http://127.0.0.1:{ports['prefect']}/deployments" in output, output
-        assert "14 deployment" in output
+        # the ZI 2025 plans closed (end of January 2026) with their year-end report; only
+        # the RB 2026 plan is live: its 4 deployments, the safety net and the dispatcher
+        assert "6 deployment" in output and "untuk 1 rencana aksi" in output, output
+        for satker in ("kpu-kabupaten-muaro-jambi", "kpu-kota-jambi"):
+            final = home / "reports" / satker / "zi-2025" / "laporan-2025.pdf"
+            assert final.read_bytes().startswith(b"%PDF")
+            assert f"— selesai sejak 01-02-2026; laporan akhir: {final}" in output, output
+        assert "Rencana    : RB 2026 KPU Kabupaten Muaro Jambi — aktif" in output
         arrived = [x for x in lines if x.startswith("diterima")]
         sink = home / "sink"
+        from email import message_from_bytes
+
+        mails = [message_from_bytes(p.read_bytes()) for p in sorted(sink.glob("*-email.eml"))]
+        attached = {(str(mail["To"]), part.get_filename()) for mail in mails
+                    for part in mail.walk() if part.get_filename()}
+        for who in ("ketua.tim@example.org", "sekretaris@example.org"):
+            assert (who, "laporan-2025.pdf") in attached and \
+                (who, "laporan-2025.xlsx") in attached, attached
+        # no flood: long lists are summed up per plan and area, never a wall
+        for mail in mails:
+            text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
+            body = text.get_payload(decode=True).decode()
+            assert len(body) < 6000, body[:2000]
+        assert not [x for x in arrived if "571" in x]
         assert len([x for x in arrived if x.startswith("diterima email")]) == len(
             list(sink.glob("*-email.eml"))) > 0
         assert len([x for x in arrived if x.startswith("diterima whatsapp")]) == len(
@@ -144,12 +165,11 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         deployments: list[dict[str, object]] = []
         for _ in range(90):  # the runner registers the deployments one by one
             deployments = _api(port, "/deployments/filter", {}, home)  # type: ignore[assignment]
-            if len(deployments) >= 14:
+            if len(deployments) >= 6:
                 break
             time.sleep(1)
         names = {str(d["name"]) for d in deployments}
-        assert {"zi-2025-kpu-kab-muaro-jambi", "rb-2026-kpu-kab-muaro-jambi",
-                "zi-2025-kpu-kota-jambi", "harian", "antrean"} <= names
+        assert names == {"rb-2026-kpu-kab-muaro-jambi", "harian", "antrean"}, names
         dispatcher = [d for d in deployments if d["name"] == "antrean"][0]
         assert dispatcher["schedules"] == [], "no empty dispatch run every 5 minutes"
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:

@@ -4,7 +4,16 @@ fast: every module imports its heavy dependencies inside the commands."""
 
 from __future__ import annotations
 
-from monev.cli import engine, evidence, feeds, notify, plans, portal, up  # noqa: F401 - registers
+from monev.cli import (  # noqa: F401 - registers
+    engine,
+    evidence,
+    feeds,
+    notify,
+    plans,
+    portal,
+    reports,
+    up,
+)
 from monev.cli.app import app
 from monev.cli.common import run_guarded
 

@@ -30,6 +30,8 @@ from monev.model import Plan
 from monev.workdays import WorkCalendar
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from monev.config import MonevConfig
     from monev.store.imports import ImportResult
 
@@ -157,6 +159,9 @@ def plan_import(
     force: Annotated[bool, typer.Option(
         "--force", help="Impor juga berkas yang isinya sama dengan revisi lama (menimpa "
                         "revisi yang lebih baru).")] = False,
+    carry: Annotated[bool, typer.Option(
+        "--carry-over", help="Bawa baris yang belum selesai dari rencana tahun sebelumnya "
+                             "(satker dan jenis yang sama) ke rencana baru ini.")] = False,
 ) -> None:
     """Impor rencana aksi ke basis data (revisi bila satker/jenis/tahun sudah ada).
 
@@ -169,7 +174,7 @@ def plan_import(
     except MonevError as exc:
         raise fail(exc) from exc
     try:
-        parsed, results = import_files(paths, policy, cfg, force)
+        parsed, results = import_files(paths, policy, cfg, force, carry)
     except MonevError as exc:
         err.print(f"[bold red]Galat:[/] {exc}", highlight=False, soft_wrap=True)
         err.print("tidak ada yang disimpan.")
@@ -229,7 +234,8 @@ class ImportFailed(MonevError):
 
 
 def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
-                 force: bool = False) -> tuple[list[tuple[Plan, str]], list[ImportResult]]:
+                 force: bool = False, carry: bool = False,
+                 ) -> tuple[list[tuple[Plan, str]], list[ImportResult]]:
     """Read and store every file in one transaction — files are parsed in worker
     processes while this one writes those already read — and keep nothing if any file
     fails to read or to store (every unreadable file is named)."""
@@ -271,6 +277,8 @@ def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
                     err.print(f"[bold red]Galat:[/] {problem}", highlight=False,
                               soft_wrap=True)
                 raise ImportFailed(f"{len(failures)} berkas gagal dibaca")
+            if carry and session is not None:  # in the same transaction: all or nothing
+                _carry(session, parsed, results, cfg)
     except SQLAlchemyError as exc:
         raise MonevError(f"penyimpanan ke {display_url()} gagal: "
                          f"{describe_error(exc) or type(exc).__name__}") from exc
@@ -281,9 +289,9 @@ def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
 
 
 def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = False,
-                ) -> list[ImportResult]:
-    """Write plans already parsed in one transaction; a database failure is one message
-    and leaves nothing behind."""
+                carry: bool = False) -> list[ImportResult]:
+    """Write plans already parsed in one transaction (with the open rows of last year's
+    plans when ``carry``); a database failure is one message and leaves nothing behind."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from monev.cli.common import describe_error
@@ -293,12 +301,43 @@ def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = 
     factory = open_session_factory()
     try:
         with factory.begin() as session:
-            return import_batch(session, parsed, cfg, force)
+            results = import_batch(session, parsed, cfg, force)
+            if carry:  # in the same transaction: all or nothing
+                _carry(session, parsed, results, cfg)
+            return results
     except SQLAlchemyError as exc:
         raise MonevError(f"penyimpanan ke {display_url()} gagal: "
                          f"{describe_error(exc) or type(exc).__name__}") from exc
     finally:
         factory.kw["bind"].dispose()
+
+
+def _carry(session: Session, parsed: list[tuple[Plan, str]], results: list[ImportResult],
+           cfg: MonevConfig) -> None:
+    from monev.clock import DEFAULT_TZ
+    from monev.store.carry import carry_over
+
+    for (plan, _), res in zip(parsed, results, strict=True):
+        sc = cfg.satker(plan.header.satker)
+        done = carry_over(session, res.plan_id, sc.calendar() if sc else WorkCalendar(),
+                          today(sc.tz if sc else DEFAULT_TZ), _actor())
+        h = plan.header
+        if not done.source:
+            err.print(f"{h.kind} {h.year} {h.satker}: tidak ada rencana {h.kind} "
+                      f"{h.year - 1}; tidak ada yang dibawa")
+        else:
+            err.print(f"{h.kind} {h.year} {h.satker}: {done.rows} baris belum selesai dibawa "
+                      f"dari {done.source}", highlight=False)
+
+
+def _actor() -> str:
+    """Who runs an admin command, for the audit trail."""
+    import getpass
+
+    try:
+        return f"admin ({getpass.getuser()})"
+    except (KeyError, OSError):
+        return "admin"
 
 
 def import_table(parsed: list[tuple[Plan, str]], results: list[ImportResult]) -> Table:
@@ -319,16 +358,18 @@ def plan_list() -> None:
     """Daftar rencana aksi yang tersimpan, dengan ID-nya (untuk --plan) dan capaiannya."""
     from sqlalchemy import case, func, select
 
+    from monev.engine.closing import phase
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.store.queries import plan_ref
 
     factory = open_session_factory()
+    cfg = load_config(None)
     day = today()
     table = Table(title=f"Rencana aksi tersimpan (capaian per {day:%d-%m-%Y})")
     table.add_column("ID rencana", no_wrap=True)
     for col in ("Satker", "Jenis", "Tahun", "Nomor", "Revisi", "Baris", "Checkpoint",
-                "Capaian"):
+                "Capaian", "Status"):
         table.add_column(col)
     with factory() as s:
         n_items = (select(m.Item.plan_id, func.count().label("n")).where(m.Item.active)
@@ -337,17 +378,68 @@ def plan_list() -> None:
         n_cps = (select(m.Item.plan_id, func.count(m.Checkpoint.id).label("n"),
                         func.sum(case((is_due, 1), else_=0)).label("due"),
                         func.sum(case((is_due & (m.Checkpoint.status == "verified"), 1),
-                                      else_=0)).label("done"))
+                                      else_=0)).label("done"),
+                        func.max(m.Checkpoint.due).label("last"))
                  .join(m.Checkpoint).where(m.Item.active).group_by(m.Item.plan_id)
                  .subquery())
         rows = s.execute(
             select(m.Satker.slug, m.Satker.name, m.Plan.kind, m.Plan.year, m.Plan.number,
-                   m.Plan.revision, n_items.c.n, n_cps.c.n, n_cps.c.due, n_cps.c.done)
+                   m.Plan.revision, n_items.c.n, n_cps.c.n, n_cps.c.due, n_cps.c.done,
+                   m.Plan.status, m.Plan.status_manual, n_cps.c.last)
             .join(m.Plan.satker).outerjoin(n_items, n_items.c.plan_id == m.Plan.id)
             .outerjoin(n_cps, n_cps.c.plan_id == m.Plan.id)
             .order_by(m.Satker.name, m.Plan.kind, m.Plan.year))
-        for slug, name, kind, year, number, revision, items, cps, due, done in rows:
+        for (slug, name, kind, year, number, revision, items, cps, due, done, status, manual,
+             last) in rows:
             capaian = f"{done}/{due} ({100 * done / due:.0f}%)" if due else "-"
+            if not manual:  # by the dates, as the next sweep will record it
+                sc = cfg.satker(name)
+                status = phase(last, day, sc.settings().closing_grace_months if sc else 1)
             table.add_row(plan_ref(slug, kind, year), name, kind, str(year), number or "-",
-                          str(revision), str(items or 0), str(cps or 0), capaian)
+                          str(revision), str(items or 0), str(cps or 0), capaian, status)
     out.print(table)
+
+
+PlanRef = Annotated[str, typer.Argument(
+    help="ID rencana seperti di `monev plan list`, mis. kpu-kota-jambi/zi-2025.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Alasan (dicatat di jejak audit).")]
+
+
+@plan_app.command("close")
+def plan_close(ref: PlanRef, reason: ReasonOpt = "") -> None:
+    """Tutup rencana aksi sekarang (selesai): tanpa pengingat dan eskalasi, laporan akhir
+    dibuat sekali, deployment-nya dihapus dari Prefect. Untuk admin; dicatat."""
+    _change_status(ref, "close", reason)
+
+
+@plan_app.command("reopen")
+def plan_reopen(ref: PlanRef, reason: ReasonOpt = "") -> None:
+    """Buka kembali rencana aksi yang selesai; tetap aktif sampai admin menutupnya lagi.
+    Untuk admin; dicatat."""
+    _change_status(ref, "reopen", reason)
+
+
+def _change_status(ref: str, verb: str, reason: str) -> None:
+    from monev.clock import DEFAULT_TZ
+    from monev.store import plan_status
+    from monev.store.db import open_session_factory
+    from monev.store.queries import find_plan
+
+    factory = open_session_factory()
+    try:
+        with factory.begin() as s:
+            plan, satker = find_plan(s, ref)
+            if verb == "close":
+                plan_status.close(s, plan, _actor(), reason, today(satker.timezone or DEFAULT_TZ))
+            else:
+                plan_status.reopen(s, plan, _actor(), reason)
+            status = plan.status
+    except MonevError as exc:
+        raise fail(exc) from exc
+    finally:
+        factory.kw["bind"].dispose()
+    out.print(f"{ref}: {status}" + (
+        "; laporan akhir dibuat pada sapuan berikutnya, deployment dihapus pada "
+        "`monev up`/`monev deploy` berikutnya" if verb == "close" else
+        "; pengingat berjalan lagi, deployment kembali pada `monev up`/`monev deploy` "
+        "berikutnya"), highlight=False)

@@ -198,6 +198,7 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
     stack.web, stack.web_thread = _start_web(web_app, settings)
     _write_state(stack, settings)
     _catch_up(send_now=settings.demo)
+    _print_plans(home)
     _print_links(settings.demo)
     stack.runner = _start_runner(home)
     out.print(f"Prefect UI : http://127.0.0.1:{settings.prefect_port}/deployments "
@@ -391,6 +392,29 @@ def _catch_up(send_now: bool) -> None:
     sent = dispatch_outbox(send_now=send_now)
     out.print(f"Penyapuan hari ini: {actions} tindakan; {sent} pesan terkirim"
               + ("" if send_now else " (sisanya menunggu jam kerja)"))
+
+
+def _print_plans(home: Path) -> None:
+    """Each plan's life after today's sweep: live, in its grace, or closed with the
+    year-end report (where the file is)."""
+    from sqlalchemy import select
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+    from monev.store.queries import all_plans
+
+    factory = open_session_factory()
+    with factory() as s:
+        for plan, satker in all_plans(s):
+            line = f"Rencana    : {plan.kind} {plan.year} {satker.name} — {plan.status}"
+            if plan.status == "selesai":
+                path = s.scalar(select(m.ReportFile.path).where(
+                    m.ReportFile.plan_id == plan.id, m.ReportFile.period == str(plan.year),
+                    m.ReportFile.fmt == "pdf"))
+                closed = f" sejak {plan.closed_on:%d-%m-%Y}" if plan.closed_on else ""
+                line += f"{closed}; laporan akhir: {home / path if path else 'belum ada'}"
+            out.print(line, highlight=False, soft_wrap=True)
+    factory.kw["bind"].dispose()
 
 
 def _start_runner(home: Path) -> Any:

@@ -128,7 +128,9 @@ def rejection_reasons(session: Session, ids: Iterable[int]) -> dict[int, tuple[s
         for cp_id, note, actor in session.execute(
                 select(m.Transition.checkpoint_id, m.Transition.note, m.Transition.actor)
                 .where(m.Transition.checkpoint_id.in_(ids[start:start + 500]),
-                       m.Transition.to_status == "rejected")
+                       m.Transition.to_status == "rejected",
+                       # an escalation's marker (rejected → rejected) is no rejection
+                       m.Transition.from_status != m.Transition.to_status)
                 .order_by(m.Transition.id)).tuples():
             out[cp_id] = (note, actor)
     return out

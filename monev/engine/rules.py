@@ -33,6 +33,7 @@ class EngineSettings:
         (1, ("pic", "koordinator")), (3, ("ketua_tim",)), (7, ("sekretaris",)))
     backlog_after_days: int = 0  # overdue longer than this when imported → backlog
     run_hour: int = 8  # local hour at which scheduled runs fire
+    closing_grace_months: int = 1  # penutupan after the last checkpoint's month
 
 
 @dataclass(frozen=True)
@@ -141,17 +142,15 @@ def cycle_date(period: Period, calendar: WorkCalendar) -> date:
     return calendar.due_date(Period(period.year, period.month))
 
 
-FOLLOW_UP_MONTHS = 12
-
-
 def cycle_months(plan_periods: Iterable[Period]) -> list[Period]:
-    """Months with a month-end monev: from the plan's first period to 12 months after
-    its last (late evidence is still chased and reported until the assessment)."""
+    """Months with a month-end monev: from the plan's first period to its last. Late
+    evidence is chased during the plan's *penutupan* and the year-end report closes it
+    (:mod:`monev.engine.closing`)."""
     months = sorted({Period(p.year, p.month) for p in plan_periods})
     if not months:
         return []
     out, cur = [], months[0]
-    last = months[-1].year * 12 + months[-1].month - 1 + FOLLOW_UP_MONTHS
+    last = months[-1].year * 12 + months[-1].month - 1
     while cur.year * 12 + cur.month - 1 <= last:
         out.append(cur)
         cur = Period(cur.year + (cur.month == 12), cur.month % 12 + 1)
@@ -185,5 +184,11 @@ def schedule_dates(cps: Iterable[Dated], calendar: WorkCalendar,
         for after, _roles in settings.ladder:
             escalates.add(calendar.add_working_days(cp.due, after))
     cycles = {cycle_date(p, calendar) for p in cycle_months(c.period for c in cps)}
+    if cps:  # the day the plan closes: its year-end report (monev.engine.closing)
+        from monev.engine.closing import closing_day
+
+        closes = closing_day(max(c.due for c in cps), settings.closing_grace_months)
+        cycles.add(closes if calendar.is_working_day(closes)
+                   else calendar.add_working_days(closes, 1))
     return {"open_checkpoints": opens, "remind": reminds, "escalate": escalates,
             "monev_cycle": cycles}

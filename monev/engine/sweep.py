@@ -71,6 +71,12 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
 
     Reads plain columns in two queries, decides in memory, and writes its status
     changes, audit records and action log in a few bulk statements."""
+    # --- plans that close (issue 13): a finished plan is never nagged again ---
+    from monev.store.plan_status import advance
+
+    if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
+        return []
+    # ---
     views = checkpoint_views(session, plan_id)
     by_id = {v.id: v for v in views}
     done = set(session.execute(select(m.ActionLog.checkpoint_id, m.ActionLog.action,

@@ -209,7 +209,8 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
         new_cps += _replan(session, stored.id, old_cps.get(stored.id, {}), item, calendar,
                            today, result, changed_at)
     for key, stored in old_items.items():
-        if key in new_keys or not stored.active:
+        # carried rows (monev.store.carry, source_line 0) are not in any document
+        if key in new_keys or not stored.active or stored.source_line == 0:
             continue
         stored.active = False
         result.items_removed += 1
@@ -241,7 +242,7 @@ def _same_content(row: m.Plan, plan: model.Plan, old_items: dict[str, m.Item],
     if (row.number, row.decided_on, row.range_policy) != (h.number, h.decided_on,
                                                           plan.range_policy):
         return False
-    active = {k for k, i in old_items.items() if i.active}
+    active = {k for k, i in old_items.items() if i.active and i.source_line != 0}
     if active != {i.key for i in plan.items} or len(active) != len(plan.items):
         return False
     for item in plan.items:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.schema import UniqueConstraint
 
@@ -45,6 +56,12 @@ class Plan(Base):
     # +1 on every change of its rows or checkpoints (queries.bump_plans): a feed whose
     # plans' versions did not move is answered from cache without reading them
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # aktif → penutupan → selesai (monev.engine.closing); manual: an admin's close/reopen
+    # holds until the admin changes it again
+    status: Mapped[str] = mapped_column(String(12), default="aktif", server_default="aktif")
+    status_manual: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                server_default=false())
+    closed_on: Mapped[date | None] = mapped_column(Date)
     satker: Mapped[Satker] = relationship(back_populates="plans")
     areas: Mapped[list[Area]] = relationship(back_populates="plan", order_by="Area.position")
     items: Mapped[list[Item]] = relationship(back_populates="plan", order_by="Item.position")
@@ -205,6 +222,8 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     admin_told_at: Mapped[datetime | None] = mapped_column(DateTime)  # uncertain, reported
+    # files sent with the message (e-mail only): absolute paths of report files
+    attachments: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class OutboxAttempt(Base):
@@ -269,3 +288,34 @@ class PortalSession(Base):
     nonce: Mapped[str] = mapped_column(String(32))  # the link's nonce when opened
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PlanEvent(Base):
+    """Append-only audit trail of a plan's life (aktif, penutupan, selesai): who or
+    what moved it, when, and why."""
+
+    __tablename__ = "plan_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class ReportFile(Base):
+    """A report file the monev cycle wrote under ``MONEV_HOME/reports`` (the archive the
+    portal lists). One row per plan, period and format: a rerun rewrites it."""
+
+    __tablename__ = "report_file"
+    __table_args__ = (UniqueConstraint("plan_id", "period", "fmt"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(8))  # 2026-11 | 2026-Q3 | 2026
+    fmt: Mapped[str] = mapped_column(String(4))  # pdf | xlsx | html | md
+    path: Mapped[str] = mapped_column(Text)  # relative to MONEV_HOME
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column(Date)
+    written_at: Mapped[datetime] = mapped_column(DateTime)

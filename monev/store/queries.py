@@ -172,15 +172,6 @@ def area_progress(session: Session, plan_id: int, as_of: date) -> list[AreaProgr
     return [AreaProgress(area, *(int(v or 0) for v in counts)) for area, *counts in rows]
 
 
-def overdue(session: Session, plan_id: int, as_of: date) -> Sequence[CheckpointRow]:
-    """Checkpoints of the plan past due and still waiting for evidence, by due date."""
-    return session.execute(
-        select(m.Checkpoint, m.Item, m.Area.name).join(m.Checkpoint.item).join(m.Item.area)
-        .where(m.Item.plan_id == plan_id, m.Item.active, m.Checkpoint.due < as_of,
-               m.Checkpoint.status.in_(WAITING))
-        .order_by(m.Checkpoint.due, m.Item.position)).tuples().all()
-
-
 @dataclass(frozen=True, slots=True)
 class Due:
     """A period and its due date (what a schedule is compiled from)."""

@@ -19,7 +19,7 @@ from portal.links import link_by_token
 from portal.routes.common import HEADERS, Portal
 from portal.sessions import COOKIE, current, end_session, open_session
 
-NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender)$")
+NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender|laporan)$")
 
 
 def secure_cookies() -> bool:
