@@ -117,6 +117,21 @@ def redact(url: str) -> str:
     return str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
 
 
+SECRET_VARIABLES = ("MONEV_SMTP_PASSWORD", "MONEV_WHATSAPP_TOKEN", "MONEV_TELEGRAM_TOKEN")
+
+
+def mask_secrets(text: str, env: Mapping[str, str] | None = None) -> str:
+    """``text`` with every configured secret value (and its URL-quoted form) replaced
+    by ``***``: a token a plugin cannot know is secret (e.g. in a ``json://`` path) still
+    never reaches an error message."""
+    env = os.environ if env is None else env
+    for name in SECRET_VARIABLES:
+        value = _get(env, name)
+        for form in {value, quote(value, safe="")} if len(value) >= 4 else ():
+            text = text.replace(form, "***")
+    return text
+
+
 def is_cloud_template(url: str) -> bool:
     """A WhatsApp Cloud API URL naming an approved template (``whatsapp://TPL:TOKEN@…``)."""
     return url.startswith("whatsapp://") and ":" in url[len("whatsapp://"):].split("@", 1)[0]

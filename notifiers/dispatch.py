@@ -25,7 +25,7 @@ from monev.clock import utcnow
 from monev.errors import MonevError
 from monev.store import models as m
 from notifiers import transport
-from notifiers.channels import apprise_url, is_cloud_template, redact
+from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
 from notifiers.messages import one_line
 from notifiers.outbox import retry_delay
 from notifiers.plugins import register
@@ -114,10 +114,13 @@ def send_message(channel: str, address: str, subject: str, body: str,
     if channel == "whatsapp" and is_cloud_template(url):
         body = one_line(body)  # template parameters may not hold line breaks
     # WhatsApp bodies already start with the subject (the plugins would prepend it again)
-    if attach:
-        sender(url, subject, body, attach)
-    else:
-        sender(url, "" if channel == "whatsapp" else subject, body)
+    try:
+        if attach:
+            sender(url, subject, body, attach)
+        else:
+            sender(url, "" if channel == "whatsapp" else subject, body)
+    except (SendError, SendUncertain) as exc:  # belt and braces: no configured secret
+        raise type(exc)(mask_secrets(str(exc), env)) from None  # in any reason, anywhere
 
 
 @dataclass

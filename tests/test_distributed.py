@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,7 @@ def _runs(client: Any, run_ids: list[Any]) -> list[Any]:
         id=FlowRunFilterId(any_=run_ids))))
 
 
-def test_two_workers_run_each_scheduled_run_once(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_workers_run_each_scheduled_run_once(tmp_path: Path) -> None:
     base = os.environ.get("MONEV_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("no PostgreSQL server (MONEV_TEST_POSTGRES_URL)")
@@ -66,6 +66,7 @@ def test_two_workers_run_each_scheduled_run_once(tmp_path: Path,
            "COLUMNS": "200"}
     env.pop("PREFECT_SERVER_API_AUTH_STRING")  # clients send it; only the server checks it
     workers = []
+    stack = ExitStack()
     try:
         wait_healthy(port, server, auth=auth, home=home)
         subprocess.run([sys.executable, "-m", "prefect", "work-pool", "create", POOL,
@@ -76,8 +77,17 @@ def test_two_workers_run_each_scheduled_run_once(tmp_path: Path,
         again = _monev(env, "deploy", "--work-pool", POOL)
         assert "0 dibuat, 0 diperbarui, 14 tetap, 0 dihapus" in again.stdout, again.stdout
 
-        for key in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING"):
-            monkeypatch.setenv(key, env[key])
+        from prefect.settings import (
+            PREFECT_API_AUTH_STRING,
+            PREFECT_API_URL,
+            temporary_settings,
+        )
+
+        # this process may already talk to another server (the session's fixture)
+        talk = stack.enter_context(temporary_settings(updates={
+            PREFECT_API_URL: env["PREFECT_API_URL"],
+            PREFECT_API_AUTH_STRING: env["PREFECT_API_AUTH_STRING"]}))
+        assert talk is not None
         from prefect.client.orchestration import get_client
         from prefect.client.schemas.objects import StateType
         from prefect.states import Scheduled
@@ -145,6 +155,7 @@ def test_two_workers_run_each_scheduled_run_once(tmp_path: Path,
         assert any("20270201T" in getattr(s.schedule, "rrule", "") for s in rb.schedules), \
             "the revised plan's new period is in the server's schedule"
     finally:
+        stack.close()
         for worker in workers:
             stop(worker)
         stop_server(server)
