@@ -206,8 +206,10 @@ def bench_national(n_plans: int, idle_seconds: int) -> dict[str, Any]:
         result["monev_database"] = url.split(":", 1)[0]
         os.environ["MONEV_TODAY"] = "2026-11-10"
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
-                        *map(str, files)], cwd=ROOT, check=True, capture_output=True)
+        done = subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
+                               *map(str, files)], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"import failed: {done.stderr.strip()[-2000:]}")
         result["import_s"] = round(time.perf_counter() - started, 1)
         prefect_db = os.environ.get("MONEV_BENCH_PREFECT_DB")  # postgresql+asyncpg://…
         env = {"PREFECT_API_DATABASE_CONNECTION_URL": prefect_db} if prefect_db else {}
@@ -232,7 +234,9 @@ def bench_national(n_plans: int, idle_seconds: int) -> dict[str, Any]:
             subprocess.run([sys.executable, "-m", "prefect", "work-pool", "create", "bench",
                             "--type", "process"], check=True, capture_output=True)
             started = time.perf_counter()
-            report = asyncio.run(sync(deployments, "bench"))
+            from flows.deployments import dispatcher, safety_net
+
+            report = asyncio.run(sync([*deployments, safety_net(), dispatcher()], "bench"))
             result["sync_first_s"] = round(time.perf_counter() - started, 1)
             result["sync_first_created"] = len(report.created)
             result["sync_first_retries"] = report.retries
@@ -257,8 +261,9 @@ def main() -> None:
     ap.add_argument("--plans", type=int, default=1100)
     ap.add_argument("--idle", type=int, default=180)
     args = ap.parse_args()
-    results = {"sweep": bench_sweep(args.checkpoints, args.rounds),
-               "national": bench_national(args.plans, args.idle)}
+    results = {"sweep": bench_sweep(args.checkpoints, args.rounds)}
+    print(json.dumps(results, indent=2), flush=True)
+    results["national"] = bench_national(args.plans, args.idle)
     print(json.dumps(results, indent=2))
     (ROOT / "bench" / "results-engine.json").write_text(json.dumps(results, indent=2) + "\n")
 

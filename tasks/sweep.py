@@ -49,10 +49,12 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
     from monev.store.db import monev_home
     from monev.store.queries import all_plans, plan_ref
     from portal.links import base_url
-    from reports.cycle import run_cycle
+    from reports.cycle import cycle_formats, run_cycle
+    from reports.pdf import Printer
 
     cfg = load_config()
     factory = open_session_factory()
+    printer = Printer() if "pdf" in cycle_formats() else None  # one browser, when needed
     done: list[Swept] = []
     try:
         with factory() as session:
@@ -67,9 +69,11 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
                                      sc.settings() if sc else EngineSettings(), sc,
                                      FLOW_ACTIONS["sweep"], now=datetime.now(UTC))
                 capaian = progress(session, plan_id, day)
-            produced = run_cycle(factory, cfg, ref, day, monev_home(), base_url=base_url(),
-                                 now=datetime.now(UTC))
+            produced = run_cycle(factory, cfg, ref, day, monev_home(), printer,
+                                 base_url=base_url(), now=datetime.now(UTC))
             done.append((ref, day, records, capaian, produced))
     finally:
+        if printer is not None:
+            printer.close()
         factory.kw["bind"].dispose()
     return done

@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 
 from monev.errors import PlanError
-from monev.grammar import target_tail
 from monev.plans import rb, zi
 from monev.plans.document import Line, SourceDoc
 from monev.plans.table import clean, continues_target, header_key, join
+from monev.target_tail import target_tail
 
 _CHUNK = re.compile(r"\S+(?: \S+)*")  # runs of text separated by two spaces or more
 _NUMBERS_ONLY = re.compile(r"^[\s\d().]*$")

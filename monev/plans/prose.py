@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from monev.grammar import _MONTH_WORDS, _fuzzy_month
+from monev.grammar import MONTH_WORDS, fuzzy_month
 from monev.model import Kind
 
 _ACRONYMS = {"KPU", "RI", "BPS", "DPRD", "BPK", "BPKP", "KPK", "BNN", "POLRI", "TNI", "ASN",
@@ -233,7 +233,7 @@ def _number(lines: Lines, prose: Prose, source: str, title_at: int, body_at: int
 
 def _date_from(match: re.Match[str]) -> date | None:
     word = match.group(2).lower()
-    month = _MONTH_WORDS.get(word) or _fuzzy_month(word)
+    month = MONTH_WORDS.get(word) or fuzzy_month(word)
     if month is None:
         return None
     try:
