@@ -11,6 +11,7 @@ server is busy (429/503, a dropped connection)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import random
@@ -36,6 +37,7 @@ ENTRYPOINTS = {
 }
 OWNED_FLOWS = frozenset(ENTRYPOINTS)
 RETRY_STATUS = {429, 502, 503, 504}
+PAGE = 200  # the server's largest page
 T = TypeVar("T")
 
 
@@ -61,9 +63,14 @@ def _spec(d: PlanDeployment, work_pool: str, project_dir: Path) -> dict[str, Any
 
 
 def spec_hash(d: PlanDeployment, work_pool: str, project_dir: Path = PROJECT_DIR) -> str:
-    spec = _spec(d, work_pool, project_dir)
-    spec["flow"] = d.flow_name
-    spec["schedules"] = [s.model_dump(mode="json") for s in spec["schedules"]]
+    """The deployment's specification as a short hash, from our own plain data (building
+    Prefect's schedule models for 4,400 deployments costs seconds)."""
+    spec = {"flow": d.flow_name, "name": d.name, "pool": work_pool,
+            "entrypoint": ENTRYPOINTS[d.flow_name], "path": str(project_dir),
+            "parameters": d.parameters, "tags": d.tags, "description": d.description,
+            "schedules": [{k: v for k, v in dataclasses.asdict(s).items()
+                           if k != "anchor_date" or s.interval is not None}
+                          for s in d.schedules]}
     data = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
     return "spec-" + hashlib.sha256(data.encode()).hexdigest()[:20]
 
@@ -87,24 +94,44 @@ async def _retrying(call: Callable[[], Awaitable[T]], report: SyncReport,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def _post(client: Any, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A filter endpoint's answer as plain JSON. The client's models re-validate each
+    schedule's time zone by listing the zoneinfo directory (~9 ms per deployment): 40 s
+    to read 4,400 deployments of which we need four fields."""
+    response = await client._client.post(path, json=body)  # the client's own session
+    answer: list[dict[str, Any]] = response.json()
+    return answer
+
+
+async def _owned(client: Any, report: SyncReport) -> dict[tuple[str, str], tuple[str, str]]:
+    """(flow, deployment name) → (id, version) of every deployment tagged ``monev``,
+    flow by flow and sorted by name (unique within a flow), so pages never overlap."""
+    flows = await _retrying(partial(_post, client, "/flows/filter", {
+        "flows": {"name": {"any_": sorted(OWNED_FLOWS)}}, "limit": len(OWNED_FLOWS)}), report)
+    owned: dict[tuple[str, str], tuple[str, str]] = {}
+    for flow in flows:
+        offset = 0
+        while True:
+            page = await _retrying(partial(_post, client, "/deployments/filter", {
+                "flows": {"id": {"any_": [flow["id"]]}},
+                "deployments": {"tags": {"all_": [OWNER_TAG]}},
+                "sort": "NAME_ASC", "limit": PAGE, "offset": offset}), report)
+            owned.update({(flow["name"], dep["name"]): (dep["id"], dep.get("version") or "")
+                          for dep in page})
+            offset += len(page)
+            if len(page) < PAGE:
+                break
+    return owned
+
+
 async def sync(deployments: list[PlanDeployment], work_pool: str,
                project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> SyncReport:
     """Bring the server in ``PREFECT_API_URL`` to exactly ``deployments`` (among the
     ones monev owns): create, update what changed, delete what is gone."""
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
-
     report = SyncReport()
     gate = asyncio.Semaphore(concurrency)
     async with get_client() as client:
-        names = {f.id: f.name for f in await _retrying(client.read_flows, report)}
-        existing: dict[tuple[str, str], Any] = {}
-        while True:
-            page = await _retrying(lambda: client.read_deployments(
-                deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=[OWNER_TAG])),
-                limit=200, offset=len(existing)), report)
-            existing.update({(names.get(dep.flow_id, ""), dep.name): dep for dep in page})
-            if len(page) < 200:
-                break
+        existing = await _owned(client, report)
         flow_ids: dict[str, Any] = {}
         for name in sorted({d.flow_name for d in deployments}):
             flow_ids[name] = await _retrying(partial(client.create_flow_from_name, name), report)
@@ -126,13 +153,13 @@ async def sync(deployments: list[PlanDeployment], work_pool: str,
         for d in deployments:
             version = spec_hash(d, work_pool, project_dir)
             found = existing.get((d.flow_name, d.name))
-            if found is not None and found.version == version:
+            if found is not None and found[1] == version:
                 report.unchanged += 1
                 continue
             (report.updated if found is not None else report.created).append(
                 f"{d.flow_name}/{d.name}")
             jobs.append(put(d, version))
-        jobs += [drop(key, dep.id) for key, dep in existing.items()
+        jobs += [drop(key, dep_id) for key, (dep_id, _) in existing.items()
                  if key not in wanted and key[0] in OWNED_FLOWS]
         await asyncio.gather(*jobs)
     return report
