@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from prefect.schedules import Cron, RRule, Schedule
@@ -46,6 +47,13 @@ def deployment_name(satker_slug: str, kind: str, year: int) -> str:
     return f"{kind.lower()}-{year}-{short}"
 
 
+@lru_cache(maxsize=4096)
+def _rrule(rrule: str, timezone: str, slug: str) -> Schedule:
+    """One (frozen) schedule per distinct rule: Prefect re-parses every RDATE of a rule
+    with dateutil's generic parser (~1 ms a schedule), and plans share their dates."""
+    return RRule(rrule, timezone=timezone, slug=slug)
+
+
 def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> list[PlanDeployment]:
     """Deployments of every stored plan, with schedules for dates on or after ``since``."""
     out: list[PlanDeployment] = []
@@ -70,7 +78,7 @@ def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> lis
                 tags=[OWNER_TAG, f"satker:{satker.slug}", f"kind:{plan.kind}",
                       f"year:{plan.year}"],
                 parameters={"plan": ref, "timezone": satker.timezone},
-                schedules=[RRule(c.rrule, timezone=satker.timezone, slug=f"{flow_name}-{i}")
+                schedules=[_rrule(c.rrule, satker.timezone, f"{flow_name}-{i}")
                            for i, c in enumerate(mine, start=1)],
                 description=f"{flow_name} untuk {satker.name} {plan.kind} {plan.year} "
                             f"({sum(len(c.dates) for c in mine)} tanggal terjadwal)"))
