@@ -5,8 +5,10 @@ A **sync**, not a re-registration: every deployment's specification is hashed (f
 name, pool, entrypoint, parameters, tags, description, schedules) and the hash kept
 as the deployment's ``version``; only what is new or changed is written, and the
 deployments monev owns (tag ``monev``) that no plan needs any more — removed or closed
-plans — are deleted. Calls run concurrently and are retried with backoff when the
-server is busy (429/503, a dropped connection)."""
+plans — are deleted. A complete sync leaves the fingerprint of the whole set in the
+Prefect variable ``monev-sync``: when it and the number of monev's deployments on the
+server still match, nothing is read deployment by deployment. Calls run concurrently
+and are retried with backoff when the server is busy (429/503, a dropped connection)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ ENTRYPOINTS = {
     "dispatch": "flows/monev_flows.py:dispatch_outbox",
 }
 OWNED_FLOWS = frozenset(ENTRYPOINTS)
+MARK = "monev-sync"  # Prefect variable: fingerprint of the set the last full sync left
 RETRY_STATUS = {429, 502, 503, 504}
 PAGE = 200  # the server's largest page
 T = TypeVar("T")
@@ -124,13 +127,45 @@ async def _owned(client: Any, report: SyncReport) -> dict[tuple[str, str], tuple
     return owned
 
 
+def fingerprint(versions: dict[tuple[str, str], str]) -> str:
+    """One hash over every (flow, name, spec hash) of the wanted set."""
+    data = json.dumps(sorted((*key, v) for key, v in versions.items()))
+    return "set-" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+async def _count_owned(client: Any) -> int:
+    response = await client._client.post("/deployments/count", json={
+        "flows": {"name": {"any_": sorted(OWNED_FLOWS)}},
+        "deployments": {"tags": {"all_": [OWNER_TAG]}}})
+    return int(response.json())
+
+
+async def _mark(client: Any, value: str) -> None:
+    from prefect.client.schemas.actions import VariableCreate, VariableUpdate
+
+    if await client.read_variable_by_name(MARK) is None:
+        await client.create_variable(VariableCreate(name=MARK, value=value))
+    else:
+        await client.update_variable(VariableUpdate(name=MARK, value=value))
+
+
 async def sync(deployments: list[PlanDeployment], work_pool: str,
                project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> SyncReport:
     """Bring the server in ``PREFECT_API_URL`` to exactly ``deployments`` (among the
     ones monev owns): create, update what changed, delete what is gone."""
     report = SyncReport()
     gate = asyncio.Semaphore(concurrency)
+    versions = {(d.flow_name, d.name): spec_hash(d, work_pool, project_dir)
+                for d in deployments}
+    wanted_mark = fingerprint(versions)
     async with get_client() as client:
+        # nothing changed since the last complete sync, and nothing was deleted behind
+        # our back: two small requests instead of reading every deployment
+        mark = await _retrying(partial(client.read_variable_by_name, MARK), report)
+        if mark is not None and mark.value == wanted_mark and \
+                await _retrying(partial(_count_owned, client), report) == len(versions):
+            report.unchanged = len(versions)
+            return report
         existing = await _owned(client, report)
         flow_ids: dict[str, Any] = {}
         for name in sorted({d.flow_name for d in deployments}):
@@ -151,7 +186,7 @@ async def sync(deployments: list[PlanDeployment], work_pool: str,
 
         jobs = []
         for d in deployments:
-            version = spec_hash(d, work_pool, project_dir)
+            version = versions[(d.flow_name, d.name)]
             found = existing.get((d.flow_name, d.name))
             if found is not None and found[1] == version:
                 report.unchanged += 1
@@ -161,7 +196,10 @@ async def sync(deployments: list[PlanDeployment], work_pool: str,
             jobs.append(put(d, version))
         jobs += [drop(key, dep_id) for key, (dep_id, _) in existing.items()
                  if key not in wanted and key[0] in OWNED_FLOWS]
-        await asyncio.gather(*jobs)
+        if jobs:  # a sync that fails half-way must not leave a mark that says "done"
+            await _retrying(partial(_mark, client, ""), report)
+            await asyncio.gather(*jobs)
+        await _retrying(partial(_mark, client, wanted_mark), report)
     return report
 
 

@@ -337,6 +337,22 @@ def test_sync_writes_what_changed_and_deletes_what_is_gone(prefect_server: dict[
     assert server == [s.rrule for s in remind.schedules], "the changed schedule arrived"
     assert server and all("202509" not in r for r in server)
 
+    # nothing changed: answered from the fingerprint; a deployment deleted behind
+    # monev's back is noticed (the count) and created again
+    assert asyncio.run(sync(kept + changed, POOL)).unchanged == len(kept + changed)
+
+    async def delete_one() -> str:
+        async with get_client() as client:
+            victim = [d for d in await client.read_deployments()
+                      if d.name == "zi-2025-kpu-kab-muaro-jambi"][0]
+            await client.delete_deployment(victim.id)
+            return victim.name
+
+    delete_one_name = asyncio.run(delete_one())
+    healed = asyncio.run(sync(kept + changed, POOL))
+    assert [c.split("/")[1] for c in healed.created] == [delete_one_name]
+    assert healed.unchanged == len(kept + changed) - 1
+
 
 def test_busy_server_answers_are_retried_with_backoff() -> None:
     import httpx
