@@ -211,7 +211,7 @@ def sweep_all(as_of: str | None = None) -> int:
                 "tindakan": str(len(records)), "capaian": capaian.sentence(day)}
                for plan, day, records, capaian, _ in results] or [{"rencana": "tidak ada"}])
     if total and os.environ.get("MONEV_FEED_DIR"):
-        publish_feeds(days["Asia/Jakarta"].isoformat())
+        publish_feeds(days[DEFAULT_TZ].isoformat())
     schedule_dispatch()
     return total
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from prefect import task
 
-from monev.config import load_config
+from monev.clock import DEFAULT_TZ
+from monev.config import SatkerConfig, load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
 from monev.store.db import open_session_factory
@@ -15,7 +16,19 @@ from monev.store.queries import Capaian, find_plan, progress
 from monev.workdays import WorkCalendar
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from reports.cycle import Produced
+
+
+def _sweep(session: Session, plan_id: int, as_of: date, sc: SatkerConfig | None,
+           flow: str) -> tuple[list[ActionRecord], Capaian]:
+    """The ``flow`` part of the sweep of one plan, then its capaian, in ``session``'s
+    transaction (the satker's calendar and settings, or the defaults)."""
+    records = sweep_plan(session, plan_id, as_of, sc.calendar() if sc else WorkCalendar(),
+                         sc.settings() if sc else EngineSettings(), sc, FLOW_ACTIONS[flow],
+                         now=datetime.now(UTC))
+    return records, progress(session, plan_id, as_of)
 
 
 @task(name="sweep-plan", retries=2, retry_delay_seconds=5)
@@ -26,14 +39,9 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
     factory = open_session_factory()
     with factory.begin() as session:
         plan_row, satker = find_plan(session, plan)
-        sc = cfg.satker(satker.name)
-        records = sweep_plan(session, plan_row.id, as_of,
-                             sc.calendar() if sc else WorkCalendar(),
-                             sc.settings() if sc else EngineSettings(), sc,
-                             FLOW_ACTIONS[flow], now=datetime.now(UTC))
-        capaian = progress(session, plan_row.id, as_of)
+        result = _sweep(session, plan_row.id, as_of, cfg.satker(satker.name), flow)
     factory.kw["bind"].dispose()
-    return records, capaian
+    return result
 
 
 Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
@@ -61,14 +69,9 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
             plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone)
                      for p, s in all_plans(session)]
         for plan_id, ref, satker, zone in plans:
-            day = days.get(zone) or days["Asia/Jakarta"]
-            sc = cfg.satker(satker)
+            day = days.get(zone) or days[DEFAULT_TZ]
             with factory.begin() as session:
-                records = sweep_plan(session, plan_id, day,
-                                     sc.calendar() if sc else WorkCalendar(),
-                                     sc.settings() if sc else EngineSettings(), sc,
-                                     FLOW_ACTIONS["sweep"], now=datetime.now(UTC))
-                capaian = progress(session, plan_id, day)
+                records, capaian = _sweep(session, plan_id, day, cfg.satker(satker), "sweep")
             produced = run_cycle(factory, cfg, ref, day, monev_home(), printer,
                                  base_url=base_url(), now=datetime.now(UTC))
             done.append((ref, day, records, capaian, produced))
