@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from calendars.events import FeedScope, person_link_state, render_scope, resolve
 from calendars.tokens import new_nonce, token_for, token_hash
+from monev.clock import utcnow
 from monev.config import MonevConfig
 from monev.errors import MonevError
 from monev.store import models as m
@@ -119,13 +120,15 @@ def feed_links(base_url: str, token: str) -> dict[str, str]:
 
 
 def last_modified(session: Session, plan_ids: tuple[int, ...]) -> datetime:
-    """Newest change of anything in the feed (checkpoint or plan revision), UTC."""
+    """Newest change of anything in the feed (checkpoint or plan revision), UTC, and
+    never later than now: a Last-Modified ahead of the response's own Date makes a
+    client's If-Modified-Since fail for ever."""
     newest = session.execute(
         select(func.max(m.Checkpoint.updated_at), func.max(m.Plan.updated_at))
         .join(m.Checkpoint.item).join(m.Item.plan)
         .where(m.Item.plan_id.in_(plan_ids))).one()
     stamps = [s for s in newest if s is not None]
-    moment = max(stamps) if stamps else datetime(2000, 1, 1)
+    moment = min(max(stamps) if stamps else datetime(2000, 1, 1), utcnow())
     return moment.replace(tzinfo=UTC, microsecond=0)
 
 

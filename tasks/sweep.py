@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from prefect import task
 
-from monev.clock import DEFAULT_TZ
+from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
@@ -27,7 +27,7 @@ def _sweep(session: Session, plan_id: int, as_of: date, sc: SatkerConfig | None,
     transaction (the satker's calendar and settings, or the defaults)."""
     records = sweep_plan(session, plan_id, as_of, sc.calendar() if sc else WorkCalendar(),
                          sc.settings() if sc else EngineSettings(), sc, FLOW_ACTIONS[flow],
-                         now=datetime.now(UTC))
+                         now=now(sc.tz if sc else None))
     return records, progress(session, plan_id, as_of)
 
 

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +286,30 @@ def test_http_feed_200_then_304_head_revoke_rotate(app_server: str,
         gone = client.get(new_url)
         assert gone.status_code == 404 and new_token not in gone.text
         assert client.get(f"{app_server}/feeds/{'A' * 43}.ics").status_code == 404
+
+
+def test_last_modified_is_never_ahead_of_the_response(app_server: str,
+                                                     stored: sessionmaker[Session]) -> None:
+    """A change stamped ahead of the clock (a planned hour, another host's clock) never
+    makes Last-Modified later than the response's Date: If-Modified-Since gets its 304."""
+    from email.utils import parsedate_to_datetime
+
+    _, token = _feed(stored, plan=MUARO_PLAN)
+    with stored.begin() as s:
+        cp = s.scalars(select(m.Checkpoint)).first()
+        assert cp is not None
+        cp.updated_at = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=7)
+    url = f"{app_server}/feeds/{token}.ics"
+    with httpx.Client(timeout=30) as client:
+        first = client.get(url)
+        assert first.status_code == 200
+        modified = first.headers["last-modified"]
+        # uvicorn refreshes its Date header once a second: compare at that granularity
+        assert parsedate_to_datetime(modified) <= \
+            parsedate_to_datetime(first.headers["date"]) + timedelta(seconds=2)
+        assert parsedate_to_datetime(modified) <= datetime.now(UTC)
+        again = client.get(url, headers={"If-Modified-Since": modified})
+        assert again.status_code == 304, modified
 
 
 def test_index_page_lists_subscribe_links(app_server: str,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from monev.clock import DEFAULT_TZ
 from monev.config import Person, SatkerConfig
 from monev.engine.people import PeopleIndex
 from monev.engine.rules import ActionKind, Decision, EngineSettings, decide, is_quarter_end
@@ -63,9 +64,10 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                now: datetime | None = None, links: bool = True) -> list[ActionRecord]:
     """Carry out everything due for the plan on ``as_of`` and not yet done.
 
-    ``now`` (aware) is when this really happens: quiet hours are judged by it, so a
-    run planned for 08:00 that runs at 21:00 holds its messages until the next working
-    morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
+    ``now`` (aware) is when this really happens: audit records and changes are stamped
+    with it (never with a planned hour still ahead), and quiet hours are judged by it,
+    so a run planned for 08:00 that runs at 21:00 holds its messages until the next
+    working morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
     ``as_of`` is used. ``links`` puts each recipient's portal link on every item (not
     in a preview).
 
@@ -86,10 +88,9 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     decided = decide(states, as_of, calendar, settings, done,
                      plan_periods=[s.period for s in states])
     people = PeopleIndex(satker.people if satker else [])
-    stamp = datetime.combine(as_of, time(settings.run_hour))
-    planned = datetime.combine(as_of, time(settings.run_hour),
-                               ZoneInfo(satker.tz if satker else "Asia/Jakarta"))
-    moment = max(planned, now) if now is not None else planned
+    zone = ZoneInfo(satker.tz if satker else DEFAULT_TZ)
+    moment = now if now is not None else datetime.combine(as_of, time(settings.run_hour), zone)
+    stamp = moment.astimezone(zone).replace(tzinfo=None)  # audit: the satker's wall clock
     changed_at = moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     records: list[ActionRecord] = []
     deliveries: dict[str, Delivery] = {}
