@@ -22,8 +22,8 @@ from monev.engine.rules import EngineSettings, schedule_dates
 from monev.store.plan_status import status_on
 from monev.store.queries import all_plans, due_dates, plan_ref
 from monev.workdays import WorkCalendar
+from tasks.naming import OWNER_TAG
 
-OWNER_TAG = "monev"  # every deployment monev made: what a sync may update or delete
 SAFETY_NET = "harian"
 DISPATCHER = "antrean"
 

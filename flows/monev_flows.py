@@ -20,12 +20,14 @@ from prefect.artifacts import (
 )
 from prefect.runtime import flow_run
 
+from flows.housekeeping import name_scheduled_runs
 from monev.clock import DEFAULT_TZ
 from monev.engine.sweep import ActionRecord
 from monev.periods import Period
 from monev.status import word
 from monev.store.queries import Capaian
 from tasks.dispatch import schedule_dispatch
+from tasks.naming import describe_run, plan_label
 from tasks.reports import report_cycle_task, report_markdown
 from tasks.sweep import sweep_all_task, sweep_task
 
@@ -52,29 +54,17 @@ def _as_of(as_of: str | None, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-def plan_label(plan: str) -> str:
-    """``kpu-kabupaten-muaro-jambi/rb-2026`` → ``kpu-kab-muaro-jambi rb-2026``: short
-    enough to stay readable where the Prefect UI truncates."""
-    satker, _, rest = plan.partition("/")
-    short = satker.replace("kabupaten", "kab").replace("provinsi", "prov")
-    return f"{short} {rest}".strip()
-
-
 def run_name() -> str:
     """Flow-run name from what the run does: flow · plan · day (Prefect applies it when
-    the run starts)."""
+    the run starts; :func:`flows.housekeeping.name_scheduled_runs` gives the same name
+    to runs still waiting)."""
+    scheduled = flow_run.scheduled_start_time
     params = flow_run.parameters or {}
-    parts = [flow_run.flow_name or "monev"]
-    if params.get("plan"):
-        parts.append(plan_label(str(params["plan"])))
     tz = str(params.get("timezone") or DEFAULT_TZ)
-    if flow_run.flow_name == "dispatch":
-        scheduled = flow_run.scheduled_start_time
-        moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo(tz))
-        parts.append(f"{moment.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}")
-    else:
-        parts.append(_as_of(params.get("as_of"), tz).isoformat())
-    return " · ".join(parts)
+    moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo(tz))
+    if flow_run.flow_name != "dispatch":
+        params = {**params, "as_of": _as_of(params.get("as_of"), tz).isoformat()}
+    return describe_run(flow_run.flow_name or "monev", params, moment)
 
 
 def _artifact_key(plan: str, flow_name: str) -> str:
@@ -213,6 +203,10 @@ def sweep_all(as_of: str | None = None) -> int:
     if total and os.environ.get("MONEV_FEED_DIR"):
         publish_feeds(days[DEFAULT_TZ].isoformat())
     schedule_dispatch()
+    try:  # the day's waiting runs read like the ones that ran (any set-up, work pools too)
+        name_scheduled_runs()
+    except Exception as exc:  # noqa: BLE001 - a courtesy: the sweep itself is done
+        get_run_logger().warning("nama flow run terjadwal belum diperbarui: %s", exc)
     return total
 
 

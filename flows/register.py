@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 from prefect.client.orchestration import get_client
 from prefect.deployments.schedules import create_deployment_schedule_create
 
-from flows.deployments import OWNER_TAG, PlanDeployment
+from flows.deployments import PlanDeployment
+from tasks.naming import OWNER_TAG
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENTRYPOINTS = {

@@ -14,6 +14,7 @@ from monev.config import load_config
 from monev.store.db import open_session_factory
 from notifiers.dispatch import DispatchReport, dispatch
 from notifiers.outbox import next_due, tell_admins
+from tasks.naming import describe_run
 
 DISPATCH_DEPLOYMENT = "dispatch/antrean"
 SLACK = timedelta(seconds=30)  # a scheduled run this close to the moment is good enough
@@ -73,5 +74,6 @@ def schedule_dispatch() -> str:
                for r in waiting):
             return "sudah terjadwal"
         client.create_flow_run_from_deployment(
-            deployment.id, state=Scheduled(scheduled_time=moment))
+            deployment.id, state=Scheduled(scheduled_time=moment),
+            name=describe_run("dispatch", {}, moment))
     return f"pengiriman dijadwalkan {moment:%Y-%m-%d %H:%M} UTC"

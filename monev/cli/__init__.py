@@ -12,6 +12,7 @@ from monev.cli import (  # noqa: F401 - registers
     plans,
     portal,
     reports,
+    runner,
     up,
 )
 from monev.cli.app import app

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ from rich.table import Table
 
 from monev.cli.app import app
 from monev.cli.common import err, fail, out, today
+from monev.cli.runner import RunnerWatch, start_runner
 from monev.errors import MonevError
 
 EXAMPLES = Path("examples/plans")
 PLAN_SUFFIXES = (".txt", ".yaml", ".yml", ".docx", ".xlsx", ".pdf")
-RUNNER_READY_SECONDS = 300.0
 
 
 @dataclass
@@ -87,6 +86,7 @@ class Stack:
     web: Any = None
     web_thread: threading.Thread | None = None
     smtp: Any = None
+    watch: RunnerWatch | None = None
     state_file: Path | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -104,6 +104,8 @@ class Stack:
     def stop(self) -> None:
         from monev.processes import stop
 
+        if self.watch is not None:
+            self.watch.close()
         if self.runner is not None:
             err.print("menghentikan runner …")
             stop(self.runner, sig=signal.SIGINT)  # the runner stops quietly on INT
@@ -169,6 +171,8 @@ def _supervise(stack: Stack, settings: UpSettings, stop: Any) -> int:
         if problem:
             err.print(f"[bold red]Galat:[/] {problem}; monev up dihentikan.", highlight=False)
             return 1
+        if stack.watch is not None:
+            stack.runner = stack.watch.tick()
     return 0
 
 
@@ -197,10 +201,11 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
         stack.smtp = _start_sinks(web_app, home / "sink", settings)
     stack.web, stack.web_thread = _start_web(web_app, settings)
     _write_state(stack, settings)
+    stack.runner = start_runner(home)  # the dispatcher is registered before anything is queued
     _catch_up(send_now=settings.demo)
     _print_plans(home)
     _print_links(settings.demo)
-    stack.runner = _start_runner(home)
+    stack.watch = RunnerWatch(home, stack.runner)
     out.print(f"Prefect UI : http://127.0.0.1:{settings.prefect_port}/deployments "
               f"(masuk dengan isi {home / 'prefect-auth'})", highlight=False)
     from monev.web import public_url
@@ -415,46 +420,3 @@ def _print_plans(home: Path) -> None:
                 line += f"{closed}; laporan akhir: {home / path if path else 'belum ada'}"
             out.print(line, highlight=False, soft_wrap=True)
     factory.kw["bind"].dispose()
-
-
-def _start_runner(home: Path) -> Any:
-    """The Prefect runner serving every deployment, as a supervised child; returns once
-    it registered them (it prints how many)."""
-    from monev.processes import spawn
-
-    ready = home / "run" / "runner.ready"
-    ready.unlink(missing_ok=True)
-    runner = spawn([sys.executable, "-m", "monev", "_serve", "--ready", str(ready)],
-                   dict(os.environ))
-    deadline = time.monotonic() + RUNNER_READY_SECONDS
-    while not ready.exists():
-        if runner.poll() is not None:
-            raise MonevError(f"runner Prefect berhenti saat mulai (kode {runner.returncode})")
-        if time.monotonic() > deadline:
-            raise MonevError("runner Prefect tidak siap dalam "
-                             f"{RUNNER_READY_SECONDS:.0f} detik")
-        time.sleep(0.1)
-    return runner
-
-
-@app.command("_serve", hidden=True)
-def serve_cmd(
-    ready: Annotated[Path, typer.Option("--ready", help="Berkas tanda siap.")],
-) -> None:
-    """(internal) Runner of ``monev up``: serve every deployment of this server."""
-    from flows.deployments import runner_deployments
-    from flows.register import prune_deployments
-    from monev.cli.engine import compiled_deployments
-
-    deployments = compiled_deployments()
-    removed = prune_deployments(deployments)
-    plans = len({d.parameters.get("plan") for d in deployments} - {None})
-    n_sched = sum(len(d.schedules) for d in deployments)
-    out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) untuk "
-              f"{plans} rencana aksi" + (f"; {removed} deployment lama dihapus" if removed
-                                          else ""))
-    ready.write_text(str(os.getpid()), encoding="utf-8")
-    from prefect import serve
-
-    serve(*runner_deployments(deployments), pause_on_shutdown=False,
-          print_starting_message=False)
