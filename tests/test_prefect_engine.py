@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ from monev.store import models as m
 from monev.store.db import open_session_factory
 from monev.store.imports import import_plan
 from monev.workdays import WorkCalendar
+from tests.clock import LIVE_YEAR, REAL_TODAY, live_plan
 from tests.conftest import ALL_PLANS, ROOT, free_port
 
 POOL = "monev-test"
@@ -61,15 +63,20 @@ async def _register_and_read(deployments: list) -> list:  # type: ignore[type-ar
 
 
 def test_deployments_carry_the_compiled_dates(prefect_server: dict[str, str],
-                                              monev_db: str) -> None:
-    since = date(2026, 3, 1)
-    deployments = _deployments(since)
+                                              monev_db: str, tmp_path: Path) -> None:
+    # Prefect schedules by the real clock: a plan of the year after it has runs to come
+    path = live_plan(tmp_path)
+    factory = open_session_factory(monev_db)
+    with factory.begin() as s:
+        import_plan(s, load_plan(path), WorkCalendar(), REAL_TODAY, path.name)
+    deployments = _deployments(REAL_TODAY)
     stored = asyncio.run(_register_and_read(deployments))
     names = {(d.name, tuple(sorted(d.tags))) for d in stored}
-    assert ("rb-2026-kpu-kab-muaro-jambi", tuple(sorted(
-        ["monev", "satker:kpu-kabupaten-muaro-jambi", "kind:RB", "year:2026"]))) in names
+    live = f"rb-{LIVE_YEAR}-kpu-kab-muaro-jambi"
+    assert (live, tuple(sorted(["monev", "satker:kpu-kabupaten-muaro-jambi", "kind:RB",
+                                f"year:{LIVE_YEAR}"]))) in names, sorted(names)
     assert any(d.name == "harian" for d in stored)
-    rb = [d for d in deployments if d.name.startswith("rb-2026") and d.flow_name == "remind"][0]
+    rb = [d for d in deployments if d.name == live and d.flow_name == "remind"][0]
     expected = sorted({dt for s in rb.schedules for dt in _rdates(s.rrule)})
     server_rb = [d for d in stored if d.name == rb.name and d.schedules
                  and "remind" in (d.description or "")][0]
@@ -78,7 +85,7 @@ def test_deployments_carry_the_compiled_dates(prefect_server: dict[str, str],
     first = datetime.combine(expected[0], datetime.min.time()).replace(
         hour=8, tzinfo=ZoneInfo("Asia/Jakarta"))
     runs = asyncio.run(_scheduled_runs(server_rb.id))
-    assert runs, "the scheduler created the next run"
+    assert runs, f"the scheduler created the next run of remind/{live}"
     assert min(runs) >= first.astimezone(ZoneInfo("UTC")) - timedelta(seconds=1)
     assert all(r.astimezone(ZoneInfo("Asia/Jakarta")).hour == 8 for r in runs)
 

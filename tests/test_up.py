@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.clock import LIVE_YEAR, live_plan
 from tests.conftest import ROOT, ZI_KOTA, free_port
 
 
 def _env(home: Path, ports: dict[str, int], today: str = "2026-11-02") -> dict[str, str]:
     env = {**os.environ, "MONEV_HOME": str(home), "COLUMNS": "200", "MONEV_TODAY": today,
            "MONEV_PREFECT_PORT": str(ports["prefect"]), "MONEV_HTTP_PORT": str(ports["http"]),
-           "MONEV_SMTP_SINK_PORT": str(ports["smtp"])}
+           "MONEV_SMTP_SINK_PORT": str(ports["smtp"]),
+           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
     for name in ("MONEV_DATABASE_URL", "PREFECT_API_URL", "PREFECT_API_AUTH_STRING",
                  "MONEV_SMTP_HOST", "MONEV_WHATSAPP_URL"):
         env.pop(name, None)
@@ -195,16 +197,14 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         except urllib.error.HTTPError as exc:
             assert exc.code == 303 and exc.headers["Location"] == "/portal/"
             assert "monev_sesi=" in exc.headers["Set-Cookie"]
-        scheduled = [d for d in deployments if d["schedules"]]
-        for _ in range(60):  # the scheduler created each plan deployment's next run
-            runs = _api(port, "/flow_runs/filter",
-                        {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}, home)
-            if {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}:  # type: ignore[union-attr]
-                break
-            time.sleep(1)
-        assert {r["deployment_id"] for r in runs} >= {d["id"] for d in scheduled}  # type: ignore[union-attr]
-        # the catch-up runs are named after what they do and report in words
+        # the dispatcher was registered before the first sweep queued anything: the sweep
+        # asked it for a send run, named after the minute it sends
+        assert "belum terdaftar" not in output, output
         runs = _api(port, "/flow_runs/filter", {}, home)
+        sends = [str(r["name"]) for r in runs  # type: ignore[union-attr]
+                 if r["deployment_id"] == dispatcher["id"]]
+        assert sends and all(n.startswith("dispatch · ") for n in sends), sends
+        # the catch-up runs are named after what they do and report in words
         run_names = {str(r["name"]) for r in runs}  # type: ignore[union-attr]
         assert "sweep_all · 2026-11-02" in run_names, run_names
         artifacts = _api(port, "/artifacts/filter", {}, home)
@@ -231,6 +231,8 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:
             assert json.load(r)["plans"] == 3, "the first instance is untouched"
 
+        _live_plan_is_served_without_a_restart(tmp_path, env, port, home)
+
         children = _children_of(proc.pid)
         assert len(children) >= 2  # Prefect server and runner (and their own children)
         proc.send_signal(signal.SIGTERM)
@@ -242,6 +244,38 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
     for port in ports.values():
         assert not _listening(port), f"port {port} was freed"
     assert not (home / "run" / "up.json").exists()
+
+
+def _live_plan_is_served_without_a_restart(tmp_path: Path, env: dict[str, str], port: int,
+                                           home: Path) -> None:
+    """A plan imported while ``monev up`` runs gets its deployments, and Prefect's
+    scheduler (the real clock) its next run of each, named like the runs that ran. The
+    plan is of the year after the real one, so it has runs to schedule on any date."""
+    imported = subprocess.run([sys.executable, "-m", "monev", "plan", "import",
+                               str(live_plan(tmp_path)), "-q"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    name = f"rb-{LIVE_YEAR}-kpu-kab-muaro-jambi"
+    waiting: dict[str, list[str]] = {}
+    for _ in range(150):
+        flows = {f["id"]: f["name"] for f in _api(port, "/flows/filter", {}, home)}  # type: ignore[union-attr]
+        mine = {d["id"]: f"{flows.get(d['flow_id'])}/{d['name']}"  # type: ignore[index]
+                for d in _api(port, "/deployments/filter", {}, home)  # type: ignore[union-attr]
+                if d["name"] == name}
+        runs = _api(port, "/flow_runs/filter",
+                    {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}, home)
+        waiting = {label: [str(r["name"]) for r in runs  # type: ignore[union-attr]
+                           if r["deployment_id"] == dep_id] for dep_id, label in mine.items()}
+        if len(waiting) == 4 and all(names and all(" · " in n for n in names)
+                                     for names in waiting.values()):
+            break
+        time.sleep(1)
+    assert len(waiting) == 4, f"deployments of {name}: {sorted(waiting)}"
+    for label, names in waiting.items():
+        flow = label.split("/")[0]
+        assert names, f"no scheduled run of {label}"
+        assert all(n.startswith(f"{flow} · kpu-kab-muaro-jambi rb-{LIVE_YEAR} · {LIVE_YEAR}-")
+                   for n in names), f"{label}: {names}"
 
 
 def test_restart_keeps_a_yaml_fix_and_a_dead_server_stops_up(tmp_path: Path) -> None:
