@@ -98,17 +98,17 @@ def attachments_of(items: list[dict[str, str]]) -> list[str] | None:
     return files or None
 
 
-# What asks someone to act on a checkpoint; a closed plan asks nothing any more. Its
-# reports (``laporan``, ``monev``) still go out: the year-end report is how it closes.
-WORK_KINDS = frozenset({"ditolak", "terlambat", "eskalasi", "tenggat", "pengingat", "dibuka",
-                        "tunggakan"})
+# What still goes out about a closed plan: its reports (the year-end report is how it
+# closes). Everything else asks for work or counts what is late — a monthly summary
+# decided before the close is superseded by the year-end report.
+KEPT_WHEN_CLOSED = frozenset({"laporan", "tidak_pasti"})
 _CONTACT = re.compile(r"^Pertanyaan: hubungi (.+)\.$", re.M)
 
 
 def withdraw_closed(session: Session, ids: list[int]) -> list[int]:
-    """Before rows are sent: take out the work items of plans closed (*selesai*) since
-    they were queued, so a message decided while a plan was open never nags after it
-    closed. A row left with nothing becomes ``dismissed`` (its reason in
+    """Before rows are sent: take out the items of plans closed (*selesai*) since they
+    were queued (all but their reports), so a message decided while a plan was open
+    never nags after it closed. A row left with nothing becomes ``dismissed`` (its reason in
     ``last_error``); another is rendered again without them. Goes by the stored status
     (the sweep records a plan closing on its closing day; ``monev plan close`` at once).
     Returns the ids still to send."""
@@ -146,7 +146,7 @@ def withdraw_closed(session: Session, ids: list[int]) -> list[int]:
 
 
 def _withdrawn(item: dict[str, str], closed: set[str]) -> bool:
-    return item.get("kind") in WORK_KINDS and item.get("plan") in closed
+    return item.get("kind") not in KEPT_WHEN_CLOSED and item.get("plan") in closed
 
 
 def _render_again(row: m.Outbox, items: list[dict[str, str]]) -> None:
