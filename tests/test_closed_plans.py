@@ -18,12 +18,14 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from calendars.service import create_feed
 from monev.config import load_config
 from monev.engine.sweep import sweep_plan
 from monev.plans import load_plan
 from monev.store import models as m
 from monev.store import plan_status
 from monev.store.imports import import_plan
+from monev.tokens import server_secret
 from notifiers.dispatch import dispatch
 from notifiers.outbox import Delivery, enqueue
 from portal.format import CLOSED_PLAN
@@ -93,6 +95,15 @@ def test_closed_plan_is_no_work_anywhere_and_refuses_uploads_and_verification(
     assert 'class="cell terlambat"' in board and SENTENCE not in board
     before = _feed_events(pic)
     assert {str(sent), str(late), str(done)} <= set(before)
+    with app.sessions.begin() as s:  # the Tim ZI's feed of the whole plan
+        _, token = create_feed(s, server_secret(app.home), "plan", "Tim ZI",
+                               plan="kpu-kabupaten-muaro-jambi/zi-2025")
+        refs = {cp_id: f"{key}@{period}" for cp_id, key, period in s.execute(
+            select(m.Checkpoint.id, m.Item.key, m.Checkpoint.period).join(m.Checkpoint.item)
+            .where(m.Checkpoint.id.in_([late, done])))}
+    plan_feed = f"{app.url}/feeds/{token}.ics"
+    assert len(Calendar.from_ical(httpx.get(plan_feed).content).walk("VEVENT")) > 100
+    assert httpx.get(f"{app.url}/feeds/{token}/c/{refs[late]}").status_code == 200
 
     _close_muaro(app.sessions)
 
@@ -134,6 +145,9 @@ def test_closed_plan_is_no_work_anywhere_and_refuses_uploads_and_verification(
     # the feed keeps only what was verified: history, not work
     after = _feed_events(pic)
     assert set(after) == {str(done)} and "terverifikasi" in after[str(done)]
+    whole = Calendar.from_ical(httpx.get(plan_feed).content).walk("VEVENT")
+    assert [str(e["URL"]).rsplit("/", 1)[1] for e in whole] == [refs[done]]
+    assert httpx.get(f"{app.url}/feeds/{token}/c/{refs[late]}").status_code == 404
 
 
 def test_penutupan_takes_late_evidence_until_the_dates_close_it(
