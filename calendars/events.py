@@ -14,8 +14,10 @@ from calendars.feed import FeedEvent, FeedInfo, render_feed
 from monev.config import MonevConfig, Person
 from monev.engine.lifecycle import rejection_reasons
 from monev.engine.people import concerns, holders
+from monev.engine.rules import EngineSettings
 from monev.errors import MonevError
 from monev.store import models as m
+from monev.store.plan_status import closed_plan_ids
 from monev.store.queries import plan_ref
 
 STATUS = {  # (month-view mark, words)
@@ -163,7 +165,7 @@ def render_scope(session: Session, scope: FeedScope, cfg: MonevConfig, today: da
     """``build_feed`` for a scope already resolved (the serving cache has it). With a
     ``base_url``, a person's feed links each event through their own portal link."""
     people = people_by_satker(session, scope, cfg)
-    rows = rows_for(session, scope, people)
+    rows = without_closed_work(session, rows_for(session, scope, people), cfg, today)
     reasons = rejection_reasons(session, (r[0].id for r in rows if r[0].status == "rejected"))
     portal = _person_link(session, scope) if base_url else None
     own = None
@@ -179,6 +181,21 @@ def render_scope(session: Session, scope: FeedScope, cfg: MonevConfig, today: da
               for r in rows]
     return render_feed(scope.info, events,
                        horizon_start=today - timedelta(days=horizon_days))
+
+
+def without_closed_work(session: Session, rows: list[Row], cfg: MonevConfig,
+                        today: date) -> list[Row]:
+    """A closed (*selesai*) plan has no open work: of its checkpoints only the verified
+    stay (history, done); the rest leave the feed, as they left the portal's lists
+    (the year-end report counts them *tidak tercapai*)."""
+    def grace(satker: str) -> int:
+        sc = cfg.satker(satker)
+        return (sc.settings() if sc else EngineSettings()).closing_grace_months
+
+    closed = closed_plan_ids(session, {r[3].id for r in rows}, today, grace)
+    if not closed:
+        return rows
+    return [r for r in rows if r[3].id not in closed or r[0].status == "verified"]
 
 
 def people_by_satker(session: Session, scope: FeedScope, cfg: MonevConfig) -> PeopleBySatker:

@@ -9,9 +9,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from calendars.events import event_for, people_by_satker, resolve, rows_for
+from calendars.events import event_for, people_by_satker, resolve, rows_for, without_closed_work
 from calendars.service import feed_links
 from calendars.tokens import token_for
+from monev.clock import today
 from monev.config import MonevConfig
 from monev.errors import MonevError
 from monev.store import models as m
@@ -41,7 +42,8 @@ def index_page(session: Session, index: m.Feed, secret: bytes, base_url: str) ->
 
 
 def checkpoint_page(session: Session, feed: m.Feed, ref: str, cfg: MonevConfig) -> str | None:
-    """The details of ``ref`` if this feed shows it, else None."""
+    """The details of ``ref`` if this feed shows it (not an unverified checkpoint of a
+    closed plan, which left the feed), else None."""
     if feed.scope == "index":
         return None
     try:
@@ -49,7 +51,9 @@ def checkpoint_page(session: Session, feed: m.Feed, ref: str, cfg: MonevConfig) 
     except MonevError:
         return None
     people = people_by_satker(session, scope, cfg)
-    for row in rows_for(session, scope, people):
+    rows = without_closed_work(session, rows_for(session, scope, people), cfg,
+                               today(scope.info.timezone))
+    for row in rows:
         if f"{row[1].key}@{row[0].period}" == ref:
             event = event_for(row, people.get(row[4].name, []), None)
             fields = [tuple(line.split(": ", 1)) for line in event.description.splitlines()]

@@ -27,7 +27,7 @@ from monev.store import models as m
 from notifiers import transport
 from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
 from notifiers.messages import one_line
-from notifiers.outbox import retry_delay
+from notifiers.outbox import retry_delay, withdraw_closed
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient
@@ -247,6 +247,7 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
         if not send_now:
             query = query.where(m.Outbox.not_before <= now())
         due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
+        due = withdraw_closed(s, due)  # nothing nags about a plan that closed meanwhile
     done: tuple[Claimed, Result] | None = None
     writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
     try:

@@ -6,6 +6,7 @@ go to a new row (key ``…#2``), so no key is ever sent twice."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from monev.clock import today, utcnow
 from monev.config import MonevConfig, Person
 from monev.store import models as m
+from monev.store.plan_status import OPEN_STATUSES
 from monev.workdays import WorkCalendar
 from notifiers.messages import render_digest
 
@@ -82,14 +84,80 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
                      if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
             row.items = row.items + fresh
             if channel == "email":  # report files travel with the e-mail (item "attach")
-                files = sorted({f for i in row.items for f in i.get("attach", "").split("\n")
-                                if f})
-                row.attachments = files or None
+                row.attachments = attachments_of(row.items)
             row.subject, row.body = render_digest(d.person.name, row.role, satker, day,
                                                   row.items, contact, channel)
             rows.append(row)
     session.flush()
     return rows
+
+
+def attachments_of(items: list[dict[str, str]]) -> list[str] | None:
+    """The report files the items of an e-mail carry (item ``attach``)."""
+    files = sorted({f for i in items for f in i.get("attach", "").split("\n") if f})
+    return files or None
+
+
+# What still goes out about a closed plan: its reports (the year-end report is how it
+# closes). Everything else asks for work or counts what is late — a monthly summary
+# decided before the close is superseded by the year-end report.
+KEPT_WHEN_CLOSED = frozenset({"laporan", "tidak_pasti"})
+_CONTACT = re.compile(r"^Pertanyaan: hubungi (.+)\.$", re.M)
+
+
+def withdraw_closed(session: Session, ids: list[int]) -> list[int]:
+    """Before rows are sent: take out the items of plans closed (*selesai*) since they
+    were queued (all but their reports), so a message decided while a plan was open
+    never nags after it closed. A row left with nothing becomes ``dismissed`` (its reason in
+    ``last_error``); another is rendered again without them. Goes by the stored status
+    (the sweep records a plan closing on its closing day; ``monev plan close`` at once).
+    Returns the ids still to send."""
+    closed = session.execute(select(m.Plan.satker_id, m.Plan.kind, m.Plan.year).where(
+        m.Plan.status.not_in(OPEN_STATUSES))).tuples().all()
+    if not closed or not ids:
+        return ids
+    labels: dict[int, set[str]] = {}
+    for satker_id, kind, year in closed:
+        labels.setdefault(satker_id, set()).add(f"{kind} {year}")
+    dropped: set[int] = set()
+    for start in range(0, len(ids), 500):
+        found = session.execute(
+            select(m.Outbox.id, m.Outbox.items, m.Plan.satker_id)
+            .join(m.Plan, m.Outbox.plan_id == m.Plan.id)
+            .where(m.Outbox.id.in_(ids[start:start + 500]), m.Outbox.status == "pending",
+                   m.Plan.satker_id.in_(labels))).tuples().all()
+        for row_id, items, satker_id in found:
+            gone = labels[satker_id]
+            if not any(_withdrawn(i, gone) for i in items):
+                continue
+            row = session.get(m.Outbox, row_id, with_for_update=True)  # as merged now
+            if row is None or row.status != "pending":
+                continue
+            kept = [i for i in row.items if not _withdrawn(i, gone)]
+            if kept:
+                _render_again(row, kept)
+            else:
+                row.status = "dismissed"
+                row.last_error = (f"rencana aksi {', '.join(sorted(gone))} sudah ditutup "
+                                  "(selesai); pesan tidak dikirim")
+                dropped.add(row_id)
+    session.flush()
+    return [i for i in ids if i not in dropped]
+
+
+def _withdrawn(item: dict[str, str], closed: set[str]) -> bool:
+    return item.get("kind") not in KEPT_WHEN_CLOSED and item.get("plan") in closed
+
+
+def _render_again(row: m.Outbox, items: list[dict[str, str]]) -> None:
+    """The row's text from fewer items (satker from its key, contact from its text)."""
+    satker = row.idem_key.split("|")[1]
+    contact = _CONTACT.search(row.body)
+    row.items = items
+    if row.channel == "email":
+        row.attachments = attachments_of(items)
+    row.subject, row.body = render_digest(row.person, row.role, satker, row.day, items,
+                                          contact.group(1) if contact else "", row.channel)
 
 
 def plan_label(session: Session, plan_id: int | None) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from monev.config import MonevConfig, Person, SatkerConfig
 from monev.engine.people import concerns, holders
 from monev.store import models as m
+from monev.store.plan_status import closed_plan_ids
 
 WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")
 Row = tuple[m.Checkpoint, m.Item, str, m.Plan]  # checkpoint, row, area name, plan
@@ -199,3 +200,16 @@ def visible_checkpoint(session: Session, viewer: Viewer, cp_id: int) -> Row | No
     if row is None or not viewer.can_view(row[2], row[1].komponen):
         return None
     return row
+
+
+def closed_plans(session: Session, viewer: Viewer, today: date,
+                 plan_ids: Sequence[int] | None = None) -> set[int]:
+    """The viewer's satker's plans (or those of ``plan_ids``) that are closed
+    (*selesai*) on ``today``: nothing of them is open work any more."""
+    if viewer.satker_row is None:
+        return set()
+    if plan_ids is None:
+        plan_ids = list(session.scalars(select(m.Plan.id).where(
+            m.Plan.satker_id == viewer.satker_row.id)))
+    grace = viewer.satker.settings().closing_grace_months
+    return closed_plan_ids(session, plan_ids, today, lambda _satker: grace)

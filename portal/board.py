@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 from monev.periods import MONTH_NAMES_ID
 from monev.store import models as m
 from monev.store.queries import plan_ref
-from portal.access import Light, Viewer, satker_rows
-from portal.format import SHOWN, shown_state, tanggal
+from portal.access import Light, Viewer, closed_plans, satker_rows
+from portal.format import CLOSED_PLAN, SHOWN, shown_state, tanggal
 
 # Which state a grid cell shows when a row has several checkpoints in one month.
-PRIORITY = ("backlog", "late", "rejected", "open", "submitted", "scheduled", "verified",
+PRIORITY = ("missed", "backlog", "late", "rejected", "open", "submitted", "scheduled", "verified",
             "cancelled")
 STATUS_FILTERS = {"terlambat": ("late", "backlog"), "ditolak": ("rejected",),
                   "dibuka": ("open",), "terkirim": ("submitted",), "selesai": ("verified",),
-                  "terjadwal": ("scheduled",)}
+                  "terjadwal": ("scheduled",), "tidak tercapai": ("missed",)}
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Capaian:
     verified: int = 0
     submitted: int = 0
     late: int = 0
+    missed: int = 0  # a closed plan's checkpoints not verified: tidak tercapai
 
     @property
     def percent(self) -> int:
@@ -97,6 +98,7 @@ class Board:
     escalations: list[tuple[str, str, str, int]] = field(default_factory=list)
     backlog: int = 0
     prefect: dict[str, str] = field(default_factory=dict)
+    closed: str = ""  # the sentence saying the chosen plan is closed (selesai)
 
 
 def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | None,
@@ -106,18 +108,24 @@ def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | No
     plans = session.execute(select(m.Plan.id, m.Plan.kind, m.Plan.year)
                             .where(m.Plan.satker_id == viewer.satker_row.id)
                             .order_by(m.Plan.year.desc(), m.Plan.kind.desc())).tuples().all()
-    choices = [(pid, f"{kind} {year}") for pid, kind, year in plans]
+    closed = closed_plans(session, viewer, today, [pid for pid, _, _ in plans])
+    choices = [(pid, f"{kind} {year}" + (" (selesai)" if pid in closed else ""))
+               for pid, kind, year in plans]
     if not choices:
         return Board([], None)
-    chosen = plan_id if plan_id in {c[0] for c in choices} else choices[0][0]
-    board = Board(choices, chosen, dict(choices)[chosen])
+    # the newest plan still open unless asked otherwise: closed plans hold no work
+    default = next((pid for pid, _ in choices if pid not in closed), choices[0][0])
+    chosen = plan_id if plan_id in {c[0] for c in choices} else default
+    board = Board(choices, chosen, dict(choices)[chosen],
+                  closed=CLOSED_PLAN if chosen in closed else "")
     rows = satker_rows(session, viewer, chosen)
     board.areas = list(dict.fromkeys(r[2] for r in rows))
     if area in board.areas:
         rows = [r for r in rows if r[2] == area]
-    _capaian(board, rows, today)
-    _grid(board, rows, today, STATUS_FILTERS.get(status or ""))
-    _late(board, viewer, rows, today)
+    is_closed = chosen in closed
+    _capaian(board, rows, today, is_closed)
+    _grid(board, rows, today, STATUS_FILTERS.get(status or ""), is_closed)
+    _late(board, viewer, rows, today, is_closed)
     _escalations(board, session, chosen, today)
     plan = session.get(m.Plan, chosen)
     if plan is not None:
@@ -125,11 +133,11 @@ def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | No
     return board
 
 
-def _capaian(board: Board, rows: list[Light], today: date) -> None:
+def _capaian(board: Board, rows: list[Light], today: date, closed: bool) -> None:
     areas: dict[str, Capaian] = {}
     months: dict[str, Capaian] = {}
     for cp, _item, area, _plan in rows:
-        state = shown_state(cp.status, cp.due, today)
+        state = shown_state(cp.status, cp.due, today, closed)
         month = cp.period[:7]
         label = f"{MONTH_NAMES_ID[int(month[5:]) - 1]} {month[:4]}"
         for c in (board.total, areas.setdefault(area, Capaian(area)),
@@ -139,13 +147,14 @@ def _capaian(board: Board, rows: list[Light], today: date) -> None:
                 c.verified += cp.status == "verified"
                 c.submitted += cp.status == "submitted"
                 c.late += state in ("late", "backlog", "rejected")
-        board.backlog += cp.status == "backlog"
+                c.missed += state == "missed"
+        board.backlog += cp.status == "backlog" and not closed
     board.by_area = list(areas.values())
     board.by_month = [months[k] for k in sorted(months)]
 
 
 def _grid(board: Board, rows: list[Light], today: date,
-          wanted: tuple[str, ...] | None) -> None:
+          wanted: tuple[str, ...] | None, closed: bool) -> None:
     months = sorted({cp.period[:7] for cp, *_ in rows})
     board.months = [f"{MONTH_NAMES_ID[int(k[5:]) - 1][:3]} {k[2:4]}" for k in months]
     col = {k: i for i, k in enumerate(months)}
@@ -158,7 +167,7 @@ def _grid(board: Board, rows: list[Light], today: date,
                                " ".join((item.langkah_aksi or item.indikator).split())[:140],
                                "", [Cell() for _ in months])
             by_item[item.id] = grid_row
-        state = shown_state(cp.status, cp.due, today)
+        state = shown_state(cp.status, cp.due, today, closed)
         states[item.id].add(state)
         cell = grid_row.cells[col[cp.period[:7]]]
         if not cell.state or PRIORITY.index(state) < PRIORITY.index(cell.state):
@@ -170,11 +179,11 @@ def _grid(board: Board, rows: list[Light], today: date,
         g.html = cells_html(g.cells, board.months)
 
 
-def _late(board: Board, viewer: Viewer, rows: list[Light], today: date) -> None:
+def _late(board: Board, viewer: Viewer, rows: list[Light], today: date, closed: bool) -> None:
     per_pic: Counter[str] = Counter()
     per_sub: Counter[str] = Counter()
     for cp, item, area, _plan in rows:
-        if shown_state(cp.status, cp.due, today) not in ("late", "backlog", "rejected"):
+        if shown_state(cp.status, cp.due, today, closed) not in ("late", "backlog", "rejected"):
             continue
         pics = viewer.people.holders("pic", area, item.komponen)
         for p in pics or []:

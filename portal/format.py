@@ -48,11 +48,20 @@ SHOWN = {
     "open": ("dibuka", "○", "dibuka, menunggu bukti"),
     "scheduled": ("terjadwal", "·", "terjadwal"),
     "cancelled": ("batal", "–", "dibatalkan"),
+    "missed": ("ditutup", "✗", "tidak tercapai (rencana ditutup)"),
 }
+# What a checkpoint page of a closed plan says, and why an upload or a verification
+# there is refused.
+CLOSED_PLAN = ("Rencana aksi ini sudah ditutup (selesai): bukti tidak dapat dikirim atau "
+               "diverifikasi lagi. Checkpoint yang belum terverifikasi tercatat tidak "
+               "tercapai di laporan akhir.")
 
 
-def shown_state(status: str, due: date, today: date) -> str:
-    """The state a page shows: ``late`` for open work past its due date."""
+def shown_state(status: str, due: date, today: date, closed: bool = False) -> str:
+    """The state a page shows: ``late`` for open work past its due date; in a closed
+    plan nothing is open: what was not verified is ``missed`` (tidak tercapai)."""
+    if closed:
+        return status if status in ("verified", "cancelled") else "missed"
     if status in ("open", "scheduled") and due < today:
         return "late"
     return status

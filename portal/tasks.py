@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from monev.engine.lifecycle import rejection_reasons
 from monev.store import models as m
-from portal.access import Light, Viewer, satker_rows
+from portal.access import Light, Viewer, closed_plans, satker_rows
 from portal.format import SHOWN, periode, shown_state, tanggal
 
 GROUPS = (
@@ -57,7 +57,9 @@ class Group:
     more: int = 0
 
 
-def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[str, str]]) -> Task:
+def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[str, str]],
+            closed: bool = False) -> Task:
+    """One checkpoint as a list shows it (``closed``: its plan is *selesai*)."""
     cp, item, area, plan = row
     reason, by = reasons.get(cp.id, ("", ""))
     return Task(id=cp.id, plan=f"{plan.kind} {plan.year}", period=periode(cp.period),
@@ -65,12 +67,17 @@ def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[st
                 bukti_fisik=" ".join(item.bukti_fisik.split()),
                 row_text=" ".join((item.langkah_aksi or item.indikator).split()), area=area,
                 pic=", ".join(viewer.people.names("pic", area, item.komponen)) or "-",
-                state=shown_state(cp.status, cp.due, today), reason=reason, rejected_by=by)
+                state=shown_state(cp.status, cp.due, today, closed), reason=reason,
+                rejected_by=by)
 
 
-def my_tasks(session: Session, viewer: Viewer, today: date) -> tuple[list[Group], int]:
-    """The viewer's rows grouped by what to do; and how many are still only scheduled."""
+def my_tasks(session: Session, viewer: Viewer, today: date) -> tuple[list[Group], int, int]:
+    """The viewer's rows grouped by what to do; how many are still only scheduled; and
+    how many belong to closed plans (no work any more: they are in the Arsip)."""
+    closed = closed_plans(session, viewer, today)
     rows = [r for r in satker_rows(session, viewer) if viewer.mine(r[2], r[1].komponen)]
+    archived = sum(r[3].id in closed for r in rows)
+    rows = [r for r in rows if r[3].id not in closed]
     reasons = rejection_reasons(session, (r[0].id for r in rows if r[0].status == "rejected"))
     week_end = today + timedelta(days=6 - today.weekday())
     groups = {key: Group(key, title) for key, title in GROUPS}
@@ -96,7 +103,33 @@ def my_tasks(session: Session, viewer: Viewer, today: date) -> tuple[list[Group]
     done = groups["selesai"]
     done.tasks.sort(key=lambda t: t.due_date, reverse=True)
     done.more, done.tasks = max(0, len(done.tasks) - DONE_SHOWN), done.tasks[:DONE_SHOWN]
-    return [g for g in groups.values()], scheduled
+    return [g for g in groups.values()], scheduled, archived
+
+
+@dataclass
+class Archived:
+    """A closed plan's checkpoints of the viewer, read-only."""
+
+    plan: str  # "ZI 2025"
+    missed: int  # not verified: tidak tercapai
+    tasks: list[Task]
+
+
+def archive(session: Session, viewer: Viewer, today: date) -> list[Archived]:
+    """The viewer's rows of closed (*selesai*) plans, newest plan first."""
+    closed = closed_plans(session, viewer, today)
+    out: dict[int, Archived] = {}
+    if not closed:
+        return []
+    for row in satker_rows(session, viewer):
+        plan = row[3]
+        if plan.id not in closed or not viewer.mine(row[2], row[1].komponen):
+            continue
+        task = task_of(row, viewer, today, {}, closed=True)
+        part = out.setdefault(plan.id, Archived(f"{plan.kind} {plan.year}", 0, []))
+        part.tasks.append(task)
+        part.missed += task.state == "missed"
+    return sorted(out.values(), key=lambda a: a.plan.split()[::-1], reverse=True)
 
 
 @dataclass
@@ -170,9 +203,10 @@ def verify_queue(session: Session, viewer: Viewer, today: date) -> list[Waiting]
     from monev.engine.lifecycle import last_submitter
 
     out = []
+    closed = closed_plans(session, viewer, today)
     for row in satker_rows(session, viewer, status="submitted"):
-        cp, item, area, _plan = row
-        if not viewer.can_verify(area, item.komponen):
+        cp, item, area, plan = row
+        if plan.id in closed or not viewer.can_verify(area, item.komponen):
             continue
         vs = versions(session, cp.id)
         out.append(Waiting(task_of(row, viewer, today, {}), vs[0] if vs else None,

@@ -178,7 +178,10 @@ def test_old_finished_items_leave_and_large_feeds_stay_under_1mb(
     with stored.begin() as s:
         for cp in s.scalars(select(m.Checkpoint).where(m.Checkpoint.due < date(2025, 9, 1))):
             cp.status = "verified"
-    later = events(_build(stored, feed_id, today=date(2026, 6, 1)))  # 180-day horizon
+    with stored() as s:  # a 60-day horizon, while the plans are still open (aktif)
+        feed = s.get(m.Feed, feed_id)
+        assert feed is not None
+        later = events(build_feed(s, feed, CFG, date(2025, 12, 1), horizon_days=60))
     with stored() as s:
         old_done = s.scalars(select(m.Checkpoint).where(
             m.Checkpoint.status == "verified")).all()

@@ -4,15 +4,26 @@ record for every change: by the sweeps as the dates pass, or by an admin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monev.clock import utcnow
-from monev.engine.closing import PlanStatus, closing_day, grace_end, phase
+from monev.engine.closing import PLAN_STATUSES, PlanStatus, closing_day, grace_end, phase
 from monev.errors import MonevError
 from monev.store import models as m
+
+# Plans that still take work: evidence, verification, reminders. A *selesai* plan takes
+# none anywhere (portal, verification, Papan, calendars, messages): its year-end report
+# already counts every unverified checkpoint *tidak tercapai*.
+OPEN_STATUSES: tuple[PlanStatus, ...] = ("aktif", "penutupan")
+
+
+def is_closed(status: str) -> bool:
+    """True for a plan that takes no more work (the one test every part uses)."""
+    return status not in OPEN_STATUSES
 
 
 def last_due(session: Session, plan_id: int) -> date | None:
@@ -28,11 +39,50 @@ def status_on(plan: m.Plan, last: date | None, as_of: date, grace_months: int) -
     return phase(last, as_of, grace_months)
 
 
+def current_status(stored: str, manual: bool, last: date | None, as_of: date | None,
+                   grace_months: int) -> str:
+    """The status that holds on ``as_of``: an admin's decision as stored; otherwise the
+    stored status moved on by the dates (what the next sweep records, so a page never
+    waits for it). Without ``as_of``, the stored status."""
+    if manual or as_of is None:
+        return stored
+    kept = stored if stored in PLAN_STATUSES else "aktif"
+    return max(kept, phase(last, as_of, grace_months), key=PLAN_STATUSES.index)
+
+
+def plan_statuses(session: Session, plan_ids: Collection[int], as_of: date | None,
+                  grace_of: Callable[[str], int]) -> dict[int, str]:
+    """Each plan's :func:`current_status` in one query; ``grace_of(satker name)`` gives
+    the satker's grace months."""
+    if not plan_ids:
+        return {}
+    last = (select(m.Item.plan_id, func.max(m.Checkpoint.due).label("last"))
+            .join(m.Checkpoint.item).where(m.Item.active, m.Item.plan_id.in_(plan_ids))
+            .group_by(m.Item.plan_id).subquery())
+    rows = session.execute(
+        select(m.Plan.id, m.Plan.status, m.Plan.status_manual, m.Satker.name, last.c.last)
+        .join(m.Plan.satker).outerjoin(last, last.c.plan_id == m.Plan.id)
+        .where(m.Plan.id.in_(plan_ids))).tuples()
+    return {pid: current_status(status, manual, due, as_of, grace_of(satker))
+            for pid, status, manual, satker, due in rows}
+
+
+def closed_plan_ids(session: Session, plan_ids: Collection[int], as_of: date | None,
+                    grace_of: Callable[[str], int]) -> set[int]:
+    """Those of ``plan_ids`` that are closed on ``as_of`` (:func:`is_closed`)."""
+    return {pid for pid, status in plan_statuses(session, plan_ids, as_of, grace_of).items()
+            if is_closed(status)}
+
+
 def _record(session: Session, plan: m.Plan, to: str, actor: str, note: str,
             at: datetime) -> None:
     session.add(m.PlanEvent(plan_id=plan.id, at=at, actor=actor, from_status=plan.status,
                             to_status=to, note=note))
     plan.status = to
+    # what its pages and feeds show changes (open work leaves or comes back)
+    plan.data_version = (plan.data_version or 0) + 1
+    now = utcnow()
+    plan.updated_at = max(plan.updated_at, now) if plan.updated_at else now
 
 
 def advance(session: Session, plan_id: int, as_of: date, grace_months: int) -> str:

@@ -19,11 +19,12 @@ from monev.engine.blobs import blob_path, blob_relative
 from monev.engine.lifecycle import rejection_reasons
 from monev.errors import MonevError
 from monev.store import models as m
-from portal.access import Viewer, light_of, visible_checkpoint
+from portal.access import Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
+from portal.format import CLOSED_PLAN
 from portal.routes.common import HEADERS, Halt, Portal, today_for
 from portal.sessions import csrf_ok
-from portal.tasks import history, my_tasks, task_of, versions
+from portal.tasks import archive, history, my_tasks, task_of, versions
 from portal.uploads import Received, UploadError, read_upload
 
 NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
@@ -38,9 +39,17 @@ def router(portal: Portal) -> APIRouter:
     def tasks(request: Request) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
-            groups, scheduled = my_tasks(s, viewer, today_for(viewer))
+            groups, scheduled, archived = my_tasks(s, viewer, today_for(viewer))
             return portal.page("tasks.html.j2", viewer=viewer, groups=groups,
-                               scheduled=scheduled, today=today_for(viewer))
+                               scheduled=scheduled, archived=archived,
+                               today=today_for(viewer))
+
+    @r.get("/portal/arsip")
+    def archived(request: Request) -> Response:
+        with portal.factory() as s:
+            viewer = portal.viewer(request, s)
+            return portal.page("archive.html.j2", viewer=viewer,
+                               plans=archive(s, viewer, today_for(viewer)))
 
     @r.get("/portal/c/{cp_id}")
     def checkpoint(request: Request, cp_id: int, pesan: str = "") -> Response:
@@ -50,9 +59,12 @@ def router(portal: Portal) -> APIRouter:
 
     @r.post("/portal/c/{cp_id}/kirim")
     async def send(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
-        viewer, allowed = await run_in_threadpool(_may_submit, portal, request, cp_id)
+        viewer, allowed, closed = await run_in_threadpool(_may_submit, portal, request, cp_id)
         if not allowed:
             raise portal.not_found(viewer)
+        if closed:  # refused before a single byte is read: nothing can be stored
+            return await run_in_threadpool(_failed, portal, request, cp_id,
+                                           UploadError(409, CLOSED_PLAN))
         try:
             received = await read_upload(
                 request, portal.home, lambda given: csrf_ok(portal.secret, viewer.cookie,
@@ -98,28 +110,37 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
     row = visible_checkpoint(s, viewer, cp_id)
     if row is None:
         raise portal.not_found(viewer)
-    cp, item, area, _plan = row
+    cp, item, area, plan = row
+    closed = _closed(s, viewer, plan.id)
     reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
     submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
     return portal.page(
         "checkpoint.html.j2", status, viewer,
-        task=task_of(light_of(row), viewer, today_for(viewer), reasons),
+        task=task_of(light_of(row), viewer, today_for(viewer), reasons, closed),
         item=item, cp=cp, area=area, history=history(s, cp.id),
         versions=versions(s, cp.id), error=error, notice=NOTICES.get(notice, ""),
-        can_submit=viewer.can_submit(area, item.komponen)
+        closed=CLOSED_PLAN if closed and error != CLOSED_PLAN else "", archived=closed,
+        can_submit=not closed and viewer.can_submit(area, item.komponen)
         and cp.status in lifecycle.TRANSITIONS["submit"][0],
-        can_verify=viewer.can_verify(area, item.komponen) and cp.status == "submitted",
+        can_verify=not closed and viewer.can_verify(area, item.komponen)
+        and cp.status == "submitted",
         own=submitter == viewer.person.name and not viewer.may_verify_own(),
         koordinator=", ".join(viewer.people.names("koordinator", area, item.komponen)))
 
 
-def _may_submit(portal: Portal, request: Request, cp_id: int) -> tuple[Viewer, bool]:
-    """Before reading a single byte of the upload: is there a session, and may this
-    person send evidence for this checkpoint?"""
+def _may_submit(portal: Portal, request: Request, cp_id: int) -> tuple[Viewer, bool, bool]:
+    """Before reading a single byte of the upload: is there a session, may this person
+    send evidence for this checkpoint, and is its plan closed (then nobody may)?"""
     with portal.factory() as s:
         viewer = portal.viewer(request, s)
         row = visible_checkpoint(s, viewer, cp_id)
-        return viewer, row is not None and viewer.can_submit(row[2], row[1].komponen)
+        if row is None or not viewer.can_submit(row[2], row[1].komponen):
+            return viewer, False, False
+        return viewer, True, _closed(s, viewer, row[3].id)
+
+
+def _closed(s: Session, viewer: Viewer, plan_id: int) -> bool:
+    return plan_id in closed_plans(s, viewer, today_for(viewer), [plan_id])
 
 
 def _failed(portal: Portal, request: Request, cp_id: int, exc: UploadError) -> Response:
@@ -143,6 +164,9 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
             if row is None or not viewer.can_submit(row[2], row[1].komponen):
                 received.discard()
                 raise portal.not_found(viewer)
+            if _closed(s, viewer, row[3].id):  # closed while the upload streamed in
+                received.discard()
+                raise _Refused(409, CLOSED_PLAN)
             if not received.writers and not links:
                 received.discard()
                 raise _Refused(422, "Pilih sedikitnya satu berkas atau isi satu tautan.")

@@ -10,8 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from monev.engine import lifecycle
 from monev.errors import MonevError
-from portal.access import visible_checkpoint
+from portal.access import closed_plans, visible_checkpoint
 from portal.effects import after_change
+from portal.format import CLOSED_PLAN
 from portal.routes.checkpoint import render_checkpoint
 from portal.routes.common import HEADERS, Portal, today_for
 from portal.tasks import verify_queue
@@ -90,10 +91,13 @@ def _apply(portal: Portal, request: Request, csrf: str, ids: list[int], aksi: st
             raise _Stop(422, "Alasan penolakan wajib diisi agar PIC tahu apa yang harus "
                              "diperbaiki.")
         plans: set[int] = set()
+        closed = closed_plans(s, viewer, today_for(viewer))
         for cp_id in dict.fromkeys(ids):
             row = visible_checkpoint(s, viewer, cp_id)
             if row is None or not viewer.can_verify(row[2], row[1].komponen):
                 raise portal.not_found(viewer)
+            if row[3].id in closed:
+                raise _Stop(409, CLOSED_PLAN)
             cp = row[0]
             if not viewer.may_verify_own() and \
                     lifecycle.last_submitter(s, cp.id) == viewer.person.name:
