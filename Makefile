@@ -4,9 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint bench clean
+.PHONY: setup up test lint bench clean prereqs
 
-setup: $(STAMP)
+# What is missing from the system, one line each with its apt package (before building).
+CHECK = setup
+up: CHECK = up
+test: CHECK = test
+prereqs:
+	@PY='$(PY)' tools/check_prereqs.sh $(CHECK)
+
+setup: prereqs $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
