@@ -53,7 +53,7 @@ def capaian_bars(labels: list[str], counts: list[Counts], title: str) -> Chart:
     plt = _pyplot()
     names = ["\n".join(textwrap.wrap(lb, 38, break_long_words=False)) for lb in labels]
     lines = sum(max(1, n.count("\n") + 1) for n in names)  # whole names, wrapped
-    fig, ax = plt.subplots(figsize=(7.2, 0.22 * max(4, lines) + 0.2 * len(labels) + 0.7))
+    fig, ax = plt.subplots(figsize=(7.2, 0.2 * max(4, lines) + 0.15 * len(labels) + 0.6))
     values = [_pct(c) for c in counts]
     ax.barh(range(len(values)), values, color="#1f4e79", edgecolor="black", linewidth=0.6)
     for i, (v, c) in enumerate(zip(values, counts, strict=True)):
@@ -74,7 +74,7 @@ def capaian_bars(labels: list[str], counts: list[Counts], title: str) -> Chart:
 def trend_line(trend: list[tuple[str, Counts]]) -> Chart:
     """Capaian month by month (checkpoints due in each month)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    fig, ax = plt.subplots(figsize=(7.2, 2.3))
     xs = list(range(len(trend)))
     ys = [c.percent for _, c in trend]
     points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
@@ -96,7 +96,7 @@ def trend_line(trend: list[tuple[str, Counts]]) -> Chart:
 def on_time_stack(trend: list[tuple[str, Counts]]) -> Chart:
     """Per month: checkpoints verified on time, verified late, waiting, rejected, missing."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
     xs = list(range(len(trend)))
     bottom = [0] * len(trend)
     for cat, label, colour, hatch in STACK:
