@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,6 +18,7 @@ from monev.errors import ConfigError
 from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
 
 Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin"]
+PlanKind = Literal["ZI", "RB"]
 
 
 class _Strict(BaseModel):
@@ -66,6 +67,37 @@ class EngineConfig(_Strict):
     closing_grace_months: int = Field(default=1, ge=0, le=24)
 
 
+class Signatory(_Strict):
+    """One signature under a monev report: the title printed, and the name under it
+    (``name``, else the configured person holding ``role``, else a dotted line)."""
+
+    title: str = Field(min_length=1)
+    role: Role | None = None
+    name: str | None = None
+    nip: str | None = None
+
+
+# A ZI plan and an RB plan are led by different teams: each report names its own.
+DEFAULT_SIGNATORIES: dict[str, tuple[Signatory, ...]] = {
+    "ZI": (Signatory(title="Sekretaris", role="sekretaris"),
+           Signatory(title="Ketua Tim Zona Integritas", role="ketua_tim")),
+    "RB": (Signatory(title="Sekretaris", role="sekretaris"),
+           Signatory(title="Ketua Tim Reformasi Birokrasi", role="ketua_tim")),
+}
+
+
+class ReportConfig(_Strict):
+    """The satker's monev reports: who signs them, per plan kind (the defaults above
+    for a kind not listed)."""
+
+    signatories: dict[PlanKind, Annotated[list[Signatory],
+                                          Field(min_length=1, max_length=3)]] = {}
+
+    def signers(self, kind: str) -> list[Signatory]:
+        own = next((v for k, v in self.signatories.items() if k == kind), None)
+        return list(own or DEFAULT_SIGNATORIES.get(kind, DEFAULT_SIGNATORIES["ZI"]))
+
+
 class SatkerConfig(_Strict):
     name: str
     province: str | None = None
@@ -78,6 +110,7 @@ class SatkerConfig(_Strict):
     escalation: list[EscalationStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
     engine: EngineConfig = Field(default_factory=EngineConfig)
     portal: PortalConfig = Field(default_factory=PortalConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -6,14 +6,17 @@ signers) and provinces from the configuration."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monev.config import MonevConfig, Person, SatkerConfig
+from monev.config import MonevConfig, Person, ReportConfig, SatkerConfig
 from monev.engine.people import holders
 from monev.errors import MonevError
 from monev.periods import MONTH_NAMES_ID
@@ -35,6 +38,7 @@ from reports.periods import ReportPeriod
 
 NATIONAL = ("semua", "nasional")  # --province semua: every satker, ranked
 KIND_WORDS = {"ZI": "Zona Integritas", "RB": "Reformasi Birokrasi"}
+NO_SUBBAGIAN = "Tanpa subbagian"  # the PIC (or koordinator) has no subbagian configured
 
 
 def build_report(session: Session, cfg: MonevConfig, period: ReportPeriod, as_of: date, *,
@@ -55,7 +59,7 @@ def build_report(session: Session, cfg: MonevConfig, period: ReportPeriod, as_of
         if not plans:
             raise MonevError(f"{sk.name} tidak punya checkpoint pada {period.label()}")
     return _detailed(session, cfg, period, as_of, plans, sk, "rencana" if plan else "satker",
-                     base_url)
+                     report_links(base_url))
 
 
 def _satker(session: Session, name: str) -> m.Satker:
@@ -98,13 +102,34 @@ def _trend(session: Session, scope_plans: Any, period: ReportPeriod,
             for k in sorted(months)]
 
 
-def _signers(sc: SatkerConfig | None) -> list[Signer]:
+def _signers(sc: SatkerConfig | None, kinds: Iterable[str]) -> list[Signer]:
+    """Who signs a report of plans of these kinds (the satker's ``report.signatories``):
+    a ZI report its Ketua Tim Zona Integritas, an RB report its Ketua Tim Reformasi
+    Birokrasi; a report of both, each signature once."""
+    own = sc.report if sc else ReportConfig()
     people = sc.people if sc else []
+    out: list[Signer] = []
+    for kind in dict.fromkeys(kinds) or ("ZI",):
+        for s in own.signers(kind):
+            name = s.name or next((p.name for p in people if s.role and p.role == s.role), "")
+            signer = Signer(s.title, name, s.nip or "")
+            if signer not in out:
+                out.append(signer)
+    return out
 
-    def name(role: str) -> str:
-        return next((p.name for p in people if p.role == role), "")
 
-    return [Signer("Sekretaris", name("sekretaris")), Signer("Ketua Tim ZI", name("ketua_tim"))]
+def report_links(base_url: str) -> str:
+    """Where a report's links point: ``base_url`` (``MONEV_PUBLIC_URL``), never a
+    loopback address — a report is read on other machines, so without a public address
+    it carries no links at all."""
+    host = (urlsplit(base_url).hostname or "").casefold()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return base_url.rstrip("/")
+    return "" if ip.is_loopback or ip.is_unspecified else base_url.rstrip("/")
 
 
 def place_of(sc: SatkerConfig | None, satker_name: str) -> str:
@@ -167,7 +192,8 @@ def _detailed(session: Session, cfg: MonevConfig, period: ReportPeriod, as_of: d
         title = f"Laporan Monitoring dan Evaluasi Rencana Aksi {sk.name}"
     return Report(scope, sk.name, period, as_of, title, total, prev_total,
                   _trend(session, select(m.Plan.id).where(m.Plan.id.in_(ids)), period, as_of),
-                  parts, place=place_of(sc, sk.name), signers=_signers(sc))
+                  parts, place=place_of(sc, sk.name),
+                  signers=_signers(sc, [p.kind for p in parts]))
 
 
 def _area_counts(rows: list[tuple[int, int, str, str, int, int]],
@@ -204,7 +230,8 @@ def _fill_rows(part: PlanPart, areas: dict[str, AreaPart], details: list[q.Detai
                     d.status == "backlog", reasons.get(d.cp_id, "")
                     if d.category == "ditolak" else "", escalations.get(d.cp_id, ""),
                     ", ".join(p.name for p in pics) or "(belum diatur)",
-                    next((p.subbagian for p in pics if p.subbagian), "") or "Tanpa subbagian")
+                    ", ".join(sorted({p.subbagian for p in pics if p.subbagian}))
+                    or NO_SUBBAGIAN)
         if line.backlog:
             part.backlog.append((d.area, row, line))
         else:
@@ -212,7 +239,8 @@ def _fill_rows(part: PlanPart, areas: dict[str, AreaPart], details: list[q.Detai
         if d.due < as_of and d.category in ("belum_ada", "ditolak"):
             for name in line.pic.split(", "):
                 by_pic[name] += 1
-            by_sub[line.subbagian] += 1
+            for sub in {p.subbagian for p in pics if p.subbagian} or {NO_SUBBAGIAN}:
+                by_sub[sub] += 1  # as the portal's board counts: each PIC's subbagian
     for area in areas.values():
         area.rows = [r for r in area.rows if r.lines]
     part.late_by_pic = sorted(by_pic.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -258,10 +286,12 @@ def _province(session: Session, cfg: MonevConfig, period: ReportPeriod, as_of: d
         (sc.province for sc in cfg.satkers if (sc.province or "").casefold() == wanted),
         province)
     office = cfg.satker(f"KPU Provinsi {name}")
+    kinds = session.scalars(select(m.Plan.kind).where(m.Plan.satker_id.in_(ids)).distinct()
+                            .order_by(m.Plan.kind.desc())).all()
     title = ("Rekapitulasi Monitoring dan Evaluasi Rencana Aksi "
              + ("" if national else "Provinsi ") + (name or province))
     return Report("provinsi", name or province, period, as_of, title, total,
                   before if before.total else None,
                   _trend(session, plan_ids, period, as_of), [], lines,
                   place=place_of(office, office.name) if office else name or "",
-                  signers=_signers(office), details=False)
+                  signers=_signers(office, kinds), details=False)

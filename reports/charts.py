@@ -5,17 +5,18 @@ shade, bars carry their value, no meaning rests on colour alone."""
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from reports.model import Counts, Report
+from reports.model import LABELS, Counts, Report
 
 # (category, label, grey-safe face colour, hatch)
-STACK = (("tepat_waktu", "Tepat waktu", "#1f4e79", ""),
-         ("terlambat", "Terlambat", "#7fa7cf", "///"),
+STACK = (("tepat_waktu", LABELS["tepat_waktu"], "#1f4e79", ""),
+         ("terlambat", LABELS["terlambat"], "#7fa7cf", "///"),
          ("terkirim", "Menunggu verifikasi", "#d9d9d9", "..."),
-         ("ditolak", "Ditolak", "#a6a6a6", "xxx"),
-         ("belum_ada", "Belum ada bukti", "#ffffff", ""))
+         ("ditolak", LABELS["ditolak"], "#a6a6a6", "xxx"),
+         ("belum_ada", LABELS["belum_ada"], "#ffffff", ""))
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ def _pct(c: Counts) -> float:
 def capaian_bars(labels: list[str], counts: list[Counts], title: str) -> Chart:
     """Horizontal bars of capaian %, the value written at the end of each bar."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 0.42 * max(3, len(labels)) + 0.8))
-    names = [lb if len(lb) <= 42 else lb[:40] + "…" for lb in labels]
+    names = ["\n".join(textwrap.wrap(lb, 38, break_long_words=False)) for lb in labels]
+    lines = sum(max(1, n.count("\n") + 1) for n in names)  # whole names, wrapped
+    fig, ax = plt.subplots(figsize=(7.2, 0.2 * max(4, lines) + 0.15 * len(labels) + 0.6))
     values = [_pct(c) for c in counts]
     ax.barh(range(len(values)), values, color="#1f4e79", edgecolor="black", linewidth=0.6)
     for i, (v, c) in enumerate(zip(values, counts, strict=True)):
@@ -72,7 +74,7 @@ def capaian_bars(labels: list[str], counts: list[Counts], title: str) -> Chart:
 def trend_line(trend: list[tuple[str, Counts]]) -> Chart:
     """Capaian month by month (checkpoints due in each month)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 2.8))
+    fig, ax = plt.subplots(figsize=(7.2, 2.3))
     xs = list(range(len(trend)))
     ys = [c.percent for _, c in trend]
     points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
@@ -92,9 +94,9 @@ def trend_line(trend: list[tuple[str, Counts]]) -> Chart:
 
 
 def on_time_stack(trend: list[tuple[str, Counts]]) -> Chart:
-    """Per month: checkpoints verified on time, late, waiting, rejected, missing."""
+    """Per month: checkpoints verified on time, verified late, waiting, rejected, missing."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
     xs = list(range(len(trend)))
     bottom = [0] * len(trend)
     for cat, label, colour, hatch in STACK:
@@ -111,7 +113,7 @@ def on_time_stack(trend: list[tuple[str, Counts]]) -> Chart:
               bbox_to_anchor=(0.5, -0.18 if len(xs) < 8 else -0.3))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return Chart("Tepat waktu dan terlambat per bulan", _svg(fig))
+    return Chart("Keadaan checkpoint per bulan", _svg(fig))
 
 
 def report_charts(report: Report) -> list[Chart]:

@@ -21,12 +21,18 @@ def label(category: str, closed: bool = False) -> str:
     return UNMET if closed and category == "belum_ada" else LABELS[category]
 
 
+def backlog_label(closed: bool = False) -> str:
+    """The summary's backlog row: part of the missing (or, once closed, unmet) evidence."""
+    return f"Tunggakan (termasuk dalam {label('belum_ada', closed).lower()})"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True, auto_reload=False)
-    env.globals.update(tanggal=tanggal, label=label, categories=CATEGORIES,
+    env.globals.update(tanggal=tanggal, label=label, backlog_label=backlog_label,
+                       categories=CATEGORIES,
                        kind_words=KIND_WORDS, delta=delta_text,
                        plan_status=lambda s: STATUS_LABELS.get(s, s))
     return env

@@ -60,12 +60,17 @@ class Counts:
         return "-" if p is None else f"{p:.1f}%".replace(".", ",")
 
 
+def delta_points(now: Counts, before: Counts | None) -> float | None:
+    """Change of capaian since the previous period, in percentage points."""
+    if before is None or now.percent is None or before.percent is None:
+        return None
+    return now.percent - before.percent
+
+
 def delta_text(now: Counts, before: Counts | None) -> str:
     """Change of capaian in percentage points (``+4,2 poin``), ``-`` when unknown."""
-    if before is None or now.percent is None or before.percent is None:
-        return "-"
-    d = now.percent - before.percent
-    return f"{d:+.1f} poin".replace(".", ",")
+    d = delta_points(now, before)
+    return "-" if d is None else f"{d:+.1f} poin".replace(".", ",")
 
 
 @dataclass
@@ -145,8 +150,9 @@ class RollupLine:
 
 @dataclass
 class Signer:
-    role: str  # Ketua Tim ZI | Sekretaris
-    name: str
+    title: str  # Sekretaris | Ketua Tim Zona Integritas | Ketua Tim Reformasi Birokrasi | …
+    name: str  # "" when nobody is configured: a dotted line to write it in by hand
+    nip: str = ""
 
 
 @dataclass

@@ -14,12 +14,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports.html import label
-from reports.model import CATEGORIES, Counts, Report
+from monev.engine.closing import STATUS_LABELS
+from reports.html import backlog_label, label
+from reports.model import CATEGORIES, Counts, Report, delta_points
 from reports.periods import tanggal
 
 FILLS = {"tepat_waktu": "C6EFCE", "terlambat": "FFEB9C", "terkirim": "DDEBF7",
          "ditolak": "F8CBAD", "belum_ada": "FFC7CE", "belum_jatuh_tempo": "EDEDED"}
+POINTS = '+0.0" poin";-0.0" poin";0.0" poin"'  # change of capaian, percentage points
 BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 AREA_COLUMNS = ("Rencana", "No", "Area", "Komponen", "Indikator", "Langkah aksi",
@@ -61,17 +63,34 @@ def _table(ws: Worksheet, top: int, headers: tuple[str, ...] | list[str],
         ws.freeze_panes = ws.cell(row=top + 1, column=1)
 
 
+def _print_setup(ws: Worksheet, title_rows: str) -> None:
+    """A4 landscape, as wide as one page, ``title_rows`` repeated on every page and the
+    page number in the footer: the sheet prints as it is, without fiddling."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Halaman &P dari &N"
+
+
 def _percent(c: Counts) -> float | None:
     return None if c.percent is None else round(c.percent / 100, 4)
 
 
 def _summary(ws: Worksheet, report: Report) -> None:
     ws.title = "Ringkasan"
+    _print_setup(ws, "1:1")
     ws["A1"] = report.title
     ws["A1"].font = Font(bold=True, size=13)
     facts = [("Cakupan", report.subject), ("Periode", report.period.label()),
              ("Tanggal laporan", report.as_of)]
-    facts += [(f"Rencana {p.label}", f"{p.ref} · nomor {p.number} · status {p.status}")
+    facts += [(f"Rencana {p.label}",
+               f"{p.ref} · nomor {p.number} · status {STATUS_LABELS.get(p.status, p.status)}")
               for p in report.plans]
     for i, (k, v) in enumerate(facts, start=2):
         ws.cell(row=i, column=1, value=k).font = BOLD
@@ -82,12 +101,16 @@ def _summary(ws: Worksheet, report: Report) -> None:
     c = report.counts
     rows: list[list[Any]] = [["Checkpoint jatuh tempo pada periode", c.total]]
     rows += [[label(cat, report.closed), getattr(c, cat)] for cat in CATEGORIES]
-    rows += [["Tunggakan", c.backlog], ["Capaian", _percent(c)],
+    delta = delta_points(c, report.previous)
+    rows += [[backlog_label(report.closed), c.backlog], ["Capaian", _percent(c)],
              [f"Capaian periode sebelumnya ({report.period.previous().label()})",
-              _percent(report.previous) if report.previous else None]]
+              _percent(report.previous) if report.previous else None],
+             ["Perubahan", None if delta is None else round(delta, 1)]]
     _table(ws, top, ("Uraian", "Jumlah"), rows, freeze=False)
-    for r in (top + len(rows) - 1, top + len(rows)):
+    last = top + len(rows)
+    for r in (last - 2, last - 1):
         ws.cell(row=r, column=2).number_format = "0.0%"
+    ws.cell(row=last, column=2).number_format = POINTS
     ws.column_dimensions["A"].width = 46
     ws.column_dimensions["B"].width = 40
     if report.plans:
@@ -96,9 +119,10 @@ def _summary(ws: Worksheet, report: Report) -> None:
                   a.counts.terkirim, a.counts.ditolak, a.counts.belum_ada,
                   a.counts.belum_jatuh_tempo, a.counts.backlog, _percent(a.counts)]
                  for p in report.plans for a in p.areas]
-        _table(ws, area_top, ("Rencana", "Area", "Jatuh tempo", "Tepat waktu", "Terlambat",
-                              "Menunggu verifikasi", "Ditolak", "Belum ada bukti",
-                              "Belum jatuh tempo", "Tunggakan", "Capaian"), table, freeze=False)
+        _table(ws, area_top, ("Rencana", "Area", "Jatuh tempo", label("tepat_waktu"),
+                              label("terlambat"), "Menunggu verifikasi", "Ditolak",
+                              label("belum_ada", report.closed), "Belum jatuh tempo",
+                              "Tunggakan", "Capaian"), table, freeze=False)
         for r in range(area_top + 1, area_top + 1 + len(table)):
             ws.cell(row=r, column=11).number_format = "0.0%"
         ws.column_dimensions["A"].width = 46
@@ -106,10 +130,11 @@ def _summary(ws: Worksheet, report: Report) -> None:
 
 def _ranking(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet("Peringkat")
+    _print_setup(ws, "1:1")
     rows = [[r.rank, r.satker, r.province, r.plans, r.counts.total, r.counts.judged,
              r.counts.verified, r.late, _percent(r.counts)] for r in report.rollup]
     _table(ws, 1, ("Peringkat", "Satker", "Provinsi", "Rencana", "Jatuh tempo pada periode",
-                   "Jatuh tempo s.d. tanggal laporan", "Terverifikasi", "Terlambat",
+                   "Jatuh tempo s.d. tanggal laporan", "Terverifikasi", "Lewat tenggat",
                    "Capaian"), rows)
     for r in range(2, 2 + len(rows)):
         ws.cell(row=r, column=9).number_format = "0.0%"
@@ -123,6 +148,7 @@ def _areas(wb: Workbook, report: Report) -> None:
         for area in part.areas:
             name = f"{part.kind}{str(part.year)[2:]} {area.name}" if several else area.name
             ws = wb.create_sheet(_sheet_name(name, taken))
+            _print_setup(ws, "1:1")
             lines = [(row, line) for row in area.rows for line in row.lines]
             lines += [v for (a, _), v in backlog.items() if a == area.name]
             lines.sort(key=lambda rl: (rl[0].no, rl[1].due, rl[1].period))

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,14 @@ def test_a_year_of_reports_sent_once_then_the_plan_closes_quietly(
     assert not any(mail["files"] for mail in box.mails if mail["to"] == "pic@sim.example")
     pdfs = [data for mail in box.mails for name, data in mail["files"] if name.endswith(".pdf")]
     assert pdfs and all(d.startswith(b"%PDF") for d in pdfs)
+    import pdfplumber
+
+    year_pdf = next(data for mail in box.mails for name, data in mail["files"]
+                    if name == "laporan-2025.pdf")
+    with pdfplumber.open(BytesIO(year_pdf)) as pdf:  # signed by the ZI team (the default)
+        last = pdf.pages[-1].extract_text() or ""
+    assert "Ketua Tim Zona Integritas" in last and "Ketua Tim Sim" in last, last
+    assert "Sekretaris Sim" in last and "Sengeti, " in last
     year_end = [x for x in Gateway.posts if "Laporan akhir Tahun 2025 ZI 2025" in x["message"]]
     assert len(year_end) == 1 and "/laporan" in year_end[0]["message"]
     assert "tidak tercapai" in year_end[0]["message"]

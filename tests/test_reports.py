@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from html import unescape
 from io import BytesIO
 from pathlib import Path
 
@@ -30,8 +31,9 @@ from monev.store import models as m
 from monev.store.db import open_session_factory
 from monev.store.imports import import_plan
 from monev.workdays import WorkCalendar
-from reports.build import build_report
-from reports.model import CATEGORIES, Counts, Report
+from reports.build import build_report, report_links
+from reports.html import render_html
+from reports.model import CATEGORIES, Counts, Report, Signer, delta_points, delta_text
 from reports.pdf import Printer
 from reports.periods import ReportPeriod
 from reports.render import render, render_md
@@ -221,7 +223,7 @@ def test_every_format_says_the_same(report: tuple[Report, dict[str, Counter[str]
     assert re.search(rf"^Capaian {re.escape(pct)}$", whole, re.M)
     assert all(f"Halaman {i} dari {len(pages)}" in p for i, p in enumerate(pages, start=1))
     assert "Sengeti, 15 Oktober 2026" in whole and "Sekretaris Contoh" in whole
-    headed = [p for p in pages if "Langkah aksi / bukti fisik" in p]
+    headed = [p for p in pages if "Langkah aksi, bukti fisik, target" in p]
     assert len(headed) >= 2, "the rows table repeats its header on every page"
     from openpyxl import load_workbook
 
@@ -230,6 +232,24 @@ def test_every_format_says_the_same(report: tuple[Report, dict[str, Counter[str]
     assert [summary["Checkpoint jatuh tempo pada periode"], *(summary[x] for x in SUMMARY[1:])] \
         == want
     assert summary["Capaian"] == pytest.approx(round(built.counts.percent / 100, 4))
+    # the workbook's summary has every row of the HTML one, in the same order
+    table = re.search(r'<table class="totals" id="ringkasan">(.*?)</table>', html, re.S)
+    assert table is not None
+    html_rows = [unescape(x) for x in re.findall(r'<th scope="row">(.*?)</th>', table[1])]
+    sheet_rows = [r[0] for r in wb["Ringkasan"].iter_rows(values_only=True)]
+    start = sheet_rows.index("Uraian") + 1
+    assert sheet_rows[start:start + len(html_rows) + 1] == [*html_rows, None]
+    delta = delta_points(built.counts, built.previous)
+    assert "Perubahan" in html_rows and delta is not None
+    assert summary["Perubahan"] == pytest.approx(round(delta, 1))
+    assert f"| Perubahan | {delta_text(built.counts, built.previous)} |" in md
+    for ws in wb.worksheets:  # prints as it is: A4 landscape, one page wide, header repeated
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize or 0)) == ("landscape", 9), ws.title
+        assert setup.fitToWidth == 1 and setup.fitToHeight == 0, ws.title
+        assert ws.sheet_properties.pageSetUpPr is not None
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
     part = built.plans[0]
     for area in part.areas:
         sheet = next(ws for ws in wb.worksheets[1:] if area.name.startswith(ws.title[:25]))
@@ -257,14 +277,14 @@ def test_a_closed_plan_reports_unfinished_items_as_not_achieved(world: World) ->
     assert "Belum ada bukti" not in md
 
 
-def _made_up(satker: str, months: int) -> Plan:
+def _made_up(satker: str, months: int, kind: str = "ZI") -> Plan:
     items = [Item(area=area, komponen=f"Komponen {area}", indikator=f"Indikator {i}",
                   langkah_aksi=f"Langkah {area} {i}", bukti_fisik=f"Bukti {area} {i}",
                   target_text="Januari-Desember 2026", source_line=10 + i,
                   periods=tuple(Period(2026, mo) for mo in range(1, months + 1)))
              for i, area in enumerate(("Manajemen Perubahan", "Pelayanan Publik"))]
-    assign_keys("ZI", items)
-    return Plan(PlanHeader(satker, "ZI", 2026, "1", date(2026, 1, 2)), items, "dibuat-buat")
+    assign_keys(kind, items)
+    return Plan(PlanHeader(satker, kind, 2026, "1", date(2026, 1, 2)), items, "dibuat-buat")
 
 
 def test_province_report_ranks_its_satkers(tmp_path: Path) -> None:
@@ -355,3 +375,191 @@ def test_satker_report_covers_its_plans_of_the_period(
     assert whole.scope == "satker" and [p.ref for p in whole.plans] == [PLAN]
     assert _counts(whole.counts) == _counts(built.counts)
     assert "Rencana RB 2026" in render_md(whole)
+
+
+def _words(text: str) -> set[str]:
+    """Its words (letters only: numbers such as the page numbers don't count)."""
+    return set(re.findall(r"[^\W\d_]+", text.casefold()))
+
+
+def _plain(html: str) -> str:
+    """The text a reader sees (tags, the style sheet gone; whitespace collapsed)."""
+    html = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_the_pdf_never_breaks_a_word(report: tuple[Report, dict[str, Counter[str]]],
+                                     printer: Printer) -> None:
+    """Tables wrap between words only: every word of the printed PDF is a word of the
+    HTML it was printed from (a header broken into "Period e" or a status into
+    "Terverifika si" is not), and the headers and statuses stand whole on their lines."""
+    import pdfplumber
+
+    built, _ = report
+    html = render_html(built, charts=False)  # chart labels are drawn, not typeset text
+    title = f"Laporan monev {built.subject} — {built.period.label()}"
+    with pdfplumber.open(BytesIO(printer.pdf(html, title))) as pdf:
+        lines = [ln for p in pdf.pages for ln in (p.extract_text() or "").splitlines()]
+    broken = set().union(*(_words(ln) for ln in lines)) - _words(_plain(html)) - \
+        _words(title) - {"halaman", "dari"}
+    assert not broken, sorted(broken)[:20]
+    tokens = [ln.split() for ln in lines]
+    for word in ("Periode", "tenggat", "Status", "Dikirim", "diverifikasi", "Terverifikasi",
+                 "menunggu", "verifikasi", "Ditolak"):
+        assert any(word in t for t in tokens), word
+    assert any(t[:2] == ["Lewat", "tenggat"] for t in tokens)
+
+
+def test_the_detail_table_shows_the_decree_text_whole(
+        report: tuple[Report, dict[str, Counter[str]]]) -> None:
+    from markupsafe import escape
+
+    built, _ = report
+    html = render(built, "html").decode()
+    rows = [r for p in built.plans for a in p.areas for r in a.rows]
+    assert any(len(r.bukti_fisik) > 300 for r in rows), "the story has long decree texts"
+    for r in rows:
+        for text in (r.langkah_aksi or r.indikator, r.bukti_fisik, r.target_text):
+            assert str(escape(text)) in html, text[:80]
+    assert "…" not in _plain(html)
+
+
+def test_late_has_one_word_per_meaning(report: tuple[Report, dict[str, Counter[str]]]) -> None:
+    """"Terverifikasi terlambat" is evidence accepted but sent after the due date; a
+    checkpoint past its due date without verified evidence is "lewat tenggat". No bare
+    "terlambat" is left to mean either."""
+    from openpyxl import load_workbook
+
+    built, _ = report
+    part = built.plans[0]
+    assert part.counts.terlambat and part.late_by_pic, "the story has both"
+    html, md = render(built, "html").decode(), render_md(built)
+    for text in (_plain(html), md.replace("|", " ")):
+        text = re.sub(r"\s+", " ", text)
+        assert re.search(r"terlambat", text, re.I)
+        assert not re.search(r"(?<!terverifikasi )terlambat", text, re.I), \
+            re.findall(r".{40}(?<!terverifikasi )terlambat.{20}", text, re.I)[:3]
+        assert "Lewat tenggat" in text
+    late = re.search(r"<h3>Lewat tenggat per PIC dan per subbagian</h3>(.*?)</table>", html, re.S)
+    assert late is not None
+    for name, n in part.late_by_pic:
+        assert re.search(rf"<td>{re.escape(name)}</td><td class=\"num\">{n}</td>", late[1])
+    wb = load_workbook(BytesIO(render(built, "xlsx")))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+             if isinstance(c, str) and "terlambat" in c.casefold()]
+    assert cells and all(c.startswith("Terverifikasi terlambat") for c in cells), set(cells)
+
+
+def test_late_items_are_counted_by_their_real_subbagian(
+        report: tuple[Report, dict[str, Counter[str]]]) -> None:
+    """Each late checkpoint counts for the subbagian of its PIC (the area's koordinator
+    when no PIC is named) as the configuration gives it, as the portal's board does."""
+    assert MUARO is not None
+    built, _ = report
+    part = built.plans[0]
+    sub_of = {p.name: p.subbagian for p in MUARO.people}
+    lines = [ln for a in part.areas for r in a.rows for ln in r.lines] + \
+        [ln for _, _, ln in part.backlog]
+    want: Counter[str] = Counter()
+    for ln in lines:
+        if ln.due < AS_OF and ln.category in ("belum_ada", "ditolak"):
+            for sub in {sub_of[n] for n in ln.pic.split(", ") if sub_of.get(n)} or \
+                    {"Tanpa subbagian"}:
+                want[sub] += 1
+    assert dict(part.late_by_subbagian) == dict(want)
+    real = {k: n for k, n in want.items() if k != "Tanpa subbagian"}
+    assert len(real) >= 2 and sum(real.values()) > want["Tanpa subbagian"], want
+    html = render(built, "html").decode()
+    for name, n in real.items():
+        assert f"<td>{unescape(name)}</td><td class=\"num\">{n}</td>" in unescape(html)
+
+
+def test_links_go_to_the_public_address_never_to_loopback(tmp_path: Path) -> None:
+    for url in ("http://127.0.0.1:8000", "http://localhost:8000/", "http://[::1]:8000",
+                "http://0.0.0.0:8000", ""):
+        assert report_links(url) == "", url
+    assert report_links("https://monev.satker.example/") == "https://monev.satker.example"
+    from openpyxl import load_workbook
+
+    env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "MONEV_TODAY": "2026-11-29"}
+    for key in ("MONEV_DATABASE_URL", "MONEV_PUBLIC_URL", "MONEV_HTTP_HOST", "MONEV_HTTP_PORT"):
+        env.pop(key, None)
+    monev = [sys.executable, "-m", "monev"]
+    done = subprocess.run([*monev, "plan", "import", str(RB_MUARO), "-q"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for public in ("https://monev.kpu-muarojambi.example", ""):
+        for fmt in ("html", "xlsx"):
+            out = tmp_path / f"laporan-{bool(public)}.{fmt}"
+            ran = subprocess.run([*monev, "report", "--plan", PLAN, "--period", "2026-Q3",
+                                  "--format", fmt, "-o", str(out)], cwd=ROOT,
+                                 env={**env, "MONEV_PUBLIC_URL": public},
+                                 capture_output=True, text=True, timeout=120)
+            assert ran.returncode == 0, ran.stderr
+            if fmt == "html":
+                text = out.read_text()
+            else:
+                wb = load_workbook(out)
+                text = " ".join(str(c.hyperlink.target if c.hyperlink else c.value)
+                                for ws in wb.worksheets for row in ws.iter_rows()
+                                for c in row)
+            assert "127.0.0.1" not in text and "localhost" not in text, (public, fmt)
+            if public:
+                assert f"{public}/portal/c/" in text, fmt
+            else:
+                assert "/portal/c/" not in text, "no public address: no links at all"
+
+
+def test_each_plan_kind_is_signed_by_its_own_team(tmp_path: Path, printer: Printer) -> None:
+    """A ZI report is signed by the Ketua Tim Zona Integritas, an RB report by the Ketua
+    Tim Reformasi Birokrasi — as config/monev.yaml says per satker, with defaults."""
+    import pdfplumber
+
+    from monev.config import ReportConfig, Signatory
+    from monev.errors import ConfigError
+
+    assert MUARO is not None
+    satker, q1, day = "KPU Kabupaten Muaro Jambi", ReportPeriod.parse("2026-Q1"), \
+        date(2026, 4, 10)
+    factory = open_session_factory(f"sqlite:///{tmp_path / 'kinds.db'}")
+    with factory.begin() as s:
+        for kind in ("ZI", "RB"):
+            import_plan(s, _made_up(satker, 6, kind), WorkCalendar(), date(2026, 1, 2), kind)
+
+    def signers(cfg: MonevConfig, **scope: str) -> list[Signer]:
+        with factory() as s:
+            return build_report(s, cfg, q1, day, **scope).signers
+
+    zi = signers(CFG, plan="kpu-kabupaten-muaro-jambi/zi-2026")
+    rb = signers(CFG, plan="kpu-kabupaten-muaro-jambi/rb-2026")
+    sekretaris = Signer("Sekretaris", "Sekretaris Contoh")
+    assert zi == [sekretaris, Signer("Ketua Tim Zona Integritas", "Ketua Tim ZI Contoh")]
+    assert rb == [sekretaris, Signer("Ketua Tim Reformasi Birokrasi", "Ketua Tim RB Contoh")]
+    assert signers(CFG, satker=satker) == [sekretaris, rb[1], zi[1]], \
+        "a satker report of both kinds (RB before ZI, as its plans): both teams"
+    bare = MonevConfig(satkers=[MUARO.model_copy(update={"report": ReportConfig()})])
+    assert signers(bare, plan="kpu-kabupaten-muaro-jambi/rb-2026") == \
+        [sekretaris, Signer("Ketua Tim Reformasi Birokrasi", "Ketua Tim ZI Contoh")], \
+        "the default: the title of the kind, the name of whoever is ketua_tim"
+    own = MonevConfig(satkers=[MUARO.model_copy(update={"report": ReportConfig(signatories={
+        "RB": [Signatory(title="Plt. Ketua Tim RB", name="Nama Pengganti", nip="1980")]})})])
+    with factory() as s:
+        report = build_report(s, own, q1, day, plan="kpu-kabupaten-muaro-jambi/rb-2026")
+    assert report.signers == [Signer("Plt. Ketua Tim RB", "Nama Pengganti", "1980")]
+    with factory() as s:
+        report = build_report(s, CFG, q1, day, plan="kpu-kabupaten-muaro-jambi/rb-2026")
+    html = render(report, "html").decode()
+    signature = html[html.index('<table class="signature">'):]
+    assert "Ketua Tim Reformasi Birokrasi" in signature and "Ketua Tim RB Contoh" in signature
+    assert "Zona Integritas" not in signature and "Tim ZI" not in signature
+    with pdfplumber.open(BytesIO(render(report, "pdf", printer))) as pdf:
+        last = pdf.pages[-1].extract_text() or ""
+    assert "Ketua Tim Reformasi Birokrasi" in last and "Ketua Tim RB Contoh" in last
+    factory.kw["bind"].dispose()
+    for bad, words in (("{RB: [{title: Ketua, jabatan: Ketua}]}", "jabatan"),
+                       ("{WBK: [{title: Ketua}]}", "WBK"), ("{RB: []}", "RB")):
+        path = tmp_path / "monev.yaml"
+        path.write_text(f"satkers:\n  - name: KPU Contoh\n    report:\n"
+                        f"      signatories: {bad}\n")
+        with pytest.raises(ConfigError, match=words):
+            load_config(path)
