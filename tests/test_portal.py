@@ -331,7 +331,7 @@ def test_board_and_calendar_by_role(portal_app: AppFactory) -> None:
     board = ketua.get("/portal/papan")
     assert board.status_code == 200
     html = board.text
-    assert "Capaian per" in html and "Baris × bulan" in html and "Terlambat per PIC" in html
+    assert "Capaian per" in html and "Baris × bulan" in html and "Lewat tenggat per PIC" in html
     assert html.count('class="cell ') > 100
     assert "Koordinator Pengawasan" in html and "Keuangan, Umum dan Logistik" in html
     filtered = ketua.get("/portal/papan?area=Penguatan%20Pengawasan&status=terlambat").text
