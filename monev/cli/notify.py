@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monev.cli.app import app
 from monev.cli.common import ConfigOpt, err, fail, load_config, out
@@ -26,10 +26,13 @@ def outbox_cmd(
         "--resend", help="Kirim ulang baris gagal/tidak pasti ini (keputusan admin).")] = None,
     dismiss: Annotated[list[int] | None, typer.Option(
         "--dismiss", help="Tutup baris gagal/tidak pasti ini tanpa mengirim.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
 ) -> None:
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
     from sqlalchemy import func, select
 
+    from monev.cli.listing import Column, Listing
     from monev.status import OUTBOX_WORDS, parse_status, word
     from monev.store import models as m
     from monev.store.db import open_session_factory
@@ -56,16 +59,22 @@ def outbox_cmd(
         if statuses:
             query = query.where(m.Outbox.status.in_(statuses))
         rows = s.scalars(query).all()
-    out.print(", ".join(f"{word(k, OUTBOX_WORDS)}: {v}" for k, v in sorted(counts.items()))
-              or "antrean kosong")
-    table = Table(title="Pesan keluar")
-    for col in ("ID", "Hari", "Penerima", "Kanal", "Status", "Coba", "Subjek", "Alasan"):
-        table.add_column(col, overflow="fold")
+    listing = Listing("Pesan keluar", [
+        Column("ID"), Column("Hari"), Column("Penerima", "text"), Column("Kanal"),
+        Column("Status"), Column("Coba"), Column("Subjek", "text"), Column("Alasan", "text")])
     for r in rows:
-        table.add_row(str(r.id), r.day.isoformat(), r.person, r.channel,
-                      word(r.status, OUTBOX_WORDS), str(r.attempts), r.subject[:60],
-                      r.last_error[:60])
-    out.print(table)
+        listing.add(
+            {"id": r.id, "day": r.day.isoformat(), "person": r.person, "role": r.role,
+             "channel": r.channel, "kind": r.kind, "status": r.status,
+             "status_label": word(r.status, OUTBOX_WORDS), "attempts": r.attempts,
+             "subject": r.subject, "last_error": r.last_error,
+             "not_before": _iso(r.not_before), "sent_at": _iso(r.sent_at)},
+            [str(r.id), r.day.isoformat(), r.person, r.channel, word(r.status, OUTBOX_WORDS),
+             str(r.attempts), r.subject[:60], r.last_error[:60]])
+    if not as_json:
+        out.print(", ".join(f"{word(k, OUTBOX_WORDS)}: {v}"
+                            for k, v in sorted(counts.items())) or "antrean kosong")
+    listing.print(as_json)
     if counts.get("uncertain"):
         err.print(f"[yellow]{counts['uncertain']} pesan tidak pasti terkirim[/]: tanyakan "
                   "penerimanya, lalu `monev outbox --resend ID` (belum sampai) atau "
@@ -74,6 +83,13 @@ def outbox_cmd(
         err.print(f"[bold red]Galat:[/] hanya baris gagal atau tidak pasti yang dapat dikirim "
                   f"ulang atau ditutup; bukan: {', '.join(map(str, refused))}", highlight=False)
         raise typer.Exit(code=1)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A stored moment (naive UTC) as ISO 8601 with its zone, for JSON."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 @notify_app.command("send")
