@@ -90,6 +90,9 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
     from monev.engine import lifecycle
     from monev.store.db import monev_home, open_session_factory
 
+    if file is not None and not file.exists():
+        raise fail(MonevError(f"berkas bukti {file} tidak ditemukan; periksa nama dan "
+                              "foldernya"))
     factory = open_session_factory()
     try:
         with factory.begin() as s:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from monev.cli.app import app
-from monev.cli.common import ConfigOpt, err, fail, load_config, out, today
+from monev.cli.common import ConfigOpt, check_output, err, fail, load_config, out, today
 from monev.errors import MonevError
 
 feed_app = typer.Typer(help="Kalender iCal: buat, daftar, ganti token, cabut, terbitkan.",
@@ -155,6 +155,10 @@ def feed_publish(
     """Terbitkan semua kalender aktif sebagai berkas statis (atomik, hanya yang berubah)."""
     from calendars.publish import publish_dir
 
+    try:
+        check_output(out_dir, "folder")
+    except MonevError as exc:
+        raise fail(exc) from exc
     report = publish_dir(out_dir, today())
     out.print(f"{len(report.written)} ditulis, {report.unchanged} tidak berubah, "
               f"{len(report.removed)} dihapus → {out_dir}")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from monev.cli.app import app
 from monev.cli.common import ConfigOpt, err, fail, load_config, out
 from monev.errors import MonevError
+
+if TYPE_CHECKING:
+    from monev.store import models as m
 
 notify_app = typer.Typer(help="Pengiriman pesan: uji kanal, kirim antrean.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
@@ -43,15 +46,16 @@ def outbox_cmd(
     except MonevError as exc:
         raise fail(exc) from exc
     factory = open_session_factory()
-    refused: list[int] = []
+    refused: list[tuple[int, str]] = []
     for ids, verb, action in ((resend, "dikirim ulang", resend_rows),
                               (dismiss, "ditutup", dismiss_rows)):
         if not ids:
             continue
         with factory.begin() as s:
             changed = action(s, ids)
-        refused += sorted(set(ids) - set(changed))
-        out.print(f"{verb}: {', '.join(map(str, sorted(changed))) or '-'}")
+            refused += [(i, verb) for i in sorted(set(ids) - set(changed))]
+        told = f"{verb}: {', '.join(map(str, sorted(changed))) or '-'}"
+        (err if as_json else out).print(told, highlight=False)
     with factory() as s:
         counts = dict(s.execute(select(m.Outbox.status, func.count())
                                 .group_by(m.Outbox.status)).tuples().all())
@@ -80,9 +84,26 @@ def outbox_cmd(
                   "penerimanya, lalu `monev outbox --resend ID` (belum sampai) atau "
                   "`monev outbox --dismiss ID` (sudah sampai)", highlight=False)
     if refused:
-        err.print(f"[bold red]Galat:[/] hanya baris gagal atau tidak pasti yang dapat dikirim "
-                  f"ulang atau ditutup; bukan: {', '.join(map(str, refused))}", highlight=False)
+        with factory() as s:
+            found = {r.id: r for r in s.scalars(select(m.Outbox).where(
+                m.Outbox.id.in_([i for i, _ in refused])))}
+        for row_id, verb in refused:
+            err.print(f"[bold red]Galat:[/] pesan #{row_id} tidak {verb}: "
+                      f"{_why_refused(found.get(row_id))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
+
+
+def _why_refused(row: m.Outbox | None) -> str:
+    """Why ``--resend``/``--dismiss`` left a row alone: only failed or uncertain rows
+    wait for the admin's decision."""
+    if row is None:
+        return "tidak ada di antrean; lihat nomornya di `monev outbox`"
+    why = {"pending": "masih menunggu giliran; pengirim akan mengirimnya sendiri",
+           "sending": "sedang dikirim saat ini",
+           "sent": "sudah terkirim" + (f" pada {row.sent_at:%d-%m-%Y %H:%M} UTC"
+                                       if row.sent_at else ""),
+           "dismissed": "sudah ditutup sebelumnya"}.get(row.status, f"berstatus {row.status}")
+    return f"{why} (hanya pesan gagal atau tidak pasti yang dapat dikirim ulang atau ditutup)"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -15,6 +15,7 @@ from monev.cli.common import (
     ConfigOpt,
     PolicyOpt,
     calendar_for,
+    check_output,
     err,
     fail,
     load_config,
@@ -120,16 +121,22 @@ def plan_export(
     if fmt != "yaml":
         raise fail(MonevError(f"format '{fmt}' tidak dikenal; yang tersedia: yaml"))
     try:
+        if output is not None:
+            check_output(output)
         text = dump_plan(load_plan_file(path, policy))
     except MonevError as exc:
         raise fail(exc) from exc
     if output is None:
         sys.stdout.write(text)
-    else:
-        tmp = output.with_name(output.name + ".tmp")
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(output)
-        err.print(f"ditulis: {output}")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise fail(MonevError(f"{output} tidak dapat ditulis: {exc.strerror}")) from exc
+    err.print(f"ditulis: {output}")
 
 
 @plan_app.command("diff")
