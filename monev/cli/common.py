@@ -55,7 +55,7 @@ def run_guarded(app: typer.Typer) -> None:
             sys.exit(2)
         where = _log_traceback(exc)
         err.print(f"[bold red]Galat tak terduga[/] ({type(exc).__name__}): "
-                  f"{_first_line(exc)}. Laporkan ke admin; rincian: {where}",
+                  f"{first_line(exc)}. Laporkan ke admin; rincian: {where}",
                   highlight=False, soft_wrap=True)
         sys.exit(1)
 
@@ -81,7 +81,7 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0][:200] if lines else "tanpa keterangan").rstrip(".")
 

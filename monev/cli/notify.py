@@ -175,21 +175,16 @@ def notify_test(
 def demo_sinks() -> int | None:
     """While ``make up`` (``monev up --sink``) runs and no channel is configured in
     this shell, point the channels at its local sinks; the demo's PID, or None."""
-    import json
     import os
 
+    from monev.cli.up import running_state
     from monev.store.db import monev_home
     from notifiers.sink import sink_env
 
     if os.environ.get("MONEV_SMTP_HOST") or os.environ.get("MONEV_WHATSAPP_URL"):
         return None
-    state = monev_home() / "run" / "up.json"
-    try:
-        info = json.loads(state.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not info.get("demo"):
+    info = running_state(monev_home())
+    if info is None or not info.get("demo"):
         return None
     os.environ.update(sink_env(int(info["smtp_port"]), int(info["http_port"]),
                                str(info.get("whatsapp_token", ""))))
