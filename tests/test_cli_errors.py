@@ -242,8 +242,9 @@ def test_resend_and_dismiss_say_why_a_row_is_refused(home: Path) -> None:
             ids[status] = row.id
     factory.kw["bind"].dispose()
     sent = _monev(home, "outbox", "--resend", str(ids["sent"]))
-    _one_line_error(sent, f"#{ids['sent']}", "sudah terkirim pada 01-10-2025 01:30",
-                    "hanya pesan gagal atau tidak pasti")
+    _one_line_error(sent, f"#{ids['sent']} tidak dikirim ulang: sudah terkirim pada "
+                    "01-10-2025 01:30", "hanya pesan gagal atau tidak pasti",
+                    f"bukan: {ids['sent']}")
     waiting = _monev(home, "outbox", "--resend", str(ids["pending"]), "--resend", "99999")
     _one_line_error(waiting, "masih menunggu giliran", "#99999", "tidak ada di antrean")
     _one_line_error(_monev(home, "outbox", "--dismiss", str(ids["dismissed"])),

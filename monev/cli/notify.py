@@ -87,23 +87,24 @@ def outbox_cmd(
         with factory() as s:
             found = {r.id: r for r in s.scalars(select(m.Outbox).where(
                 m.Outbox.id.in_([i for i, _ in refused])))}
+        err.print("[bold red]Galat:[/] hanya pesan gagal atau tidak pasti yang dapat dikirim "
+                  f"ulang atau ditutup; bukan: {', '.join(str(i) for i, _ in refused)}",
+                  highlight=False, soft_wrap=True)
         for row_id, verb in refused:
-            err.print(f"[bold red]Galat:[/] pesan #{row_id} tidak {verb}: "
-                      f"{_why_refused(found.get(row_id))}", highlight=False, soft_wrap=True)
+            err.print(f"  #{row_id} tidak {verb}: {_why_refused(found.get(row_id))}",
+                      highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
 
 
 def _why_refused(row: m.Outbox | None) -> str:
-    """Why ``--resend``/``--dismiss`` left a row alone: only failed or uncertain rows
-    wait for the admin's decision."""
+    """Why ``--resend``/``--dismiss`` left a row alone."""
     if row is None:
         return "tidak ada di antrean; lihat nomornya di `monev outbox`"
-    why = {"pending": "masih menunggu giliran; pengirim akan mengirimnya sendiri",
-           "sending": "sedang dikirim saat ini",
-           "sent": "sudah terkirim" + (f" pada {row.sent_at:%d-%m-%Y %H:%M} UTC"
-                                       if row.sent_at else ""),
-           "dismissed": "sudah ditutup sebelumnya"}.get(row.status, f"berstatus {row.status}")
-    return f"{why} (hanya pesan gagal atau tidak pasti yang dapat dikirim ulang atau ditutup)"
+    return {"pending": "masih menunggu giliran; pengirim akan mengirimnya sendiri",
+            "sending": "sedang dikirim saat ini",
+            "sent": "sudah terkirim" + (f" pada {row.sent_at:%d-%m-%Y %H:%M} UTC"
+                                        if row.sent_at else ""),
+            "dismissed": "sudah ditutup sebelumnya"}.get(row.status, f"berstatus {row.status}")
 
 
 def _iso(moment: datetime | None) -> str | None:
