@@ -280,7 +280,8 @@ def _show_upcoming(limit: int) -> None:
     factory = open_session_factory()
     table = Table(title=f"Checkpoint terdekat sejak {day:%d-%m-%Y}")
     for col in ("Tenggat", "Periode", "Satker", "Rencana", "Status", "Bukti fisik"):
-        table.add_column(col, overflow="fold")
+        # dates, periods, plans and status words whole; names and evidence fold
+        table.add_column(col, overflow="fold", no_wrap=col not in ("Satker", "Bukti fisik"))
     with factory() as s:
         rows = s.execute(
             select(m.Checkpoint.due, m.Checkpoint.period, m.Checkpoint.status, m.Satker.name,
