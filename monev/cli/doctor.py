@@ -46,8 +46,8 @@ def doctor_cmd(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
 ) -> None:
-    """Periksa kesiapan instalasi: MONEV_HOME, basis data, server Prefect, kanal pesan,
-    Chromium untuk PDF, dan port. Kode keluar 1 bila ada yang GAGAL."""
+    """Periksa kesiapan instalasi: MONEV_HOME, basis data, server Prefect, konfigurasi,
+    kanal pesan, Chromium untuk PDF, dan port. Kode keluar 1 bila ada yang GAGAL."""
     from monev.store.db import monev_home
 
     home = monev_home()
