@@ -182,3 +182,27 @@ def test_postgresql_database_at_head(tmp_path: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, timeout=120).returncode == 0
     word, message = _lines(_doctor(home, MONEV_DATABASE_URL=url))["Basis data"]
     assert word == "OK" and message.startswith("postgresql") and "1 rencana aksi" in message
+
+
+def test_with_monev_up_running(tmp_path: Path) -> None:
+    """While ``monev up --sink`` runs, its ports are ours, its Prefect server is found
+    through run/up.json and answers to the prefect-auth credentials, the demo sinks
+    count as channels; everything is OK."""
+    from tests.test_up import _env, _ports, running_up
+
+    ports = _ports()
+    home = tmp_path / "home"
+    env = _env(home, ports)
+    with running_up(env):
+        res = _doctor(home, MONEV_HTTP_PORT=str(ports["http"]),
+                      MONEV_PREFECT_PORT=str(ports["prefect"]),
+                      MONEV_SMTP_SINK_PORT=str(ports["smtp"]))
+    lines = _lines(res)
+    assert lines["Port HTTP"] == ("OK", f"127.0.0.1:{ports['http']} dipakai monev up yang "
+                                        "berjalan")
+    assert lines["Port Prefect"][0] == "OK" and "monev up" in lines["Port Prefect"][1]
+    word, message = lines["Server Prefect"]
+    assert word == "OK" and f":{ports['prefect']}/api" in message and "akses diterima" in message
+    assert lines["Kanal pesan"][0] == "OK" and "sink" in lines["Kanal pesan"][1]
+    assert lines["Basis data"][0] == "OK"
+    assert res.returncode == 0, res.stdout
