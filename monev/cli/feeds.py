@@ -99,15 +99,15 @@ def feed_list(
                       "rotated": f"{f.rotated_at:%Y-%m-%d}" if f.rotated_at else None,
                       "revoked": f"{f.revoked_at:%Y-%m-%d}" if f.revoked_at else None,
                       "active": f.revoked_at is None}
+            token = token_for(f.nonce, secret) if links and not f.revoked_at else None
             if links:
-                token = token_for(f.nonce, secret) if not f.revoked_at else None
                 record["url"] = (None if token is None else
                                  f"{public_url()}/feeds/{token}/" if f.scope == "index"
                                  else feed_links(public_url(), token)["url"])
             listing.add(record, [str(f.id), f.scope, title, f.label,
                                  f"{f.created_at:%Y-%m-%d}", state])
-            if links and not f.revoked_at and f.scope != "index":
-                shown.append((f.id, title, token_for(f.nonce, secret)))
+            if token is not None and f.scope != "index":
+                shown.append((f.id, title, token))
     factory.kw["bind"].dispose()
     listing.print(as_json)
     if not as_json:

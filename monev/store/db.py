@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from monev.errors import MonevError
+
 if TYPE_CHECKING:
     from alembic.config import Config
-
-from monev.errors import MonevError
 
 SQLITE_BUSY_SECONDS = 30  # a writer waits this long for another before giving up
 _may_create_home = False
