@@ -93,9 +93,13 @@ def test_wrong_permission_home_is_a_warning(imported: Path) -> None:
     imported.chmod(0o755)
     try:
         word, message = _lines(_doctor(imported))["MONEV_HOME"]
+        imported.chmod(0o500)  # the owner cannot write: evidence and imports would fail
+        locked = _doctor(imported)
     finally:
         imported.chmod(0o700)
     assert word == "PERINGATAN" and "0755" in message and f"chmod 700 {imported}" in message
+    word, message = _lines(locked)["MONEV_HOME"]
+    assert word == "GAGAL" and "0500" in message and locked.returncode == 1
 
 
 def test_channels_none_some_and_half(imported: Path) -> None:

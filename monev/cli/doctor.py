@@ -98,6 +98,9 @@ def _home(home: Path) -> Finding:
     if info.st_uid != os.getuid():
         return "warning", (f"{home} milik pengguna lain (uid {info.st_uid}); jalankan monev "
                            "sebagai pemilik folder datanya")
+    if mode & 0o700 != 0o700:
+        return "fail", (f"{home} berizin {mode:04o}: pemiliknya tidak dapat membaca, menulis "
+                        f"atau membukanya; perbaiki dengan `chmod 700 {home}`")
     if mode & 0o077:
         return "warning", (f"{home} berizin {mode:04o}: rahasia dan bukti dapat dibaca "
                            f"pengguna lain; perbaiki dengan `chmod 700 {home}`")
