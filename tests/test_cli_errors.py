@@ -4,6 +4,7 @@ anyone but monev."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -187,3 +188,86 @@ def test_demo_sink_takes_only_monev_small_and_never_stalls(
         assert client.post(f"{base}/sink/whatsapp", json=good,
                            headers={"X-Api-Key": key}).json()["status"] is True
     assert arrived == ["[Monev] uji"]
+
+
+# -- files named on the command line ---------------------------------------------------
+
+def test_a_missing_input_file_is_named_not_found(home: Path, tmp_path: Path) -> None:
+    gone = tmp_path / "tidak-ada" / "rencana.txt"
+    for args in (("plan", "show", str(gone)), ("plan", "import", str(gone)),
+                 ("plan", "export", str(gone)), ("plan", "diff", str(gone), str(ZI_KOTA)),
+                 ("simulate", str(gone), "--from", "2025-01-01", "--to", "2025-01-31"),
+                 ("evidence", "submit", "abc@2025-01", "--by", "PIC", "--file", str(gone)),
+                 ("plan", "show", str(ZI_KOTA), "--config", str(gone))):
+        res = _monev(home, *args)
+        _one_line_error(res, "tidak ditemukan", str(gone))
+        assert "bukan berkas biasa" not in res.stderr, args
+
+
+def test_output_into_a_missing_folder_is_refused_and_nothing_is_created(
+        home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir"
+    for args in (("plan", "export", str(ZI_KOTA), "-o", str(target / "rencana.yaml")),
+                 ("report", "--plan", "kpu-kota-jambi/zi-2025", "--period", "2025-09",
+                  "--format", "md", "-o", str(target / "laporan.md")),
+                 ("feed", "publish", "--out", str(target))):
+        res = _monev(home, *args)
+        _one_line_error(res, "tidak ditemukan", str(target.parent if args[0] == "feed"
+                                                     else target))
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert not (tmp_path / "no").exists(), args
+    wrote = _monev(home, "plan", "export", str(ZI_KOTA), "-o", str(tmp_path / "r.yaml"))
+    assert wrote.returncode == 0 and "KPU Kota Jambi" in (tmp_path / "r.yaml").read_text()
+    _one_line_error(_monev(home, "report", "--plan", "kpu-kota-jambi/zi-2025", "--period",
+                           "2025-09", "--format", "md", "-o", str(tmp_path)), "folder")
+
+
+def test_resend_and_dismiss_say_why_a_row_is_refused(home: Path) -> None:
+    from datetime import date, datetime
+
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    factory = open_session_factory(f"sqlite:///{home / 'monev.db'}")
+    ids = {}
+    with factory.begin() as s:
+        for status in ("sent", "pending", "failed", "dismissed"):
+            row = m.Outbox(idem_key=f"resend-{status}", person="Ketua Contoh", channel="email",
+                           address="k@example.org", kind="harian", day=date(2025, 10, 1),
+                           items=[], subject="[Monev] uji", body="isi", status=status,
+                           not_before=datetime(2025, 10, 1),
+                           sent_at=datetime(2025, 10, 1, 1, 30) if status == "sent" else None)
+            s.add(row)
+            s.flush()
+            ids[status] = row.id
+    factory.kw["bind"].dispose()
+    sent = _monev(home, "outbox", "--resend", str(ids["sent"]))
+    _one_line_error(sent, f"#{ids['sent']} tidak dikirim ulang: sudah terkirim pada "
+                    "01-10-2025 01:30", "hanya pesan gagal atau tidak pasti",
+                    f"bukan: {ids['sent']}")
+    waiting = _monev(home, "outbox", "--resend", str(ids["pending"]), "--resend", "99999")
+    _one_line_error(waiting, "masih menunggu giliran", "#99999", "tidak ada di antrean")
+    _one_line_error(_monev(home, "outbox", "--dismiss", str(ids["dismissed"])),
+                    "tidak ditutup", "sudah ditutup sebelumnya")
+    done = _monev(home, "outbox", "--resend", str(ids["failed"]), "--json")
+    assert done.returncode == 0, done.stderr
+    assert f"dikirim ulang: {ids['failed']}" in done.stderr  # stdout stays pure JSON
+    assert any(r["id"] == ids["failed"] and r["status"] == "pending"
+               for r in json.loads(done.stdout))
+
+
+def test_typer_usage_errors_in_indonesian(home: Path) -> None:
+    cases = {("plnn",): ("perintah 'plnn' tidak ada", "Mungkin maksud Anda 'plan'?"),
+             ("plan", "lis"): ("perintah 'lis' tidak ada", "'list'"),
+             ("plan", "show"): ("argumen", "belum diberikan"),
+             ("tasks", "--limit", "banyak"): ("nilai tidak sah untuk --limit",
+                                              "bilangan bulat"),
+             ("tasks", "--limt", "3"): ("opsi --limt tidak ada", "maksud Anda: --limit"),
+             ("tasks", "--limit"): ("opsi --limit memerlukan nilai",),
+             ("tasks", "--json=ya"): ("tidak menerima nilai",)}
+    for args, words in cases.items():
+        res = _monev(home, *args)
+        _one_line_error(res, *words)
+        for english in ("Did you mean", "No such", "Missing", "Invalid value", "Possible",
+                        "[OPTIONS]", "Usage", "requires", "does not take"):
+            assert english not in res.stderr, (args, res.stderr)

@@ -5,6 +5,7 @@ fast: every module imports its heavy dependencies inside the commands."""
 from __future__ import annotations
 
 from monev.cli import (  # noqa: F401 - registers
+    doctor,
     engine,
     evidence,
     feeds,

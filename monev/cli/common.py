@@ -55,7 +55,7 @@ def run_guarded(app: typer.Typer) -> None:
             sys.exit(2)
         where = _log_traceback(exc)
         err.print(f"[bold red]Galat tak terduga[/] ({type(exc).__name__}): "
-                  f"{_first_line(exc)}. Laporkan ke admin; rincian: {where}",
+                  f"{first_line(exc)}. Laporkan ke admin; rincian: {where}",
                   highlight=False, soft_wrap=True)
         sys.exit(1)
 
@@ -81,7 +81,7 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0][:200] if lines else "tanpa keterangan").rstrip(".")
 
@@ -130,12 +130,30 @@ def policy_of(value: str | None) -> RangePolicy | None:
 
 
 def load_config(path: Path | None) -> MonevConfig:
-    """The configuration; pydantic is imported only when a config file exists."""
+    """The configuration; pydantic is imported only when a config file exists. A file
+    named on purpose (``--config``, ``$MONEV_CONFIG``) must exist; without one, the
+    default file may be absent (no satker configured)."""
     from monev.config import MonevConfig, default_config_path, load_config
 
-    if not (path or default_config_path()).exists():
+    chosen = path or default_config_path()
+    if not chosen.exists():
+        if path is not None or os.environ.get("MONEV_CONFIG"):
+            where = "--config" if path is not None else "MONEV_CONFIG"
+            raise MonevError(f"berkas konfigurasi {chosen} ({where}) tidak ditemukan; "
+                             "periksa nama dan foldernya")
         return MonevConfig.model_construct(satkers=[])
     return load_config(path)
+
+
+def check_output(path: Path, what: str = "berkas") -> None:
+    """Refuse an output path whose folder does not exist (nothing is created on the
+    way), or that names a folder, before any work is done."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise MonevError(f"folder {folder} tidak ditemukan; buat foldernya dulu atau pilih "
+                         f"tempat lain untuk {what} {path.name}")
+    if path.is_dir() and what == "berkas":
+        raise MonevError(f"{path} adalah folder; berikan nama berkas di dalamnya")
 
 
 def calendar_for(cfg: MonevConfig, satker: str) -> WorkCalendar:

@@ -90,7 +90,7 @@ def simulate_cmd(
     table = Table(title=f"Simulasi {plan.header.satker} {plan.header.kind} "
                         f"{plan.header.year}: {d1} s.d. {d2}")
     for col in ("Tanggal", "Tindakan", "Periode", "Peran", "Penerima", "Bukti fisik"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("Tanggal", "Tindakan", "Peran"))
     for r in records:
         table.add_row(r.date, labels.get(r.action, r.action), r.period[:40], r.recipient_role,
                       r.recipient or "(belum diatur)", r.bukti_fisik[:40])

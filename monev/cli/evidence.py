@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monev.cli.app import app
 from monev.cli.common import fail, load_config, out, parse_day, republish
@@ -28,13 +27,17 @@ def tasks_cmd(
     due_before: Annotated[str | None, typer.Option(
         "--due-before", help="Tenggat paling lambat (2026-12-31 atau 31-12-2026).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Jumlah baris.")] = 50,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
 ) -> None:
     """Daftar tugas bukti: per orang, area, status atau tenggat."""
     from sqlalchemy import select
 
+    from monev.cli.listing import Column, Listing
     from monev.engine.people import holders
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from monev.store.queries import plan_ref
 
     try:
         statuses = parse_status(status) if status else None
@@ -43,13 +46,13 @@ def tasks_cmd(
         raise fail(exc) from exc
     cfg = load_config(None)
     factory = open_session_factory()
-    table = Table(title="Tugas bukti fisik")
-    table.add_column("Checkpoint", no_wrap=True)  # copied by hand: never wrapped
-    for col in ("Status", "Tenggat", "Satker", "Area", "PIC", "Bukti fisik"):
-        table.add_column(col, overflow="fold")
+    listing = Listing("Tugas bukti fisik", [  # the code is copied by hand: never wrapped
+        Column("Checkpoint"), Column("Status"), Column("Tenggat"), Column("Satker", "text"),
+        Column("Area", "text"), Column("PIC", "text"), Column("Bukti fisik", "text")])
     shown = 0
     with factory() as s:
-        query = (select(m.Checkpoint, m.Item, m.Area.name, m.Satker.name)
+        query = (select(m.Checkpoint, m.Item, m.Area.name, m.Satker.name, m.Satker.slug,
+                        m.Plan.kind, m.Plan.year)
                  .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
                  .join(m.Plan.satker).where(m.Item.active)
                  .order_by(m.Checkpoint.due, m.Item.position))
@@ -57,7 +60,7 @@ def tasks_cmd(
             query = query.where(m.Checkpoint.status.in_(statuses))
         if latest:
             query = query.where(m.Checkpoint.due <= latest)
-        for cp, item, area_name, satker in s.execute(query).tuples():
+        for cp, item, area_name, satker, slug, kind, year in s.execute(query).tuples():
             if area and area.casefold() not in area_name.casefold():
                 continue
             sc = cfg.satker(satker)
@@ -65,12 +68,20 @@ def tasks_cmd(
                                             sc.people if sc else [])]
             if person and not any(person.casefold() in p.casefold() for p in pics):
                 continue
-            table.add_row(f"{item.key}@{cp.period}", word(cp.status), cp.due.isoformat(), satker,
-                          area_name[:30], ", ".join(pics) or "-", item.bukti_fisik[:50])
+            code = f"{item.key}@{cp.period}"
+            listing.add(
+                {"checkpoint": code, "checkpoint_id": cp.id, "status": cp.status,
+                 "status_label": word(cp.status), "due": cp.due.isoformat(),
+                 "period": cp.period, "plan_id": plan_ref(slug, kind, year),
+                 "satker": satker, "area": area_name,
+                 "komponen": item.komponen, "pic": pics, "bukti_fisik": item.bukti_fisik},
+                [code, word(cp.status), cp.due.isoformat(), satker, area_name[:30],
+                 ", ".join(pics) or "-", item.bukti_fisik[:50]])
             shown += 1
             if shown >= limit:
                 break
-    out.print(table)
+    factory.kw["bind"].dispose()
+    listing.print(as_json)
 
 
 def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
@@ -79,6 +90,9 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
     from monev.engine import lifecycle
     from monev.store.db import monev_home, open_session_factory
 
+    if file is not None and not file.exists():
+        raise fail(MonevError(f"berkas bukti {file} tidak ditemukan; periksa nama dan "
+                              "foldernya"))
     factory = open_session_factory()
     try:
         with factory.begin() as s:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monev.cli.app import app
-from monev.cli.common import ConfigOpt, err, fail, load_config, out, today
+from monev.cli.common import ConfigOpt, check_output, err, fail, load_config, out, today
 from monev.errors import MonevError
 
 feed_app = typer.Typer(help="Kalender iCal: buat, daftar, ganti token, cabut, terbitkan.",
@@ -72,30 +71,48 @@ def feed_create(
 @feed_app.command("list")
 def feed_list(
     links: Annotated[bool, typer.Option("--links", help="Tampilkan juga tautannya.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
 ) -> None:
     """Daftar langganan kalender (tanpa token, kecuali --links)."""
     from sqlalchemy import select
 
     from calendars.pages import feed_title
+    from calendars.service import feed_links
     from calendars.tokens import feed_secret, token_for
+    from monev.cli.listing import Column, Listing
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from monev.web import public_url
 
-    table = Table(title="Kalender")
-    for col in ("ID", "Cakupan", "Kalender", "Untuk", "Dibuat", "Status"):
-        table.add_column(col, overflow="fold")
+    listing = Listing("Kalender", [
+        Column("ID"), Column("Cakupan"), Column("Kalender", "text"), Column("Untuk", "text"),
+        Column("Dibuat"), Column("Status")])
     secret = feed_secret() if links else b""
     shown: list[tuple[int, str, str]] = []
-    with open_session_factory()() as s:
+    factory = open_session_factory()
+    with factory() as s:
         for f in s.scalars(select(m.Feed).order_by(m.Feed.id)):
             state, title = "dicabut" if f.revoked_at else "aktif", feed_title(s, f)
-            table.add_row(str(f.id), f.scope, title, f.label, f"{f.created_at:%Y-%m-%d}",
-                          state)
-            if links and not f.revoked_at and f.scope != "index":
-                shown.append((f.id, title, token_for(f.nonce, secret)))
-    out.print(table)
-    for feed_id, title, token in shown:
-        _print_links(feed_id, title, token)
+            record = {"id": f.id, "scope": f.scope, "title": title, "label": f.label,
+                      "created": f"{f.created_at:%Y-%m-%d}",
+                      "rotated": f"{f.rotated_at:%Y-%m-%d}" if f.rotated_at else None,
+                      "revoked": f"{f.revoked_at:%Y-%m-%d}" if f.revoked_at else None,
+                      "active": f.revoked_at is None}
+            token = token_for(f.nonce, secret) if links and not f.revoked_at else None
+            if links:
+                record["url"] = (None if token is None else
+                                 f"{public_url()}/feeds/{token}/" if f.scope == "index"
+                                 else feed_links(public_url(), token)["url"])
+            listing.add(record, [str(f.id), f.scope, title, f.label,
+                                 f"{f.created_at:%Y-%m-%d}", state])
+            if token is not None and f.scope != "index":
+                shown.append((f.id, title, token))
+    factory.kw["bind"].dispose()
+    listing.print(as_json)
+    if not as_json:
+        for feed_id, title, token in shown:
+            _print_links(feed_id, title, token)
 
 
 @feed_app.command("rotate")
@@ -138,6 +155,10 @@ def feed_publish(
     """Terbitkan semua kalender aktif sebagai berkas statis (atomik, hanya yang berubah)."""
     from calendars.publish import publish_dir
 
+    try:
+        check_output(out_dir, "folder")
+    except MonevError as exc:
+        raise fail(exc) from exc
     report = publish_dir(out_dir, today())
     out.print(f"{len(report.written)} ditulis, {report.unchanged} tidak berubah, "
               f"{len(report.removed)} dihapus → {out_dir}")

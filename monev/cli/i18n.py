@@ -12,6 +12,7 @@ from typing import Any
 
 HELP_TEXT = "Tampilkan bantuan ini lalu keluar."
 USAGE_PREFIX = "Cara pakai: "
+USAGE_WORDS = (("[OPTIONS]", "[OPSI]"), ("COMMAND [ARGS]...", "PERINTAH [ARGUMEN]..."))
 CONSTANTS = {
     "ARGUMENTS_PANEL_TITLE": "Argumen", "OPTIONS_PANEL_TITLE": "Opsi",
     "COMMANDS_PANEL_TITLE": "Perintah", "ERRORS_PANEL_TITLE": "Galat",
@@ -20,10 +21,14 @@ CONSTANTS = {
     "DEPRECATED_STRING": "(usang) ",
     "RICH_HELP": "Lihat [blue]'{command_path} {help_option}'[/] untuk bantuan.",
 }
-# Usage errors, English pattern → Indonesian (first match wins).
+# Usage errors, English pattern → Indonesian; every pattern is applied in turn, so a
+# message's parts (the error, then Typer's "Did you mean …?" hint) are each translated.
 ERRORS: tuple[tuple[str, str], ...] = (
-    (r"^No such option: (.+?)(?: \(Possible options: (.+)\))?$", r"opsi \1 tidak ada"),
-    (r"^No such command '(.+)'\.$", r"perintah '\1' tidak ada"),
+    (r" ?\(Possible options: (.+)\)$", r" (mungkin maksud Anda: \1)"),
+    (r"\. ?Did you mean (.+)\?$", r". Mungkin maksud Anda \1?"),
+    (r"^No such option: (\S+)", r"opsi \1 tidak ada"),
+    (r"^No such command '(.+?)'\.", r"perintah '\1' tidak ada."),
+    (r"^Missing command\.$", r"perintah belum diberikan; lihat --help"),
     (r"^Missing argument '(.+)'\.(.*)$", r"argumen \1 belum diberikan.\2"),
     (r"^Missing option '(.+)'\.(.*)$", r"opsi \1 wajib diisi.\2"),
     (r"^Missing (?:parameter|argument|option)(?:: )?(.*)$", r"nilai belum diberikan \1"),
@@ -35,6 +40,7 @@ ERRORS: tuple[tuple[str, str], ...] = (
     (r"^Got unexpected extra argument\(s\) \((.+)\)$", r"argumen berlebih: \1"),
     (r"^Option '(.+)' requires an argument\.$", r"opsi \1 memerlukan nilai"),
     (r"^Option '(.+)' requires (\d+) arguments\.$", r"opsi \1 memerlukan \2 nilai"),
+    (r"^Option '(.+)' does not take a value\.$", r"opsi \1 tidak menerima nilai"),
     (r"\binteger\b", "bilangan bulat"),
     (r"\bfloat\b", "bilangan"),
     (r"\bboolean\b", "nilai ya/tidak"),
@@ -73,6 +79,8 @@ def install() -> None:
     write_usage = formatting.HelpFormatter.write_usage
 
     def usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english, ours in USAGE_WORDS:
+            args = args.replace(english, ours)
         write_usage(self, prog, args, USAGE_PREFIX if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = usage  # type: ignore[method-assign]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from monev.cli.app import app
 from monev.cli.common import ConfigOpt, err, fail, load_config, out
 from monev.errors import MonevError
+
+if TYPE_CHECKING:
+    from monev.store import models as m
 
 notify_app = typer.Typer(help="Pengiriman pesan: uji kanal, kirim antrean.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
@@ -26,10 +29,13 @@ def outbox_cmd(
         "--resend", help="Kirim ulang baris gagal/tidak pasti ini (keputusan admin).")] = None,
     dismiss: Annotated[list[int] | None, typer.Option(
         "--dismiss", help="Tutup baris gagal/tidak pasti ini tanpa mengirim.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
 ) -> None:
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
     from sqlalchemy import func, select
 
+    from monev.cli.listing import Column, Listing
     from monev.status import OUTBOX_WORDS, parse_status, word
     from monev.store import models as m
     from monev.store.db import open_session_factory
@@ -40,15 +46,16 @@ def outbox_cmd(
     except MonevError as exc:
         raise fail(exc) from exc
     factory = open_session_factory()
-    refused: list[int] = []
+    refused: list[tuple[int, str]] = []
     for ids, verb, action in ((resend, "dikirim ulang", resend_rows),
                               (dismiss, "ditutup", dismiss_rows)):
         if not ids:
             continue
         with factory.begin() as s:
             changed = action(s, ids)
-        refused += sorted(set(ids) - set(changed))
-        out.print(f"{verb}: {', '.join(map(str, sorted(changed))) or '-'}")
+            refused += [(i, verb) for i in sorted(set(ids) - set(changed))]
+        told = f"{verb}: {', '.join(map(str, sorted(changed))) or '-'}"
+        (err if as_json else out).print(told, highlight=False)
     with factory() as s:
         counts = dict(s.execute(select(m.Outbox.status, func.count())
                                 .group_by(m.Outbox.status)).tuples().all())
@@ -56,24 +63,55 @@ def outbox_cmd(
         if statuses:
             query = query.where(m.Outbox.status.in_(statuses))
         rows = s.scalars(query).all()
-    out.print(", ".join(f"{word(k, OUTBOX_WORDS)}: {v}" for k, v in sorted(counts.items()))
-              or "antrean kosong")
-    table = Table(title="Pesan keluar")
-    for col in ("ID", "Hari", "Penerima", "Kanal", "Status", "Coba", "Subjek", "Alasan"):
-        table.add_column(col, overflow="fold")
+    listing = Listing("Pesan keluar", [
+        Column("ID"), Column("Hari"), Column("Penerima", "text"), Column("Kanal"),
+        Column("Status"), Column("Coba"), Column("Subjek", "text"), Column("Alasan", "text")])
     for r in rows:
-        table.add_row(str(r.id), r.day.isoformat(), r.person, r.channel,
-                      word(r.status, OUTBOX_WORDS), str(r.attempts), r.subject[:60],
-                      r.last_error[:60])
-    out.print(table)
+        listing.add(
+            {"id": r.id, "day": r.day.isoformat(), "person": r.person, "role": r.role,
+             "channel": r.channel, "kind": r.kind, "status": r.status,
+             "status_label": word(r.status, OUTBOX_WORDS), "attempts": r.attempts,
+             "subject": r.subject, "last_error": r.last_error,
+             "not_before": _iso(r.not_before), "sent_at": _iso(r.sent_at)},
+            [str(r.id), r.day.isoformat(), r.person, r.channel, word(r.status, OUTBOX_WORDS),
+             str(r.attempts), r.subject[:60], r.last_error[:60]])
+    if not as_json:
+        out.print(", ".join(f"{word(k, OUTBOX_WORDS)}: {v}"
+                            for k, v in sorted(counts.items())) or "antrean kosong")
+    listing.print(as_json)
     if counts.get("uncertain"):
         err.print(f"[yellow]{counts['uncertain']} pesan tidak pasti terkirim[/]: tanyakan "
                   "penerimanya, lalu `monev outbox --resend ID` (belum sampai) atau "
                   "`monev outbox --dismiss ID` (sudah sampai)", highlight=False)
     if refused:
-        err.print(f"[bold red]Galat:[/] hanya baris gagal atau tidak pasti yang dapat dikirim "
-                  f"ulang atau ditutup; bukan: {', '.join(map(str, refused))}", highlight=False)
+        with factory() as s:
+            found = {r.id: r for r in s.scalars(select(m.Outbox).where(
+                m.Outbox.id.in_([i for i, _ in refused])))}
+        err.print("[bold red]Galat:[/] hanya pesan gagal atau tidak pasti yang dapat dikirim "
+                  f"ulang atau ditutup; bukan: {', '.join(str(i) for i, _ in refused)}",
+                  highlight=False, soft_wrap=True)
+        for row_id, verb in refused:
+            err.print(f"  #{row_id} tidak {verb}: {_why_refused(found.get(row_id))}",
+                      highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
+
+
+def _why_refused(row: m.Outbox | None) -> str:
+    """Why ``--resend``/``--dismiss`` left a row alone."""
+    if row is None:
+        return "tidak ada di antrean; lihat nomornya di `monev outbox`"
+    return {"pending": "masih menunggu giliran; pengirim akan mengirimnya sendiri",
+            "sending": "sedang dikirim saat ini",
+            "sent": "sudah terkirim" + (f" pada {row.sent_at:%d-%m-%Y %H:%M} UTC"
+                                        if row.sent_at else ""),
+            "dismissed": "sudah ditutup sebelumnya"}.get(row.status, f"berstatus {row.status}")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A stored moment (naive UTC) as ISO 8601 with its zone, for JSON."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 @notify_app.command("send")
@@ -138,21 +176,16 @@ def notify_test(
 def demo_sinks() -> int | None:
     """While ``make up`` (``monev up --sink``) runs and no channel is configured in
     this shell, point the channels at its local sinks; the demo's PID, or None."""
-    import json
     import os
 
+    from monev.cli.up import running_state
     from monev.store.db import monev_home
     from notifiers.sink import sink_env
 
     if os.environ.get("MONEV_SMTP_HOST") or os.environ.get("MONEV_WHATSAPP_URL"):
         return None
-    state = monev_home() / "run" / "up.json"
-    try:
-        info = json.loads(state.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not info.get("demo"):
+    info = running_state(monev_home())
+    if info is None or not info.get("demo"):
         return None
     os.environ.update(sink_env(int(info["smtp_port"]), int(info["http_port"]),
                                str(info.get("whatsapp_token", ""))))

@@ -15,6 +15,7 @@ from monev.cli.common import (
     ConfigOpt,
     PolicyOpt,
     calendar_for,
+    check_output,
     err,
     fail,
     load_config,
@@ -120,16 +121,22 @@ def plan_export(
     if fmt != "yaml":
         raise fail(MonevError(f"format '{fmt}' tidak dikenal; yang tersedia: yaml"))
     try:
+        if output is not None:
+            check_output(output)
         text = dump_plan(load_plan_file(path, policy))
     except MonevError as exc:
         raise fail(exc) from exc
     if output is None:
         sys.stdout.write(text)
-    else:
-        tmp = output.with_name(output.name + ".tmp")
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(output)
-        err.print(f"ditulis: {output}")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise fail(MonevError(f"{output} tidak dapat ditulis: {exc.strerror}")) from exc
+    err.print(f"ditulis: {output}")
 
 
 @plan_app.command("diff")
@@ -354,10 +361,14 @@ def import_table(parsed: list[tuple[Plan, str]], results: list[ImportResult]) ->
 
 
 @plan_app.command("list")
-def plan_list() -> None:
+def plan_list(
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
+) -> None:
     """Daftar rencana aksi yang tersimpan, dengan ID-nya (untuk --plan) dan capaiannya."""
     from sqlalchemy import case, func, select
 
+    from monev.cli.listing import Column, Listing
     from monev.engine.closing import phase
     from monev.store import models as m
     from monev.store.db import open_session_factory
@@ -366,11 +377,10 @@ def plan_list() -> None:
     factory = open_session_factory()
     cfg = load_config(None)
     day = today()
-    table = Table(title=f"Rencana aksi tersimpan (capaian per {day:%d-%m-%Y})")
-    table.add_column("ID rencana", no_wrap=True)
-    for col in ("Satker", "Jenis", "Tahun", "Nomor", "Revisi", "Baris", "Checkpoint",
-                "Capaian", "Status"):
-        table.add_column(col)
+    listing = Listing(f"Rencana aksi tersimpan (capaian per {day:%d-%m-%Y})", [
+        Column("ID rencana"), Column("Satker", "text"), Column("Jenis"), Column("Tahun"),
+        Column("Nomor", "text"), Column("Revisi"), Column("Baris"), Column("Checkpoint"),
+        Column("Capaian"), Column("Status")])
     with factory() as s:
         n_items = (select(m.Item.plan_id, func.count().label("n")).where(m.Item.active)
                    .group_by(m.Item.plan_id).subquery())
@@ -395,9 +405,19 @@ def plan_list() -> None:
             if not manual:  # by the dates, as the next sweep will record it
                 sc = cfg.satker(name)
                 status = phase(last, day, sc.settings().closing_grace_months if sc else 1)
-            table.add_row(plan_ref(slug, kind, year), name, kind, str(year), number or "-",
-                          str(revision), str(items or 0), str(cps or 0), capaian, status)
-    out.print(table)
+            ref = plan_ref(slug, kind, year)
+            listing.add(
+                {"plan_id": ref, "satker": name, "kind": kind, "year": year,
+                 "number": number or None, "revision": revision, "items": items or 0,
+                 "checkpoints": cps or 0, "as_of": day.isoformat(),
+                 "checkpoints_due": due or 0, "checkpoints_verified": done or 0,
+                 "achievement_percent": round(100 * done / due, 1) if due else None,
+                 "last_due": last.isoformat() if last else None, "status": status,
+                 "status_manual": bool(manual)},
+                [ref, name, kind, str(year), number or "-", str(revision), str(items or 0),
+                 str(cps or 0), capaian, status])
+    factory.kw["bind"].dispose()
+    listing.print(as_json)
 
 
 PlanRef = Annotated[str, typer.Argument(

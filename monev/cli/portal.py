@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monev.cli.app import app
 from monev.cli.common import ConfigOpt, fail, load_config, out
@@ -85,36 +84,50 @@ def portal_revoke(person: PersonArg, satker: SatkerOpt = None,
 @portal_app.command("list")
 def portal_list(
     links: Annotated[bool, typer.Option("--links", help="Tampilkan juga tautannya.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Keluaran JSON: larik objek (lihat docs/cli-json.md).")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Semua orang di konfigurasi dan keadaan tautan mereka (tanpa token, kecuali --links)."""
     from sqlalchemy import select
 
+    from monev.cli.listing import Column, Listing
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.tokens import server_secret, token_for
     from portal.links import base_url, person_url
 
     cfg = load_config(config)
-    table = Table(title="Tautan Portal monev")
-    for col in ("Satker", "Nama", "Peran", "Tautan", "Dibuat", "Diganti"):
-        table.add_column(col, overflow="fold")
+    listing = Listing("Tautan Portal monev", [
+        Column("Satker", "text"), Column("Nama", "text"), Column("Peran", "text"),
+        Column("Tautan"), Column("Dibuat"), Column("Diganti")])
     secret = server_secret() if links else b""
     shown: list[tuple[str, str]] = []
-    with open_session_factory()() as s:
+    factory = open_session_factory()
+    with factory() as s:
         rows = {(r.satker, r.person): r for r in s.scalars(select(m.PortalLink))}
+    factory.kw["bind"].dispose()
     for sc in cfg.satkers:
         for p in sc.people:
             row = rows.get((sc.name, p.name))
             state = "belum ada" if row is None else "dicabut" if row.revoked_at else "aktif"
-            table.add_row(sc.name, p.name, p.role + (" (admin)" if p.admin else ""), state,
-                          f"{row.created_at:%Y-%m-%d}" if row else "-",
-                          f"{row.rotated_at:%Y-%m-%d}" if row and row.rotated_at else "-")
-            if links and row is not None and row.revoked_at is None:
-                shown.append((p.name, person_url(base_url(), token_for(row.nonce, secret))))
-    out.print(table)
-    for name, url in shown:
-        _show(name, url, False)
+            created = f"{row.created_at:%Y-%m-%d}" if row else None
+            rotated = f"{row.rotated_at:%Y-%m-%d}" if row and row.rotated_at else None
+            url = (person_url(base_url(), token_for(row.nonce, secret))
+                   if links and row is not None and row.revoked_at is None else None)
+            record = {"satker": sc.name, "person": p.name, "role": p.role, "admin": p.admin,
+                      "link": {"belum ada": "none", "dicabut": "revoked"}.get(state, "active"),
+                      "created": created, "rotated": rotated}
+            if links:
+                record["url"] = url
+            listing.add(record, [sc.name, p.name, p.role + (" (admin)" if p.admin else ""),
+                                 state, created or "-", rotated or "-"])
+            if url is not None:
+                shown.append((p.name, url))
+    listing.print(as_json)
+    if not as_json:
+        for name, url in shown:
+            _show(name, url, False)
 
 
 def print_example_links(everyone: bool) -> int:

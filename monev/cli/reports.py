@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from monev.cli.app import app
-from monev.cli.common import ConfigOpt, err, fail, load_config, parse_day, today
+from monev.cli.common import (
+    ConfigOpt,
+    check_output,
+    err,
+    fail,
+    load_config,
+    parse_day,
+    today,
+)
 from monev.errors import MonevError
 
 
@@ -40,6 +48,7 @@ def report_cmd(
     from reports.render import check_format, render, write_atomic
 
     try:
+        check_output(output)
         chosen = check_format(fmt)
         when = ReportPeriod.parse(period)
         day = parse_day(as_of, "--as-of") if as_of else today()
@@ -51,7 +60,11 @@ def report_cmd(
                                       province=province, base_url=base_url())
         finally:
             factory.kw["bind"].dispose()
-        write_atomic(output, render(report, chosen))
+        data = render(report, chosen)
+        try:
+            write_atomic(output, data)
+        except OSError as exc:
+            raise MonevError(f"{output} tidak dapat ditulis: {exc.strerror}") from exc
     except MonevError as exc:
         raise fail(exc) from exc
     c = report.counts

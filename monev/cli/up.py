@@ -43,7 +43,8 @@ class UpSettings:
         return self.home / "run" / "up.json"
 
 
-def _port(variable: str, default: int) -> int:
+def port_setting(variable: str, default: int) -> int:
+    """A port number from the environment (``MONEV_PREFECT_PORT`` …), checked."""
     raw = os.environ.get(variable, str(default))
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise MonevError(f"{variable}={raw!r} bukan nomor port (1–65535)")
@@ -61,10 +62,10 @@ def _settings(demo: bool, plans_dir: Path | None) -> UpSettings:
     if folder is not None and not folder.is_dir():
         raise MonevError(f"folder rencana aksi {folder} tidak ada")
     settings = UpSettings(
-        home=Path(), demo=demo, prefect_port=_port("MONEV_PREFECT_PORT", 4200),
+        home=Path(), demo=demo, prefect_port=port_setting("MONEV_PREFECT_PORT", 4200),
         http_host=http_host(),
-        http_port=_port("MONEV_HTTP_PORT", 8000),
-        smtp_port=_port("MONEV_SMTP_SINK_PORT", 8025), plans_dir=folder)
+        http_port=port_setting("MONEV_HTTP_PORT", 8000),
+        smtp_port=port_setting("MONEV_SMTP_SINK_PORT", 8025), plans_dir=folder)
     from monev.processes import check_ports
 
     wanted = [("server Prefect", "127.0.0.1", settings.prefect_port, "MONEV_PREFECT_PORT"),
@@ -75,6 +76,17 @@ def _settings(demo: bool, plans_dir: Path | None) -> UpSettings:
     check_ports(wanted)
     settings.home = ensure_home()
     return settings
+
+
+def running_state(home: Path) -> dict[str, Any] | None:
+    """What the ``monev up`` running from ``home`` wrote in ``run/up.json`` (its PID and
+    ports), or None when none runs (no file, or its process is gone)."""
+    try:
+        info = json.loads((home / "run" / "up.json").read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info if isinstance(info, dict) else None
 
 
 @dataclass
@@ -273,7 +285,8 @@ def _show_upcoming(limit: int) -> None:
     factory = open_session_factory()
     table = Table(title=f"Checkpoint terdekat sejak {day:%d-%m-%Y}")
     for col in ("Tenggat", "Periode", "Satker", "Rencana", "Status", "Bukti fisik"):
-        table.add_column(col, overflow="fold")
+        # dates, periods, plans and status words whole; names and evidence fold
+        table.add_column(col, overflow="fold", no_wrap=col not in ("Satker", "Bukti fisik"))
     with factory() as s:
         rows = s.execute(
             select(m.Checkpoint.due, m.Checkpoint.period, m.Checkpoint.status, m.Satker.name,

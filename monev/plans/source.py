@@ -19,6 +19,8 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: legacy Office or an
 def read_bytes(path: Path) -> bytes:
     name = str(path)
     try:
+        if not path.exists():
+            raise PlanError(name, 0, "berkas tidak ditemukan; periksa nama dan foldernya")
         if not path.is_file():
             raise PlanError(name, 0, "bukan berkas biasa (folder, perangkat atau pipa): "
                             "diharapkan berkas rencana aksi")

@@ -13,11 +13,15 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.errors import MonevError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_BUSY_SECONDS = 30  # a writer waits this long for another before giving up
 _may_create_home = False
@@ -135,15 +139,40 @@ def upgrade_schema(engine: Engine) -> None:
     """Run the Alembic migrations up to head on this engine, one process at a time (an
     advisory lock for the transaction on PostgreSQL, a file lock on SQLite)."""
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    cfg = _alembic_config()
     with _file_lock(engine), engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7150436)"))  # monev migrations
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def _alembic_config() -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+    return cfg
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None, bool]:
+    """The database's schema revision (None when never migrated), the code's head, and
+    whether the code knows the database's revision — read only, nothing is migrated
+    (``monev doctor``)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    from alembic.util import CommandError
+
+    try:
+        known = current is None or script.get_revision(current) is not None
+    except CommandError:  # a revision this code does not have
+        known = False
+    return current, script.get_current_head(), known
 
 
 def open_session_factory(url: str | None = None) -> Sessions:
