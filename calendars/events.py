@@ -14,7 +14,6 @@ from calendars.feed import FeedEvent, FeedInfo, render_feed
 from monev.config import MonevConfig, Person
 from monev.engine.lifecycle import rejection_reasons
 from monev.engine.people import concerns, holders
-from monev.engine.rules import EngineSettings
 from monev.errors import MonevError
 from monev.store import models as m
 from monev.store.plan_status import closed_plan_ids
@@ -188,11 +187,7 @@ def without_closed_work(session: Session, rows: list[Row], cfg: MonevConfig,
     """A closed (*selesai*) plan has no open work: of its checkpoints only the verified
     stay (history, done); the rest leave the feed, as they left the portal's lists
     (the year-end report counts them *tidak tercapai*)."""
-    def grace(satker: str) -> int:
-        sc = cfg.satker(satker)
-        return (sc.settings() if sc else EngineSettings()).closing_grace_months
-
-    closed = closed_plan_ids(session, {r[3].id for r in rows}, today, grace)
+    closed = closed_plan_ids(session, {r[3].id for r in rows}, today, cfg.grace_months)
     if not closed:
         return rows
     return [r for r in rows if r[3].id not in closed or r[0].status == "verified"]

@@ -143,6 +143,11 @@ class MonevConfig(_Strict):
         wanted = name.casefold()
         return next((s for s in self.satkers if s.name.casefold() == wanted), None)
 
+    def grace_months(self, satker: str) -> int:
+        """How long a plan of ``satker`` stays *penutupan* before it closes."""
+        sc = self.satker(satker)
+        return (sc.settings() if sc else EngineSettings()).closing_grace_months
+
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024
 

@@ -116,3 +116,34 @@ def test_open_rows_are_carried_only_when_asked(env: dict[str, str]) -> None:
     store_plans([(_next_year(" (revisi)"), "zi26-r2")], CFG)
     assert rows()[0] == n_items, "a revision of the new decree keeps the carried rows"
     factory.kw["bind"].dispose()
+
+
+def test_a_closed_plan_is_no_work_for_the_admin_s_commands_either(
+        env: dict[str, str], tmp_path: Path) -> None:
+    """`monev tasks` lists no checkpoint of a closed plan, and `monev evidence` refuses
+    to record evidence or a verification for it (nothing stored) until it is reopened."""
+    import json
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["plan", "import", str(ZI_MUARO), "-q"]).exit_code == 0
+    factory = open_session_factory()
+    with factory() as s:
+        code = s.execute(select(m.Item.key, m.Checkpoint.period).join(m.Checkpoint.item)
+                         .limit(1)).one()
+    ref = f"{code[0]}@{code[1]}"
+    listed = runner.invoke(app, ["tasks", "--json", "--limit", "1000"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [], "ZI 2025 is closed on 29 Nov 2026"
+    refused = runner.invoke(app, ["evidence", "submit", ref, "--by", "Pegawai Contoh Satu",
+                                  "--link", "https://contoh.test/sk.pdf"])
+    assert refused.exit_code != 0 and "sudah ditutup" in refused.output, refused.output
+    accept = runner.invoke(app, ["evidence", "accept", ref, "--by", "Ketua Tim ZI Contoh"])
+    assert accept.exit_code != 0 and "sudah ditutup" in accept.output, accept.output
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(m.Evidence)) == 0
+    assert runner.invoke(app, ["plan", "reopen", ZI, "--reason", "uji"]).exit_code == 0
+    reopened = runner.invoke(app, ["tasks", "--json", "--limit", "1000"])
+    assert any(t["checkpoint"] == ref for t in json.loads(reopened.stdout))
+    sent = runner.invoke(app, ["evidence", "submit", ref, "--by", "Pegawai Contoh Satu",
+                               "--link", "https://contoh.test/sk.pdf"])
+    assert sent.exit_code == 0, sent.output

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from monev.cli.app import app
-from monev.cli.common import fail, load_config, out, parse_day, republish
+from monev.cli.common import fail, load_config, out, parse_day, republish, today
 from monev.errors import MonevError
 from monev.status import parse_status, word
 
@@ -37,6 +37,7 @@ def tasks_cmd(
     from monev.engine.people import holders
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from monev.store.plan_status import closed_plan_ids
     from monev.store.queries import plan_ref
 
     try:
@@ -51,10 +52,12 @@ def tasks_cmd(
         Column("Area", "text"), Column("PIC", "text"), Column("Bukti fisik", "text")])
     shown = 0
     with factory() as s:
+        closed = closed_plan_ids(s, list(s.scalars(select(m.Plan.id))), today(),
+                                 cfg.grace_months)  # their checkpoints are no work any more
         query = (select(m.Checkpoint, m.Item, m.Area.name, m.Satker.name, m.Satker.slug,
                         m.Plan.kind, m.Plan.year)
                  .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
-                 .join(m.Plan.satker).where(m.Item.active)
+                 .join(m.Plan.satker).where(m.Item.active, m.Item.plan_id.not_in(closed))
                  .order_by(m.Checkpoint.due, m.Item.position))
         if statuses:
             query = query.where(m.Checkpoint.status.in_(statuses))
@@ -89,6 +92,7 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                      force: bool = False) -> None:
     from monev.engine import lifecycle
     from monev.store.db import monev_home, open_session_factory
+    from monev.store.plan_status import closed_plan_ids
 
     if file is not None and not file.exists():
         raise fail(MonevError(f"berkas bukti {file} tidak ditemukan; periksa nama dan "
@@ -97,6 +101,12 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
     try:
         with factory.begin() as s:
             cp = lifecycle.find_checkpoint(s, ref)
+            plan = cp.item.plan
+            if closed_plan_ids(s, [plan.id], today(), load_config(None).grace_months):
+                raise MonevError(
+                    f"rencana aksi {plan.kind} {plan.year} {plan.satker.name} sudah ditutup "
+                    "(selesai): bukti tidak dapat dikirim atau diverifikasi lagi; buka "
+                    "kembali dengan `monev plan reopen` bila memang perlu")
             if not cp.item.active and not force:
                 raise MonevError(
                     f"baris checkpoint {ref} sudah dihapus dari rencana aksi pada revisi "

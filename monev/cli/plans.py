@@ -449,8 +449,12 @@ def _change_status(ref: str, verb: str, reason: str) -> None:
     try:
         with factory.begin() as s:
             plan, satker = find_plan(s, ref)
+            day = today(satker.timezone or DEFAULT_TZ)
+            # what `plan list` shows: the stored status moved on by the dates first, so a
+            # plan closed by them can be reopened (and is not closed a second time)
+            plan_status.advance(s, plan.id, day, load_config(None).grace_months(satker.name))
             if verb == "close":
-                plan_status.close(s, plan, _actor(), reason, today(satker.timezone or DEFAULT_TZ))
+                plan_status.close(s, plan, _actor(), reason, day)
             else:
                 plan_status.reopen(s, plan, _actor(), reason)
             status = plan.status
@@ -459,7 +463,8 @@ def _change_status(ref: str, verb: str, reason: str) -> None:
     finally:
         factory.kw["bind"].dispose()
     out.print(f"{ref}: {status}" + (
-        "; laporan akhir dibuat pada sapuan berikutnya, deployment dihapus pada "
-        "`monev up`/`monev deploy` berikutnya" if verb == "close" else
-        "; pengingat berjalan lagi, deployment kembali pada `monev up`/`monev deploy` "
-        "berikutnya"), highlight=False)
+        "; laporan akhir dibuat pada sapuan berikutnya, deployment dihapus (monev up yang "
+        "berjalan memuatnya ulang sendiri; dengan work pool: `monev deploy`)"
+        if verb == "close" else
+        "; pengingat berjalan lagi, deployment kembali (monev up yang berjalan memuatnya "
+        "ulang sendiri; dengan work pool: `monev deploy`)"), highlight=False)
