@@ -180,6 +180,11 @@ def _add_entry(entry: MonthRef | Range, year: int, expand: bool, found: _Found) 
         assert entry.year is not None
         end = MonthRef(12, max(year, entry.year), weeks=entry.weeks)
         entry = Range(MonthRef(entry.month, entry.year, weeks=entry.weeks), end)
+    elif isinstance(entry, MonthRef) and entry.open_end:  # "sampai Juni": from January
+        assert entry.year is not None
+        found.st.warnings.append(f"rentang tanpa awal ('s/d {_label(entry.year, entry.month)}'"
+                                 f"); dianggap mulai Januari {entry.year}")
+        entry = Range(MonthRef(1, entry.year, weeks=entry.weeks), entry)
     if isinstance(entry, Range):
         span = _months_between(entry.start, entry.end)
         chosen = span if expand else span[-1:]

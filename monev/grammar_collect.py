@@ -31,6 +31,7 @@ class MonthRef:
     day: int | None = None  # a day written with it ("10 Maret")
     early: bool = False  # "awal Maret": the first week
     open_start: bool = False  # "mulai Maret": from this month to the year's end
+    open_end: bool = False  # "sampai Juni": from the year's start to this month
 
 
 @dataclass
@@ -79,7 +80,7 @@ def collect(text: str) -> State:
     numeral_mode = ""  # "q" or "s" right after a quarter/semester word
     numeral_range = False  # a numeral range is open ("Triwulan I-III")
     day: int | None = None  # "@day" waiting for its month
-    early = opening = False  # "awal" / "mulai" waiting for what they qualify
+    early = opening = until = False  # "awal" / "mulai" / "sampai" waiting for a month
     leading_weeks = st.leading_weeks  # weeks written before any month ("minggu ke-2 Januari")
 
     def flush() -> None:
@@ -100,6 +101,8 @@ def collect(text: str) -> State:
                 flush()
                 st.entries.pop()
                 pending, pending_dash = tail, tok == "-"
+            elif tok == "~" and last not in ("numeral", "quarter", "semester"):
+                until = True  # "sampai Juni": a range without its start
             chain = chain and tok == "-"
             numeral_range = last == "numeral"
             last = "range"
@@ -164,7 +167,7 @@ def collect(text: str) -> State:
             st.open_cadence = st.open_cadence or opening
         elif kind == "month":
             ref = MonthRef(_month_of(tok, st), weeks=list(leading_weeks), day=day,
-                           early=early, open_start=opening)
+                           early=early, open_start=opening, open_end=until)
             st.refs.append(ref)
             since_year.append(ref)
             since_week.append(ref)
@@ -191,8 +194,12 @@ def collect(text: str) -> State:
             flush()
             chain = False
         dash_list = False
-        day, early, opening = None, False, False
+        day, early, opening, until = None, False, False, False
         last = kind
+    if pending is not None and last == "range" and not pending_dash:
+        pending.open_start = True  # "Mei s/d": a range without its end
+        st.warnings.append(f"rentang tanpa akhir ('{MONTH_NAMES_ID[pending.month - 1]} "
+                           "s/d …'); dianggap sampai Desember")
     flush()
     return st
 

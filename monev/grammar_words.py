@@ -72,6 +72,7 @@ def _numeric_month(m: re.Match[str]) -> str:
     return f" {MONTH_NAMES_ID[int(m.group(1)) - 1].lower()} {m.group(2)} "
 
 
+_TO = r"(?:-|s\s*/\s*d\b\.?|s\.\s*d\b\.?|sd\b|sampai(?:\s+dengan)?\b|hingga\b)"
 _CADENCE = r"(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*"
 
 # Phrases rewritten to marker tokens before splitting into words, in this order.
@@ -112,11 +113,13 @@ _PHRASES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ..
     (re.compile(r"\b" + _CADENCE + r"(?:minggu|pekan)\b(?!\s*(?:ke\b|-|\d|" + _WEEK_NO
                 + r"))|\bmingguan\b|\bperminggu\b|\bseminggu\s+sekali\b"), " @everyweek "),
     # "10-15 Maret": the span ends on the 15th; "tanggal 10 Maret", "10 Maret"
-    (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?" + _DAY + r"\s*-\s*(" + _DAY + r")\s+(?="
-                + _MONTH_ALT + r")"), r" @day\1 "),
+    (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?" + _DAY + r"\s*" + _TO + r"\s*(" + _DAY
+                + r")\s+(?=" + _MONTH_ALT + r")"), r" @day\1 "),
     (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?(" + _DAY + r")\s+(?=" + _MONTH_ALT + r")"),
      r" @day\1 "),
     # "tanggal 10" with no month after it: that day of every month read
+    (re.compile(r"\b" + _CADENCE + r"(?:tanggal|tgl\.?)\s*(" + _DAY + r")\b(?!\s*" + _MONTH_ALT
+                + ")"), r" @monthly @dom\1 "),
     (re.compile(r"\b(?:tanggal|tgl\.?)\s*(" + _DAY + r")\b"), r" @dom\1 "),
     (re.compile(r"\bs\s*/\s*d\b\.?|\bs\.\s*d\b\.?|\bsd\b|\bsampai(?:\s+dengan)?\b|\bhingga\b"),
      " ~ "),
