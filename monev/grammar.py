@@ -129,7 +129,8 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
             found.add(p)
     for entry in entries:
         _settle_entry(entry, year, st)
-    expand = (st.monthly or policy == "monthly") and not st.deadline
+    # "Januari-Desember kecuali Juli" means every month of the range, whatever the policy
+    expand = (st.monthly or policy == "monthly" or bool(excluded)) and not st.deadline
     for entry in entries:
         _add_entry(entry, year, expand, found)
 

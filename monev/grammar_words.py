@@ -129,7 +129,7 @@ TOKEN_RE = re.compile(r"@\w+|~|\d{4}-\d{2}(?:-w[1-5])?|\d+|[a-z]+|[,;/&+\-]")
 
 def normalise(text: str) -> str:
     """Lower case, with every known phrase rewritten to its marker token."""
-    out = text.lower()
+    out = text.lower().replace("@", " ")  # "@" starts the markers below, never the text's
     for pattern, repl in _PHRASES:
         out = pattern.sub(repl, out)
     return out
