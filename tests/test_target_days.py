@@ -148,3 +148,22 @@ def test_canonical_yaml_keeps_a_day_through_export_and_import(tmp_path: Path) ->
     assert "  checkpoints:\n  - '2026-10-07'\n  - 2026-11\n" in out
     path.write_text(out, encoding="utf-8")
     assert dump_plan(load_plan(path)) == out  # export → import → export: the same bytes
+
+
+def test_yaml_day_override_changed_is_a_revision(sessions: sessionmaker[Session],
+                                                 tmp_path: Path) -> None:
+    """Only the hand-written day changes (same texts, same periods): still a revision,
+    and the future checkpoint moves to the new day."""
+    base = dump_plan(load_plan(_plan_xlsx(tmp_path / "plan.xlsx")))
+    dues = []
+    for n, day in enumerate(("2026-10-07", "2026-10-09"), start=1):
+        path = tmp_path / f"plan-{n}.yaml"
+        path.write_text(base.replace("target: Oktober 2026\n", "target: Oktober 2026\n"
+                                     f"  checkpoints: [{day}]\n"), encoding="utf-8")
+        with sessions.begin() as s:
+            res = import_plan(s, load_plan(path), CAL, date(2026, 1, 5), f"v{n}")
+        assert res.revision == n and not res.unchanged
+        with sessions() as s:
+            dues.append(s.scalars(select(m.Checkpoint.due).where(
+                m.Checkpoint.period == "2026-10")).one())
+    assert dues == [date(2026, 10, 7), date(2026, 10, 9)]
