@@ -127,6 +127,13 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
     for p in st.canonical:
         if not p.is_empty:
             found.add(p)
+    cadence_from = None
+    if entries and all(isinstance(e, MonthRef) and e.open_start for e in entries) and (
+            st.quarter_cadence or st.semester_cadence) and not st.monthly:
+        first = entries[0]  # "Per triwulan mulai April": the cadence from that month on
+        assert isinstance(first, MonthRef)
+        _settle_entry(first, year, st)
+        cadence_from, entries = (first.year, first.month), []
     for entry in entries:
         _settle_entry(entry, year, st)
     # "Januari-Desember kecuali Juli" means every month of the range, whatever the policy
@@ -137,6 +144,8 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
     cadence_year = _cadence_year(st, year)
     if not entries and not st.canonical:
         _add_cadence(st, cadence_year, st.quarters[:cut[1]], st.semesters[:cut[2]], found)
+        if cadence_from is not None:
+            found.periods = {p for p in found.periods if (p.year, p.month) >= cadence_from}
     if st.early_month:
         found.reshape([1])
     if st.weekly:
@@ -211,6 +220,10 @@ def _add_cadence(st: State, year: int, quarters: list[int], semesters: list[int]
                  found: _Found) -> None:
     """Quarters, semesters, a monthly cadence or a bare year: no month was written."""
     early = st.early_cadence
+    if st.leading_weeks and (quarters or semesters or st.quarter_cadence
+                             or st.semester_cadence):
+        weeks = ", ".join(str(w) for w in st.leading_weeks)
+        st.warnings.append(f"minggu ke-{weeks} tanpa bulan yang jelas; diabaikan")
     if quarters or st.quarter_cadence:
         for q in quarters or [1, 2, 3, 4]:
             found.add(Period(year, 3 * q - 2, 1) if early else Period(year, quarter_end(q)))
