@@ -63,9 +63,8 @@ def dump_plan(plan: Plan) -> str:
     }
     header = ("# Rencana aksi monev — format kanonik. Perbaiki baris bertanda lalu impor "
               "ulang:\n#   monev plan import BERKAS.yaml\n# 'target' dibaca dengan tata "
-              "bahasa target waktu; 'checkpoints' (mis. [2025-10, 2026-01-W2,\n"
-              "# 2026-02-14] — tanggal: tenggat hari itu) menggantikan hasil bacaan itu untuk "
-              "baris tersebut.\n")
+              "bahasa target waktu; 'checkpoints' (mis. [2025-10, 2026-01-W2])\n"
+              "# menggantikan hasil bacaan itu untuk baris tersebut.\n")
     out = [header, _comments(plan.warnings, plan.source), _dump(doc), "items:\n"]
     for item in plan.items:
         entry: dict[str, Any] = {f: getattr(item, f) for f in _ITEM_FIELDS}
