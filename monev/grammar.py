@@ -17,7 +17,12 @@ Documented resolutions of doubtful input (each one also flagged):
 - a week number above 5 is ignored (the whole month is meant);
 - an impossible day (``31 Februari``) is dropped: the whole month is meant;
 - two days in one month, or a day and the whole month, keep the later due date;
-- ``kecuali`` naming a month the text does not otherwise name changes nothing.
+- ``kecuali`` naming a month the text does not otherwise name changes nothing;
+- a range without its start (``sampai Juni``) starts in January, one without its end
+  (``Mei s/d``) ends in December;
+- a week with only a quarter or semester cadence (``Minggu kedua setiap triwulan``) is
+  ignored;
+- any word the grammar does not know is ignored — and named in the flag.
 
 Readings without doubt (not flagged): a day (``14 Februari 2026``) is its month with
 that day as due date (``days``); a range's end day is the due date of its last month
@@ -28,7 +33,8 @@ Maret`` is 15 March; ``Maret - Juni - September`` (three or more months joined b
 dashes) is a list; ``kecuali`` removes the months it names; under *paling lambat* each
 listed month is a deadline and a range gives its last month; a week with a monthly
 cadence (``Minggu ke-2 setiap bulan``) is that week of every month of the plan year;
-``setiap minggu`` is every week (1–5) of the months read.
+``setiap minggu`` is every week (1–5) of the months read; ``setiap tanggal 10`` is the
+10th of every month; ``Per triwulan mulai April`` is the quarter ends from April on.
 """
 
 from __future__ import annotations
