@@ -2,7 +2,8 @@
 
 Pure: no I/O, no clock. ``read_target(text, year, policy)`` never raises; whatever it
 cannot read or had to guess is reported in ``warnings`` (Bahasa Indonesia, without
-file or line — the importer prefixes those).
+file or line — the importer prefixes those). :mod:`monev.grammar_words` holds the
+vocabulary, :mod:`monev.grammar_collect` the first pass over the words.
 
 Documented resolutions of doubtful input (each one also flagged):
 - two month names side by side without a separator (``Januari Desember``) are read
@@ -14,21 +15,41 @@ Documented resolutions of doubtful input (each one also flagged):
   the neighbouring year); with both years written, the two ends are swapped;
 - a year with no month (``Tahun 2025``) means December of that year;
 - a week number above 5 is ignored (the whole month is meant);
-- a day of the month (``1 Januari - 31 Desember``) is dropped: periods are months;
-- under *paling lambat* each listed month is a deadline and a range gives its last
-  month (``Paling lambat Januari dan Juni`` → January and June);
-- a week with a monthly cadence (``Minggu ke-2 setiap bulan``) is that week of every
-  month of the plan year.
+- an impossible day (``31 Februari``) is dropped: the whole month is meant;
+- two days in one month, or a day and the whole month, keep the later due date;
+- ``kecuali`` naming a month the text does not otherwise name changes nothing;
+- a range without its start (``sampai Juni``) starts in January, one without its end
+  (``Mei s/d``) ends in December;
+- a week with only a quarter or semester cadence (``Minggu kedua setiap triwulan``) is
+  ignored;
+- any word the grammar does not know is ignored — and named in the flag.
+
+Readings without doubt (not flagged): a day (``14 Februari 2026``) is its month with
+that day as due date (``days``); a range's end day is the due date of its last month
+(its start day only says where it starts; a month's last day is the whole month);
+``mulai Maret`` runs from March to December of the plan year; ``awal Maret`` is the
+first week of March, ``awal triwulan`` the first week of each quarter; ``pertengahan
+Maret`` is 15 March; ``Maret - Juni - September`` (three or more months joined by
+dashes) is a list; ``kecuali`` removes the months it names; under *paling lambat* each
+listed month is a deadline and a range gives its last month; a week with a monthly
+cadence (``Minggu ke-2 setiap bulan``) is that week of every month of the plan year;
+``setiap minggu`` is every week (1–5) of the months read; ``setiap tanggal 10`` is the
+10th of every month; ``Per triwulan mulai April`` is the quarter ends from April on.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
+from monev.grammar_collect import MonthRef, Range, State, collect
+from monev.grammar_words import MONTH_WORDS, fuzzy_month
 from monev.periods import MONTH_NAMES_ID, Period, quarter_end, semester_end
+
+__all__ = ["MONTH_WORDS", "RANGE_POLICIES", "RangePolicy", "TargetReading", "describe_months",
+           "fuzzy_month", "read_target"]
 
 RangePolicy = Literal["monthly", "end"]
 RANGE_POLICIES: tuple[RangePolicy, ...] = ("monthly", "end")
@@ -36,338 +57,63 @@ RANGE_POLICIES: tuple[RangePolicy, ...] = ("monthly", "end")
 
 @dataclass(frozen=True)
 class TargetReading:
-    """What one target-time text means: its periods (sorted, unique) and doubts."""
+    """What one target-time text means: its periods (sorted, unique) and doubts.
+    ``days`` holds the day written for a period (``14 Februari`` → 2026-02: 14 Feb);
+    such a period falls due that day instead of at its end."""
 
     periods: tuple[Period, ...]
     warnings: tuple[str, ...]
+    days: Mapping[Period, date] = field(default_factory=dict)
 
 
-# --- vocabulary -------------------------------------------------------------------
-
-MONTH_WORDS: dict[str, int] = {}
-for _num, _names in enumerate(
-    (
-        ("januari", "jan", "january", "janu"),
-        ("februari", "pebruari", "feb", "peb", "febuari", "februay", "february", "pebr"),
-        ("maret", "mar", "march", "mart"),
-        ("april", "apr", "april"),
-        ("mei", "may"),
-        ("juni", "jun", "june"),
-        ("juli", "jul", "july"),
-        ("agustus", "agt", "agu", "ags", "agst", "agus", "aug", "august", "augustus"),
-        ("september", "sep", "sept", "spt", "sepr"),
-        ("oktober", "okt", "oct", "october", "oktb"),
-        ("november", "nopember", "nov", "nop", "novemb"),
-        ("desember", "des", "dec", "december", "desem"),
-    ),
-    start=1,
-):
-    for _w in _names:
-        MONTH_WORDS[_w] = _num
-
-_FULL_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES_ID, start=1)}
-_FULL_MONTHS.update({"pebruari": 2, "nopember": 11})
-
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_ORDINAL = {"pertama": 1, "kesatu": 1, "kedua": 2, "ketiga": 3, "keempat": 4, "kelima": 5}
-_QUARTER_WORDS = {"triwulan", "tw", "kuartal", "triwulanan", "twl", "trw"}
-_SEMESTER_WORDS = {"semester", "semesteran", "smt", "sem"}
-_LIST_WORDS = {"dan", "serta", "atau"}
-_NOISE = {
-    "tahun", "thn", "th", "setiap", "tiap", "per", "pada", "bulan", "bln", "mulai", "dari",
-    "di", "ke", "dilaksanakan", "pelaksanaan", "kegiatan", "target", "waktu", "tanggal",
-    "tgl", "masa", "periode", "sekali", "satu", "kali", "secara", "berkala", "rutin",
-    "anggaran", "ta", "yang", "untuk", "minggu", "pekan", "akhir", "awal", "s", "d",
-}
-
-_MONTH_ALT = r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september" \
-    r"|oktober|november|nopember|desember|jan|feb|mar|apr|jun|jul|agt|agu|sep|okt|nov|des)\b"
-
-# Phrases rewritten to marker tokens before splitting into words.
-_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"<[^>]*>"), " "),
-    (re.compile(r"[\u2013\u2014\u2012\u2212]"), "-"),
-    (re.compile(r"\bpaling\s*-?\s*lambat\b|\bselambat-?lambatnya\b|\bselambatnya\b"
-                r"|\bbatas\s+akhir\b|\bdeadline\b"), " @deadline "),
-    (re.compile(r"\b(?:setiap|tiap(?:-tiap)?|per)\s*-?\s*(?:(?:akhir|awal|pertengahan)\s+)?"
-                r"bulan(?:nya)?\b|\bperbulan\b|\bbulanan\b|\bmonthly\b"), " @monthly "),
-    (re.compile(r"\bq\s*-?\s*([1-4])\b"), r" triwulan \1 "),
-    (re.compile(r"\b(?:minggu|pekan)\s*(?:ke)?\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"), r" @week\1 "),
-    (re.compile(r"\b(?:minggu|pekan)\s+(pertama|kedua|ketiga|keempat|kelima|terakhir)\b"),
-     r" @week\1 "),
-    # "minggu ke-1 dan ke-3": the second week shares the word "minggu"
-    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
-     r"\1 @week\2 "),
-    (re.compile(r"(@week\w+\s*(?:,|dan|serta|&|/)\s*)ke\s*-?\s*([0-9]+|i{1,3}|iv|v)\b"),
-     r"\1 @week\2 "),
-    (re.compile(r"\b(?:tanggal\s+|tgl\.?\s*)?(?:[1-9]|[12][0-9]|3[01])\s+(?=" + _MONTH_ALT
-                + r")"), " "),
-    (re.compile(r"\bs\s*/\s*d\b\.?|\bs\.\s*d\b\.?|\bsd\b|\bsampai(?:\s+dengan)?\b|\bhingga\b"),
-     " ~ "),
-    (re.compile(r"\bakhir\s+tahun\b"), " desember "),
-)
-_TOKEN_RE = re.compile(r"@\w+|~|\d{4}-\d{2}(?:-w[1-5])?|\d+|[a-z]+|[,;/&+\-]")
-_WEEK_WORDS = {"pertama": 1, "kedua": 2, "ketiga": 3, "keempat": 4, "kelima": 5,
-               "terakhir": 5, "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+def _label(year: int, month: int) -> str:
+    return f"{MONTH_NAMES_ID[month - 1]} {year}"
 
 
-@dataclass
-class _MonthRef:
-    month: int
-    year: int | None = None
-    weeks: list[int] = field(default_factory=list)  # none: the whole month
-    own_year: bool = False  # the year was written right after this month
+class _Found:
+    """Periods read so far, with the days written for some of them."""
 
+    def __init__(self, st: State) -> None:
+        self.st = st
+        self.periods: set[Period] = set()
+        self.days: dict[Period, date] = {}
+        self.whole: set[Period] = set()  # added without a day
 
-@dataclass
-class _Range:
-    start: _MonthRef
-    end: _MonthRef
+    def add(self, p: Period, day: int | None = None) -> None:
+        self.periods.add(p)
+        if day is None or p.week:
+            self.whole.add(p)
+            return
+        if day > p.days_in_month:
+            self.st.warnings.append(f"tanggal {day} {_label(p.year, p.month)} tidak ada; "
+                                    "dibaca sebagai seluruh bulan")
+            self.whole.add(p)
+            return
+        when = date(p.year, p.month, day)
+        if p in self.days and self.days[p] != when:
+            when = max(when, self.days[p])
+            self.st.warnings.append(f"dua tanggal dalam {_label(p.year, p.month)}; tenggat "
+                                    f"tanggal {when.day}")
+        self.days[p] = when
 
+    def settle(self) -> dict[Period, date]:
+        for p in sorted(set(self.days) & self.whole):
+            self.st.warnings.append(f"{_label(p.year, p.month)} ditulis dengan tanggal dan "
+                                    "juga sebagai seluruh bulan; tenggat akhir bulan")
+            del self.days[p]
+        return {p: d for p, d in self.days.items() if p in self.periods}
 
-@dataclass
-class _State:
-    """Everything collected from the token stream before resolution."""
-
-    entries: list[_MonthRef | _Range] = field(default_factory=list)
-    refs: list[_MonthRef] = field(default_factory=list)
-    quarters: list[int] = field(default_factory=list)
-    semesters: list[int] = field(default_factory=list)
-    quarter_cadence: bool = False
-    semester_cadence: bool = False
-    monthly: bool = False
-    deadline: bool = False
-    leading_weeks: list[int] = field(default_factory=list)  # weeks before any month
-    years: list[int] = field(default_factory=list)
-    canonical: list[Period] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment), capped at limit+1."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            cost = 0 if ca == cb else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return min(prev[-1], limit + 1)
-
-
-def fuzzy_month(word: str) -> int | None:
-    """A month for an obvious typo (``okttober``), or None when unsure."""
-    if len(word) < 5:
-        return None
-    limit = 1 if len(word) < 7 else 2
-    best: dict[int, int] = {}
-    for name, num in _FULL_MONTHS.items():
-        dist = _edit_distance(word, name, limit)
-        if dist <= limit:
-            best[num] = min(best.get(num, dist), dist)
-    if not best:
-        return None
-    low = min(best.values())
-    winners = [m for m, d in best.items() if d == low]
-    return winners[0] if len(winners) == 1 else None
-
-
-def _normalise(text: str) -> str:
-    out = text.lower()
-    for pattern, repl in _PHRASES:
-        out = pattern.sub(repl, out)
-    return out
-
-
-def _week_number(marker: str) -> int | None:
-    raw = marker[len("@week"):]
-    if raw.isdigit():
-        return int(raw)
-    return _WEEK_WORDS.get(raw)
-
-
-def _collect(text: str) -> _State:
-    st = _State()
-    since_year: list[_MonthRef] = []  # refs waiting for a following year
-    since_week: list[_MonthRef] = []  # refs waiting for a following week marker
-    week_refs: list[_MonthRef] = []  # refs the last week marker went to ("dan ke-3")
-    pending: _MonthRef | None = None  # a month followed by a range connector
-    last = ""  # kind of the previous significant token
-    numeral_mode = ""  # "q" or "s" right after a quarter/semester word
-    numeral_range = False  # a numeral range is open ("Triwulan I-III")
-    leading_weeks = st.leading_weeks  # weeks written before any month ("minggu ke-2 Januari")
-
-    def flush() -> None:
-        nonlocal pending
-        if pending is not None:
-            st.entries.append(pending)
-            pending = None
-
-    for tok in _TOKEN_RE.findall(_normalise(text)):
-        if tok in ("~", "-"):
-            tail = st.entries[-1] if st.entries else None
-            if last in ("month", "year") and isinstance(tail, _MonthRef):
-                flush()
-                st.entries.pop()
-                pending = tail
-            numeral_range = last == "numeral"
-            last = "range"
-            continue
-        if tok in {",", ";", "/", "&", "+"} or tok in _LIST_WORDS:
-            flush()
-            numeral_range = False
-            if last != "week":
-                last = "list"
-            continue
-        if tok == "@deadline":
-            st.deadline = True
-            continue
-        if tok == "@monthly":
-            st.monthly = True
-            continue
-        if tok.startswith("@week"):
-            week = _week_number(tok)
-            targets = since_week or (week_refs if last == "week" else [])
-            if week is None or not 1 <= week <= 5:
-                st.warnings.append(f"minggu ke-{tok[5:]} tidak ada (1–5); diabaikan")
-            elif targets:
-                for ref in targets:
-                    ref.weeks.append(week)
-                week_refs = targets
-            else:
-                leading_weeks.append(week)
-            since_week = []
-            last = "week"
-            continue
-        kind = _classify(tok, numeral_mode, st)
-        if kind == "noise":
-            continue
-        if kind == "year":
-            year = int(tok)
-            st.years.append(year)
-            for ref in since_year:
-                ref.year = year
-            if since_year and last == "month":
-                since_year[-1].own_year = True
-            since_year = []
-        elif kind == "numeral":
-            value = int(tok) if tok.isdigit() else (_ROMAN.get(tok) or _ORDINAL[tok])
-            _add_numeral(st, numeral_mode, value, numeral_range)
-            numeral_range = False
-        elif kind in ("quarter", "semester"):
-            numeral_mode = "q" if kind == "quarter" else "s"
-            if kind == "quarter":
-                st.quarter_cadence = True
-            else:
-                st.semester_cadence = True
-        elif kind == "month":
-            ref = _MonthRef(_month_of(tok, st), weeks=list(leading_weeks))
-            st.refs.append(ref)
-            since_year.append(ref)
-            since_week.append(ref)
-            if last == "week":
-                last = "list"
-            if pending is not None and last == "range":
-                st.entries.append(_Range(pending, ref))
-                pending = None
-            else:
-                flush()
-                if last == "month":
-                    st.warnings.append(
-                        "dua bulan berdampingan tanpa pemisah; dibaca sebagai daftar")
-                st.entries.append(ref)
-        if kind not in ("numeral", "quarter", "semester"):
-            numeral_mode = ""
-        if kind not in ("month", "year"):
-            flush()
-        last = kind
-    flush()
-    return st
-
-
-def _classify(tok: str, numeral_mode: str, st: _State) -> str:
-    """Kind of one word or number token; records unreadable ones in ``st``."""
-    if re.fullmatch(r"\d{4}-\d{2}(?:-w[1-5])?", tok):
-        try:
-            period = Period.parse(tok.upper())
-        except ValueError:
-            period = None
-        if period is None or not 1900 <= period.year <= 2199:
-            st.unknown.append(tok)
-            return "unknown"
-        st.canonical.append(period)
-        return "canonical"
-    if tok.isdigit():
-        value = int(tok)
-        if len(tok) == 4 and 1900 <= value <= 2199:
-            return "year"
-        if numeral_mode and 1 <= value <= 9:
-            return "numeral"
-        st.unknown.append(tok)
-        return "unknown"
-    if tok in _QUARTER_WORDS:
-        return "quarter"
-    if tok in _SEMESTER_WORDS:
-        return "semester"
-    if numeral_mode and (tok in _ROMAN or tok in _ORDINAL):
-        return "numeral"
-    if tok in MONTH_WORDS:
-        return "month"
-    if tok in _NOISE:
-        return "noise"
-    if fuzzy_month(tok) is not None:
-        return "month"
-    st.unknown.append(tok)
-    return "unknown"
-
-
-def _month_of(tok: str, st: _State) -> int:
-    month = MONTH_WORDS.get(tok)
-    if month is None:
-        month = fuzzy_month(tok)
-        assert month is not None
-        st.warnings.append(f"ejaan '{tok}' dibaca sebagai {MONTH_NAMES_ID[month - 1]}")
-    return month
-
-
-def _add_numeral(st: _State, mode: str, value: int, as_range_end: bool) -> None:
-    target = st.quarters if mode == "q" else st.semesters
-    limit = 4 if mode == "q" else 2
-    if value > limit:
-        st.warnings.append(f"{'triwulan' if mode == 'q' else 'semester'} {value} tidak ada")
-        return
-    if as_range_end and target:
-        start = target[-1]
-        target.extend(range(start + 1, value + 1))
-    else:
-        target.append(value)
-
-
-def _settle_year(ref: _MonthRef, plan_year: int, st: _State) -> None:
-    if ref.year is None:
-        ref.year = plan_year
-    elif abs(ref.year - plan_year) > 1:
-        st.warnings.append(
-            f"tahun {ref.year} jauh dari tahun rencana {plan_year}; dianggap {plan_year}")
-        ref.year = plan_year
-
-
-def _months_between(a: _MonthRef, b: _MonthRef) -> list[tuple[int, int]]:
-    assert a.year is not None and b.year is not None
-    out: list[tuple[int, int]] = []
-    y, m = a.year, a.month
-    while (y, m) <= (b.year, b.month):
-        out.append((y, m))
-        m += 1
-        if m == 13:
-            y, m = y + 1, 1
-    return out
+    def reshape(self, weeks: Iterable[int]) -> None:
+        """Whole months without a day become the given weeks of them."""
+        wanted = tuple(weeks)
+        for p in sorted(self.periods):
+            if p.week == 0 and p not in self.days:
+                self.periods.discard(p)
+                self.whole.discard(p)
+                for w in wanted:
+                    q = Period(p.year, p.month, w)
+                    if not (q.is_empty and len(wanted) > 1):  # "setiap minggu": no empty week
+                        self.add(q)
 
 
 def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") -> TargetReading:
@@ -379,49 +125,48 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
     raw = (text or "").strip()
     if raw.strip(" -–—.") == "":
         return TargetReading((), ("target waktu kosong; tidak ada checkpoint",))
-    st = _collect(raw)
+    st = collect(raw)
     warnings = st.warnings
-    periods: set[Period] = set()
-
-    if st.canonical:
-        periods.update(p for p in st.canonical if not p.is_empty)
-    for entry in st.entries:
-        if isinstance(entry, _Range):
-            _resolve_range(entry, year, st)
-        else:
-            _settle_year(entry, year, st)
-    expand = (st.monthly or policy == "monthly") and not st.deadline
-    for entry in st.entries:
-        if isinstance(entry, _Range):
-            span = _months_between(entry.start, entry.end)
-            chosen = span if expand else span[-1:]
-            weeks = entry.end.weeks or entry.start.weeks or [0]
-            periods.update(Period(y, m, w) for y, m in chosen for w in weeks)
-        else:
-            assert entry.year is not None
-            periods.update(Period(entry.year, entry.month, w) for w in entry.weeks or [0])
+    cut = st.except_at or (len(st.entries), len(st.quarters), len(st.semesters))
+    entries, excluded = st.entries[:cut[0]], st.entries[cut[0]:]
+    found = _Found(st)
+    for p in st.canonical:
+        if not p.is_empty:
+            found.add(p)
+    cadence_from = None
+    if entries and all(isinstance(e, MonthRef) and e.open_start for e in entries) and (
+            st.quarter_cadence or st.semester_cadence) and not st.monthly:
+        first = entries[0]  # "Per triwulan mulai April": the cadence from that month on
+        assert isinstance(first, MonthRef)
+        _settle_entry(first, year, st)
+        cadence_from, entries = (first.year, first.month), []
+    for entry in entries:
+        _settle_entry(entry, year, st)
+    # "Januari-Desember kecuali Juli" means every month of the range, whatever the policy
+    expand = (st.monthly or policy == "monthly" or bool(excluded)) and not st.deadline
+    for entry in entries:
+        _add_entry(entry, year, expand, found)
 
     cadence_year = _cadence_year(st, year)
-    if not st.entries and not st.canonical:
-        if st.quarters:
-            periods.update(Period(cadence_year, quarter_end(q)) for q in st.quarters)
-        elif st.quarter_cadence:
-            periods.update(Period(cadence_year, quarter_end(q)) for q in (1, 2, 3, 4))
-        if st.semesters:
-            periods.update(Period(cadence_year, semester_end(s)) for s in st.semesters)
-        elif st.semester_cadence:
-            periods.update(Period(cadence_year, semester_end(s)) for s in (1, 2))
-        if not periods and st.monthly:
-            weeks = st.leading_weeks or [0]
-            periods.update(Period(cadence_year, m, w) for m in range(1, 13) for w in weeks)
-        if not periods and st.years:
-            periods.add(Period(cadence_year, 12))
-            warnings.append(f"hanya tahun tanpa bulan; dianggap Desember {cadence_year}")
-
-    empty = sorted(p for p in periods if p.is_empty)
-    for p in empty:
-        month = f"{MONTH_NAMES_ID[p.month - 1]} {p.year}"
-        warnings.append(f"minggu ke-5 {month} tidak memiliki hari; diabaikan")
+    if not entries and not st.canonical:
+        _add_cadence(st, cadence_year, st.quarters[:cut[1]], st.semesters[:cut[2]], found)
+        if cadence_from is not None:
+            found.periods = {p for p in found.periods if (p.year, p.month) >= cadence_from}
+    if st.early_month:
+        found.reshape([1])
+    if st.weekly:
+        found.reshape(range(1, 6))
+    if st.month_day is not None:
+        for p in sorted(found.periods):
+            if p.week == 0 and p not in found.days and p in found.whole:
+                found.whole.discard(p)
+                found.add(p, min(st.month_day, p.days_in_month))
+    if st.except_at is not None:
+        _exclude(st, excluded, st.quarters[cut[1]:], st.semesters[cut[2]:], year,
+                 cadence_year, found)
+    periods = found.periods
+    for p in sorted(p for p in periods if p.is_empty):
+        warnings.append(f"minggu ke-5 {_label(p.year, p.month)} tidak memiliki hari; diabaikan")
         periods.discard(p)
     if st.unknown:
         words = ", ".join(f"'{w}'" for w in _unique(st.unknown))
@@ -435,10 +180,120 @@ def read_target(text: str | None, year: int, policy: RangePolicy = "monthly") ->
     if off:
         warnings.append(f"periode {', '.join(off)} di luar tahun rencana {year}; tetap dipakai "
                         "— periksa (salinan dari rencana tahun lain?)")
-    return TargetReading(tuple(sorted(periods)), tuple(_unique(warnings)))
+    days = found.settle()
+    return TargetReading(tuple(sorted(periods)), tuple(_unique(warnings)), days)
 
 
-def _cadence_year(st: _State, plan_year: int) -> int:
+def _settle_entry(entry: MonthRef | Range, year: int, st: State) -> None:
+    if isinstance(entry, Range):
+        _resolve_range(entry, year, st)
+    else:
+        _settle_year(entry, year, st)
+
+
+def _add_entry(entry: MonthRef | Range, year: int, expand: bool, found: _Found) -> None:
+    if isinstance(entry, MonthRef) and entry.open_start:  # "mulai Maret": to December
+        assert entry.year is not None
+        end = MonthRef(12, max(year, entry.year), weeks=entry.weeks)
+        entry = Range(MonthRef(entry.month, entry.year, weeks=entry.weeks), end)
+    elif isinstance(entry, MonthRef) and entry.open_end:  # "sampai Juni": from January
+        assert entry.year is not None
+        found.st.warnings.append(f"rentang tanpa awal ('s/d {_label(entry.year, entry.month)}'"
+                                 f"); dianggap mulai Januari {entry.year}")
+        entry = Range(MonthRef(1, entry.year, weeks=entry.weeks), entry)
+    if isinstance(entry, Range):
+        span = _months_between(entry.start, entry.end)
+        chosen = span if expand else span[-1:]
+        weeks = entry.end.weeks or entry.start.weeks or [0]
+        end_day = entry.end.day  # the range's last day; its month's last day is the month
+        if end_day is not None and end_day == Period(*span[-1]).days_in_month:
+            end_day = None
+        for y, m in chosen:
+            day = end_day if (y, m) == span[-1] else None
+            for w in weeks:
+                found.add(Period(y, m, w), day)
+        return
+    assert entry.year is not None
+    weeks = entry.weeks or ([1] if entry.early else [0])
+    if entry.day is not None and weeks != [0]:
+        found.st.warnings.append(f"tanggal {entry.day} diabaikan: minggu "
+                                 f"{_label(entry.year, entry.month)} sudah ditulis")
+    for w in weeks:
+        found.add(Period(entry.year, entry.month, w), entry.day)
+
+
+def _add_cadence(st: State, year: int, quarters: list[int], semesters: list[int],
+                 found: _Found) -> None:
+    """Quarters, semesters, a monthly cadence or a bare year: no month was written."""
+    early = st.early_cadence
+    if st.leading_weeks and (quarters or semesters or st.quarter_cadence
+                             or st.semester_cadence):
+        weeks = ", ".join(str(w) for w in st.leading_weeks)
+        st.warnings.append(f"minggu ke-{weeks} tanpa bulan yang jelas; diabaikan")
+    if quarters or st.quarter_cadence:
+        for q in quarters or [1, 2, 3, 4]:
+            found.add(Period(year, 3 * q - 2, 1) if early else Period(year, quarter_end(q)))
+    if semesters or st.semester_cadence:
+        for s in semesters or [1, 2]:
+            found.add(Period(year, 6 * s - 5, 1) if early else Period(year, semester_end(s)))
+    if not found.periods and (st.monthly or st.weekly):
+        for m in range(1, 13):
+            for w in st.leading_weeks or [0]:
+                found.add(Period(year, m, w))
+    if not found.periods and st.years:
+        found.add(Period(year, 12))
+        st.warnings.append(f"hanya tahun tanpa bulan; dianggap Desember {year}")
+
+
+def _exclude(st: State, excluded: list[MonthRef | Range], quarters: list[int],
+             semesters: list[int], year: int, cadence_year: int, found: _Found) -> None:
+    """``kecuali …``: drop the months named after it (a quarter or semester: its months)."""
+    years = {p.year for p in found.periods}
+    default = years.pop() if len(years) == 1 else year
+    months: list[tuple[int, int]] = []
+    for entry in excluded:
+        _settle_entry(entry, default, st)
+        if isinstance(entry, Range):
+            months += _months_between(entry.start, entry.end)
+        else:
+            assert entry.year is not None
+            months += _months_between(entry, MonthRef(12, entry.year)) if entry.open_start \
+                else [(entry.year, entry.month)]
+    months += [(cadence_year, m) for q in quarters for m in range(3 * q - 2, 3 * q + 1)]
+    months += [(cadence_year, m) for s in semesters for m in range(6 * s - 5, 6 * s + 1)]
+    if not months:
+        st.warnings.append("'kecuali' tanpa bulan, triwulan atau semester yang dikenali; "
+                           "diabaikan")
+        return
+    gone = {p for p in found.periods if (p.year, p.month) in set(months)}
+    if not gone:
+        named = ", ".join(_label(y, m) for y, m in dict.fromkeys(months))
+        st.warnings.append(f"kecuali {named}: tidak termasuk target; tidak ada yang dikecualikan")
+    found.periods -= gone
+
+
+def _settle_year(ref: MonthRef, plan_year: int, st: State) -> None:
+    if ref.year is None:
+        ref.year = plan_year
+    elif abs(ref.year - plan_year) > 1:
+        st.warnings.append(
+            f"tahun {ref.year} jauh dari tahun rencana {plan_year}; dianggap {plan_year}")
+        ref.year = plan_year
+
+
+def _months_between(a: MonthRef, b: MonthRef) -> list[tuple[int, int]]:
+    assert a.year is not None and b.year is not None
+    out: list[tuple[int, int]] = []
+    y, m = a.year, a.month
+    while (y, m) <= (b.year, b.month):
+        out.append((y, m))
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+    return out
+
+
+def _cadence_year(st: State, plan_year: int) -> int:
     if not st.years:
         return plan_year
     chosen = st.years[-1]
@@ -449,7 +304,7 @@ def _cadence_year(st: _State, plan_year: int) -> int:
     return chosen
 
 
-def _resolve_range(rng: _Range, plan_year: int, st: _State) -> None:
+def _resolve_range(rng: Range, plan_year: int, st: State) -> None:
     start, end = rng.start, rng.end
     start_given, end_given = start.own_year, end.year is not None
     if end_given:
@@ -466,11 +321,11 @@ def _resolve_range(rng: _Range, plan_year: int, st: _State) -> None:
     if not start_given:
         start.year = end.year - 1
         st.warnings.append("rentang melewati pergantian tahun; awal rentang dianggap "
-                           f"{MONTH_NAMES_ID[start.month - 1]} {start.year}")
+                           f"{_label(start.year, start.month)}")
     elif not end_given:
         end.year = start.year + 1
         st.warnings.append("rentang melewati pergantian tahun; akhir rentang dianggap "
-                           f"{MONTH_NAMES_ID[end.month - 1]} {end.year}")
+                           f"{_label(end.year, end.month)}")
     else:
         rng.start, rng.end = end, start
         st.warnings.append("awal rentang sesudah akhirnya; kedua ujung ditukar")

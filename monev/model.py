@@ -41,6 +41,7 @@ class Item:
     periods: tuple[Period, ...] = ()
     warnings: list[str] = field(default_factory=list)
     override: tuple[Period, ...] | None = None  # checkpoints fixed by hand (canonical YAML)
+    days: dict[Period, date] = field(default_factory=dict)  # a day written: due that day
     key: str = ""  # stable identity, set by assign_keys()
     where: str = ""  # where a person finds the row in a file without lines (page, sheet)
 
@@ -56,6 +57,14 @@ class Plan:
     def all_warnings(self) -> list[str]:
         """Document warnings first, then every row's, in document order."""
         return self.warnings + [w for item in self.items for w in item.warnings]
+
+
+def override_texts(item: Item) -> list[str] | None:
+    """An item's hand-fixed checkpoints as written in the canonical YAML: periods, or
+    ISO days for those with a day (``2026-02-14``: period 2026-02, due that day)."""
+    if item.override is None:
+        return None
+    return [item.days[p].isoformat() if p in item.days else str(p) for p in item.override]
 
 
 _NUMBERING = re.compile(r"^\s*(?:[0-9]+|[ivx]+|[a-z])\s*[.)]\s*", re.IGNORECASE)

@@ -70,6 +70,22 @@ class Period:
         return f"{text} minggu ke-{self.week}" if self.week else text
 
 
+_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_checkpoint(text: str) -> tuple[Period, date | None]:
+    """A hand-written checkpoint: a period (``2026-02``, ``2026-01-W2``) or a day
+    (``2026-02-14``: the month, due that day)."""
+    m = _DAY_RE.match(text.strip())
+    if not m:
+        return Period.parse(text), None
+    try:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"tanggal tidak sah: {text!r} (contoh: 2026-02-14)") from None
+    return Period(day.year, day.month), day
+
+
 def quarter_end(q: int) -> int:
     """Last month of quarter q (1–4)."""
     return 3 * q

@@ -5,13 +5,14 @@ shape exact."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from monev.grammar import RangePolicy, read_target
 from monev.model import Item, Plan
-from monev.periods import Period
+from monev.periods import MONTH_NAMES_ID, Period
 from monev.workdays import WorkCalendar
 
 
@@ -24,20 +25,31 @@ class Checkpoint:
 
 
 def checkpoints(item: Item, calendar: WorkCalendar) -> list[Checkpoint]:
-    return [Checkpoint(p, calendar.due_date(p)) for p in item.periods]
+    return [Checkpoint(p, calendar.due_date(p, item.days.get(p))) for p in item.periods]
 
 
-def due_notes(periods: tuple[Period, ...], calendar: WorkCalendar) -> list[str]:
-    """Flags for periods with no working day: due on the next working day after them."""
-    return [f"periode {p} tidak memiliki hari kerja; tenggat hari kerja berikutnya "
-            f"{calendar.due_date(p).isoformat()}"
-            for p in periods if not calendar.has_working_day(p)]
+def due_notes(periods: tuple[Period, ...], calendar: WorkCalendar,
+              days: Mapping[Period, date] | None = None) -> list[str]:
+    """Flags for periods with no working day, and for days written that are no working
+    day: both are due on the next working day after them."""
+    days = days or {}
+    notes = []
+    for p in periods:
+        day = days.get(p)
+        if day is not None and calendar.due_on(day) != day:
+            notes.append(f"tanggal {day.day} {MONTH_NAMES_ID[day.month - 1]} {day.year} "
+                         "bukan hari kerja; tenggat hari kerja berikutnya "
+                         f"{calendar.due_on(day).isoformat()}")
+        elif day is None and not calendar.has_working_day(p):
+            notes.append(f"periode {p} tidak memiliki hari kerja; tenggat hari kerja "
+                         f"berikutnya {calendar.due_date(p).isoformat()}")
+    return notes
 
 
 def plan_due_notes(plan: Plan, calendar: WorkCalendar) -> list[list[str]]:
     """``due_notes`` of every item, located like the importer's own flags."""
     return [[f"{plan.source}:{i.source_line}" + (f" ({i.where})" if i.where else "")
-             + f": {n}" for n in due_notes(i.periods, calendar)] for i in plan.items]
+             + f": {n}" for n in due_notes(i.periods, calendar, i.days)] for i in plan.items]
 
 
 def _cp_json(cps: list[Checkpoint]) -> list[dict[str, str]]:
@@ -67,6 +79,7 @@ def when_document(text: str, year: int, calendar: WorkCalendar,
                   policy: RangePolicy = "monthly") -> dict[str, Any]:
     """``monev when TEXT --year YYYY --json``."""
     reading = read_target(text, year, policy)
-    cps = [Checkpoint(p, calendar.due_date(p)) for p in reading.periods]
+    cps = [Checkpoint(p, calendar.due_date(p, reading.days.get(p))) for p in reading.periods]
     return {"checkpoints": _cp_json(cps),
-            "warnings": list(reading.warnings) + due_notes(reading.periods, calendar)}
+            "warnings": list(reading.warnings) + due_notes(reading.periods, calendar,
+                                                           reading.days)}

@@ -15,7 +15,8 @@ _TAIL_PART = (
     r"|okt|nov|nop|des|tahun|thn|th|setiap|tiap|per|perbulan|bulan|bulanan|bln|minggu|pekan"
     r"|ke|kedua|ketiga|keempat|pertama|terakhir|akhir|awal|paling|lambat|selambat"
     r"|selambatnya|lambatnya|triwulan|tw|semester|kuartal|q[1-4]|i{1,3}|iv|dan|serta|atau"
-    r"|s/d|s\.d\.?|sd|sampai|dengan|hingga|mulai|\d{4}|\d{1,2}|[-\u2013\u2014,/&;~().:])")
+    r"|s/d|s\.d\.?|sd|sampai|dengan|hingga|mulai|sejak|kecuali|selain|pertengahan|mingguan"
+    r"|\d{4}|\d{1,2}|[-\u2013\u2014,/&;~().:])")
 _TAIL_WORD = re.compile(f"(?:{_TAIL_PART})+", re.IGNORECASE)
 _TAIL_ANCHOR = re.compile(
     r"januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober"

@@ -127,11 +127,20 @@ class WorkCalendar:
             total += _prefix(self, year)[-1]
         return total - _prefix(self, start.year)[start.timetuple().tm_yday]
 
-    def due_date(self, period: Period) -> date:
+    def due_date(self, period: Period, day: date | None = None) -> date:
         """Due date of a period: its last working day (or last day, by configuration).
         A period without any working day (a week of holidays and cuti bersama) is due on
-        the next working day after it, never before it starts."""
-        return self._due(period)
+        the next working day after it, never before it starts. ``day``: the plan wrote
+        a day for this period (``14 Februari``): see :meth:`due_on`."""
+        return self._due(period) if day is None else self.due_on(day)
+
+    def due_on(self, day: date) -> date:
+        """Due date of a day written in a plan: that day, or when it is no working day
+        the next working day (like a period without one: never before the day the plan
+        names — the evidence of an event held on a holiday exists only after it)."""
+        if self.due_rule == "last_day" or self.is_working_day(day):
+            return day
+        return self.add_working_days(day, 1)
 
     def has_working_day(self, period: Period) -> bool:
         return self.due_rule == "last_day" or self._due(period) <= period.end

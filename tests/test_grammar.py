@@ -8,6 +8,7 @@ over texts built from the grammar's own vocabulary.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -263,7 +264,12 @@ NOISE = ["Tahun", "tahun", "Per-bulan", "per bulan", "setiap bulan", "Paling lam
          "setiap semester", "Setiap Triwulan", "I", "II", "III", "IV", "V", "kedua", "(",
          ")", "xyz", "<i>", "</i>", "2025-13", "2025-10", "2026-01-W2", "2026-02-W5",
          "0000-02-w5", "9999-12", "-", ".", "?", "akhir tahun", "bulan", "ke", "tgl",
-         "Januari-", "-Desember", "\t", "\n", "ß", "İ", "٣", "２０２５"]
+         "Januari-", "-Desember", "\t", "\n", "ß", "İ", "٣", "２０２５",
+         # issue 18: words that change the meaning
+         "mulai", "sejak", "awal", "awal bulan", "kecuali", "selain", "pertengahan", "tanggal 10",
+         "tgl 31", "setiap minggu", "mingguan", "minggu", "10", "31", "14/02/2026",
+         "2026-02-14", "29/02/2025", "setiap tanggal 17", "sebelum", "hingga", "@day", "@dom",
+         "@week", "@deadline"]
 TOKENS = st.sampled_from(MONTH_WORDS + CONNECTORS + YEARS + NOISE)
 VOCAB_TEXT = st.lists(TOKENS, max_size=12).map(" ".join)
 JOINED_TEXT = st.lists(TOKENS, max_size=12).map("".join)  # no spaces: glued tokens
@@ -433,9 +439,17 @@ def test_every_due_date_is_a_working_day_inside_or_right_after_its_period(
     from monev.workdays import WorkCalendar
 
     cal = WorkCalendar()
-    for p in read_target(text, year, policy).periods:  # type: ignore[arg-type]
-        due = cal.due_date(p)
+    r = read_target(text, year, policy)  # type: ignore[arg-type]
+    assert set(r.days) <= set(r.periods)
+    for p in r.periods:
+        due = cal.due_date(p, r.days.get(p))
         assert cal.is_working_day(due), (p, due)
+        if p in r.days:  # a written day: that day, or the first working day after it
+            day = r.days[p]
+            assert (day.year, day.month) == (p.year, p.month) and p.week == 0
+            assert due >= day and not any(cal.is_working_day(day + timedelta(days=d))
+                                          for d in range((due - day).days)), (p, day, due)
+            continue
         if due > p.end:  # only when the period has no working day at all
             assert not any(cal.is_working_day(p.start + timedelta(days=d))
                            for d in range((p.end - p.start).days + 1)), (p, due)
@@ -464,3 +478,210 @@ def test_target_tail_never_raises_and_points_inside(text: str) -> None:
     for keep in (False, True):
         i = target_tail(text, keep)
         assert i == -1 or 0 <= i < len(text)
+
+
+# --- issue 18: days, "mulai", "awal", "kecuali", dashed lists; never a silent misread ---
+
+def _days(r: object) -> dict[str, int]:
+    return {str(p): d.day for p, d in r.days.items()}  # type: ignore[attr-defined]
+
+
+ISSUE_18_ROWS: list[tuple[str, list[str], dict[str, int], bool]] = [
+    # text (plan year 2026), periods, written days (period → day), flagged
+    ("mulai Maret", months(2026, 3, 12), {}, False),
+    ("Mulai bulan April 2026", months(2026, 4, 12), {}, False),
+    ("Sejak Oktober", months(2026, 10, 12), {}, False),
+    ("Mulai April s/d Juni 2026", months(2026, 4, 6), {}, False),
+    ("mulai Triwulan II", ["2026-06", "2026-09", "2026-12"], {}, False),
+    ("Per triwulan mulai April", ["2026-06", "2026-09", "2026-12"], {}, False),
+    ("Setiap semester mulai Juli", ["2026-12"], {}, False),
+    ("awal Maret", ["2026-03-W1"], {}, False),
+    ("Awal bulan Maret 2026", ["2026-03-W1"], {}, False),
+    ("awal Triwulan III", ["2026-07-W1"], {}, False),
+    ("Setiap awal bulan", [f"2026-{m:02d}-W1" for m in range(1, 13)], {}, False),
+    ("Setiap awal triwulan", ["2026-01-W1", "2026-04-W1", "2026-07-W1", "2026-10-W1"], {},
+     False),
+    ("Awal tahun 2026", ["2026-01-W1"], {}, False),
+    ("Akhir Maret 2026", ["2026-03"], {}, False),
+    ("pertengahan Juni", ["2026-06"], {"2026-06": 15}, False),
+    ("tanggal 10 Maret 2026", ["2026-03"], {"2026-03": 10}, False),
+    ("10 Maret", ["2026-03"], {"2026-03": 10}, False),
+    ("Tgl. 5 Januari 2026", ["2026-01"], {"2026-01": 5}, False),
+    ("14/02/2026", ["2026-02"], {"2026-02": 14}, False),
+    ("2026-02-14", ["2026-02"], {"2026-02": 14}, False),
+    ("10-15 Maret 2026", ["2026-03"], {"2026-03": 15}, False),
+    ("1 s.d. 15 Februari 2026", ["2026-02"], {"2026-02": 15}, False),
+    ("10 Maret dan 15 Juni 2026", ["2026-03", "2026-06"], {"2026-03": 10, "2026-06": 15},
+     False),
+    ("Januari - 15 Maret 2026", months(2026, 1, 3), {"2026-03": 15}, False),
+    ("1 Januari - 31 Desember 2026", months(2026, 1, 12), {}, False),
+    ("Setiap tanggal 10", months(2026, 1, 12), {p: 10 for p in months(2026, 1, 12)}, False),
+    ("Paling lambat tanggal 10 setiap bulan", months(2026, 1, 12),
+     {p: 10 for p in months(2026, 1, 12)}, False),
+    ("Maret - Juni - September - Desember", ["2026-03", "2026-06", "2026-09", "2026-12"], {},
+     False),
+    ("Maret-Juni-September-Desember 2026", ["2026-03", "2026-06", "2026-09", "2026-12"], {},
+     False),
+    ("Januari - Maret", months(2026, 1, 3), {}, False),
+    ("Januari - Juni, Juli - Desember", months(2026, 1, 12), {}, False),
+    ("Setiap bulan kecuali Desember", months(2026, 1, 11), {}, False),
+    ("Januari-Desember kecuali Juli", months(2026, 1, 6) + months(2026, 8, 12), {}, False),
+    ("Januari s.d. Desember kecuali Juli dan Agustus", months(2026, 1, 6) + months(2026, 9, 12),
+     {}, False),
+    ("Setiap bulan, kecuali bulan Juli", months(2026, 1, 6) + months(2026, 8, 12), {}, False),
+    ("Setiap triwulan kecuali triwulan IV", ["2026-03", "2026-06", "2026-09"], {}, False),
+    ("Maret setiap minggu", [f"2026-03-W{w}" for w in range(1, 6)], {}, False),
+    ("Februari 2026 mingguan", [f"2026-02-W{w}" for w in range(1, 5)], {}, False),
+    # flagged: read one documented way, never silently
+    ("31 Februari 2026", ["2026-02"], {}, True),
+    ("Juli kecuali Agustus", ["2026-07"], {}, True),
+    ("kecuali", [], {}, True),
+    ("Sampai Juni", months(2026, 1, 6), {}, True),
+    ("Mei s/d", months(2026, 5, 12), {}, True),
+    ("10 dan 20 Maret 2026", ["2026-03"], {"2026-03": 20}, True),
+    ("10 Maret dan 20 Maret", ["2026-03"], {"2026-03": 20}, True),
+    ("Maret dan 10 Maret", ["2026-03"], {}, True),
+    ("Maret minggu", ["2026-03"], {}, True),
+    ("Minggu kedua setiap triwulan", ["2026-03", "2026-06", "2026-09", "2026-12"], {}, True),
+    ("awal", [], {}, True),
+    ("Sebelum Juni 2026", ["2026-06"], {}, True),
+    ("Setiap hari kerja", [], {}, True),
+    ("Januari dst", ["2026-01"], {}, True),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "days", "flagged"), ISSUE_18_ROWS,
+                         ids=[r[0] for r in ISSUE_18_ROWS])
+def test_issue_18_cases(text: str, expected: list[str], days: dict[str, int],
+                        flagged: bool) -> None:
+    r = read_target(text, 2026)
+    assert [str(p) for p in r.periods] == expected
+    assert _days(r) == days
+    assert bool(r.warnings) == flagged, r.warnings
+
+
+def test_open_start_under_end_policy_is_december() -> None:
+    assert read("mulai Maret", 2026, "end") == (["2026-12"], ())
+    assert read("Paling lambat mulai Maret", 2026) == (["2026-12"], ())
+
+
+def test_written_day_falls_due_that_day_or_next_working_day_flagged() -> None:
+    from monev.schedule import when_document
+    from monev.workdays import WorkCalendar
+
+    thursday = when_document("15 Januari 2026", 2026, WorkCalendar())
+    assert thursday == {"checkpoints": [{"period": "2026-01", "due": "2026-01-15"}],
+                        "warnings": []}
+    # Saturday 14 Feb; 16 Feb cuti bersama, 17 Feb Imlek
+    saturday = when_document("14 Februari 2026", 2026, WorkCalendar())
+    assert saturday["checkpoints"] == [{"period": "2026-02", "due": "2026-02-18"}]
+    assert saturday["warnings"] == ["tanggal 14 Februari 2026 bukan hari kerja; tenggat hari "
+                                    "kerja berikutnya 2026-02-18"]
+
+
+# properties: a word the grammar does not understand, or one that changes the meaning,
+# is never dropped silently
+
+CLEAN_TEXTS = st.sampled_from([
+    "Oktober 2026", "Januari - Maret 2026", "Agustus, September dan Desember", "Setiap Triwulan",
+    "Semester I", "Minggu ke-2 setiap bulan", "Januari minggu ke-2 tahun 2026", "Per-bulan",
+    "Paling lambat September-Oktober 2026", "mulai Maret", "awal Juni", "10 Maret 2026",
+    "Setiap bulan kecuali Juli", "Maret - Juni - September - Desember", "Triwulan I-III",
+    "Januari-Desember kecuali Juli", "Setiap awal bulan", "Per-bulan (Agustus-Desember) 2026"])
+UNKNOWN_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10).filter(
+    lambda w: any("tidak dapat dibaca" in x for x in read_target(w, 2026).warnings))
+
+
+@FAST
+@given(base=st.one_of(CLEAN_TEXTS.map(lambda t: (t, 2026)),
+                      month_list().map(lambda c: (c[0], c[2] or 2026))),
+       word=UNKNOWN_WORDS, at=st.integers(0, 20), policy=POLICIES)
+def test_an_unknown_word_anywhere_is_flagged(base: tuple[str, int], word: str, at: int,
+                                             policy: str) -> None:
+    text, year = base
+    words = text.split()
+    assert read_target(text, year, policy).warnings == ()  # type: ignore[arg-type]
+    words.insert(at % (len(words) + 1), word)
+    r = read_target(" ".join(words), year, policy)  # type: ignore[arg-type]
+    assert r.warnings, (words, [str(p) for p in r.periods])
+
+
+MODIFIERS = ["mulai", "sejak", "awal", "pertengahan", "kecuali", "sampai", "tanggal 10",
+             "setiap minggu", "minggu", "sebelum", "setelah", "selama", "selain", "dst"]
+
+
+@FAST
+@given(modifier=st.sampled_from(MODIFIERS), month=st.integers(1, 11),
+       year=st.sampled_from(["", " 2026"]))
+def test_a_word_that_changes_the_meaning_is_read_or_flagged(modifier: str, month: int,
+                                                             year: str) -> None:
+    """``mulai Maret`` is not ``Maret``: a modifier before a month changes the reading
+    (periods or due days) or is flagged, never silently ignored."""
+    plain = read_target(MONTH_NAMES_ID[month - 1] + year, 2026)
+    r = read_target(f"{modifier} {MONTH_NAMES_ID[month - 1]}{year}", 2026)
+    changed = (r.periods, dict(r.days)) != (plain.periods, dict(plain.days))
+    assert changed or r.warnings, (modifier, month, [str(p) for p in r.periods])
+
+
+@FAST
+@given(month=st.integers(1, 12), year=st.one_of(st.none(), st.integers(2025, 2027)),
+       word=st.sampled_from(["mulai", "Mulai", "sejak", "mulai bulan", "Mulai dari"]))
+def test_open_start_runs_to_december(month: int, year: int | None, word: str) -> None:
+    text = f"{word} {MONTH_NAMES_ID[month - 1]}" + (f" {year}" if year else "")
+    y = year or 2026
+    r = read_target(text, 2026)
+    assert [str(p) for p in r.periods] == months(y, month, 12) + (
+        months(2026, 1, 12) if y == 2025 else [])
+    assert bool(r.warnings) == (y != 2026)
+
+
+@FAST
+@given(month=st.integers(1, 12), year=st.integers(2020, 2030))
+def test_awal_is_the_first_week(month: int, year: int) -> None:
+    r = read_target(f"awal {MONTH_NAMES_ID[month - 1]} {year}", year)
+    assert [str(p) for p in r.periods] == [f"{year}-{month:02d}-W1"] and r.warnings == ()
+
+
+@FAST
+@given(gone=st.sets(st.integers(1, 12), min_size=1, max_size=11),
+       base=st.sampled_from(["Setiap bulan", "Januari-Desember", "Januari s/d Desember 2026",
+                             "Per-bulan"]),
+       sep=SEPARATORS)
+def test_kecuali_removes_exactly_the_named_months(gone: set[int], base: str, sep: str) -> None:
+    names = sep.join(MONTH_NAMES_ID[m - 1] for m in sorted(gone))
+    r = read_target(f"{base} kecuali {names}", 2026)
+    assert [p.month for p in r.periods] == [m for m in range(1, 13) if m not in gone]
+    assert r.warnings == ()
+
+
+@FAST
+@given(chosen=st.sets(st.integers(1, 12), min_size=3, max_size=12),
+       sep=st.sampled_from(["-", " - ", "- ", " -", " – "]),
+       year=st.sampled_from(["", " 2026"]), policy=POLICIES)
+def test_three_or_more_dashed_months_are_a_list(chosen: set[int], sep: str, year: str,
+                                                policy: str) -> None:
+    text = sep.join(MONTH_NAMES_ID[m - 1] for m in sorted(chosen)) + year
+    r = read_target(text, 2026, policy)  # type: ignore[arg-type]
+    assert [p.month for p in r.periods] == sorted(chosen) and r.warnings == ()
+
+
+@FAST
+@given(day=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)),
+       form=st.sampled_from(["{d} {M} {y}", "tanggal {d} {M} {y}", "Tgl. {d} {M} {y}",
+                             "{d:02d}/{m:02d}/{y}", "{y}-{m:02d}-{d:02d}", "{d}-{m}-{y}",
+                             "Paling lambat {d} {M} {y}"]))
+def test_a_written_day_is_its_month_due_that_day_or_the_next_working_day(day: date,
+                                                                          form: str) -> None:
+    from monev.schedule import when_document
+    from monev.workdays import WorkCalendar
+
+    text = form.format(d=day.day, m=day.month, y=day.year, M=MONTH_NAMES_ID[day.month - 1])
+    r = read_target(text, day.year)
+    assert r.periods == (Period(day.year, day.month),) and r.warnings == ()
+    assert dict(r.days) == {Period(day.year, day.month): day}
+    cal = WorkCalendar()
+    doc = when_document(text, day.year, cal)
+    due = date.fromisoformat(doc["checkpoints"][0]["due"])
+    assert cal.is_working_day(due) and due >= day
+    assert not any(cal.is_working_day(day + timedelta(days=d)) for d in range((due - day).days))
+    assert bool(doc["warnings"]) == (due != day), doc

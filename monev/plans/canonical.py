@@ -18,8 +18,8 @@ import yaml
 from monev import safe_yaml
 from monev.errors import PlanError
 from monev.grammar import RANGE_POLICIES
-from monev.model import KINDS, Item, Plan, PlanHeader
-from monev.periods import Period
+from monev.model import KINDS, Item, Plan, PlanHeader, override_texts
+from monev.periods import Period, parse_checkpoint
 
 FORMAT = "monev-plan/1"
 WARNING = "# PERINGATAN: "
@@ -70,7 +70,7 @@ def dump_plan(plan: Plan) -> str:
         entry: dict[str, Any] = {f: getattr(item, f) for f in _ITEM_FIELDS}
         entry["target"] = item.target_text
         if item.override is not None:
-            entry["checkpoints"] = [str(p) for p in item.override]
+            entry["checkpoints"] = override_texts(item)
         entry["source_line"] = item.source_line
         out.append(_comments(item.warnings, plan.source))
         out.append(_dump([entry]))
@@ -179,14 +179,18 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
                 raise PlanError(source, line, f"item.{f} harus teks")
             values[f] = str(v)
         override = None
+        days: dict[Period, date] = {}
         if "checkpoints" in raw:
             cps = raw["checkpoints"]
             if not isinstance(cps, list):
                 raise PlanError(source, line, "item.checkpoints harus daftar periode")
             try:
-                override = tuple(sorted({Period.parse(str(p)) for p in cps}))
+                parsed = [parse_checkpoint(str(p)) for p in cps]
             except ValueError as exc:
                 raise PlanError(source, line, str(exc)) from exc
+            override = tuple(sorted({p for p, _ in parsed}))
+            days = {p: d for p, d in sorted(parsed, key=lambda x: (x[0], x[1] or date.min))
+                    if d is not None}
         unknown = _unknown(raw, _ENTRY_KEYS, "item.", source, line)
         src_line = raw.get("source_line", line)
         if isinstance(src_line, int) and not 0 <= src_line < 2 ** 31:
@@ -195,7 +199,7 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
                           indikator=values["indikator"], langkah_aksi=values["langkah_aksi"],
                           bukti_fisik=values["bukti_fisik"], target_text=values["target"],
                           source_line=int(src_line) if isinstance(src_line, int) else line,
-                          override=override,
+                          override=override, days=days,
                           warnings=unknown + ([] if override else
                                               _carried(text_lines, line, source))))
     return Plan(header=header, items=items, source=source, range_policy=policy,

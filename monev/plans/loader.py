@@ -174,6 +174,7 @@ def _read_periods(plan: Plan, lines: list[int]) -> None:
             continue
         reading = read_target(item.target_text, plan.header.year, plan.range_policy)
         item.periods = reading.periods
+        item.days = dict(reading.days)
         where = f"{plan.source}:{line}" + (f" ({item.where})" if item.where else "")
         new = [f"{where}: {w}" for w in reading.warnings]
         item.warnings.extend(w for w in new if w not in item.warnings)

@@ -8,6 +8,7 @@ as prose (a decree's text is sometimes pasted in a first sheet)."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -22,8 +23,21 @@ from monev.plans.table import clean
 HeaderTest = Callable[[list[str]], bool]
 
 
-def cell_text(value: Any) -> str:
-    """One cell's value as the text a person sees."""
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+
+
+def shows_day(number_format: str | None) -> bool:
+    """Whether a date cell's number format shows the day: ``d mmmm yyyy`` does, the
+    ``mmmm yyyy`` or ``mmm-yy`` an office types a month as (Excel turns ``Februari 2026``
+    into 1 Feb 2026 shown as a month) does not. Quoted text and ``[$-421]`` are skipped."""
+    if not number_format:
+        return True
+    return "d" in _FORMAT_LITERALS.sub("", number_format).lower()
+
+
+def cell_text(value: Any, number_format: str | None = None) -> str:
+    """One cell's value as the text a person sees: a date as the day it names
+    (``14 Februari 2026``, due that day), or as its month when the cell shows no day."""
     if value is None or value is False:
         return ""
     if value is True:
@@ -31,7 +45,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
-        return f"{value.day} {MONTH_NAMES_ID[value.month - 1]} {value.year}"
+        month = f"{MONTH_NAMES_ID[value.month - 1]} {value.year}"
+        return f"{value.day} {month}" if shows_day(number_format) else month
     return clean(str(value))
 
 
@@ -86,8 +101,8 @@ def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
     area name or a signature line typed across the sheet)."""
     out: list[tuple[int, list[str], bool]] = []
     seen_header = False
-    for no, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = [cell_text(v) for v in values]
+    for no, row in enumerate(ws.iter_rows(), start=1):
+        cells = [cell_text(c.value, getattr(c, "number_format", None)) for c in row]
         while cells and not cells[-1]:
             cells.pop()
         filled = [i for i, c in enumerate(cells) if c]

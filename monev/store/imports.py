@@ -128,7 +128,7 @@ def _item_values(item: model.Item, plan_id: int, area_id: int, pos: int) -> dict
         "langkah_aksi": item.langkah_aksi, "bukti_fisik": item.bukti_fisik,
         "target_text": item.target_text, "source_line": item.source_line,
         "warnings": item.warnings, "active": True,
-        "override": None if item.override is None else [str(p) for p in item.override],
+        "override": model.override_texts(item),
     }
 
 
@@ -143,7 +143,7 @@ def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
     areas = _area_ids(session, row, plan)
     values = [_item_values(i, row.id, areas[i.area], pos) for pos, i in enumerate(plan.items)]
     ids = insert_returning_ids(session, m.Item, values)
-    cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p),
+    cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p, item.days.get(p)),
             "status": "scheduled", "imported_on": today}
            for item_id, item in zip(ids, plan.items, strict=True) for p in item.periods]
     insert_rows(session, m.Checkpoint, cps)
@@ -190,7 +190,8 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
             new_id = session.scalar(insert(m.Item).returning(m.Item.id), values)
             assert new_id is not None
             result.items_added += 1
-            new_cps += [{"item_id": new_id, "period": str(p), "due": calendar.due_date(p),
+            new_cps += [{"item_id": new_id, "period": str(p),
+                         "due": calendar.due_date(p, item.days.get(p)),
                          "status": "scheduled", "imported_on": today} for p in item.periods]
             continue
         before = _as_model(stored, old_cps.get(stored.id, {}))
@@ -250,7 +251,7 @@ def _same_content(row: m.Plan, plan: model.Plan, old_items: dict[str, m.Item],
         if any(getattr(stored, f) != getattr(item, f) for f in (
                 "komponen", "indikator", "langkah_aksi", "bukti_fisik", "target_text")):
             return False
-        if stored.area.name != item.area:
+        if stored.area.name != item.area or stored.override != model.override_texts(item):
             return False
         if set(old_cps.get(stored.id, {})) != {str(p) for p in item.periods}:
             return False
@@ -287,11 +288,11 @@ def _replan(session: Session, item_id: int, cps: dict[str, m.Checkpoint], item: 
     _drop_future(session, item.key, gone, today, result)
     for period, cp in cps.items():
         if period in wanted and cp.due >= today and cp.status == "scheduled":
-            due = calendar.due_date(wanted[period])
+            due = calendar.due_date(wanted[period], item.days.get(wanted[period]))
             if due != cp.due:
                 cp.due = due
                 cp.touch(changed_at)
-    return [{"item_id": item_id, "period": key, "due": calendar.due_date(p),
+    return [{"item_id": item_id, "period": key, "due": calendar.due_date(p, item.days.get(p)),
              "status": "scheduled", "imported_on": today}
             for key, p in wanted.items() if key not in cps]
 
