@@ -80,9 +80,15 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     env = server_env(home, port, auth)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    # Prefect reads the environment once, when first imported: a test that imported it
+    # earlier in this process would otherwise talk to a temporary server of its own
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
     try:
         wait_healthy(port, proc, auth=auth, home=home)
-        yield env
+        with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"],
+                                         PREFECT_API_AUTH_STRING: auth}):
+            yield env
     finally:
         stop_server(proc)
         for k, v in saved.items():

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from calendars.service import last_modified
+from flows.deployments import compile_plan_deployments
 from monev import clock
 from monev.config import load_config
 from monev.engine.closing import phase
@@ -94,10 +95,6 @@ def test_a_day_of_sweeping_holds_on_any_date(day: date, tmp_path: Path) -> None:
         # the feed of both plans: last modified no later than now
         modified = last_modified(s, (ids["now"], ids["last"]))
         assert modified.replace(tzinfo=None) <= clock.utcnow()
-        # imported here: importing Prefect at collection would fix its settings before
-        # the session's Prefect server fixture sets PREFECT_API_URL for other tests
-        from flows.deployments import compile_plan_deployments
-
         deployments = compile_plan_deployments(s, CFG, day)
     plans = {d.parameters["plan"] for d in deployments}
     assert any(str(day.year) in p for p in plans)

@@ -77,8 +77,23 @@ class RunnerWatch:
         self.next_look = self.next_names = time.monotonic()
 
     def tick(self) -> Any:
-        """One look if it is time; returns the runner (a new one after a restart)."""
+        """One look if it is time; returns the runner (a new one after a restart). Its
+        calls to the server fail at once rather than retry: the supervisor's loop must
+        stay free to notice a server that died."""
+        from prefect.settings import (
+            PREFECT_API_REQUEST_TIMEOUT,
+            PREFECT_CLIENT_MAX_RETRIES,
+            temporary_settings,
+        )
+
         now = time.monotonic()
+        if now < min(self.next_names, self.next_look):
+            return self.runner
+        with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0,
+                                         PREFECT_API_REQUEST_TIMEOUT: 10}):
+            return self._look(now)
+
+    def _look(self, now: float) -> Any:
         if now >= self.next_names:
             self.next_names = now + NAME_SECONDS
             _name_waiting_runs()
