@@ -7,9 +7,11 @@ stops the whole with a clear message and a non-zero exit code."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -123,6 +125,7 @@ class Stack:
             stop(self.runner, sig=signal.SIGINT)  # the runner stops quietly on INT
         if self.server is not None and self.server.poll() is None:
             _close_stale_runs("monev up berhenti")
+            _drain_prefect_services()
         if self.web is not None:
             self.web.should_exit = True
             if self.web_thread is not None:
@@ -172,8 +175,11 @@ def up(
             raise
     finally:
         stack.stop()
-    if code:
-        raise typer.Exit(code)
+    # Every child is stopped, our Prefect server too: Prefect's own exit hooks would only
+    # retry sending to it (a minute or more). What they held was sent while it ran.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _supervise(stack: Stack, settings: UpSettings, stop: Any) -> int:
@@ -223,6 +229,15 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
     from monev.web import public_url
 
     out.print(f"Aplikasi   : {public_url()}/health", highlight=False)
+
+
+def _drain_prefect_services(timeout: float = 10.0) -> None:
+    """Send the flow-run logs and events this process still holds (the catch-up runs
+    ran here) while the server can take them."""
+    from prefect._internal.concurrency.services import QueueService
+
+    with contextlib.suppress(Exception):  # best effort while stopping
+        QueueService.drain_all(timeout=timeout, at_exit=False)
 
 
 def _close_stale_runs(reason: str) -> int:
