@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,3 +139,36 @@ def portal_app(db_url: str, tmp_path: Path,
     from tests.portal_app import portal_apps
 
     yield from portal_apps(db_url, tmp_path, monkeypatch)
+
+
+class Sink:
+    """aiosmtpd handler keeping every message; optionally slow."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.delay:
+            time.sleep(self.delay)
+        msg = message_from_bytes(envelope.content)
+        body = msg.get_payload(decode=True) if not msg.is_multipart() else \
+            msg.get_payload()[0].get_payload(decode=True)
+        self.messages.append({"to": list(envelope.rcpt_tos),
+                              "subject": str(make_header(decode_header(msg["Subject"]))),
+                              "body": body.decode("utf-8")})
+        return "250 OK"
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"MONEV_SMTP_HOST": "127.0.0.1", "MONEV_SMTP_PORT": str(port),
+            "MONEV_SMTP_MODE": "plain", "MONEV_SMTP_FROM": "monev@example.org"}
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    ctl = Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield sink, port
+    ctl.stop()

@@ -8,12 +8,9 @@ databases (SQLite and PostgreSQL), real SMTP sink."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,9 +26,8 @@ from monev.tokens import server_secret
 from notifiers.dispatch import dispatch
 from notifiers.outbox import Delivery, enqueue
 from portal.format import CLOSED_PLAN
-from tests.conftest import ROOT, ZI_KOTA, ZI_MUARO, free_port
+from tests.conftest import ROOT, ZI_KOTA, ZI_MUARO, Sink, smtp_env
 from tests.portal_app import MUARO, App, AppFactory, Browser, pdf
-from tests.test_notify import Sink, smtp_env
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
 PIC = "Pegawai Contoh Dua"  # PIC of Penerapan SPIP / Pengendalian Gratifikasi
@@ -189,18 +185,10 @@ def test_penutupan_takes_late_evidence_until_the_dates_close_it(
     assert f'value="{late}"' not in koord.get("/portal/verifikasi").text
 
 
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
-    box, port = Sink(), free_port()
-    ctl = Controller(box, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield box, port
-    ctl.stop()
-
 
 def test_messages_queued_before_the_plan_closed_do_not_nag(
-        sessions: sessionmaker[Session], sink: tuple[Sink, int]) -> None:
-    box, port = sink
+        sessions: sessionmaker[Session], smtp: tuple[Sink, int]) -> None:
+    box, port = smtp
     plans: dict[str, int] = {}
     for path in (ZI_MUARO, ZI_KOTA):
         plan = load_plan(path)

@@ -14,8 +14,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
-from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,43 +31,10 @@ from monev.store.imports import import_plan
 from notifiers.dispatch import dispatch
 from notifiers.messages import WHATSAPP_LIMIT
 from portal.links import link_by_token
-from tests.conftest import ROOT, ZI_MUARO, free_port
+from tests.conftest import ROOT, ZI_MUARO, Sink, free_port, smtp_env
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
 MUARO = CFG.satker("KPU Kabupaten Muaro Jambi")
-
-
-class Sink:
-    """aiosmtpd handler keeping every message; optionally slow."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.delay = delay
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.delay:
-            time.sleep(self.delay)
-        msg = message_from_bytes(envelope.content)
-        body = msg.get_payload(decode=True) if not msg.is_multipart() else \
-            msg.get_payload()[0].get_payload(decode=True)
-        self.messages.append({"to": list(envelope.rcpt_tos),
-                              "subject": str(make_header(decode_header(msg["Subject"]))),
-                              "body": body.decode("utf-8")})
-        return "250 OK"
-
-
-def smtp_env(port: int) -> dict[str, str]:
-    return {"MONEV_SMTP_HOST": "127.0.0.1", "MONEV_SMTP_PORT": str(port),
-            "MONEV_SMTP_MODE": "plain", "MONEV_SMTP_FROM": "monev@example.org"}
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    ctl = Controller(sink, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield sink, port
-    ctl.stop()
 
 
 def _swept(sessions: sessionmaker[Session], day: date) -> None:

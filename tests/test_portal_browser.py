@@ -21,12 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from notifiers.dispatch import dispatch
-from tests.conftest import free_port
+from tests.conftest import Sink, smtp_env
 from tests.portal_app import AppFactory, pdf
-from tests.test_notify import Sink, smtp_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -52,14 +50,6 @@ def chromium() -> Iterator[Any]:
         yield browser
         browser.close()
 
-
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
-    box, port = Sink(), free_port()
-    ctl = Controller(box, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield box, port
-    ctl.stop()
 
 
 def _shots_dir(tmp_path: Path, db_url: str) -> Path:
@@ -103,9 +93,9 @@ def _check_page(page: Any, shots: Path, name: str) -> None:
 
 
 def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
-                                       sink: tuple[Sink, int], prefect_server: dict[str, str],
+                                       smtp: tuple[Sink, int], prefect_server: dict[str, str],
                                        tmp_path: Path, db_url: str) -> None:
-    box, smtp_port = sink
+    box, smtp_port = smtp
     api = prefect_server["PREFECT_API_URL"]
     app = portal_app(PREFECT_API_URL=api, PREFECT_HOME=prefect_server["PREFECT_HOME"])
     shots = _shots_dir(tmp_path, db_url)

@@ -170,7 +170,7 @@ def test_dispatch_flow_delivers_once_and_reports(prefect_server: dict[str, str],
     from prefect.client.orchestration import get_client
 
     from flows.monev_flows import dispatch_outbox, remind
-    from tests.test_notify import Sink, smtp_env
+    from tests.conftest import Sink, smtp_env
 
     remind(plan="kpu-kabupaten-muaro-jambi/rb-2026", as_of="2026-03-24")
     sink, port = Sink(), free_port()
