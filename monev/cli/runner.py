@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 RUNNER_READY_SECONDS = 300.0
 WATCH_SECONDS = 10.0  # how often the supervisor looks at the plans
 NAME_SECONDS = 30.0  # how often waiting runs get their names
+RESTART_PATIENCE = 300.0  # how long a changed plan waits for running runs to end
 
 PlanSignature = tuple[tuple[int, int, str, bool], ...]
 
@@ -65,7 +66,8 @@ def plan_signature(factory: Sessions) -> PlanSignature:
 
 class RunnerWatch:
     """Called from the supervisor's loop: restarts the runner when the plans changed
-    (never while a flow run is running: it waits for the next look) and names the
+    (after the flow runs going on end, or after :data:`RESTART_PATIENCE` whatever is
+    still marked running: a run cut off is caught up by the next sweep) and names the
     waiting runs."""
 
     def __init__(self, home: Path, runner: Any) -> None:
@@ -75,6 +77,7 @@ class RunnerWatch:
         self.factory = open_session_factory()
         self.signature = plan_signature(self.factory)
         self.next_look = self.next_names = time.monotonic()
+        self.changed_at: float | None = None  # when the plans were first seen changed
 
     def tick(self) -> Any:
         """One look if it is time; returns the runner (a new one after a restart). Its
@@ -97,17 +100,23 @@ class RunnerWatch:
         if now >= self.next_names:
             self.next_names = now + NAME_SECONDS
             _name_waiting_runs()
-        if now >= self.next_look:
-            self.next_look = now + WATCH_SECONDS
-            current = plan_signature(self.factory)
-            if current != self.signature and not _busy():
-                from monev.processes import stop
+        if now < self.next_look:
+            return self.runner
+        self.next_look = now + WATCH_SECONDS
+        current = plan_signature(self.factory)
+        if current == self.signature:
+            self.changed_at = None
+            return self.runner
+        self.changed_at = self.changed_at or now
+        if now - self.changed_at < RESTART_PATIENCE and _busy():
+            return self.runner  # a run is going on: after it (the sweeps catch up anyway)
+        from monev.processes import stop
 
-                out.print("Rencana aksi berubah: deployment dimuat ulang …")
-                stop(self.runner, sig=signal.SIGINT)
-                self.runner = start_runner(self.home)
-                self.signature = current
-                self.next_names = now  # the new runs get their names at once
+        out.print("Rencana aksi berubah: deployment dimuat ulang …")
+        stop(self.runner, sig=signal.SIGINT)
+        self.runner = start_runner(self.home)
+        self.signature, self.changed_at = current, None
+        self.next_names = now  # the new runs get their names at once
         return self.runner
 
     def close(self) -> None:
