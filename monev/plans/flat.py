@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from monev.errors import PlanError
 from monev.plans import rb, zi
+from monev.plans.copied import looks_cell_by_cell, numbered_lines, read_cell_by_cell
 from monev.plans.document import Line, SourceDoc
 from monev.plans.table import clean, continues_target, header_key, join
 from monev.target_tail import target_tail
@@ -40,6 +41,10 @@ SPLIT_FLAG = ("kolom tidak dapat dipisahkan (teks salinan PDF tanpa pemisah kolo
               "komponen, langkah aksi dan bukti fisik")
 
 
+_LABEL_WORDS = {w for names in zi.COLUMNS.values() for n in names for w in n.split()} | {
+    "PENANGGUNG", "JAWAB", "PIC", "KET", "KETERANGAN"}
+
+
 @dataclass
 class Header:
     at: int  # index of the header's first line
@@ -48,22 +53,37 @@ class Header:
 
 
 def find_header(lines: list[str], i: int) -> Header | None:
-    """A ZI or RB header starting at line ``i`` (over up to three lines)."""
+    """A ZI or RB header starting at line ``i`` (over up to four lines, blank lines
+    between them skipped: a viewer's copy splits a header cell's words over lines)."""
     first = lines[i].strip()
-    if not re.match(r"^NO\b", first, re.IGNORECASE) or len(first) > 400:
+    if not re.match(r"^NO\b|^N$", first, re.IGNORECASE) or len(first) > 400:
         return None
-    for size in (1, 2, 3):
-        if i + size > len(lines):
+    taken = [i]
+    for j in range(i + 1, min(len(lines), i + 10)):
+        if len(taken) == 5:
             break
-        text = " " + header_key(" ".join(x.strip() for x in lines[i:i + size])) + " "
+        if lines[j].strip():
+            taken.append(j)
+    for size in range(1, len(taken) + 1):
+        # a narrow NO column wraps its label letter by letter: "N" / "O"
+        joined = re.sub(r"^N\s+O\b", "NO", " ".join(lines[j].strip() for j in taken[:size]))
+        if not re.match(r"^NO\b", joined, re.IGNORECASE):
+            continue
+        text = " " + header_key(joined) + " "
         text = re.sub(r"\s+", " ", text)
-        if all(" AREA " in text or " AREA PERUBAHAN" in text for _ in (0,)) and \
-                " SUB KEGIATAN " in text and " INDIKATOR" in text and (
-                " PELAKSANAAN" in text or " BULAN" in text):
-            return Header(i, size, "RB")
-        if all(any(f" {name} " in text for name in names) for key, names in
-               zi.COLUMNS.items() if key not in zi.OPTIONAL):
-            return Header(i, size, "ZI")
+        kind = None
+        if " SUB KEGIATAN " in text and " INDIKATOR" in text and (
+                " PELAKSANAAN" in text or " BULAN" in text) and " AREA" in text:
+            kind = "RB"
+        elif all(any(f" {name} " in text for name in names) for key, names in
+                 zi.COLUMNS.items() if key not in zi.OPTIONAL):
+            kind = "ZI"
+        if kind is None:
+            continue
+        while size < len(taken) and (words := header_key(lines[taken[size]]).split()) and \
+                _LABEL_WORDS.issuperset(words) and not lines[taken[size]].startswith(" "):
+            size += 1  # the rest of a wrapped label: "TARGET" / "WAKTU"
+        return Header(i, taken[size - 1] - i + 1, kind)
     return None
 
 
@@ -96,7 +116,32 @@ def read_flat(lines: list[str], source: str) -> SourceDoc:
         raise PlanError(source, found[0].at + 1, "tabel RB dari salinan teks PDF: kolom dipisah "
                         "spasi dan tanda √ kehilangan bulannya — coba berkas .pdf/.xlsx/.docx "
                         "aslinya, `pdftotext -layout`, atau format YAML")
-    return _OneLine(lines, source, found).read()
+    if looks_cell_by_cell(lines, found[0].at + found[0].size):
+        return _cell_by_cell(lines, source, found)
+    return _near_numbering(_OneLine(lines, source, found).read(), lines, found[0])
+
+
+def _near_numbering(doc: SourceDoc, lines: list[str], head: Header) -> SourceDoc:
+    """Refuse a reading far from the table's own NO numbering (rows run together)."""
+    rows = [ln for ln in doc.lines if ln.table == 1 and any(ln.cells[2:])]
+    numbered = sum(1 for ln in rows if ln.cells[0])
+    seen = numbered_lines(lines[head.at + head.size:])
+    if seen >= 3 and numbered < 0.8 * seen:
+        raise PlanError(doc.source, head.at + 1, f"salinan teks PDF tidak dapat dibaca: "
+                        f"{len(rows)} baris terbaca ({numbered} bernomor), padahal kolom NO "
+                        f"memuat {seen} nomor baris — coba berkas .pdf/.docx aslinya, "
+                        "`pdftotext -layout`, atau format YAML")
+    return doc
+
+
+def _cell_by_cell(lines: list[str], source: str, found: list[Header]) -> SourceDoc:
+    first = found[0]
+    if any(h.kind != "ZI" for h in found):
+        raise PlanError(source, first.at + 1, "tabel RB dari salinan teks PDF: tanda √ "
+                        "kehilangan bulannya — coba berkas .pdf/.xlsx/.docx aslinya, "
+                        "`pdftotext -layout`, atau format YAML")
+    return read_cell_by_cell(lines, source, [(h.at, h.size) for h in found],
+                             _prose(lines, first.at), _prose(lines, len(lines)))
 
 
 def _prose(lines: list[str], end: int) -> list[Line]:
