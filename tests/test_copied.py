@@ -115,6 +115,27 @@ def chrome_copy(komponen: int = 3, rows: int = 2, doubled: bool = False,
     return sep.join(out) + sep, targets
 
 
+def tab_copy(komponen: int = 3, rows: int = 2) -> str:
+    """The same made-up decree as a TAB export."""
+    text, _ = chrome_copy(komponen, rows)
+    lines = text.split("\r\n")
+    head = lines.index("NO KOMPONEN INDIKATOR LANGKAH AKSI BUKTI FISIK")
+    out = lines[:head] + ["NO\tKOMPONEN\tINDIKATOR\tLANGKAH AKSI\tBUKTI FISIK\tTARGET WAKTU"]
+    n = 0
+    for a, area in enumerate(AREAS):
+        out.append(f"{'I' * (a + 1)}\t{area}\t\t\t\t")
+        for k in range(komponen):
+            for r in range(rows):
+                n += 1
+                no, komp = (f"{k + 1}", f"Komponen {a}{k}") if r == 0 else ("", "")
+                out.append("\t".join((no, komp, f"Indikator {n} tentang pembangunan yang "
+                                      "ditetapkan", f"Langkah {n} menyusun laporan",
+                                      f"Bukti {n} dokumen",
+                                      " ".join(TARGETS[n % len(TARGETS)]))))
+    closing = lines.index("Ditetapkan di Sarolangun")
+    return "\n".join(out + lines[closing:])
+
+
 @pytest.mark.parametrize("doubled", [False, True])
 @pytest.mark.parametrize(("komponen", "rows"), [(1, 1), (3, 2), (6, 3)])
 def test_made_up_chrome_copy(komponen: int, rows: int, doubled: bool, tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ from monev.plans.table import clean, continues_target, header_key
 from monev.target_tail import target_tail
 
 # the header's column numbers ("(1) (2) …", "1 2 3 4 5 6") or a page number ("- 3 -")
-_NUMBERS_ONLY = re.compile(r"^(?:\(?\d{1,2}\)?(?:\s+\(?\d{1,2}\)?){2,}"
-                           r"|[-\u2013\s]*\d{1,3}[-\u2013\s]*)$")
+_NUMBERS_ONLY = re.compile(r"^\(?\d{1,2}\)?(?:\s+\(?\d{1,2}\)?){2,}$")
+_PAGE_NUMBER = re.compile(r"^[-\u2013\s]*\d{1,3}[-\u2013\s]*$")
 _ROW_NO = re.compile(r"^(?P<no>\d{1,3}|[ivx]{1,5})\.?(?:\s+|$)")
 _AREA = re.compile(r"^(?P<no>[IVX]{1,5}|\d{1,2})\.?\s+(?P<name>\S.{2,})$")
 # a target time cut short: "Oktober-", "1 Januari - 31", "Januari minggu ke-"
@@ -175,7 +175,7 @@ class CellByCell:
             elif cur is None and last is not None and last.target and not page_top and (
                     continues_target(last.target, text) or target_tail(text) == 0 and (
                         text.startswith("(") or _OPEN_END.search(last.target))):
-                last.target = f"{last.target} {text}"
+                last.target = f"{last.target} {text}"  # "1 Januari -" / "31" / "Desember"
                 continue
             opening = cur is None or cur.page_top  # a new row may begin here
             if opening and is_area(text):
@@ -191,6 +191,9 @@ class CellByCell:
                 last.frags.append(text)  # the area's name wraps
                 continue
             number = _ROW_NO.match(text)
+            if not (opening and number and number_value(number.group("no")) == expect) and \
+                    _PAGE_NUMBER.match(text):
+                continue  # a page number
             if opening and number and number_value(number.group("no")) == expect:
                 if cur is not None:  # text after the page header went on with the
                     self._give_back(rows, cur)  # row the page break cut
