@@ -177,3 +177,24 @@ def test_plan_show_json_of_a_copy(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert data["plan"]["satker"] == "KPU Kota Jambi"
     assert len(data["items"]) == len(read(SOURCES[name]).items)
+
+
+@pytest.mark.parametrize(("before", "after", "targets"), [
+    (["-"], ["Indikator dua dokumen", "Maret 2026"], ["-", "Maret 2026"]),
+    (["Oktober-"], ["laporan lanjutan", "Desember 2026", "Indikator dua dokumen", "Maret 2026"],
+     ["Oktober- Desember 2026", "Maret 2026"]),
+])
+def test_page_break_after_a_target(before: list[str], after: list[str], targets: list[str],
+                                   tmp_path: Path) -> None:
+    """An empty target ("-") right before a page break ends its row; a target cut by the
+    break ("Oktober-") goes on after the rest of its row's cells on the next page."""
+    head = ["KEPUTUSAN KOMISI PEMILIHAN UMUM KOTA CONTOH", "NOMOR 1 TAHUN 2026",
+            "TENTANG RENCANA AKSI ZONA INTEGRITAS TAHUN 2026", "pada tanggal 2 Januari 2026",
+            "NO KOMPONEN INDIKATOR LANGKAH AKSI BUKTI FISIK", "TARGET", "WAKTU", "1 2 3 4 5 6"]
+    rows = ["I MANAJEMEN PERUBAHAN", "1 Tim Kerja Indikator satu dokumen", *before,
+            *head[4:], *after, "Ditetapkan di Contoh"]
+    path = tmp_path / "salinan.txt"
+    path.write_text("\r\n".join(head + rows), "utf-8")
+    plan = load_plan(path)
+    assert [i.target_text for i in plan.items] == targets
+    assert "Indikator dua" in plan.items[1].indikator

@@ -663,6 +663,25 @@ def make_bench(out: Path) -> None:
     write(out / "plan-long.pdfplumber.txt", pdfplumber_text(pdf))
 
 
+def make_bench_copied(out: Path, times: int = 10) -> None:
+    """A long ZI decree for bench/bench_copied.py: each area of the Kota Jambi example
+    with its rows ``times`` over (komponen renamed), as PDF (kept out of git) and as
+    PDFium's copied text."""
+    import dataclasses
+
+    src = read_source(ROOT / "examples" / "plans" / "rencana-aksi-zi-2025-kpu-kota-jambi.txt")
+    areas = list(dict.fromkeys(it.area for it in src.items))
+    items = [dataclasses.replace(it, komponen=f"{it.komponen} ({k + 1})",
+                                 warnings=list(it.warnings))
+             for area in areas for k in range(times) for it in src.items if it.area == area]
+    big = dataclasses.replace(src, name="plan-long-zi", items=items, page_breaks=[],
+                              split_at={})
+    with tempfile.TemporaryDirectory(prefix="monev-bench-") as tmp:
+        pdf = Path(tmp) / "plan-long-zi.pdf"
+        pdf.write_bytes(soffice_convert(build_docx(big), ".docx", "pdf"))
+        write(out / "plan-long-zi.pdfium.txt", pdfium_text(pdf).encode("utf-8"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", help="only this source (name)")
@@ -672,6 +691,8 @@ def main() -> None:
                     help="only the 30-page plan of bench/bench_formats.py (bench/fixtures)")
     ap.add_argument("--copied", action="store_true",
                     help="only the texts a PDF viewer copies cell by cell")
+    ap.add_argument("--bench-copied", action="store_true",
+                    help="only the ~60-page copied text of bench/bench_copied.py")
     args = ap.parse_args()
     if args.copied:
         for name, path in sources():
@@ -680,6 +701,9 @@ def main() -> None:
         return
     if args.bench:
         make_bench(ROOT / "bench" / "fixtures")
+        return
+    if args.bench_copied:
+        make_bench_copied(ROOT / "bench" / "fixtures")
         return
     for name, path in sources():
         if args.only and name != args.only:

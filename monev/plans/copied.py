@@ -167,14 +167,13 @@ class CellByCell:
                 end = i - 1
                 break
             last = rows[-1] if rows else None
-            if cur is None and last is not None and last.target and page_top and \
-                    _OPEN_END.search(last.target):
+            if cur is None and last is not None and page_top and _cut_short(last.target):
                 # a row cut by the page break inside its target time ("Oktober-"): the
                 # rest of its cells come first, then the rest of the target
                 cur, cur.continued, cur.resumed, page_top = last, True, True, False
             elif cur is None and last is not None and last.target and not page_top and (
                     continues_target(last.target, text) or target_tail(text) == 0 and (
-                        text.startswith("(") or _OPEN_END.search(last.target))):
+                        text.startswith("(") or _cut_short(last.target))):
                 last.target = f"{last.target} {text}"  # "1 Januari -" / "31" / "Desember"
                 continue
             opening = cur is None or cur.page_top  # a new row may begin here
@@ -312,6 +311,11 @@ class CellByCell:
                     return None  # a list inside a cell: where it ends is unknown
                 pieces.append([])
         return [" ".join(p) for p in pieces]
+
+
+def _cut_short(target: str) -> bool:
+    """A target time that goes on in the next fragment ("Oktober-"; not a lone "-")."""
+    return bool(_OPEN_END.search(target)) and not _DASHES.match(target)
 
 
 def _upper(name: str) -> bool:
