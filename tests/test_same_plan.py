@@ -109,3 +109,31 @@ def test_cli_import_tab_then_layout_copy(tmp_path: Path) -> None:
                      env=env)
     assert second.returncode == 0, second.stderr
     assert "0 baru, 0 dihapus" in second.stdout, second.stdout
+
+
+def test_real_changes_in_a_copy_still_count(sessions: sessionmaker[Session],
+                                            tmp_path: Path) -> None:
+    """Matching across formats hides no real change: a target moved and a row dropped
+    in the copy are a changed row and a removed row, the rest stays."""
+    text, targets = chrome_copy(3, 2)
+    lines = text.split("\r\n")
+    at = lines.index("Langkah 4 menyusun laporan")  # item 4: change its target time
+    old_target = targets[3]
+    k = at + 2
+    assert lines[k: k + len(old_target)] == old_target
+    lines[k: k + len(old_target)] = ["November 2026"]
+    drop = lines.index("Indikator 10 tentang pembangunan yang")  # item 10 (no NO): gone
+    end = drop + 4 + len(targets[9])
+    del lines[drop:end]
+    copy = tmp_path / "salinan.txt"
+    copy.write_text("\r\n".join(lines), "utf-8")
+    tab = tmp_path / "tab.txt"
+    tab.write_text(tab_copy(3, 2), "utf-8")
+    with sessions.begin() as s:
+        import_plan(s, load_plan(tab), CAL, date(2026, 3, 1), "tab")
+    with sessions.begin() as s:
+        res = import_plan(s, load_plan(copy), CAL, date(2026, 3, 1), "copy")
+    assert (res.items_added, res.items_removed, res.items_changed) == (0, 1, 1), res.diff_lines
+    text = "\n".join(res.diff_lines)
+    assert "- baris dihapus" in text and "Indikator 10 " in text
+    assert "checkpoint baru: 2026-11" in text

@@ -12,6 +12,9 @@
   INDIKATOR, flagged, so a person can fix exactly those rows. The RB month grid cannot be
   read this way (the √ lose their month) and is refused.
 
+Text copied cell by cell (Chrome/Edge, Adobe, pdf.js, ``pdftotext -raw``) is told apart
+from the second shape by where its target times stand and read by ``copied.py``.
+
 Whatever is not recognised as one of these (e.g. ``pdftotext`` without ``-layout``, which
 writes each column as its own block) is refused by the loader with what was seen."""
 
@@ -24,6 +27,7 @@ from monev.errors import PlanError
 from monev.plans import rb, zi
 from monev.plans.copied import looks_cell_by_cell, numbered_lines, read_cell_by_cell
 from monev.plans.document import Line, SourceDoc
+from monev.plans.flat_header import Header, headers, is_laid_out
 from monev.plans.table import clean, continues_target, header_key, join
 from monev.target_tail import target_tail
 
@@ -39,70 +43,6 @@ ZI_LABELS = ("NO", "KOMPONEN", "INDIKATOR", "LANGKAH AKSI", "BUKTI FISIK", "TARG
 SPLIT_FLAG = ("kolom tidak dapat dipisahkan (teks salinan PDF tanpa pemisah kolom): NO dan "
               "TARGET WAKTU dipisahkan, sisa teks baris disimpan di INDIKATOR; periksa "
               "komponen, langkah aksi dan bukti fisik")
-
-
-_LABEL_WORDS = {w for names in zi.COLUMNS.values() for n in names for w in n.split()} | {
-    "PENANGGUNG", "JAWAB", "PIC", "KET", "KETERANGAN"}
-
-
-@dataclass
-class Header:
-    at: int  # index of the header's first line
-    size: int  # lines it takes (a header cell can wrap)
-    kind: str  # "ZI" or "RB"
-
-
-def find_header(lines: list[str], i: int) -> Header | None:
-    """A ZI or RB header starting at line ``i`` (over up to four lines, blank lines
-    between them skipped: a viewer's copy splits a header cell's words over lines)."""
-    first = lines[i].strip()
-    if not re.match(r"^NO\b|^N$", first, re.IGNORECASE) or len(first) > 400:
-        return None
-    taken = [i]
-    for j in range(i + 1, min(len(lines), i + 10)):
-        if len(taken) == 5:
-            break
-        if lines[j].strip():
-            taken.append(j)
-    for size in range(1, len(taken) + 1):
-        # a narrow NO column wraps its label letter by letter: "N" / "O"
-        joined = re.sub(r"^N\s+O\b", "NO", " ".join(lines[j].strip() for j in taken[:size]))
-        if not re.match(r"^NO\b", joined, re.IGNORECASE):
-            continue
-        text = " " + header_key(joined) + " "
-        text = re.sub(r"\s+", " ", text)
-        kind = None
-        if " SUB KEGIATAN " in text and " INDIKATOR" in text and (
-                " PELAKSANAAN" in text or " BULAN" in text) and " AREA" in text:
-            kind = "RB"
-        elif all(any(f" {name} " in text for name in names) for key, names in
-                 zi.COLUMNS.items() if key not in zi.OPTIONAL):
-            kind = "ZI"
-        if kind is None:
-            continue
-        while size < len(taken) and (words := header_key(lines[taken[size]]).split()) and \
-                _LABEL_WORDS.issuperset(words) and not lines[taken[size]].startswith(" "):
-            size += 1  # the rest of a wrapped label: "TARGET" / "WAKTU"
-        return Header(i, taken[size - 1] - i + 1, kind)
-    return None
-
-
-def headers(lines: list[str]) -> list[Header]:
-    found: list[Header] = []
-    i = 0
-    while i < len(lines):
-        h = find_header(lines, i)
-        if h:
-            found.append(h)
-            i += h.size
-        else:
-            i += 1
-    return found
-
-
-def is_laid_out(line: str) -> bool:
-    """A header line whose labels stand apart by runs of spaces (``-layout`` text)."""
-    return len(re.findall(r"\S {2,}\S", line.rstrip())) >= 3
 
 
 def read_flat(lines: list[str], source: str) -> SourceDoc:
