@@ -51,7 +51,8 @@ def read_flat(lines: list[str], source: str) -> SourceDoc:
     if not found:
         raise PlanError(source, 1, "tidak ditemukan judul kolom tabel rencana aksi")
     if is_laid_out(lines[found[0].at]):
-        return _LaidOut(lines, source, found).read()
+        doc = _LaidOut(lines, source, found).read()
+        return _near_numbering(doc, lines, found[0]) if found[0].kind == "ZI" else doc
     if found[0].kind == "RB":
         raise PlanError(source, found[0].at + 1, "tabel RB dari salinan teks PDF: kolom dipisah "
                         "spasi dan tanda √ kehilangan bulannya — coba berkas .pdf/.xlsx/.docx "
