@@ -183,11 +183,14 @@ def test_plan_show_json_of_a_copy(tmp_path: Path) -> None:
     (["-"], ["Indikator dua dokumen", "Maret 2026"], ["-", "Maret 2026"]),
     (["Oktober-"], ["laporan lanjutan", "Desember 2026", "Indikator dua dokumen", "Maret 2026"],
      ["Oktober- Desember 2026", "Maret 2026"]),
+    (["Maret 2026"], ["lanjutan laporan", "Indikator dua dokumen", "April 2026"],
+     ["Maret 2026", "April 2026"]),
 ])
 def test_page_break_after_a_target(before: list[str], after: list[str], targets: list[str],
                                    tmp_path: Path) -> None:
     """An empty target ("-") right before a page break ends its row; a target cut by the
-    break ("Oktober-") goes on after the rest of its row's cells on the next page."""
+    break ("Oktober-") goes on after the rest of its row's cells on the next page; words
+    in small letters right after the repeated header go on with the row above."""
     head = ["KEPUTUSAN KOMISI PEMILIHAN UMUM KOTA CONTOH", "NOMOR 1 TAHUN 2026",
             "TENTANG RENCANA AKSI ZONA INTEGRITAS TAHUN 2026", "pada tanggal 2 Januari 2026",
             "NO KOMPONEN INDIKATOR LANGKAH AKSI BUKTI FISIK", "TARGET", "WAKTU", "1 2 3 4 5 6"]
@@ -198,3 +201,4 @@ def test_page_break_after_a_target(before: list[str], after: list[str], targets:
     plan = load_plan(path)
     assert [i.target_text for i in plan.items] == targets
     assert "Indikator dua" in plan.items[1].indikator
+    assert "lanjutan" not in plan.items[1].indikator  # a cell going on: the row above's

@@ -176,6 +176,13 @@ class CellByCell:
                         text.startswith("(") or _cut_short(last.target))):
                 last.target = f"{last.target} {text}"  # "1 Januari -" / "31" / "Desember"
                 continue
+            if cur is None and page_top and last is not None and not last.area and \
+                    text[:1].islower() and self._tail(text) < 0:
+                # a cell's words going on after the page header: a new row's first cell
+                # begins with a capital, so these belong to the row the break cut
+                last.frags.append(raw.strip(" \t") + (" " if raw.endswith(" ") else ""))
+                last.continued = True
+                continue
             opening = cur is None or cur.page_top  # a new row may begin here
             if opening and is_area(text):
                 if cur is not None:
