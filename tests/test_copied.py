@@ -17,8 +17,9 @@ import pytest
 
 from monev.errors import PlanError
 from monev.grammar import read_target
+from monev.model import normalise_text
 from monev.plans import load_plan
-from monev.plans.copied import JOINED_FLAG, SPLIT_NOTE
+from monev.plans.copied import JOINED_FLAG, KOMPONEN_FLAG
 from tests.test_formats import FIX, SOURCES, TEXT_FIELDS, periods, read
 from tests.test_importers import run_cli
 
@@ -51,28 +52,38 @@ def test_copied_text_gives_the_rows_and_checkpoints(name: str, fmt: str) -> None
     assert copy.header == tab.header
     assert len(copy.items) == len(tab.items)
     assert periods(copy) == periods(tab)
-    for item, orig in zip(copy.items, tab.items, strict=True):
-        if any(getattr(item, f) != getattr(orig, f) for f in TEXT_FIELDS):
-            assert any("salinan PDF" in w for w in item.warnings), (item.source_line, item)
+    assert any("dibaca dari teks salinan PDF (sel demi sel)" in w for w in copy.warnings)
+    # rows read differently from the TAB text are flagged, but for the rare row whose
+    # pieces matched the columns yet were cut elsewhere (the text is all there); a word
+    # broken by a narrow column ("Pengembanga n") or a hyphen at a line's end is no
+    # difference here (see test_formats: a PDF cannot tell it either)
+    silent = [item.source_line for item, orig in zip(copy.items, tab.items, strict=True)
+              if any(normalise_text(getattr(item, f)) != normalise_text(getattr(orig, f))
+                     for f in TEXT_FIELDS)
+              and not any("salinan PDF" in w for w in item.warnings)]
+    assert len(silent) <= max(1, 0.03 * len(tab.items)), silent
 
 
 @pytest.mark.parametrize("name", [n for n in SOURCES if "-zi-" in f"-{n}"], ids=lambda x: x)
 def test_rows_whose_cells_can_be_told_apart_are_split_the_rest_flagged(name: str) -> None:
     """PDFium ends a wrapped line inside a cell with a space: where that mark is, rows
-    whose pieces match the columns are split (and mostly right); only the others carry
-    the 'cannot be separated' flag. ``pdftotext -raw`` has no such mark: every row is
-    flagged, none split by guess."""
+    whose pieces match the columns are split (and almost always right) and carry no
+    flag of their own; only the others carry the 'cannot be separated' flag, and rows
+    below a numbered row that could not be split say their komponen is unknown.
+    ``pdftotext -raw`` has no such mark: every row is flagged, none split by guess."""
     tab = read(SOURCES[name])
     copy = read(FIX / name / "plan.pdfium.txt")
     joined = [any(JOINED_FLAG in w for w in i.warnings) for i in copy.items]
-    split = [any(SPLIT_NOTE in w for w in i.warnings) for i in copy.items]
-    assert all(a != b for a, b in zip(joined, split, strict=True))
+    split = [not j for j in joined]
     assert sum(joined) > 0
+    for item in copy.items:
+        if any(KOMPONEN_FLAG in w for w in item.warnings):
+            assert not any(JOINED_FLAG in w for w in item.warnings)
     if not name.startswith("other"):  # (the made-up plans' cells are all one-liners)
         assert sum(split) >= 0.2 * len(copy.items), (sum(split), len(copy.items))
     right = sum(all(getattr(a, f) == getattr(b, f) for f in CELLS)
                 for a, b, s in zip(copy.items, tab.items, split, strict=True) if s)
-    assert right >= 0.8 * sum(split), (right, sum(split))
+    assert right >= 0.9 * sum(split), (right, sum(split))
     raw = read(FIX / name / "plan.pdftotext-rawmode.txt")
     assert all(any(JOINED_FLAG in w for w in i.warnings) for i in raw.items)
 

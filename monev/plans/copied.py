@@ -44,8 +44,13 @@ MIDDLE = ("komponen", "indikator", "langkah_aksi", "bukti_fisik")
 JOINED_FLAG = ("kolom tidak dapat dipisahkan (teks salinan PDF, sel demi sel): NO dan "
                "TARGET WAKTU dipisahkan, sisa teks baris disimpan di INDIKATOR; periksa "
                "komponen, langkah aksi dan bukti fisik")
-SPLIT_NOTE = ("dibaca dari teks salinan PDF (sel demi sel): kolom dipisah menurut akhir "
-              "baris teks; periksa pemisahan teks baris ini")
+SPLIT_NOTE = ("dibaca dari teks salinan PDF (sel demi sel): {split} baris dipisah ke kolomnya "
+              "menurut akhir baris teks (periksa sekilas), {joined} baris tidak dapat "
+              "dipisahkan (ditandai per baris)")
+DOUBT_FLAG = ("dibaca dari teks salinan PDF (sel demi sel): kolom dipisah menurut akhir baris "
+              "teks, tetapi pemisahannya meragukan; periksa teks baris ini")
+KOMPONEN_FLAG = ("komponen tidak diketahui (teks salinan PDF, sel demi sel): kolom baris "
+                 "bernomor di atasnya tidak dapat dipisahkan; isi komponen baris ini")
 PAGE_FLAG = ("baris ini berawal di halaman baru: teksnya mungkin memuat sambungan baris "
              "sebelumnya; periksa kedua baris")
 
@@ -129,6 +134,8 @@ class CellByCell:
         key = " " + header_key(header_text) + " "
         self.middle = [m for m in MIDDLE if any(f" {n} " in key for n in zi.COLUMNS[m])]
         self.soft_wraps = False
+        self.komponen_known = True  # the last numbered row's cells were told apart
+        self.note = ""
 
     def read(self) -> tuple[list[Line], int]:
         """The table as lines (header first) and the index where the table ends."""
@@ -139,8 +146,12 @@ class CellByCell:
         ends = [f for r in body for f in r.frags[:-1]]
         self.soft_wraps = bool(ends) and sum(f.endswith(" ") for f in ends) >= 0.2 * len(ends)
         out = [Line(first + 1, list(LABELS), table=1)]
+        self.komponen_known = True
         for row in rows:
             out.append(self._line(row))
+        joined = sum(1 for ln in out if JOINED_FLAG in ln.flags)
+        self.note = f"{self.source}:{first + 1}: " + SPLIT_NOTE.format(
+            split=len(body) - joined, joined=joined)
         return out, end
 
     # rows ---------------------------------------------------------------------------
@@ -215,7 +226,7 @@ class CellByCell:
                 rows.append(cur)
             page_top = False
             tail = self._tail(text)
-            if tail < 0 and cur.frags:
+            if cur.frags and (tail < 0 or tail == 0 and target_tail(cur.frags[-1]) < 0):
                 # "… Setiap akhir" / "bulan": a target time that only reads as one whole
                 joined = clean(f"{cur.frags[-1]} {text}")
                 both = self._tail(joined)
@@ -292,21 +303,40 @@ class CellByCell:
         pieces = self._pieces(row)
         want = self.middle if row.number else self.middle[1:]
         flags: list[str] = []
-        if pieces is not None and len(pieces) == len(want) and not row.continued:
+        split = pieces is not None and len(pieces) == len(want) and not row.continued
+        if split and pieces is not None:
             cells.update(zip(want, pieces, strict=True))
-            flags.append(SPLIT_NOTE)
+            if not row.number and not self.komponen_known:
+                flags.append(KOMPONEN_FLAG)
+            elif self._doubtful(row, pieces):
+                flags.append(DOUBT_FLAG)
         else:
             cells["indikator"] = " ".join(clean(f) for f in row.frags)
             flags.append(JOINED_FLAG)
+        if row.number:  # the komponen of the rows below comes from this one
+            self.komponen_known = split
         if row.page_top and not row.number:
             flags.append(PAGE_FLAG)
         return Line(row.no, [row.number, cells["komponen"], cells["indikator"],
                              cells["langkah_aksi"], cells["bukti_fisik"], row.target],
                     table=1, flags=flags)
 
+    @staticmethod
+    def _doubtful(row: _Row, pieces: list[str]) -> bool:
+        """A split that may have gone wrong: a piece of one or two words (a wrapped name's
+        last word taken for a cell), or a line that wraps without the viewer's mark (the
+        mark cannot be trusted in this row)."""
+        if any(len(p.split()) < 3 for p in pieces):
+            return True
+        return any(not f.endswith(" ") and nxt.lstrip()[:1].islower()
+                   for f, nxt in zip(row.frags, row.frags[1:], strict=False))
+
     def _pieces(self, row: _Row) -> list[str] | None:
         """A row's text cut where cells end: a fragment not ending in a space (the mark
-        of a wrapped line) and followed by one starting with a capital or digit."""
+        of a wrapped line) and followed by one starting with a capital or digit. None when
+        that cannot be trusted: a cell of one line stands on the same line as the next
+        cell's first words (a viewer copies them as one fragment), so a piece of a single
+        fragment before the last one means two cells run together."""
         if not self.soft_wraps or not row.frags:
             return None
         pieces: list[list[str]] = [[]]
@@ -317,6 +347,8 @@ class CellByCell:
                 if frag.rstrip().endswith((";", ",", ":")):
                     return None  # a list inside a cell: where it ends is unknown
                 pieces.append([])
+        if any(len(p) == 1 for p in pieces[:-1]):
+            return None
         return [" ".join(p) for p in pieces]
 
 
@@ -338,5 +370,5 @@ def read_cell_by_cell(lines: list[str], source: str, header_at: list[tuple[int, 
     reader = CellByCell(lines, source, header_at, header_text)
     table, end = reader.read()
     closing = [ln for ln in tail if ln.no > end]
-    return SourceDoc(source, "flat-cells", prose + table + closing, loose_area_lines=False,
-                     columns_split=False)
+    return SourceDoc(source, "flat-cells", prose + table + closing, [reader.note],
+                     loose_area_lines=False, columns_split=False)
