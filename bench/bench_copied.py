@@ -3,8 +3,9 @@
 A ~60-page ZI decree (bench/fixtures/plan-long-zi.pdfium.txt: the Kota Jambi example's
 rows ten times over, made by ``tools/plan_fixtures.py --bench-copied`` through LibreOffice
 and PDFium, as Chrome copies it) read by ``load_plan`` in this process, interleaved with
-the TAB text of the same rows; medians of several rounds, rows per second of each, the
-ratio, and the load average before and after (the machine is shared).
+the TAB text of the same decree; medians of several rounds, rows per second of each, the
+ratio, and the load average before and after (the machine is shared). It also diffs the
+two readings: the same decree should come out as the same rows.
 
 Run ``.venv/bin/python bench/bench_copied.py [--rounds R]``. Results are printed and
 written to bench/results-copied.json."""
@@ -23,21 +24,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from monev.diff import diff_plans  # noqa: E402
 from monev.plans import load_plan  # noqa: E402
+from tools.plan_fixtures import long_zi, tab_text  # noqa: E402
 
 COPIED = ROOT / "bench" / "fixtures" / "plan-long-zi.pdfium.txt"
-EXAMPLE = ROOT / "examples" / "plans" / "rencana-aksi-zi-2025-kpu-kota-jambi.txt"
 TIMES = 10  # as tools/plan_fixtures.py make_bench_copied
 
 
 def tab_of_long_plan(dest: Path) -> Path:
-    """The same rows as TAB text: the example's table body ten times over."""
-    lines = EXAMPLE.read_text("utf-8").split("\n")
-    table = [i for i, line in enumerate(lines) if "\t" in line]
-    body = lines[table[0]: table[-1] + 1]
+    """The same decree as TAB text: the same rows in the same order."""
     path = dest / "plan-long-zi.txt"
-    path.write_text("\n".join(lines[: table[0]] + body * TIMES + lines[table[-1] + 1:]),
-                    "utf-8")
+    path.write_text(tab_text(long_zi(TIMES)), "utf-8")
     return path
 
 
@@ -56,6 +54,7 @@ def main() -> None:
         cases = {"TAB text": tab_of_long_plan(Path(tmp)), "copied text (PDFium)": COPIED}
         for path in cases.values():  # warm up: imports, regexes, caches of both alike
             load_plan(path)
+        same = diff_plans(load_plan(cases["TAB text"]), load_plan(COPIED))
         times: dict[str, list[float]] = {k: [] for k in cases}
         rows: dict[str, int] = {}
         for _ in range(args.rounds):
@@ -81,6 +80,10 @@ def main() -> None:
     copied = statistics.median(times["copied text (PDFium)"])
     result["copied_vs_tab"] = round(copied / tab, 2)
     print(f"salinan / TAB: {copied / tab:.2f}× waktu per dokumen")
+    result["diff_tab_vs_copied"] = {"added": len(same.added), "removed": len(same.removed),
+                                    "changed": len(same.changed), "unchanged": same.unchanged}
+    print(f"the same rows? TAB → copy: {len(same.added)} baru, {len(same.removed)} dihapus, "
+          f"{len(same.changed)} berubah, {same.unchanged} tetap")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}")
     (ROOT / "bench" / "results-copied.json").write_text(json.dumps(result, indent=2) + "\n",
                                                         "utf-8")

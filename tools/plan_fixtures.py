@@ -663,10 +663,8 @@ def make_bench(out: Path) -> None:
     write(out / "plan-long.pdfplumber.txt", pdfplumber_text(pdf))
 
 
-def make_bench_copied(out: Path, times: int = 10) -> None:
-    """A long ZI decree for bench/bench_copied.py: each area of the Kota Jambi example
-    with its rows ``times`` over (komponen renamed), as PDF (kept out of git) and as
-    PDFium's copied text."""
+def long_zi(times: int = 10) -> Source:
+    """The Kota Jambi example with each area's rows ``times`` over (komponen renamed)."""
     import dataclasses
 
     src = read_source(ROOT / "examples" / "plans" / "rencana-aksi-zi-2025-kpu-kota-jambi.txt")
@@ -674,8 +672,33 @@ def make_bench_copied(out: Path, times: int = 10) -> None:
     items = [dataclasses.replace(it, komponen=f"{it.komponen} ({k + 1})",
                                  warnings=list(it.warnings))
              for area in areas for k in range(times) for it in src.items if it.area == area]
-    big = dataclasses.replace(src, name="plan-long-zi", items=items, page_breaks=[],
-                              split_at={})
+    return dataclasses.replace(src, name="plan-long-zi", items=items, page_breaks=[],
+                               split_at={})
+
+
+def tab_text(src: Source) -> str:
+    """A source's plan as a TAB export: prose, header, area rows, rows (komponen and NO on
+    the first row of each komponen), closing lines."""
+    out = [*src.prose, "\t".join(ZI_HEADER)]
+    area = komponen = None
+    n_area = n_komp = 0
+    for it in src.items:
+        if it.area != area:
+            area, komponen, n_area, n_komp = it.area, None, n_area + 1, 0
+            out.append("\t".join([ROMAN[n_area - 1], it.area, "", "", "", ""]))
+        first = it.komponen != komponen
+        if first:
+            komponen, n_komp = it.komponen, n_komp + 1
+        out.append("\t".join([f"{n_komp}." if first else "", it.komponen if first else "",
+                              it.indikator, it.langkah_aksi, it.bukti_fisik, it.target_text]))
+    return "\n".join(out + src.closing)
+
+
+def make_bench_copied(out: Path, times: int = 10) -> None:
+    """A long ZI decree for bench/bench_copied.py: each area of the Kota Jambi example
+    with its rows ``times`` over (komponen renamed), as PDF (kept out of git) and as
+    PDFium's copied text."""
+    big = long_zi(times)
     with tempfile.TemporaryDirectory(prefix="monev-bench-") as tmp:
         pdf = Path(tmp) / "plan-long-zi.pdf"
         pdf.write_bytes(soffice_convert(build_docx(big), ".docx", "pdf"))
