@@ -269,6 +269,9 @@ class CellByCell:
         if tail == 0 and not (text[:1].isupper() or text[:1].isdigit()):
             return -1  # "semester atau per triwulan": a cell's words going on
         for m in re.finditer(r"(?<!\S)[A-Z0-9]\S*", text[tail:]):
+            if re.fullmatch(r"(?:19|20|21)\d\d", m.group(0)) and \
+                    target_tail(text[tail + m.end():]) >= 0:
+                continue  # "… LAKIP 2025 Agustus - Desember": the year ends a cell's words
             if target_tail(text[tail + m.start():]) == 0:
                 return tail + m.start()
         return -1
