@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from monev.periods import MONTH_NAMES_ID
 
@@ -163,8 +164,10 @@ def _edit_distance(a: str, b: str, limit: int = 2) -> int:
     return min(prev[-1], limit + 1)
 
 
+@lru_cache(maxsize=8192)
 def fuzzy_month(word: str) -> int | None:
-    """A month for an obvious typo (``okttober``), or None when unsure."""
+    """A month for an obvious typo (``okttober``), or None when unsure (cached: copied
+    text asks it of every word at the end of every line)."""
     if len(word) < 5:
         return None
     limit = 1 if len(word) < 7 else 2

@@ -99,3 +99,22 @@ def test_when_with_impossible_year_is_one_line(year: str) -> None:
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert len(res.stderr.strip().split("\n")) == 1 and "--year" in res.stderr
+
+
+@pytest.mark.parametrize("title", [
+    "KEPUTUSAN KOMISI PEMILIHAN UMUM\nKABUPATEN SAROLANGUN TENTANG RENCANA AKSI\nNOMOR 5 "
+    "TAHUN 2026\nPEMBANGUNAN ZONA INTEGRITAS TAHUN 2026",
+    "KEPUTUSAN KOMISI PEMILIHAN UMUM KABUPATEN SAROLANGUN TENTANG\nRENCANA AKSI PEMBANGUNAN "
+    "ZONA INTEGRITAS TAHUN 2026",
+    "KEPUTUSAN KOMISI PEMILIHAN UMUM KABUPATEN SAROLANGUN NOMOR 5 TAHUN 2026 TENTANG RENCANA "
+    "AKSI PEMBANGUNAN ZONA INTEGRITAS TAHUN 2026",
+    "Keputusan Komisi Pemilihan Umum Kabupaten Sarolangun\nTentang Rencana Aksi Pembangunan "
+    "Zona Integritas Tahun 2026",
+])
+def test_satker_never_takes_the_subject(title: str) -> None:
+    """Issue 18: a copied title whose issuer runs on into ``TENTANG …`` on one line was
+    stored as satker 'KPU Kabupaten Sarolangun Tentang Rencana Aksi'."""
+    plan = plan_of(f"{title}\nKETUA KOMISI PEMILIHAN UMUM KABUPATEN SAROLANGUN,\n"
+                   "pada tanggal 5 Januari 2026")
+    assert plan.header.satker == "KPU Kabupaten Sarolangun"
+    assert plan.header.year == 2026

@@ -52,8 +52,11 @@ def monev_cmd() -> list[str]:
 
 def run_cli(*args: str, cwd: Path,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH: `python -m monev` run elsewhere than ROOT imports this tree's monev
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run([*monev_cmd(), *args], cwd=cwd, text=True, capture_output=True,
-                          timeout=120, env={**os.environ, "COLUMNS": "250", **(env or {})})
+                          timeout=120, env={**os.environ, "COLUMNS": "250", "PYTHONPATH": path,
+                                            **(env or {})})
 
 
 # --- an independent reading of the documents ------------------------------------------

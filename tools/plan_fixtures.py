@@ -25,6 +25,13 @@ tests/fixtures/plans/src/*.txt) it writes, under DIR/NAME/:
                   ``plan.pdftotext-raw.txt``: plain ``pdftotext`` (columns as blocks),
                   which the reader refuses with what it saw.
 
+Text copied out of a PDF viewer cell by cell (``--copied`` writes only these):
+``plan.pdfium.txt`` / ``a4.pdfium.txt`` / ``portrait.pdfium.txt``: PDFium's text of
+plan.pdf, a4.pdf and ``portrait.pdf`` (a narrow A4 portrait page), what Chrome/Edge copy
+(CRLF kept); ``plan.pdfium-doubled.txt``: the same with an empty line after each line
+(CRLF pasted as two line breaks); ``plan.pdftotext-rawmode.txt``: ``pdftotext -raw``
+(content-stream order, one cell after another).
+
 Variants of every source: ``extra-col.pdf`` (a PENANGGUNG JAWAB / PIC column),
 ``missing-col.pdf`` (no BUKTI FISIK / KET column), built from the same docx builders.
 
@@ -528,6 +535,35 @@ def pdfplumber_text(pdf: Path) -> str:
         return "\n".join((page.extract_text() or "") for page in doc.pages) + "\n"
 
 
+def pdfium_text(pdf: Path) -> str:
+    """The text PDFium gives page by page (``get_text_range``), as Chrome copies it."""
+    import pypdfium2 as pdfium  # comes with pdfplumber
+
+    doc = pdfium.PdfDocument(str(pdf))
+    return "\r\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+
+
+def pdftotext_raw(pdf: Path) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        raise SystemExit("pdftotext tidak ada; pasang poppler-utils di mesin pembuat fixture")
+    return subprocess.run([exe, "-raw", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def make_copied(name: str, path: Path, out: Path) -> None:
+    """The texts a PDF viewer copies cell by cell (see the module docstring)."""
+    src = read_source(path, name)
+    d = out / name
+    write(d / "portrait.pdf", soffice_convert(build_docx(src, paper="a4", landscape=False),
+                                              ".docx", "pdf"))
+    for pdf in ("plan", "a4", "portrait"):
+        write(d / f"{pdf}.pdfium.txt", pdfium_text(d / f"{pdf}.pdf").encode("utf-8"))
+    lines = pdfium_text(d / "plan.pdf").split("\r\n")
+    write(d / "plan.pdfium-doubled.txt", "".join(f"{ln}\n\n" for ln in lines))
+    write(d / "plan.pdftotext-rawmode.txt", pdftotext_raw(d / "plan.pdf"))
+
+
 def encrypt_office(data: bytes, password: str) -> bytes:
     """An OOXML file locked with a password (Office's agile encryption)."""
     try:
@@ -627,6 +663,48 @@ def make_bench(out: Path) -> None:
     write(out / "plan-long.pdfplumber.txt", pdfplumber_text(pdf))
 
 
+def long_zi(times: int = 10) -> Source:
+    """The Kota Jambi example with each area's rows ``times`` over (komponen renamed)."""
+    import dataclasses
+
+    src = read_source(ROOT / "examples" / "plans" / "rencana-aksi-zi-2025-kpu-kota-jambi.txt")
+    areas = list(dict.fromkeys(it.area for it in src.items))
+    items = [dataclasses.replace(it, komponen=f"{it.komponen} ({k + 1})",
+                                 warnings=list(it.warnings))
+             for area in areas for k in range(times) for it in src.items if it.area == area]
+    return dataclasses.replace(src, name="plan-long-zi", items=items, page_breaks=[],
+                               split_at={})
+
+
+def tab_text(src: Source) -> str:
+    """A source's plan as a TAB export: prose, header, area rows, rows (komponen and NO on
+    the first row of each komponen), closing lines."""
+    out = [*src.prose, "\t".join(ZI_HEADER)]
+    area = komponen = None
+    n_area = n_komp = 0
+    for it in src.items:
+        if it.area != area:
+            area, komponen, n_area, n_komp = it.area, None, n_area + 1, 0
+            out.append("\t".join([ROMAN[n_area - 1], it.area, "", "", "", ""]))
+        first = it.komponen != komponen
+        if first:
+            komponen, n_komp = it.komponen, n_komp + 1
+        out.append("\t".join([f"{n_komp}." if first else "", it.komponen if first else "",
+                              it.indikator, it.langkah_aksi, it.bukti_fisik, it.target_text]))
+    return "\n".join(out + src.closing)
+
+
+def make_bench_copied(out: Path, times: int = 10) -> None:
+    """A long ZI decree for bench/bench_copied.py: each area of the Kota Jambi example
+    with its rows ``times`` over (komponen renamed), as PDF (kept out of git) and as
+    PDFium's copied text."""
+    big = long_zi(times)
+    with tempfile.TemporaryDirectory(prefix="monev-bench-") as tmp:
+        pdf = Path(tmp) / "plan-long-zi.pdf"
+        pdf.write_bytes(soffice_convert(build_docx(big), ".docx", "pdf"))
+        write(out / "plan-long-zi.pdfium.txt", pdfium_text(pdf).encode("utf-8"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", help="only this source (name)")
@@ -634,9 +712,21 @@ def main() -> None:
     ap.add_argument("--no-refusals", action="store_true")
     ap.add_argument("--bench", action="store_true",
                     help="only the 30-page plan of bench/bench_formats.py (bench/fixtures)")
+    ap.add_argument("--copied", action="store_true",
+                    help="only the texts a PDF viewer copies cell by cell")
+    ap.add_argument("--bench-copied", action="store_true",
+                    help="only the ~60-page copied text of bench/bench_copied.py")
     args = ap.parse_args()
+    if args.copied:
+        for name, path in sources():
+            if not args.only or name == args.only:
+                make_copied(name, path, args.out)
+        return
     if args.bench:
         make_bench(ROOT / "bench" / "fixtures")
+        return
+    if args.bench_copied:
+        make_bench_copied(ROOT / "bench" / "fixtures")
         return
     for name, path in sources():
         if args.only and name != args.only:

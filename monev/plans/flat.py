@@ -12,6 +12,9 @@
   INDIKATOR, flagged, so a person can fix exactly those rows. The RB month grid cannot be
   read this way (the √ lose their month) and is refused.
 
+Text copied cell by cell (Chrome/Edge, Adobe, pdf.js, ``pdftotext -raw``) is told apart
+from the second shape by where its target times stand and read by ``copied.py``.
+
 Whatever is not recognised as one of these (e.g. ``pdftotext`` without ``-layout``, which
 writes each column as its own block) is refused by the loader with what was seen."""
 
@@ -22,7 +25,9 @@ from dataclasses import dataclass, field
 
 from monev.errors import PlanError
 from monev.plans import rb, zi
+from monev.plans.copied import looks_cell_by_cell, numbered_lines, read_cell_by_cell
 from monev.plans.document import Line, SourceDoc
+from monev.plans.flat_header import Header, headers, is_laid_out
 from monev.plans.table import clean, continues_target, header_key, join
 from monev.target_tail import target_tail
 
@@ -40,63 +45,44 @@ SPLIT_FLAG = ("kolom tidak dapat dipisahkan (teks salinan PDF tanpa pemisah kolo
               "komponen, langkah aksi dan bukti fisik")
 
 
-@dataclass
-class Header:
-    at: int  # index of the header's first line
-    size: int  # lines it takes (a header cell can wrap)
-    kind: str  # "ZI" or "RB"
-
-
-def find_header(lines: list[str], i: int) -> Header | None:
-    """A ZI or RB header starting at line ``i`` (over up to three lines)."""
-    first = lines[i].strip()
-    if not re.match(r"^NO\b", first, re.IGNORECASE) or len(first) > 400:
-        return None
-    for size in (1, 2, 3):
-        if i + size > len(lines):
-            break
-        text = " " + header_key(" ".join(x.strip() for x in lines[i:i + size])) + " "
-        text = re.sub(r"\s+", " ", text)
-        if all(" AREA " in text or " AREA PERUBAHAN" in text for _ in (0,)) and \
-                " SUB KEGIATAN " in text and " INDIKATOR" in text and (
-                " PELAKSANAAN" in text or " BULAN" in text):
-            return Header(i, size, "RB")
-        if all(any(f" {name} " in text for name in names) for key, names in
-               zi.COLUMNS.items() if key not in zi.OPTIONAL):
-            return Header(i, size, "ZI")
-    return None
-
-
-def headers(lines: list[str]) -> list[Header]:
-    found: list[Header] = []
-    i = 0
-    while i < len(lines):
-        h = find_header(lines, i)
-        if h:
-            found.append(h)
-            i += h.size
-        else:
-            i += 1
-    return found
-
-
-def is_laid_out(line: str) -> bool:
-    """A header line whose labels stand apart by runs of spaces (``-layout`` text)."""
-    return len(re.findall(r"\S {2,}\S", line.rstrip())) >= 3
-
-
 def read_flat(lines: list[str], source: str) -> SourceDoc:
     """A plan copied out of a PDF; raises PlanError when its shape cannot be read."""
     found = headers(lines)
     if not found:
         raise PlanError(source, 1, "tidak ditemukan judul kolom tabel rencana aksi")
     if is_laid_out(lines[found[0].at]):
-        return _LaidOut(lines, source, found).read()
+        doc = _LaidOut(lines, source, found).read()
+        return _near_numbering(doc, lines, found[0]) if found[0].kind == "ZI" else doc
     if found[0].kind == "RB":
         raise PlanError(source, found[0].at + 1, "tabel RB dari salinan teks PDF: kolom dipisah "
                         "spasi dan tanda √ kehilangan bulannya — coba berkas .pdf/.xlsx/.docx "
                         "aslinya, `pdftotext -layout`, atau format YAML")
-    return _OneLine(lines, source, found).read()
+    if looks_cell_by_cell(lines, found[0].at + found[0].size):
+        return _cell_by_cell(lines, source, found)
+    return _near_numbering(_OneLine(lines, source, found).read(), lines, found[0])
+
+
+def _near_numbering(doc: SourceDoc, lines: list[str], head: Header) -> SourceDoc:
+    """Refuse a reading far from the table's own NO numbering (rows run together)."""
+    rows = [ln for ln in doc.lines if ln.table == 1 and any(ln.cells[2:])]
+    numbered = sum(1 for ln in rows if ln.cells[0])
+    seen = numbered_lines(lines[head.at + head.size:])
+    if seen >= 3 and numbered < 0.8 * seen:
+        raise PlanError(doc.source, head.at + 1, f"salinan teks PDF tidak dapat dibaca: "
+                        f"{len(rows)} baris terbaca ({numbered} bernomor), padahal kolom NO "
+                        f"memuat {seen} nomor baris — coba berkas .pdf/.docx aslinya, "
+                        "`pdftotext -layout`, atau format YAML")
+    return doc
+
+
+def _cell_by_cell(lines: list[str], source: str, found: list[Header]) -> SourceDoc:
+    first = found[0]
+    if any(h.kind != "ZI" for h in found):
+        raise PlanError(source, first.at + 1, "tabel RB dari salinan teks PDF: tanda √ "
+                        "kehilangan bulannya — coba berkas .pdf/.xlsx/.docx aslinya, "
+                        "`pdftotext -layout`, atau format YAML")
+    return read_cell_by_cell(lines, source, [(h.at, h.size) for h in found],
+                             _prose(lines, first.at), _prose(lines, len(lines)))
 
 
 def _prose(lines: list[str], end: int) -> list[Line]:

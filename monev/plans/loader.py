@@ -84,7 +84,8 @@ def parse_text(lines: list[str], source: str, range_policy: RangePolicy = "month
 
 def _flattened(lines: list[str], source: str) -> SourceDoc:
     """Text without a TAB table: a PDF copy we can read, or a refusal saying what we saw."""
-    from monev.plans.flat import headers, read_flat
+    from monev.plans.flat import read_flat
+    from monev.plans.flat_header import headers
 
     if headers(lines):
         return read_flat(lines, source)

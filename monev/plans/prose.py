@@ -105,13 +105,14 @@ def _decree_title(lines: Lines, prose: Prose) -> int:
     """``KEPUTUSAN <issuer>`` with the issuer's next line when the name goes on there."""
     for i, (_, text) in enumerate(lines):
         m = _TITLE_RE.match(text)
-        if not m or re.search(r"\bTENTANG\b|\bINI\b|\bNOMOR\b", m.group(1), re.IGNORECASE):
+        if not m or re.search(r"\bINI\b", m.group(1), re.IGNORECASE):
             continue
-        issuer = _plain(m.group(1))
-        if i + 1 < len(lines):
-            nxt = _plain(lines[i + 1][1])
-            if nxt and not re.match(r"^(NOMOR|TENTANG)\b", nxt, re.IGNORECASE) and \
-                    nxt.upper() == nxt and len(nxt) < 60 and not _YEAR_RE.search(nxt):
+        issuer, subject = _before_subject(_plain(m.group(1)))
+        if not issuer:
+            continue
+        if i + 1 < len(lines) and not subject:
+            nxt, _ = _before_subject(_plain(lines[i + 1][1]))
+            if nxt and nxt.upper() == nxt and len(nxt) < 60 and not _YEAR_RE.search(nxt):
                 issuer = f"{issuer} {nxt}"
         prose.satker = display_name(issuer)
         return i
@@ -122,7 +123,12 @@ def _subject(lines: Lines, prose: Prose, title_at: int) -> int:
     """The decree's subject (after TENTANG, up to where its body begins): kind and year."""
     for i in range(max(title_at, 0), min(len(lines), max(title_at, 0) + 8)):
         no, text = lines[i]
+        if _BODY_RE.match(text) and not _TITLE_RE.match(text):
+            break
         m = re.match(_LEAD + r"(?:TENTANG\b)(.*)$", text, re.IGNORECASE)
+        if not m and (i == title_at or text.upper() == text):
+            # a copied title: "… KABUPATEN SAROLANGUN TENTANG RENCANA AKSI" on one line
+            m = re.search(r"\sTENTANG\b(.*)$", text, re.IGNORECASE)
         if not m:
             continue
         block = [_plain(m.group(1))]
@@ -140,6 +146,14 @@ def _subject(lines: Lines, prose: Prose, title_at: int) -> int:
         prose.kind = kind_of(prose.title)
         return i
     return -1
+
+
+def _before_subject(text: str) -> tuple[str, bool]:
+    """The issuer's part of a title line and whether the line goes on with the decree's
+    number or subject: a copied title runs ``… KABUPATEN SAROLANGUN TENTANG RENCANA
+    AKSI`` on one line, and ``TENTANG …`` is never part of the satker's name."""
+    m = re.search(r"(?:^|\s)(?:NOMOR|TENTANG)\b", text, re.IGNORECASE)
+    return (text[:m.start()].strip(" ,:"), True) if m else (text, False)
 
 
 def _table_title(lines: Lines, prose: Prose, source: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from monev import model
 from monev.clock import DEFAULT_TZ, today
 from monev.config import MonevConfig
-from monev.diff import render_diff
+from monev.diff import carry_identity, render_diff, same_row
 from monev.errors import MonevError
 from monev.periods import Period
 from monev.store import models as m
@@ -167,6 +167,8 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
         return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
                             checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
                             diff_lines=["tidak ada perubahan (berkas sama)"])
+    carry_identity([_as_model(i, old_cps.get(i.id, {})) for i in old_items.values()
+                    if i.active and i.source_line != 0], plan.items)
     if _same_content(row, plan, old_items, old_cps):  # e.g. the same decree as .docx
         return ImportResult(plan_id=row.id, revision=row.revision, items=len(plan.items),
                             checkpoints=sum(len(v) for v in old_cps.values()), unchanged=True,
@@ -200,7 +202,8 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
         was_active = stored.active
         for k, v in values.items():
             setattr(stored, k, v)
-        if change.fields or change.periods_added or change.periods_removed or not was_active:
+        if (change.fields and not same_row(before, item)) or change.periods_added or \
+                change.periods_removed or not was_active:
             result.items_changed += 1
         if not was_active:
             result.reactivated.append(item.key)
@@ -237,8 +240,9 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
 
 def _same_content(row: m.Plan, plan: model.Plan, old_items: dict[str, m.Item],
                   old_cps: dict[int, dict[str, m.Checkpoint]]) -> bool:
-    """Whether ``plan`` says exactly what the stored revision says (rows, texts,
-    periods, header): then it is not a new revision, whatever file it came in."""
+    """Whether ``plan`` says what the stored revision says (rows, texts as
+    ``monev.diff.same_row`` compares them, periods, header): then it is not a new
+    revision, whatever file it came in."""
     h = plan.header
     if (row.number, row.decided_on, row.range_policy) != (h.number, h.decided_on,
                                                           plan.range_policy):
@@ -248,10 +252,8 @@ def _same_content(row: m.Plan, plan: model.Plan, old_items: dict[str, m.Item],
         return False
     for item in plan.items:
         stored = old_items[item.key]
-        if any(getattr(stored, f) != getattr(item, f) for f in (
-                "komponen", "indikator", "langkah_aksi", "bukti_fisik", "target_text")):
-            return False
-        if stored.area.name != item.area or stored.override != model.override_texts(item):
+        if not same_row(_as_model(stored, old_cps.get(stored.id, {})), item) \
+                or stored.override != model.override_texts(item):
             return False
         if set(old_cps.get(stored.id, {})) != {str(p) for p in item.periods}:
             return False
@@ -263,6 +265,7 @@ def _as_model(stored: m.Item, cps: dict[str, m.Checkpoint]) -> model.Item:
                       indikator=stored.indikator, langkah_aksi=stored.langkah_aksi,
                       bukti_fisik=stored.bukti_fisik, target_text=stored.target_text,
                       source_line=stored.source_line, key=stored.key,
+                      warnings=list(stored.warnings or []),
                       periods=tuple(sorted(Period.parse(p) for p in cps)))
 
 
