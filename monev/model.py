@@ -43,6 +43,7 @@ class Item:
     override: tuple[Period, ...] | None = None  # checkpoints fixed by hand (canonical YAML)
     key: str = ""  # stable identity, set by assign_keys()
     where: str = ""  # where a person finds the row in a file without lines (page, sheet)
+    pic: str = ""  # who the decree itself names responsible (a PENANGGUNG JAWAB column)
 
 
 @dataclass

@@ -8,6 +8,7 @@ as prose (a decree's text is sometimes pasted in a first sheet)."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -97,4 +98,28 @@ def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
             seen_header = True
         prose = len(filled) == 1 and (not seen_header or filled[0] == 0)
         out.append((no, cells, prose))
-    return out
+    closing = _closing_at(out)
+    return out[:closing] + [(no, [" ".join(c for c in cells if c)], True)
+                            for no, cells, _ in out[closing:]]
+
+
+# The first line of a signature block typed in the sheet's cells under the table.
+_CLOSING_RE = re.compile(
+    r"^\W*(?:ditetapkan\b|pada\s+tanggal\b|ketua\b|kepala\b|sekretaris\b|plt\.?\s|plh\.?\s"
+    r"|a\.?\s?n\.?\s|nip\b|salinan\s+sesuai|mengetahui\b|menyetujui\b|ttd\b"
+    r"|[A-Za-z .]+,\s*\d{1,2}\s+[A-Za-z]+\s+\d{4}$)", re.IGNORECASE)
+
+
+def _closing_at(rows: list[tuple[int, list[str], bool]]) -> int:
+    """Index of the row where a signature block under the table begins (``Ditetapkan
+    di …``, ``KETUA …``, a name, ``NIP …``, typed in any column), or ``len(rows)``. It
+    starts with such a line of at most two cells after the table's last row of three or
+    more cells, so an indikator that begins with ``Ketua`` is never cut off."""
+    wide = [k for k, (_, cells, _) in enumerate(rows) if sum(1 for c in cells if c) >= 3]
+    if not wide:
+        return len(rows)
+    for k in range(wide[-1] + 1, len(rows)):
+        filled = [c for c in rows[k][1] if c]
+        if len(filled) <= 2 and _CLOSING_RE.match(filled[0]):
+            return k
+    return len(rows)
