@@ -221,3 +221,59 @@ def test_tab_cells_beyond_the_header_are_still_refused() -> None:
     with pytest.raises(PlanError) as info:
         parse_text(lines, "geser.txt")
     assert info.value.line == at + 1 and "sel bergeser" in info.value.message
+
+
+def test_pic_goes_through_canonical_yaml(tmp_path: Path) -> None:
+    """Export → import → export keeps the decree's PIC, byte for byte."""
+    from monev.plans.canonical import dump_plan
+
+    plan = read(LAYOUTS / "zi-2025-kpu-kota-jambi" / "batas-pic.xlsx")
+    text = dump_plan(plan)
+    assert text.count("\n  pic: ") == len(plan.items)
+    path = tmp_path / "rencana.yaml"
+    path.write_text(text, "utf-8")
+    again = load_plan(path)
+    assert [i.pic for i in again.items] == [i.pic for i in plan.items]
+    assert dump_plan(again) == text
+    assert "pic:" not in dump_plan(read(ZI_KOTA))
+
+
+def test_tab_months_only_under_a_bulan_heading_numbered_1_to_12() -> None:
+    """``BULAN`` spanning twelve columns, a second header row ``1`` … ``12`` (repeated
+    on every page like the column numbers), marks only: the months of the TAB text."""
+    tab = read(ZI_KOTA)
+    head = "NO\tKOMPONEN\tINDIKATOR\tLANGKAH AKSI\tBUKTI FISIK\tBULAN" + "\t" * 11
+    numbers = "\t" * 5 + "\t".join(str(m) for m in range(1, 13))
+    rows = iter(tab.items)
+    lines = []
+    for line in _tab(ZI_KOTA, head, "{0}\t{1}\t{2}\t{3}\t{4}\t{5}"):
+        if line == head:
+            lines += [head, numbers]
+            continue
+        cells = line.split("\t")
+        if len(cells) == 6 and any(cells[2:]) and cells[5].strip() and \
+                not cells[5].startswith("{"):
+            item = next(rows)
+            while item.target_text != cells[5].strip():
+                item = next(rows)
+            months = {p.month for p in item.periods}
+            line = "\t".join(cells[:5] + ["\u221a" if m in months else "" for m in range(1, 13)])
+        lines.append(line)
+    plan = parse_text(lines, "bulan.txt")
+    assert len(plan.items) == len(tab.items)
+    assert periods(plan) == periods(tab)
+    assert not any("tidak dikenal" in w for w in plan.all_warnings())
+
+
+def test_tab_month_marks_without_twelve_month_headings_are_refused_for_that() -> None:
+    """Eleven month headings (one forgotten): not guessed, refused at the first marked
+    row with what was expected."""
+    months = "\t".join(["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt",
+                        "Nov"])
+    head = f"NO\tKOMPONEN\tINDIKATOR\tLANGKAH AKSI\tBUKTI FISIK\tTARGET WAKTU\t{months}"
+    lines = _tab(ZI_MUARO, head, "{0}\t{1}\t{2}\t{3}\t{4}\t{5}" + "\t" * 12 + "\tv")
+    with pytest.raises(PlanError) as info:
+        parse_text(lines, "bulan.txt")
+    assert "kolom bulan tidak dikenali" in info.value.message
+    assert "Jan … Des" in info.value.message
+    assert "\tv" in lines[info.value.line - 1]

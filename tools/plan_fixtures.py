@@ -27,6 +27,9 @@ tests/fixtures/plans/src/*.txt) it writes, under DIR/NAME/:
 
 Variants of every source: ``extra-col.pdf`` (a PENANGGUNG JAWAB / PIC column),
 ``missing-col.pdf`` (no BUKTI FISIK / KET column), built from the same docx builders.
+``--layouts``: the table layouts of other satkers (tools/plan_layouts.py) under
+tests/fixtures/plans/layouts/ — month columns, BATAS WAKTU, PIC, KETERANGAN, a signature
+in the sheet's cells, a second sheet, a narrow header, a sheet printed to PDF (needs Calc).
 
 Needs on the generating machine only: LibreOffice (``soffice``), poppler-utils
 (``pdftotext``) and, for the password-protected samples, ``msoffcrypto-tool``

@@ -10,7 +10,9 @@ tables). The page content (glyph boxes and ruling paths) is read with PDFium
 is pure Python and took ~0.15 s a page — a 30-page plan would not open in 2 s.
 
 A PDF without ruling lines is read from its laid-out text (``flat``) and flagged. A
-scanned PDF (pictures, no text layer) is refused: monev does no OCR."""
+scanned PDF (pictures, no text layer) is refused: monev does no OCR. Glyphs clipped
+out of sight (a merged cell printed across a page break) are left out and the rows
+around that break flagged (``pdf_clip``)."""
 
 from __future__ import annotations
 

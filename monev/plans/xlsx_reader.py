@@ -3,7 +3,9 @@ merged cells as their top-left cell (the others read empty, as in a text export;
 workbook is streamed read-only, which is 2× faster and never binds the merges), the
 RB month grid with √, v, x or 1. A workbook may hold several sheets: the first one with
 a ZI or RB header is the plan, and the note says which; the sheets before it are read
-as prose (a decree's text is sometimes pasted in a first sheet)."""
+as prose (a decree's text is sometimes pasted in a first sheet). A signature block typed
+in the cells under the table (``Ditetapkan di …``, ``KETUA …``, a name, ``NIP …``) is
+prose after the table, never rows."""
 
 from __future__ import annotations
 

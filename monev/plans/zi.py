@@ -1,5 +1,8 @@
 """Importer for the ZI table: NO | KOMPONEN | INDIKATOR | LANGKAH AKSI | BUKTI FISIK |
-TARGET WAKTU, with area rows, repeated page headers and rows split by page breaks."""
+TARGET WAKTU, with area rows, repeated page headers and rows split by page breaks.
+Some decrees add a PENANGGUNG JAWAB column (kept as the item's PIC), a KETERANGAN column
+(notes, not read) or twelve month columns marked √ instead of or beside the target text
+(under a second header row ``Jan`` … ``Des`` / ``1`` … ``12``)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "langkah_aksi": ("LANGKAH AKSI", "RENCANA AKSI", "KEGIATAN", "LANGKAHLANGKAH AKSI"),
     "bukti_fisik": ("BUKTI FISIK", "BUKTI DUKUNG", "OUTPUT", "DATA DUKUNG", "BUKTI"),
     "target": ("TARGET WAKTU", "WAKTU", "TARGET", "JADWAL", "WAKTU PELAKSANAAN",
-               "TARGET PENYELESAIAN", "BATAS WAKTU", "JADWAL PELAKSANAAN"),
+               "TARGET PENYELESAIAN", "BATAS WAKTU", "JADWAL PELAKSANAAN", "BULAN",
+               "BULAN PELAKSANAAN", "TARGET BULAN"),
 }
 # A table without these is still read (the cells stay empty) and the gap is flagged.
 OPTIONAL = {"no": "NO", "bukti_fisik": "BUKTI FISIK"}
@@ -101,6 +105,12 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
         if is_column_number_row(cells):
             continue
         extra = [c for c in cells[width:] if c]
+        if extra and all(c in MARKS or c in MONTH_ONLY_MARKS for c in extra):
+            raise PlanError(doc.source, line.no,
+                            f"tanda '{extra[0]}' di luar kolom yang bernama (judul kolom di "
+                            f"{doc.at(head)}): kolom bulan tidak dikenali — diharapkan 12 "
+                            "kolom bernama Jan … Des (atau 1 … 12 di baris judul kedua) di "
+                            "bawah judul TARGET WAKTU/BULAN")
         if extra:
             raise PlanError(doc.source, line.no,
                             f"baris memiliki {len(cells)} sel berisi, diharapkan {width} "
@@ -182,6 +192,8 @@ def _build_items(rows: list[Row], columns: dict[str, int], months: list[int], so
         pic = _get(row, columns, "pic")
         marked = _marked(row, months)
         present = [v for f, v in values.items() if columns[f] >= 0]
+        if months and columns["target"] < 0:  # the marks are the row's target cell
+            present.append("\u221a" if marked else "")
         if row.after_page_break and items and not no and (
                 not all(present) or continues_target(items[-1].target_text, values["target"])):
             prev = items[-1]
