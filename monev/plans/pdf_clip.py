@@ -108,7 +108,7 @@ def flag_hidden_text(pages: list[PageRows]) -> None:
     merged cell's text was clipped away (see the module docstring)."""
     first = next((p for p in pages if p.rows), None)
     head = {tuple(line.cells) for line, _ in first.rows[:3]} if first else set()
-    found: dict[int, tuple[Line, dict[int, list[str]]]] = {}
+    found: dict[int, tuple[Line, list[str], dict[int, list[str]]]] = {}
     for k, page in enumerate(pages):
         for h in page.hidden:
             if not h.text.strip(" .-"):
@@ -117,19 +117,23 @@ def flag_hidden_text(pages: list[PageRows]) -> None:
             sides = [(k - 1, False), (k, True)] if at_top else [(k, False), (k + 1, True)]
             for q, top in sides:
                 if 0 <= q < len(pages):
-                    for line in _empty_run(pages[q], h.x, top, head, own=q == k):
-                        texts = found.setdefault(id(line), (line, {}))[1].setdefault(k, [])
+                    name, run = _empty_run(pages[q], h.x, top, head, own=q == k)
+                    for line in run:
+                        entry = found.setdefault(id(line), (line, [], {}))
+                        if name not in entry[1]:
+                            entry[1].append(name)
+                        texts = entry[2].setdefault(k, [])
                         if h.text not in texts:
                             texts.append(h.text)
-    for line, by_page in found.values():
+    for line, names, by_page in found.values():
         said = "; ".join(f"'{' '.join(t)[:80]}' di hlm. {k + 1}" for k, t in by_page.items())
         line.flags.append(f"sel gabungan terpotong pergantian halaman: teksnya tersembunyi "
-                          f"di PDF ({said}) dan sel baris ini kosong atau terpotong — "
-                          "NO/KOMPONEN baris ini mungkin salah; periksa")
+                          f"di PDF ({said}); sel {'/'.join(names)} baris ini kosong atau "
+                          "terpotong, jadi isinya mungkin milik baris lain — periksa")
 
 
 def _empty_run(page: PageRows, x: float, top: bool, head: set[tuple[str, ...]],
-               own: bool) -> list[Line]:
+               own: bool) -> tuple[str, list[Line]]:
     """The rows at the page's top (after the repeated header) or bottom whose cell in
     the column at ``x`` is an empty one (merged over those rows or not). On the page
     where the text was clipped (``own``) the first cell at that edge is the block's
@@ -137,7 +141,10 @@ def _empty_run(page: PageRows, x: float, top: bool, head: set[tuple[str, ...]],
     col = next((i for _, boxes in page.rows for i, b in enumerate(boxes)
                 if b is not None and b[0] <= x < b[2]), None)
     if col is None:
-        return []
+        return "", []
+    name = next((ln.cells[col] for ln, _ in page.rows
+                 if tuple(ln.cells) in head and col < len(ln.cells) and ln.cells[col]),
+                f"kolom {col + 1}")
     rows = [(line, _starts(page.rows, i, col)) for i, (line, _) in enumerate(page.rows)]
     if top:
         rows = [r for r in rows
@@ -155,7 +162,7 @@ def _empty_run(page: PageRows, x: float, top: bool, head: set[tuple[str, ...]],
             out += pending
             pending = []
             first = first and top
-    return out
+    return name, out
 
 
 def _starts(rows: list[tuple[Line, list[Box | None]]], i: int, col: int) -> bool:
