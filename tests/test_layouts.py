@@ -277,3 +277,28 @@ def test_tab_month_marks_without_twelve_month_headings_are_refused_for_that() ->
     assert "kolom bulan tidak dikenali" in info.value.message
     assert "Jan … Des" in info.value.message
     assert "\tv" in lines[info.value.line - 1]
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_title_block_typed_in_one_cell_with_line_breaks(name: str, tmp_path: Path) -> None:
+    """The LAMPIRAN block of second-sheet.xlsx moved into one cell (Alt+Enter between
+    its lines): read line by line, the same header as the block over several rows."""
+    from openpyxl import load_workbook
+
+    src = LAYOUTS / name / "second-sheet.xlsx"
+    wb = load_workbook(src)
+    ws = wb["Lampiran I"]
+    block: list[str] = []
+    for r in range(1, ws.max_row + 1):
+        value = ws.cell(r, 1).value
+        if not isinstance(value, str) or value.upper().startswith("RENCANA AKSI"):
+            break
+        block.append(value)
+        ws.cell(r, 1).value = None
+    assert block[0] == "LAMPIRAN" and len(block) >= 4
+    ws.cell(1, 1).value = "\n".join(block)
+    path = tmp_path / "satu-sel.xlsx"
+    wb.save(path)
+    one, rows = load_plan(path), read(src)
+    assert one.header == rows.header
+    assert texts(one) == texts(rows) and periods(one) == periods(rows)

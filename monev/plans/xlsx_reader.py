@@ -66,12 +66,13 @@ def read_xlsx(data: bytes, source: str, is_header: HeaderTest) -> SourceDoc:
                         "PERUBAHAN, KEGIATAN, SUB KEGIATAN, INDIKATOR KEBERHASILAN, 1–12 (RB)")
     lines: list[Line] = []
     for title, rows in sheets[:chosen]:
-        lines += [Line(no, [" ".join(c for c in cells if c)], where=f"lembar {title}")
-                  for no, cells, _ in rows]
+        lines += [Line(no, [part], where=f"lembar {title}") for no, cells, _ in rows
+                  for part in " ".join(c for c in cells if c).split("\n")]
     title, rows = sheets[chosen]
     for no, cells, prose in rows:
-        if prose:
-            lines.append(Line(no, [next(c for c in cells if c)], where=f"lembar {title}"))
+        if prose:  # a title block typed in one cell: its lines, as in a document
+            lines += [Line(no, [part], where=f"lembar {title}")
+                      for part in next(c for c in cells if c).split("\n")]
         else:
             lines.append(Line(no, cells, table=chosen, where=f"lembar {title}"))
     notes = []
@@ -99,6 +100,9 @@ def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
         if not seen_header and is_header(cells):
             seen_header = True
         prose = len(filled) == 1 and (not seen_header or filled[0] == 0)
+        if prose and isinstance(values[filled[0]], str) and "\n" in values[filled[0]]:
+            parts = (clean(t) for t in values[filled[0]].split("\n"))
+            cells[filled[0]] = "\n".join(t for t in parts if t)
         out.append((no, cells, prose))
     closing = _closing_at(out)
     return out[:closing] + [(no, [" ".join(c for c in cells if c)], True)
