@@ -302,3 +302,15 @@ def test_title_block_typed_in_one_cell_with_line_breaks(name: str, tmp_path: Pat
     one, rows = load_plan(path), read(src)
     assert one.header == rows.header
     assert texts(one) == texts(rows) and periods(one) == periods(rows)
+
+
+def test_tab_months_named_in_the_header_row_itself() -> None:
+    """No TARGET WAKTU column at all: ``Jan`` … ``Des`` in the one header row."""
+    months = "\t".join(["Januari", "Pebruari", "Maret", "April", "Mei", "Juni", "Juli",
+                        "Agustus", "September", "Oktober", "Nopember", "Desember"])
+    head = f"NO\tKOMPONEN\tINDIKATOR\tLANGKAH AKSI\tBUKTI FISIK\t{months}"
+    lines = _tab(ZI_MUARO, head, "{0}\t{1}\t{2}\t{3}\t{4}" + "\t" * 9 + "\t\u2713")
+    plan = parse_text(lines, "bulan.txt")
+    assert len(plan.items) == len(read(ZI_MUARO).items)
+    assert {str(p) for i in plan.items for p in i.periods} == {"2025-10"}
+    assert all(i.target_text == "Oktober 2025" for i in plan.items)

@@ -47,13 +47,15 @@ EXTRA: dict[str, tuple[str, ...]] = {
 TEXT_FIELDS = ("indikator", "langkah_aksi", "bukti_fisik", "target")
 
 
-def header_columns(cells: list[str]) -> dict[str, int] | None:
+def header_columns(cells: list[str], months: bool = False) -> dict[str, int] | None:
     """Column positions when ``cells`` is a ZI header row, else None (a missing NO,
-    BUKTI FISIK, PIC or KETERANGAN column gives position -1). A header that names twelve
-    month columns (``Jan`` … ``Des``) instead of a TARGET WAKTU column has target -1."""
+    BUKTI FISIK, PIC or KETERANGAN column gives position -1). With ``months``, a header
+    that names twelve month columns (``Jan`` … ``Des``) instead of a TARGET WAKTU column
+    is one too, with target -1 (readers of cells; the copied-text reader wants a target
+    column)."""
     required = {k: v for k, v in COLUMNS.items() if k not in OPTIONAL}
     found = match_columns(cells, required)
-    if found is None and month_positions(cells):
+    if found is None and months and month_positions(cells):
         found = match_columns(cells, {k: v for k, v in required.items() if k != "target"})
         if found is not None:
             found["target"] = -1
@@ -94,7 +96,8 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
     warnings: list[str] = unknown_columns(doc, head, {*columns.values(), *months})
     warnings += [f"{doc.at(head)}: kolom {label} tidak ada; dibiarkan kosong"
                  for name, label in OPTIONAL.items() if columns[name] < 0]
-    for line, after_break in table_lines(doc, start, lambda c: header_columns(c) is not None):
+    for line, after_break in table_lines(doc, start,
+                                         lambda c: header_columns(c, True) is not None):
         if not line.is_row:
             area = area_line(line.text) if doc.loose_area_lines else None
             if area:
