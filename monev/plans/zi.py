@@ -67,7 +67,7 @@ def header_columns(cells: list[str], months: bool = False) -> dict[str, int] | N
     return found
 
 
-def month_columns(doc: SourceDoc, start: int, columns: dict[str, int]) -> list[int]:
+def month_columns(doc: SourceDoc, start: int) -> list[int]:
     """Positions of the month columns of a ZI table marked by month (``√`` under ``Jan``
     … ``Des``): named in the header row itself, or in a second header row under a
     ``TARGET WAKTU`` / ``BULAN`` heading that spans them. Empty when there are none."""
@@ -86,12 +86,11 @@ def parse_zi(doc: SourceDoc, start: int, columns: dict[str, int],
              year: int) -> tuple[list[Item], list[str]]:
     """Items of the table whose first header is ``doc.lines[start]``."""
     head = doc.lines[start]
-    months = month_columns(doc, start, columns)
+    months = month_columns(doc, start)
     columns = dict(columns)
     if columns["target"] in months:  # TARGET WAKTU spans the month columns: marks only
         columns["target"] = -1
-    width = max([len(head.cells), *columns.values(), *months]) + 1 if months else \
-        max(len(head.cells), max(columns.values()) + 1)
+    width = max(len(head.cells), max([*columns.values(), *months]) + 1)
     rows: list[Row] = []
     warnings: list[str] = unknown_columns(doc, head, {*columns.values(), *months})
     warnings += [f"{doc.at(head)}: kolom {label} tidak ada; dibiarkan kosong"
