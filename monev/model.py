@@ -44,6 +44,7 @@ class Item:
     days: dict[Period, date] = field(default_factory=dict)  # a day written: due that day
     key: str = ""  # stable identity, set by assign_keys()
     where: str = ""  # where a person finds the row in a file without lines (page, sheet)
+    pic: str = ""  # who the decree itself names responsible (a PENANGGUNG JAWAB column)
 
 
 @dataclass

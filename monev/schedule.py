@@ -68,7 +68,7 @@ def plan_document(plan: Plan, calendar: WorkCalendar) -> dict[str, Any]:
              "langkah_aksi": i.langkah_aksi, "bukti_fisik": i.bukti_fisik,
              "target_text": i.target_text, "source_line": i.source_line,
              "checkpoints": _cp_json(checkpoints(i, calendar)),
-             "warnings": list(i.warnings) + note}
+             "warnings": list(i.warnings) + note} | ({"pic": i.pic} if i.pic else {})
             for i, note in zip(plan.items, notes, strict=True)
         ],
         "warnings": list(plan.warnings),

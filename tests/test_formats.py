@@ -129,10 +129,15 @@ def test_missing_column_is_read_and_flagged(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(SOURCES), ids=lambda x: x)
-def test_extra_column_is_named_and_ignored(name: str) -> None:
-    pdf = read(FIX / name / "extra-col.pdf")
-    assert any("tidak dikenal; diabaikan" in w for w in pdf.warnings), pdf.warnings
-    assert not any("Kasubbag Umum" in i.target_text for i in pdf.items)
+def test_pic_column_is_kept_on_the_items(name: str) -> None:
+    """A PENANGGUNG JAWAB / PIC column is the decree's word on who answers for a row:
+    kept as the item's ``pic``, never read as target, never dropped with a flag."""
+    tab, pdf = read(SOURCES[name]), read(FIX / name / "extra-col.pdf")
+    assert not any("tidak dikenal" in w for w in pdf.warnings), pdf.warnings
+    assert periods(pdf) == periods(tab)
+    assert {i.pic for i in pdf.items} <= {"Kasubbag Umum", "Sekretaris"}
+    assert all(i.pic for i in pdf.items)
+    assert not any("Kasubbag" in i.target_text for i in pdf.items)
 
 
 def test_xlsx_says_which_sheet_and_reads_formulas() -> None:

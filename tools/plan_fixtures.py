@@ -34,6 +34,9 @@ plan.pdf, a4.pdf and ``portrait.pdf`` (a narrow A4 portrait page), what Chrome/E
 
 Variants of every source: ``extra-col.pdf`` (a PENANGGUNG JAWAB / PIC column),
 ``missing-col.pdf`` (no BUKTI FISIK / KET column), built from the same docx builders.
+``--layouts``: the table layouts of other satkers (tools/plan_layouts.py) under
+tests/fixtures/plans/layouts/ — month columns, BATAS WAKTU, PIC, KETERANGAN, a signature
+in the sheet's cells, a second sheet, a narrow header, a sheet printed to PDF (needs Calc).
 
 Needs on the generating machine only: LibreOffice (``soffice``), poppler-utils
 (``pdftotext``) and, for the password-protected samples, ``msoffcrypto-tool``
@@ -250,7 +253,7 @@ def _repeat_header(row: object) -> None:
 
 
 def _add_table(doc: object, header: list[str], rows: list[TableRow], widths: list[float],
-               size: float) -> None:
+               size: float, header_size: float | None = None) -> None:
     from docx.shared import Cm
 
     table = doc.add_table(rows=len(rows), cols=len(header))  # type: ignore[attr-defined]
@@ -267,7 +270,8 @@ def _add_table(doc: object, header: list[str], rows: list[TableRow], widths: lis
             cells[c].width = Cm(widths[c])
             if c in row.merge_up or not text:
                 continue
-            _docx_cell(cells[c], text, size, bold=row.header)
+            _docx_cell(cells[c], text, (header_size or size) if row.header else size,
+                       bold=row.header)
     for r, row in enumerate(rows):  # merges last: python-docx merges by grid position
         if row.span:
             a, b = row.span
@@ -322,8 +326,12 @@ def _widths(src: Source, header: list[str], usable: float) -> list[float]:
 
 
 def build_docx(src: Source, *, split_pages: bool = False, paper: str = "f4",
-               landscape: bool = True, size: float = 9.0, **variant: object) -> bytes:
-    """The plan as a Word document (see the module docstring)."""
+               landscape: bool = True, size: float = 9.0,
+               table: tuple[list[str], list[TableRow]] | None = None,
+               widths: list[float] | None = None, header_size: float | None = None,
+               **variant: object) -> bytes:
+    """The plan as a Word document (see the module docstring); ``table`` (header, rows)
+    and ``widths`` (relative) stand in for the plan's own table (tools/plan_layouts.py)."""
     from docx import Document
     from docx.shared import Pt
 
@@ -343,12 +351,15 @@ def build_docx(src: Source, *, split_pages: bool = False, paper: str = "f4",
             par = doc.add_paragraph()
             par.paragraph_format.space_after = Pt(0)
             par.add_run(text).bold = bold
-    header, rows = table_rows(src, **variant)
+    header, rows = table or table_rows(src, **variant)
     usable = (33.0 if paper == "f4" else 29.7) - 4.0 if landscape else \
         (21.5 if paper == "f4" else 21.0) - 4.0
-    widths = _widths(src, header, usable)
+    if widths:
+        widths = [round(w * usable / sum(widths), 2) for w in widths]
+    else:
+        widths = _widths(src, header, usable)
     if not split_pages:
-        _add_table(doc, header, rows, widths, size)
+        _add_table(doc, header, rows, widths, size, header_size)
     else:
         n_head = sum(1 for r in rows if r.header)
         body = rows[n_head:]
@@ -710,6 +721,8 @@ def main() -> None:
     ap.add_argument("--only", help="only this source (name)")
     ap.add_argument("--out", type=Path, default=FIXTURES)
     ap.add_argument("--no-refusals", action="store_true")
+    ap.add_argument("--layouts", action="store_true",
+                    help="only the layouts of issue 18 (tests/fixtures/plans/layouts)")
     ap.add_argument("--bench", action="store_true",
                     help="only the 30-page plan of bench/bench_formats.py (bench/fixtures)")
     ap.add_argument("--copied", action="store_true",
@@ -727,6 +740,11 @@ def main() -> None:
         return
     if args.bench_copied:
         make_bench_copied(ROOT / "bench" / "fixtures")
+        return
+    if args.layouts:
+        from plan_layouts import make_layouts
+
+        make_layouts(args.out, [s for s in sources() if not args.only or s[0] == args.only])
         return
     for name, path in sources():
         if args.only and name != args.only:

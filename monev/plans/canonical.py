@@ -69,6 +69,8 @@ def dump_plan(plan: Plan) -> str:
     for item in plan.items:
         entry: dict[str, Any] = {f: getattr(item, f) for f in _ITEM_FIELDS}
         entry["target"] = item.target_text
+        if item.pic:  # only when the decree names one (a PENANGGUNG JAWAB column)
+            entry["pic"] = item.pic
         if item.override is not None:
             entry["checkpoints"] = override_texts(item)
         entry["source_line"] = item.source_line
@@ -107,7 +109,7 @@ def _line_marks(text: str) -> list[int]:
 
 _DOC_KEYS = ("format", "plan", "items")
 _PLAN_KEYS = ("satker", "kind", "year", "number", "decided_on", "range_policy")
-_ENTRY_KEYS = (*_ITEM_FIELDS, "target", "checkpoints", "source_line")
+_ENTRY_KEYS = (*_ITEM_FIELDS, "target", "pic", "checkpoints", "source_line")
 
 
 def _unknown(found: dict[Any, Any], known: tuple[str, ...], prefix: str, source: str,
@@ -171,7 +173,7 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
         if not isinstance(raw, dict):
             raise PlanError(source, line, "setiap item harus pemetaan (area, komponen, …)")
         values = {}
-        for f in (*_ITEM_FIELDS, "target"):
+        for f in (*_ITEM_FIELDS, "target", "pic"):
             v = raw.get(f, "")
             if v is None:
                 v = ""
@@ -198,6 +200,7 @@ def load_canonical(text: str, source: str) -> tuple[Plan, list[int]]:
         items.append(Item(area=values["area"], komponen=values["komponen"],
                           indikator=values["indikator"], langkah_aksi=values["langkah_aksi"],
                           bukti_fisik=values["bukti_fisik"], target_text=values["target"],
+                          pic=values["pic"],
                           source_line=int(src_line) if isinstance(src_line, int) else line,
                           override=override, days=days,
                           warnings=unknown + ([] if override else

@@ -61,7 +61,7 @@ def _load(p: Path, source: str, range_policy: RangePolicy | None) -> Plan:
 
 def is_header_row(cells: list[str]) -> bool:
     return looks_like_header(cells) and (
-        zi.header_columns(cells) is not None or rb.header_columns(cells) is not None)
+        zi.header_columns(cells, True) is not None or rb.header_columns(cells) is not None)
 
 
 def text_doc(lines: list[str], source: str) -> SourceDoc:
@@ -124,7 +124,7 @@ def _find_table(doc: SourceDoc) -> tuple[Kind, int, dict[str, int]] | None:
         cols = rb.header_columns(line.cells)
         if cols is not None:
             return "RB", i, cols
-        cols = zi.header_columns(line.cells)
+        cols = zi.header_columns(line.cells, months=True)
         if cols is not None:
             return "ZI", i, cols
     return None

@@ -10,7 +10,9 @@ tables). The page content (glyph boxes and ruling paths) is read with PDFium
 is pure Python and took ~0.15 s a page — a 30-page plan would not open in 2 s.
 
 A PDF without ruling lines is read from its laid-out text (``flat``) and flagged. A
-scanned PDF (pictures, no text layer) is refused: monev does no OCR."""
+scanned PDF (pictures, no text layer) is refused: monev does no OCR. Glyphs clipped
+out of sight (a merged cell printed across a page break) are left out and the rows
+around that break flagged (``pdf_clip``)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from monev.errors import PlanError
 from monev.plans.document import Line, SourceDoc
+from monev.plans.pdf_clip import Box, Clips, Hidden, PageRows, flag_hidden_text
 from monev.plans.table import clean
 
 _TOL = 3.0  # points: edges this close are one ruling; chars this close are one line
@@ -33,6 +36,8 @@ class _Char:
     x1: float
     top: float
     bottom: float
+    obj: int = 0  # the text object it was drawn with (a number per page)
+    hidden: bool = False  # outside that object's clip: not on the page
 
     @property
     def mid_y(self) -> float:
@@ -63,6 +68,7 @@ def read_pdf(data: bytes, source: str) -> SourceDoc:
 
     pdf = _open(data, source)
     lines: list[Line] = []
+    pages: list[PageRows] = []
     n_tables = n_chars = n_images = 0
     try:
         for pno in range(len(pdf)):
@@ -74,25 +80,32 @@ def read_pdf(data: bytes, source: str) -> SourceDoc:
                 n_images += sum(1 for _ in page.get_objects(
                     filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
                 continue
+            hidden = [c for c in chars if c.hidden]  # clipped away: not on the page
+            chars = [c for c in chars if not c.hidden]
             tables = _tables(page, height, pdfium_c.FPDF_PAGEOBJ_PATH)
-            blocks: list[tuple[float, list[str] | None, str, int]] = []
+            blocks: list[tuple[float, list[str] | None, str, int, list[Box | None]]] = []
             inside: set[int] = set()
             for table in tables:
                 n_tables += 1
                 for r, (top, cells) in enumerate(_table_rows(table, chars, inside)):
-                    blocks.append((top + r * 1e-6, cells, "", n_tables))
+                    blocks.append((top + r * 1e-6, cells, "", n_tables, table.rows[r].cells))
             rest = [c for i, c in enumerate(chars) if i not in inside]
             for top, text in _text_lines(rest):
-                blocks.append((top, None, text, 0))
-            blocks.sort(key=lambda b: b[0])
+                blocks.append((top, None, text, 0, []))
+            order = sorted(range(len(blocks)), key=lambda b: blocks[b][0])
             where = f"hlm. {pno + 1}"
-            for _, row, text, table_no in blocks:
+            rows = PageRows(height, _clusters(hidden))
+            for b in order:
+                _, row, text, table_no, boxes = blocks[b]
                 if row is None:
                     lines.append(Line(len(lines) + 1, [text], where=where))
                 elif any(row):
                     lines.append(Line(len(lines) + 1, row, table=table_no, where=where))
+                    rows.rows.append((lines[-1], boxes))
+            pages.append(rows)
     finally:
         pdf.close()
+    flag_hidden_text(pages)
     if n_chars == 0:
         what = f"{n_images} gambar" if n_images else "tanpa teks"
         raise PlanError(source, 1, f"PDF hasil pindaian ({what}, tidak ada lapisan teks): "
@@ -106,6 +119,7 @@ def read_pdf(data: bytes, source: str) -> SourceDoc:
 def _chars(page: Any, height: float) -> list[_Char]:
     """Every glyph with its box (top-down coordinates); spaces keep their place."""
     tp = page.get_textpage()
+    clips = Clips(page)
     try:
         n = tp.count_chars()
         text = tp.get_text_range(0, n) if n else ""
@@ -116,8 +130,9 @@ def _chars(page: Any, height: float) -> list[_Char]:
             if ch in "\ufffe\x02":  # PDFium's mark for a hyphen that ends a line
                 ch = "-"
             left, bottom, right, top = tp.get_charbox(j, loose=True)
+            obj, seen = clips.locate(tp, j, left, bottom, right, top)
             out.append(_Char(" " if ch.isspace() else ch, left, right, height - top,
-                             height - bottom))
+                             height - bottom, obj, not seen))
         return out
     finally:
         tp.close()
@@ -177,6 +192,16 @@ def _table_rows(table: Any, chars: list[_Char], inside: set[int],
             cells.append(_cell_text([chars[i] for i in mine]))
         out.append((row.bbox[1], cells))
     return out
+
+
+def _clusters(hidden: list[_Char]) -> list[Hidden]:
+    """Hidden glyphs grouped by the text object they were drawn with: (x, y, text)."""
+    groups: dict[int, list[_Char]] = {}
+    for ch in hidden:
+        groups.setdefault(ch.obj, []).append(ch)
+    return [Hidden(sum(c.mid_x for c in g) / len(g), sum(c.mid_y for c in g) / len(g),
+                   clean(" ".join(_line_text(line) for line in _group_lines(g))))
+            for g in groups.values()]
 
 
 def _group_lines(chars: list[_Char]) -> list[list[_Char]]:

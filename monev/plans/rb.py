@@ -32,6 +32,9 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "sub": ("SUB KEGIATAN", "RENCANA AKSI", "LANGKAH AKSI"),
     "indikator": ("INDIKATOR KEBERHASILAN", "INDIKATOR", "OUTPUT"),
 }
+# A PIC / PENANGGUNG JAWAB column among the text columns (kept on the item).
+PIC_NAMES = ("PENANGGUNG JAWAB", "PENANGGUNGJAWAB", "PENANGGUNG JAWAB PIC", "PIC", "PJ",
+             "PELAKSANA", "UNIT PELAKSANA")
 MARKS = {"√", "✓", "✔", "v", "V", "x", "X"}
 MONTH_ONLY_MARKS = {"1"}  # a 1 in a month cell (spreadsheets) is a mark, elsewhere text
 _NUMBER_CELL = re.compile(r"^(\d{1,2}|[a-z])[.)]$")
@@ -45,6 +48,12 @@ def header_columns(cells: list[str]) -> dict[str, int] | None:
     keys = [header_key(c) for c in cells]
     if not any(k.startswith(("PELAKSANAAN", "BULAN", "WAKTU")) or k == "1" for k in keys):
         return None
+    free = [c if i not in found.values() else "" for i, c in enumerate(cells)]
+    pic = match_columns(free, {"pic": PIC_NAMES})
+    if pic is not None and pic["pic"] < min(i for i, k in enumerate(keys)
+                                            if k.startswith(("PELAKSANAAN", "BULAN", "WAKTU"))
+                                            or k == "1"):
+        found["pic"] = pic["pic"]
     return found
 
 
@@ -94,7 +103,7 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
     items: list[Item] = []
     area = kegiatan = ""
     for row in rows:
-        text, months, ket, note = _align(row, columns, month_start, doc.source)
+        text, pic, months, ket, note = _align(row, columns, month_start, doc.source)
         if note:
             warnings.append(note)
         get = dict(zip(TEXT_COLUMNS, text, strict=True))
@@ -107,6 +116,7 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
             prev.langkah_aksi = join(prev.langkah_aksi, get["sub"])
             prev.indikator = join(prev.indikator, get["indikator"])
             prev.bukti_fisik = prev.indikator
+            prev.pic = prev.pic if pic == prev.pic else join(prev.pic, pic)
             continue
         if get["area"]:
             area = get["area"]
@@ -115,7 +125,7 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
             kegiatan = get["kegiatan"]
         item = Item(area=area, komponen=kegiatan, indikator=get["indikator"],
                     langkah_aksi=get["sub"], bukti_fisik=get["indikator"],
-                    target_text="", source_line=row.line, where=row.where,
+                    target_text="", source_line=row.line, where=row.where, pic=pic,
                     warnings=[f"{row.at}: {f}" for f in row.flags])
         chosen = set(months)
         if ket and 12 not in chosen:
@@ -131,6 +141,12 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
     if not items:
         raise PlanError(doc.source, head.no, "tabel rencana aksi RB kosong: ada judul kolom "
                         "tetapi tidak ada baris kegiatan")
+    unmarked = sum(1 for i in items if not i.target_text)
+    if unmarked * 2 > len(items):  # the marks were lost (a narrow PDF), not left out
+        raise PlanError(doc.source, head.no, f"tanda √ kolom bulan tidak terbaca pada "
+                        f"{unmarked} dari {len(items)} baris grid RB: kolom bulan 1–12 "
+                        "bergeser atau hilang di berkas ini; baca dari Word/Excel aslinya "
+                        "atau dari teks TAB")
     for item in items:  # messages, pages and reports always name what is to be proven
         if not item.indikator.strip():
             basis = item.langkah_aksi or item.komponen or item.area
@@ -142,8 +158,8 @@ def parse_rb(doc: SourceDoc, start: int, columns: dict[str, int],
 
 
 def _align(row: Row, columns: dict[str, int], month_start: int,
-           source: str) -> tuple[list[str], list[int], bool, str]:
-    """(text cells NO…INDIKATOR, marked months, KET marked, realignment note)."""
+           source: str) -> tuple[list[str], str, list[int], bool, str]:
+    """(text cells NO…INDIKATOR, PIC, marked months, KET marked, realignment note)."""
     first_text = columns["kegiatan"]
     cells = _merge_number_cells(row.cells, first_text, month_start)
     cells = ["√" if month_start <= i < month_start + 13 and c in MONTH_ONLY_MARKS else c
@@ -171,6 +187,7 @@ def _align(row: Row, columns: dict[str, int], month_start: int,
         cells = [""] * shift + cells
         note = f"{row.at}: sel bergeser {shift} kolom ke kiri; diratakan"
     text = (cells[:month_start] + [""] * month_start)[:month_start]
+    pic = text[columns["pic"]] if "pic" in columns else ""
     text = [text[columns[name]] for name in TEXT_COLUMNS]
     months = [m for m in range(1, 13)
               if m1 + m - 1 < len(cells) and _is_mark(cells[m1 + m - 1])]
@@ -179,4 +196,4 @@ def _align(row: Row, columns: dict[str, int], month_start: int,
     if beyond:
         raise PlanError(source, row.line, "tanda √ di luar kolom bulan 1–12 dan KET; "
                         "sel bergeser?")
-    return text, months, ket, note
+    return text, pic, months, ket, note

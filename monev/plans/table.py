@@ -56,31 +56,69 @@ def header_key(cell: str) -> str:
     return re.sub(r"[^A-Z0-9 ]", "", cell.upper()).strip()
 
 
+def _compact(key: str) -> str:
+    """A header key without spaces: a word broken inside a narrow PDF column
+    (``KOMPON`` / ``EN``) and ``PENANGGUNG JAWAB / PIC`` read like the plain name."""
+    return key.replace(" ", "")
+
+
 def match_columns(cells: list[str], accepted: dict[str, tuple[str, ...]],
                   ) -> dict[str, int] | None:
     """Position of each named column when every one of them is in the header ``cells``."""
-    keys = [header_key(c) for c in cells]
+    keys = [_compact(header_key(c)) for c in cells]
     found: dict[str, int] = {}
     for name, names in accepted.items():
+        wanted = {_compact(n) for n in names}
         for i, key in enumerate(keys):
-            if key in names and i not in found.values():
+            if key in wanted and i not in found.values():
                 found[name] = i
                 break
     return found if len(found) == len(accepted) else None
 
 
+_HEADER_WORDS = {_compact(k) for k in ("NO", "KOMPONEN", "KEGIATAN", "AREA PERUBAHAN",
+                                       "INDIKATOR")}
+
+
 def looks_like_header(cells: list[str]) -> bool:
     """Cheap pre-check before matching column names: a header row has no long cell and
     names a NO or KOMPONEN/KEGIATAN column."""
-    keys = {header_key(c) for c in cells if c}
-    return bool(keys & {"NO", "KOMPONEN", "KEGIATAN", "AREA PERUBAHAN", "INDIKATOR"}) and \
-        all(len(c) <= 40 for c in cells)
+    keys = {_compact(header_key(c)) for c in cells if c}
+    return bool(keys & _HEADER_WORDS) and all(len(c) <= 40 for c in cells)
+
+
+# Month headings of a month grid (``Jan`` … ``Des``, ``Januari`` …, ``Pebruari``).
+_MONTH_HEADS = {name: m for m, names in enumerate((
+    ("JAN", "JANUARI"), ("FEB", "PEB", "FEBRUARI", "PEBRUARI"), ("MAR", "MARET"),
+    ("APR", "APRIL"), ("MEI",), ("JUN", "JUNI"), ("JUL", "JULI"),
+    ("AGU", "AGT", "AGS", "AGUS", "AGST", "AGUSTUS"), ("SEP", "SEPT", "SEPTEMBER"),
+    ("OKT", "OKTOBER"), ("NOV", "NOP", "NOVEMBER", "NOPEMBER"), ("DES", "DESEMBER")),
+    start=1) for name in names}
+
+
+def month_of_heading(cell: str) -> int | None:
+    """The month a header cell names (``Jan``, ``Agt``, ``DESEMBER``), else None."""
+    return _MONTH_HEADS.get(header_key(cell).replace(" ", ""))
+
+
+def month_positions(cells: list[str]) -> list[int] | None:
+    """Positions of twelve month columns named in order (``Jan`` … ``Des``, or ``1`` …
+    ``12`` that start after the first columns), else None."""
+    for i in range(len(cells) - 11):
+        window = cells[i: i + 12]
+        if [month_of_heading(c) for c in window] == list(range(1, 13)) or (
+                i >= 2 and [c.strip("() ") for c in window] == [str(m) for m in range(1, 13)]
+                and not any(cells[:i])):
+            return list(range(i, i + 12))
+    return None
 
 
 def is_column_number_row(cells: list[str]) -> bool:
-    """``1 2 3 …`` or ``(1) (2) …`` under the header (also the RB month-number row)."""
+    """``1 2 3 …`` or ``(1) (2) …`` under the header (also the RB month-number row and
+    a month grid's ``Jan`` … ``Des`` row under its header)."""
     filled = [c for c in cells if c]
-    return len(filled) >= 3 and all(_COLNUM_RE.match(c) for c in filled)
+    return len(filled) >= 3 and (all(_COLNUM_RE.match(c) for c in filled)
+                                 or all(month_of_heading(c) for c in filled))
 
 
 def area_line(line: str) -> tuple[str, str] | None:

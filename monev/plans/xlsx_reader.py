@@ -3,7 +3,9 @@ merged cells as their top-left cell (the others read empty, as in a text export;
 workbook is streamed read-only, which is 2× faster and never binds the merges), the
 RB month grid with √, v, x or 1. A workbook may hold several sheets: the first one with
 a ZI or RB header is the plan, and the note says which; the sheets before it are read
-as prose (a decree's text is sometimes pasted in a first sheet)."""
+as prose (a decree's text is sometimes pasted in a first sheet). A signature block typed
+in the cells under the table (``Ditetapkan di …``, ``KETUA …``, a name, ``NIP …``) is
+prose after the table, never rows."""
 
 from __future__ import annotations
 
@@ -78,12 +80,13 @@ def read_xlsx(data: bytes, source: str, is_header: HeaderTest) -> SourceDoc:
                         "PERUBAHAN, KEGIATAN, SUB KEGIATAN, INDIKATOR KEBERHASILAN, 1–12 (RB)")
     lines: list[Line] = []
     for title, rows in sheets[:chosen]:
-        lines += [Line(no, [" ".join(c for c in cells if c)], where=f"lembar {title}")
-                  for no, cells, _ in rows]
+        lines += [Line(no, [part], where=f"lembar {title}") for no, cells, _ in rows
+                  for part in " ".join(c for c in cells if c).split("\n")]
     title, rows = sheets[chosen]
     for no, cells, prose in rows:
-        if prose:
-            lines.append(Line(no, [next(c for c in cells if c)], where=f"lembar {title}"))
+        if prose:  # a title block typed in one cell: its lines, as in a document
+            lines += [Line(no, [part], where=f"lembar {title}")
+                      for part in next(c for c in cells if c).split("\n")]
         else:
             lines.append(Line(no, cells, table=chosen, where=f"lembar {title}"))
     notes = []
@@ -102,6 +105,7 @@ def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
     out: list[tuple[int, list[str], bool]] = []
     seen_header = False
     for no, row in enumerate(ws.iter_rows(), start=1):
+        values = [c.value for c in row]
         cells = [cell_text(c.value, getattr(c, "number_format", None)) for c in row]
         while cells and not cells[-1]:
             cells.pop()
@@ -111,5 +115,32 @@ def _rows(ws: Any, is_header: HeaderTest) -> list[tuple[int, list[str], bool]]:
         if not seen_header and is_header(cells):
             seen_header = True
         prose = len(filled) == 1 and (not seen_header or filled[0] == 0)
+        if prose and isinstance(values[filled[0]], str) and "\n" in values[filled[0]]:
+            parts = (clean(t) for t in values[filled[0]].split("\n"))
+            cells[filled[0]] = "\n".join(t for t in parts if t)
         out.append((no, cells, prose))
-    return out
+    closing = _closing_at(out)
+    return out[:closing] + [(no, [" ".join(c for c in cells if c)], True)
+                            for no, cells, _ in out[closing:]]
+
+
+# The first line of a signature block typed in the sheet's cells under the table.
+_CLOSING_RE = re.compile(
+    r"^\W*(?:ditetapkan\b|pada\s+tanggal\b|ketua\b|kepala\b|sekretaris\b|plt\.?\s|plh\.?\s"
+    r"|a\.?\s?n\.?\s|nip\b|salinan\s+sesuai|mengetahui\b|menyetujui\b|ttd\b"
+    r"|[A-Za-z .]+,\s*\d{1,2}\s+[A-Za-z]+\s+\d{4}$)", re.IGNORECASE)
+
+
+def _closing_at(rows: list[tuple[int, list[str], bool]]) -> int:
+    """Index of the row where a signature block under the table begins (``Ditetapkan
+    di …``, ``KETUA …``, a name, ``NIP …``, typed in any column), or ``len(rows)``. It
+    starts with such a line of at most two cells after the table's last row of three or
+    more cells, so an indikator that begins with ``Ketua`` is never cut off."""
+    wide = [k for k, (_, cells, _) in enumerate(rows) if sum(1 for c in cells if c) >= 3]
+    if not wide:
+        return len(rows)
+    for k in range(wide[-1] + 1, len(rows)):
+        filled = [c for c in rows[k][1] if c]
+        if len(filled) <= 2 and _CLOSING_RE.match(filled[0]):
+            return k
+    return len(rows)
