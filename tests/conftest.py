@@ -85,14 +85,14 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     # Prefect reads the environment once, when first imported: a test that imported it
-    # earlier in this process would otherwise talk to a temporary server of its own
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+    # earlier in this process would otherwise (in every thread, the apps' too) talk to a
+    # temporary server of its own
+    from prefect.context import refresh_global_settings_context
 
+    refresh_global_settings_context()
     try:
         wait_healthy(port, proc, auth=auth, home=home)
-        with temporary_settings(updates={PREFECT_API_URL: env["PREFECT_API_URL"],
-                                         PREFECT_API_AUTH_STRING: auth}):
-            yield env
+        yield env
     finally:
         stop_server(proc)
         for k, v in saved.items():
@@ -100,6 +100,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        refresh_global_settings_context()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -242,10 +242,12 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
 
     from monev.cli import app
 
-    shown = CliRunner().invoke(app, ["outbox", "--status", "uncertain"],
+    shown = CliRunner().invoke(app, ["outbox", "--status", "uncertain", "--json"],
                                env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
-    assert shown.exit_code == 0 and "tidak pasti" in shown.output
-    assert all(f" {i} " in shown.output or f"│ {i}" in shown.output for i in report.uncertain)
+    assert shown.exit_code == 0, shown.output
+    listed = json.loads(shown.stdout)
+    assert {r["id"] for r in listed} == set(report.uncertain)
+    assert all(r["status_label"] == "tidak pasti" for r in listed)
     done = CliRunner().invoke(app, ["outbox", "--dismiss", "1", "--dismiss", "999"],
                               env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
     assert done.exit_code == 1, "refusing a sent row is an error"
