@@ -103,7 +103,10 @@ class RunnerWatch:
         if now < self.next_look:
             return self.runner
         self.next_look = now + WATCH_SECONDS
-        current = plan_signature(self.factory)
+        try:
+            current = plan_signature(self.factory)
+        except Exception:  # noqa: BLE001 - a busy database: the next look reads it
+            return self.runner
         if current == self.signature:
             self.changed_at = None
             return self.runner
