@@ -112,23 +112,27 @@ def withdraw_closed(session: Session, ids: list[int]) -> list[int]:
     ``last_error``); another is rendered again without them. Goes by the stored status
     (the sweep records a plan closing on its closing day; ``monev plan close`` at once).
     Returns the ids still to send."""
-    closed = session.execute(select(m.Plan.satker_id, m.Plan.kind, m.Plan.year).where(
+    closed = session.execute(select(m.Plan.satker_id, m.Plan.kind, m.Plan.year,
+                                    m.Plan.closed_on).where(
         m.Plan.status.not_in(OPEN_STATUSES))).tuples().all()
     if not closed or not ids:
         return ids
     labels: dict[int, set[str]] = {}
-    for satker_id, kind, year in closed:
+    latest: dict[int, date] = {}  # a row queued after its satker's last close has no item
+    for satker_id, kind, year, closed_on in closed:  # of a closed plan (sweeps stop first)
         labels.setdefault(satker_id, set()).add(f"{kind} {year}")
+        latest[satker_id] = max(latest.get(satker_id, date.min), closed_on or date.max)
     dropped: set[int] = set()
     for start in range(0, len(ids), 500):
         found = session.execute(
-            select(m.Outbox.id, m.Outbox.items, m.Plan.satker_id)
+            select(m.Outbox.id, m.Outbox.day, m.Outbox.items, m.Plan.satker_id)
             .join(m.Plan, m.Outbox.plan_id == m.Plan.id)
             .where(m.Outbox.id.in_(ids[start:start + 500]), m.Outbox.status == "pending",
+                   m.Outbox.day <= max(latest.values()),
                    m.Plan.satker_id.in_(labels))).tuples().all()
-        for row_id, items, satker_id in found:
+        for row_id, day, items, satker_id in found:
             gone = labels[satker_id]
-            if not any(_withdrawn(i, gone) for i in items):
+            if day > latest[satker_id] or not any(_withdrawn(i, gone) for i in items):
                 continue
             row = session.get(m.Outbox, row_id, with_for_update=True)  # as merged now
             if row is None or row.status != "pending":
