@@ -369,9 +369,9 @@ def plan_list(
     from sqlalchemy import case, func, select
 
     from monev.cli.listing import Column, Listing
-    from monev.engine.closing import phase
     from monev.store import models as m
     from monev.store.db import open_session_factory
+    from monev.store.plan_status import current_status
     from monev.store.queries import plan_ref
 
     factory = open_session_factory()
@@ -402,9 +402,8 @@ def plan_list(
         for (slug, name, kind, year, number, revision, items, cps, due, done, status, manual,
              last) in rows:
             capaian = f"{done}/{due} ({100 * done / due:.0f}%)" if due else "-"
-            if not manual:  # by the dates, as the next sweep will record it
-                sc = cfg.satker(name)
-                status = phase(last, day, sc.settings().closing_grace_months if sc else 1)
+            # by the dates, as the next sweep will record it (and the portal shows it)
+            status = current_status(status, manual, last, day, cfg.grace_months(name))
             ref = plan_ref(slug, kind, year)
             listing.add(
                 {"plan_id": ref, "satker": name, "kind": kind, "year": year,
