@@ -4,6 +4,7 @@ addresses (real files on disk, no server)."""
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -125,3 +126,64 @@ def test_same_content_one_blob_named_by_its_kind(tmp_path: Path) -> None:
     stored = [p for p in (tmp_path / "home").rglob("*") if p.is_file()]
     assert stored == [tmp_path / "home" / blob_relative(a.sha256)]
     assert stored[0].read_bytes() == first.read_bytes()
+
+
+def _zeros_zip(path: Path, members: dict[str, int]) -> Path:
+    """A ZIP whose members are ``size`` zero bytes each, deflated (a zip bomb when the
+    sizes are large): written in chunks, never held in memory."""
+    chunk = bytes(1024 * 1024)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, size in members.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with z.open(info, "w", force_zip64=True) as f:
+                left = size
+                while left > 0:
+                    f.write(chunk[:min(left, len(chunk))])
+                    left -= len(chunk)
+    return path
+
+
+@pytest.mark.parametrize(("name", "members"), [
+    ("laporan.zip", {"nol.bin": 64 << 20}),  # one member, ~1000:1
+    ("laporan.odt", {"mimetype": 48 << 20, "content.xml": 10}),  # the member ODF reads
+    ("laporan.docx", {"[Content_Types].xml": 10, "word/document.xml": 48 << 20}),
+    ("foto.zip", {f"foto{i}.jpg": 1 << 20 for i in range(40)}),  # small members, many
+])
+def test_zip_bomb_is_refused_before_inflating(tmp_path: Path, name: str,
+                                              members: dict[str, int]) -> None:
+    import time
+
+    bomb = _zeros_zip(tmp_path / "bom.zip", dict(members))
+    assert bomb.stat().st_size < 1 << 20  # megabytes of zeros in a few hundred KB
+    started = time.perf_counter()
+    with pytest.raises(EvidenceRefused, match="bom ZIP"):
+        sniff(bomb, name)
+    assert time.perf_counter() - started < 0.5, "typed from the central directory only"
+    home = tmp_path / "home"
+    with pytest.raises(EvidenceRefused, match="bom ZIP"):
+        store_file(home, bomb)
+    assert not [p for p in home.rglob("*") if p.is_file()], "nothing of it is kept"
+
+
+def test_real_office_files_still_pass(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    real = ROOT / "tests" / "fixtures" / "plans" / "other-zi-2027-kpu-provinsi-sulawesi-tengah"
+    assert sniff(real / "plan.docx", "plan.docx").ext == ".docx"
+    assert sniff(real / "plan.xlsx", "plan.xlsx").ext == ".xlsx"
+    odt = tmp_path / "notulen.odt"  # as LibreOffice writes one: mimetype stored first
+    with zipfile.ZipFile(odt, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text",
+                   compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", "<office:document-content>" + "<text:p>Notulen rapat"
+                   "</text:p>" * 20000 + "</office:document-content>")
+        z.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
+    assert sniff(odt, "notulen.odt").mime == "application/vnd.oasis.opendocument.text"
+    photos = tmp_path / "dokumentasi.zip"  # photos and a long, repetitive text log
+    with zipfile.ZipFile(photos, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(3):
+            z.writestr(f"foto{i}.jpg", b"\xff\xd8\xff\xe0" + os.urandom(512 << 10))
+        z.writestr("daftar-hadir.csv", "".join(f"{i};Pegawai {i % 50};hadir\n"
+                                               for i in range(200_000)))
+    assert sniff(photos, "dokumentasi.zip").ext == ".zip"

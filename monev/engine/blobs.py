@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from monev.errors import MonevError
 
 CHUNK = 1 << 20
 HEAD = 64 * 1024  # what the sniffer reads of a file
+# ZIP/ODF typing: inflated bytes read at most (ODF's mimetype member), and what the
+# central directory may declare (zip bombs inflate ~1000:1; Office XML ~10-40:1)
+ZIP_READ_CAP = 256
+ZIP_MAX_RATIO = 200
+ZIP_RATIO_FLOOR = 1024 * 1024  # smaller members may compress as they like
+ZIP_MAX_TOTAL = 2 * 1024 * 1024 * 1024
 
 
 def max_evidence_bytes() -> int:
@@ -112,20 +119,49 @@ def _kind_of(path: Path, head: bytes, suffix: str) -> Kind:
 
 
 def _zip_kind(path: Path) -> Kind:
+    """OOXML, ODF or a plain ZIP, from the central directory's names and at most
+    ``ZIP_READ_CAP`` inflated bytes (ODF's ``mimetype``). Members whose declared sizes
+    make a bomb (a ratio past ``ZIP_MAX_RATIO``, or past ``ZIP_MAX_TOTAL`` in all) are
+    refused before anything is inflated: the file is stored and later opened by people."""
     try:
         with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-            if names and names[0] == "mimetype":
-                mime = z.read("mimetype").decode("ascii", "replace").strip()
+            infos = z.infolist()
+            _refuse_bomb(infos)
+            names = [i.filename for i in infos]
+            if names and names[0] == "mimetype" and infos[0].file_size <= ZIP_READ_CAP:
+                with z.open(infos[0]) as member:
+                    mime = member.read(ZIP_READ_CAP).decode("ascii", "replace").strip()
                 if mime in _ODF:
                     return Kind(mime, _ODF[mime], "office")
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, NotImplementedError,
+            RuntimeError, zlib.error) as exc:
         raise EvidenceRefused("berkas ZIP/Office rusak atau tidak lengkap") from exc
     if "[Content_Types].xml" in names:
         for prefix, kind in _OOXML:
             if any(n.startswith(prefix) for n in names):
                 return kind
     return Kind("application/zip", ".zip", "zip")
+
+
+def _refuse_bomb(infos: list[zipfile.ZipInfo]) -> None:
+    """Sizes declared by the central directory, per member and in all, before any
+    member is inflated (what is read later is bounded by these declared sizes)."""
+    total = packed = 0
+    for info in infos:
+        total, packed = total + info.file_size, packed + info.compress_size
+        if _bomb(info.file_size, info.compress_size) or total > ZIP_MAX_TOTAL:
+            break
+    else:
+        if not _bomb(total, packed):
+            return
+    raise EvidenceRefused(
+        "isi berkas ZIP/Office ini mengembang jauh melebihi ukurannya saat dibuka (ciri "
+        "bom ZIP) sehingga ditolak; kirim dokumen aslinya, PDF, atau bagi menjadi "
+        "beberapa berkas")
+
+
+def _bomb(size: int, packed: int) -> bool:
+    return size > ZIP_RATIO_FLOOR and size > ZIP_MAX_RATIO * max(packed, 1)
 
 
 def _is_text(head: bytes) -> bool:
