@@ -147,6 +147,7 @@ ACTIONS = {("scheduled", "open"): "dibuka", ("open", "submitted"): "bukti dikiri
            ("submitted", "rejected"): "ditolak", ("verified", "rejected"): "ditolak",
            ("rejected", "submitted"): "bukti dikirim ulang",
            ("scheduled", "backlog"): "ditandai tunggakan"}
+EVENT_WORDS = {"add": "bukti ditambahkan", "withdraw": "bukti ditarik"}
 
 
 def history(session: Session, cp_id: int) -> list[Entry]:
@@ -155,7 +156,9 @@ def history(session: Session, cp_id: int) -> list[Entry]:
     out = []
     for t in session.scalars(select(m.Transition).where(m.Transition.checkpoint_id == cp_id)
                              .order_by(m.Transition.id)):
-        if t.from_status == t.to_status:
+        if t.event in EVENT_WORDS:
+            what = EVENT_WORDS[t.event]
+        elif t.from_status == t.to_status:
             what = "eskalasi"
         else:
             what = ACTIONS.get((t.from_status, t.to_status)) or \
@@ -176,6 +179,8 @@ class Version:
     note: str
     files: list[m.Evidence]
     links: list[m.Evidence]
+    # withdrawn before verification: shown apart, for the record, never as evidence
+    withdrawn: list[m.Evidence] = field(default_factory=list)
 
 
 def versions(session: Session, cp_id: int) -> list[Version]:
@@ -187,7 +192,10 @@ def versions(session: Session, cp_id: int) -> list[Version]:
                               .order_by(m.Evidence.id)):
         v = grouped.setdefault(ev.version, Version(ev.version, waktu(ev.submitted_at),
                                                    ev.submitted_by, ev.note, [], []))
-        (v.files if ev.kind == "file" else v.links).append(ev)
+        if ev.withdrawn_at is not None:
+            v.withdrawn.append(ev)
+        else:
+            (v.files if ev.kind == "file" else v.links).append(ev)
     return sorted(grouped.values(), key=lambda v: -v.number)
 
 

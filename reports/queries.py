@@ -45,7 +45,8 @@ class Columns:
                 .where(t.at < cut, t.checkpoint_id.in_(ids)).group_by(t.checkpoint_id)
                 .subquery("last_t"))
         sub = (select(t.checkpoint_id.label("cid"), func.max(t.at).label("at"))
-               .where(t.at < cut, t.to_status == "submitted", t.checkpoint_id.in_(ids))
+               .where(t.at < cut, t.to_status == "submitted", t.checkpoint_id.in_(ids),
+                      t.event == "")  # adding or withdrawing a file is no new submission
                .group_by(t.checkpoint_id).subquery("sub_t"))
         ver = (select(t.checkpoint_id.label("cid"), func.max(t.at).label("at"))
                .where(t.at < cut, t.to_status == "verified", t.checkpoint_id.in_(ids))
@@ -175,6 +176,7 @@ def rejection_notes(session: Session, ids: Sequence[int], as_of: date) -> dict[i
                 select(t.checkpoint_id, t.note, t.actor)
                 .where(t.checkpoint_id.in_(ids[start:start + 500]), t.to_status == "rejected",
                        t.from_status != t.to_status,  # not an escalation's marker
+                       t.event != "withdraw",  # nor a withdrawal back to 'rejected'
                        t.at < cutoff(as_of)).order_by(t.id)).tuples():
             out[cid] = f"{note} ({actor})"
     return out

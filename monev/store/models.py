@@ -134,6 +134,9 @@ class Transition(Base):
     from_status: Mapped[str] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
+    # what else it records: "" (a status move, or an escalation's marker), "add"
+    # (evidence added to the submission waiting), "withdraw" (evidence withdrawn)
+    event: Mapped[str] = mapped_column(String(12), default="", server_default="")
 
 
 class Evidence(Base):
@@ -155,6 +158,25 @@ class Evidence(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the submission this belongs to: files and links sent together share it (1, 2, …)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # withdrawn before verification: kept for the audit trail, no longer evidence
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class SubmissionKey(Base):
+    """The idempotency key of each evidence form received (a random value per rendered
+    form): a second POST of the same form stores nothing. Unique in the database, so
+    two concurrent POSTs cannot both pass."""
+
+    __tablename__ = "submission_key"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)  # the evidence version it made or added to
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class ActionLog(Base):

@@ -6,11 +6,14 @@ type sniffed at upload, ``nosniff`` and a sandboxing CSP; only images are shown 
 
 from __future__ import annotations
 
+import secrets
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +22,7 @@ from monev.engine.blobs import blob_path, blob_relative
 from monev.engine.lifecycle import rejection_reasons
 from monev.errors import MonevError
 from monev.store import models as m
-from portal.access import Viewer, closed_plans, light_of, visible_checkpoint
+from portal.access import Row, Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
 from portal.routes.common import HEADERS, Halt, Portal, today_for
@@ -28,8 +31,14 @@ from portal.tasks import archive, history, my_tasks, task_of, versions
 from portal.uploads import Received, UploadError, read_upload
 
 NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
+           "ditambahkan": "Bukti ditambahkan ke kiriman yang menunggu verifikasi.",
+           "ditarik": "Bukti ditarik. Bukti itu tetap tercatat di riwayat, tetapi tidak "
+                      "lagi dihitung sebagai bukti.",
+           "ditarik_semua": "Bukti terakhir ditarik: checkpoint kembali ke status sebelum "
+                            "dikirim dan menunggu bukti lagi.",
            "diterima": "Bukti diterima: checkpoint terverifikasi.",
            "ditolak": "Bukti ditolak; PIC diberi tahu beserta alasannya."}
+KEY_FIELD = "kunci"  # the form's idempotency key (before the file inputs)
 
 
 def router(portal: Portal) -> APIRouter:
@@ -59,24 +68,43 @@ def router(portal: Portal) -> APIRouter:
 
     @r.post("/portal/c/{cp_id}/kirim")
     async def send(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
-        viewer, allowed, closed = await run_in_threadpool(_may_submit, portal, request, cp_id)
-        if not allowed:
-            raise portal.not_found(viewer)
-        if closed:  # refused before a single byte is read: nothing can be stored
-            return await run_in_threadpool(_failed, portal, request, cp_id,
-                                           UploadError(409, CLOSED_PLAN))
+        return await _receive(portal, request, cp_id, background, adding=False)
+
+    @r.post("/portal/c/{cp_id}/tambah")
+    async def add(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
+        """Files or links forgotten in the submission still waiting for verification."""
+        return await _receive(portal, request, cp_id, background, adding=True)
+
+    @r.post("/portal/c/{cp_id}/tarik")
+    def withdraw(request: Request, cp_id: int, background: BackgroundTasks,
+                 csrf: Annotated[str, Form()] = "", bukti: Annotated[str, Form()] = "",
+                 alasan: Annotated[str, Form()] = "") -> Response:
+        """Withdraw a wrong file or link of the submission waiting for verification."""
         try:
-            received = await read_upload(
-                request, portal.home, lambda given: csrf_ok(portal.secret, viewer.cookie,
-                                                            given))
-        except UploadError as exc:
-            if exc.status == 403:
-                portal.check_csrf(viewer, None)
-            return await run_in_threadpool(_failed, portal, request, cp_id, exc)
-        if not csrf_ok(portal.secret, viewer.cookie, received.value("csrf")):
-            received.discard()
-            portal.check_csrf(viewer, None)
-        return await run_in_threadpool(_store, portal, request, cp_id, received, background)
+            with portal.factory.begin() as s:
+                viewer = portal.viewer(request, s)
+                portal.check_csrf(viewer, csrf)
+                row = visible_checkpoint(s, viewer, cp_id)
+                if row is None:
+                    raise portal.not_found(viewer)
+                if not _may_amend(s, viewer, row):
+                    raise _Refused(403, "Hanya pengirim bukti, PIC atau koordinator baris ini "
+                                        "yang dapat menarik bukti.")
+                if _closed(s, viewer, row[3].id):
+                    raise _Refused(409, CLOSED_PLAN)
+                if not bukti.isdigit():
+                    raise _Refused(422, "Pilih bukti yang akan ditarik.")
+                moved = lifecycle.withdraw(s, row[0], int(bukti), viewer.person.name,
+                                           alasan[:500])
+                plan_id = row[3].id
+        except _Refused as exc:
+            return _failed(portal, request, cp_id, UploadError(exc.status, exc.message))
+        except MonevError as exc:
+            return _failed(portal, request, cp_id, UploadError(409, str(exc)))
+        background.add_task(after_change, portal.factory, [plan_id])
+        notice = "ditarik" if moved.to_status == "submitted" else "ditarik_semua"
+        return RedirectResponse(f"/portal/c/{cp_id}?pesan={notice}", status_code=303,
+                                headers=HEADERS)
 
     @r.get("/portal/bukti/{evidence_id}")
     def download(request: Request, evidence_id: int) -> Response:
@@ -114,6 +142,7 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
     closed = _closed(s, viewer, plan.id)
     reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
     submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
+    can_amend = not closed and cp.status == "submitted" and _may_amend(s, viewer, row)
     return portal.page(
         "checkpoint.html.j2", status, viewer,
         task=task_of(light_of(row), viewer, today_for(viewer), reasons, closed),
@@ -125,18 +154,65 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
         can_verify=not closed and viewer.can_verify(area, item.komponen)
         and cp.status == "submitted",
         own=submitter == viewer.person.name and not viewer.may_verify_own(),
+        can_amend=can_amend, key=secrets.token_urlsafe(18),
         koordinator=", ".join(viewer.people.names("koordinator", area, item.komponen)))
 
 
-def _may_submit(portal: Portal, request: Request, cp_id: int) -> tuple[Viewer, bool, bool]:
+async def _receive(portal: Portal, request: Request, cp_id: int,
+                   background: BackgroundTasks, adding: bool) -> Response:
+    """A new submission, or an addition to the one waiting (``adding``), streamed in."""
+    viewer, allowed, closed = await run_in_threadpool(_may_submit, portal, request, cp_id,
+                                                      adding)
+    if not allowed:
+        raise portal.not_found(viewer)
+    if closed:  # refused before a single byte is read: nothing can be stored
+        return await run_in_threadpool(_failed, portal, request, cp_id,
+                                       UploadError(409, CLOSED_PLAN))
+    try:
+        received = await read_upload(
+            request, portal.home,
+            lambda given: csrf_ok(portal.secret, viewer.cookie, given),
+            repeat=lambda key: _seen(portal, cp_id, key), key_field=KEY_FIELD)
+    except UploadError as exc:
+        if exc.status == 403:
+            portal.check_csrf(viewer, None)
+        return await run_in_threadpool(_failed, portal, request, cp_id, exc)
+    if not csrf_ok(portal.secret, viewer.cookie, received.value("csrf")):
+        received.discard()
+        portal.check_csrf(viewer, None)
+    return await run_in_threadpool(_store, portal, request, cp_id, received, background,
+                                   adding)
+
+
+def _may_submit(portal: Portal, request: Request, cp_id: int,
+                adding: bool = False) -> tuple[Viewer, bool, bool]:
     """Before reading a single byte of the upload: is there a session, may this person
-    send evidence for this checkpoint, and is its plan closed (then nobody may)?"""
+    send evidence for this checkpoint (or add to its waiting submission), and is its
+    plan closed (then nobody may)?"""
     with portal.factory() as s:
         viewer = portal.viewer(request, s)
         row = visible_checkpoint(s, viewer, cp_id)
-        if row is None or not viewer.can_submit(row[2], row[1].komponen):
+        if row is None or not _may_send(s, viewer, row, adding):
             return viewer, False, False
         return viewer, True, _closed(s, viewer, row[3].id)
+
+
+def _may_send(s: Session, viewer: Viewer, row: Row, adding: bool) -> bool:
+    return _may_amend(s, viewer, row) if adding else \
+        viewer.can_submit(row[2], row[1].komponen)
+
+
+def _may_amend(s: Session, viewer: Viewer, row: Row) -> bool:
+    """Who may add to or withdraw from a waiting submission: its senders, and the row's
+    PIC or koordinator."""
+    return viewer.can_submit(row[2], row[1].komponen) or \
+        viewer.person.name in lifecycle.submitters(s, row[0].id)
+
+
+def _seen(portal: Portal, cp_id: int, key: str) -> bool:
+    """Was this form (its idempotency key) already stored?"""
+    with portal.factory() as s:
+        return lifecycle.key_seen(s, cp_id, key)
 
 
 def _closed(s: Session, viewer: Viewer, plan_id: int) -> bool:
@@ -153,20 +229,30 @@ def _failed(portal: Portal, request: Request, cp_id: int, exc: UploadError) -> R
 
 
 def _store(portal: Portal, request: Request, cp_id: int, received: Received,
-           background: BackgroundTasks) -> Response:
+           background: BackgroundTasks, adding: bool = False) -> Response:
     links = [u for u in received.fields.get("tautan", []) if u.strip()]
     note = received.value("catatan")[:2000]
+    key = received.value(KEY_FIELD)
+    key = key if lifecycle.KEY_RE.match(key) else ""
+    done = RedirectResponse(
+        f"/portal/c/{cp_id}?pesan={'ditambahkan' if adding else 'terkirim'}",
+        status_code=303, headers=HEADERS)
+    if received.repeat:  # the same form again (a double tap): it was stored once
+        return done
     created: list[str] = []
     try:
         with portal.factory.begin() as s:
             viewer = portal.viewer(request, s)
             row = visible_checkpoint(s, viewer, cp_id)
-            if row is None or not viewer.can_submit(row[2], row[1].komponen):
+            if row is None or not _may_send(s, viewer, row, adding):
                 received.discard()
                 raise portal.not_found(viewer)
             if _closed(s, viewer, row[3].id):  # closed while the upload streamed in
                 received.discard()
                 raise _Refused(409, CLOSED_PLAN)
+            if lifecycle.key_seen(s, cp_id, key):
+                received.discard()
+                return done
             if not received.writers and not links:
                 received.discard()
                 raise _Refused(422, "Pilih sedikitnya satu berkas atau isi satu tautan.")
@@ -175,8 +261,8 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
             except UploadError as exc:
                 raise _Refused(exc.status, exc.message) from exc
             created = [b.sha256 for b, new in stored if new]
-            lifecycle.submit(s, row[0], viewer.person.name, [b for b, _ in stored], links,
-                             note)
+            act = lifecycle.add if adding else lifecycle.submit
+            act(s, row[0], viewer.person.name, [b for b, _ in stored], links, note, key=key)
             plan_id = row[3].id
     except _Refused as exc:
         _forget(portal, created)
@@ -184,13 +270,17 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
     except MonevError as exc:
         _forget(portal, created)
         return _failed(portal, request, cp_id, UploadError(409, str(exc)))
+    except IntegrityError:  # the same form, stored meanwhile by a concurrent request
+        _forget(portal, created)
+        if _seen(portal, cp_id, key):
+            return done
+        raise
     except BaseException:  # e.g. the session ended meanwhile: keep nothing
         received.discard()
         _forget(portal, created)
         raise
     background.add_task(after_change, portal.factory, [plan_id])
-    return RedirectResponse(f"/portal/c/{cp_id}?pesan=terkirim", status_code=303,
-                            headers=HEADERS)
+    return done
 
 
 class _Refused(Exception):
