@@ -22,9 +22,11 @@ from portal.access import Viewer, viewer_for
 from portal.sessions import COOKIE, csrf_ok, csrf_token, current
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# No script at all; styles and images from the app itself; forms post to it only.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+# Scripts, styles and images from the app itself only (no inline script or style; the
+# one script, static/upload.js, sends evidence forms with a progress bar: it needs
+# connect-src 'self'); forms post to the app only.
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+       "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Cache-Control": "no-store"}
