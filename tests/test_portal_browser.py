@@ -161,8 +161,8 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     fixed = tmp_path / "notulen-bertanda-tangan.pdf"
     fixed.write_bytes(pdf("versi bertanda tangan"))
     ppage.get_by_label("Berkas bukti").set_input_files(str(fixed))
-    ppage.get_by_role("button", name="Kirim ulang").click()
-    assert "Bukti terkirim" in ppage.inner_text("main")
+    ppage.get_by_role("button", name="Kirim ulang").click()  # sent by upload.js (JS on)
+    ppage.wait_for_selector("[role=status]:has-text('Bukti terkirim')")
     ketua = chromium.new_context(viewport=DESKTOP)
     board = ketua.new_page()
     board.goto(app.link(KETUA) + "/papan")

@@ -7,7 +7,10 @@ name through Chromium) is in ``test_portal_browser_uploads.py``."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 from datetime import date
 from urllib.parse import quote, unquote
@@ -21,6 +24,7 @@ from monev.engine import lifecycle
 from monev.store import models as m
 from monev.store import plan_status
 from portal.format import CLOSED_PLAN
+from tests.conftest import ROOT
 from tests.portal_app import MUARO, App, AppFactory, Browser, pdf
 
 PIC = "Pegawai Contoh Dua"  # PIC of Penerapan SPIP / Pengendalian Gratifikasi
@@ -64,6 +68,12 @@ def _evidence(app: App, cp_id: int) -> list[m.Evidence]:
     with app.sessions() as s:
         return list(s.scalars(select(m.Evidence).where(m.Evidence.checkpoint_id == cp_id)
                               .order_by(m.Evidence.id)))
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``monev`` on the app's database (the fixture set MONEV_DATABASE_URL/HOME/TODAY)."""
+    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=os.environ,
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def _status(app: App, cp_id: int) -> str:
@@ -226,6 +236,13 @@ def test_add_a_forgotten_file_and_withdraw_a_wrong_one(portal_app: AppFactory) -
     assert "Semua bukti versi ini ditarik" in pic.get(f"/portal/c/{cp}").text
     assert pic.upload(cp, [("benar.pdf", pdf("benar"))]).status_code == 303
     assert [r.version for r in _evidence(app, cp)][-1] == 2
+    # the admin's CLI acts through the same lifecycle (a file named, not numbered)
+    link = "https://drive.google.com/file/d/terlupa/view"
+    assert _cli("evidence", "add", str(cp), "--link", link, "--by", PIC).returncode == 0
+    gone = _cli("evidence", "withdraw", str(cp), "benar.pdf", "--by", KOORD, "--reason", "dobel")
+    assert gone.returncode == 0, gone.stderr
+    with app.sessions() as s:
+        assert [e.location for e in lifecycle.current_evidence(s, cp)] == [link]
 
     # after a rejection, withdrawing the resubmission leaves it rejected, same reason
     assert pic.upload(rejected_cp, [("v1.pdf", pdf("v1"))]).status_code == 303

@@ -1,9 +1,10 @@
-"""``monev tasks`` and ``monev evidence …``: who owes what; submit, accept, reject."""
+"""``monev tasks`` and ``monev evidence …``: who owes what; submit, add to or withdraw
+from a submission waiting for verification, accept, reject."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +12,11 @@ from monev.cli.app import app
 from monev.cli.common import fail, load_config, out, parse_day, republish, today
 from monev.errors import MonevError
 from monev.status import parse_status, word
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monev.store.models import Checkpoint
 
 evidence_app = typer.Typer(help="Kirim, terima atau tolak bukti fisik sebuah checkpoint.",
                            no_args_is_help=True)
@@ -89,8 +95,9 @@ def tasks_cmd(
 
 def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                      file: Path | None = None, link: str | None = None,
-                     force: bool = False) -> None:
+                     force: bool = False, which: str | None = None) -> None:
     from monev.engine import lifecycle
+    from monev.engine.blobs import store_file
     from monev.store.db import monev_home, open_session_factory
     from monev.store.plan_status import closed_plan_ids
 
@@ -112,7 +119,12 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                     f"baris checkpoint {ref} sudah dihapus dari rencana aksi pada revisi "
                     f"{cp.item.plan.revision}; bukti tidak dicatat. Tambahkan --force bila "
                     "bukti untuk baris lama ini tetap ingin dicatat")
-            if verb == "submit" and file is not None:
+            if verb == "add":
+                blobs = [store_file(monev_home(), file)] if file is not None else []
+                lifecycle.add(s, cp, actor, blobs, [link] if link else [], note)
+            elif verb == "withdraw" and which is not None:
+                lifecycle.withdraw(s, cp, _evidence_of(s, cp, which), actor, note)
+            elif verb == "submit" and file is not None:
                 lifecycle.submit_file(s, cp, file, actor, monev_home())
             elif verb == "submit" and link is not None:
                 lifecycle.submit_link(s, cp, link, actor)
@@ -159,3 +171,39 @@ def evidence_reject(
 ) -> None:
     """Tolak bukti dengan alasan: tugas kembali ke PIC."""
     _evidence_action(checkpoint, "reject", by, reason)
+
+
+@evidence_app.command("add")
+def evidence_add(
+    checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
+    by: Annotated[str, typer.Option("--by", help="Nama pengirim.")],
+    file: Annotated[Path | None, typer.Option("--file", help="Berkas bukti.")] = None,
+    link: Annotated[str | None, typer.Option("--link", help="Tautan bukti.")] = None,
+) -> None:
+    """Tambah berkas/tautan yang terlupa ke kiriman yang menunggu verifikasi."""
+    _evidence_action(checkpoint, "add", by, file=file, link=link)
+
+
+@evidence_app.command("withdraw")
+def evidence_withdraw(
+    checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
+    evidence: Annotated[str, typer.Argument(
+        help="Nama berkas, tautan, atau nomor bukti dari kiriman itu.")],
+    by: Annotated[str, typer.Option("--by", help="Nama yang menarik.")],
+    reason: Annotated[str, typer.Option("--reason", help="Alasan (tidak wajib).")] = "",
+) -> None:
+    """Tarik bukti yang salah dari kiriman yang menunggu verifikasi (tetap tercatat)."""
+    _evidence_action(checkpoint, "withdraw", by, reason, which=evidence)
+
+
+def _evidence_of(session: Session, cp: Checkpoint, which: str) -> int:
+    """The evidence of the waiting submission named by its number, file name or link."""
+    from monev.engine.lifecycle import current_evidence
+
+    current = current_evidence(session, cp.id)
+    found = [e.id for e in current if which in (str(e.id), e.original_name, e.location)]
+    if len(found) != 1:
+        listed = "; ".join(f"{e.id} {e.original_name or e.location}" for e in current)
+        raise MonevError(f"bukti '{which}' tidak ada (satu-satunya) di kiriman yang menunggu "
+                         f"verifikasi; yang ada: {listed or '-'}")
+    return found[0]
