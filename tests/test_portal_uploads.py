@@ -7,10 +7,7 @@ name through Chromium) is in ``test_portal_browser_uploads.py``."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
 from datetime import date
 from urllib.parse import quote, unquote
@@ -19,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner, Result
 
 from monev.engine import lifecycle
 from monev.store import models as m
 from monev.store import plan_status
 from portal.format import CLOSED_PLAN
-from tests.conftest import ROOT
 from tests.portal_app import MUARO, App, AppFactory, Browser, pdf
 
 PIC = "Pegawai Contoh Dua"  # PIC of Penerapan SPIP / Pengendalian Gratifikasi
@@ -70,10 +67,11 @@ def _evidence(app: App, cp_id: int) -> list[m.Evidence]:
                               .order_by(m.Evidence.id)))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """``monev`` on the app's database (the fixture set MONEV_DATABASE_URL/HOME/TODAY)."""
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=os.environ,
-                          capture_output=True, text=True, timeout=120, check=False)
+def _cli(*args: str) -> Result:
+    """``monev`` in this process, on the app's database (the fixture's environment)."""
+    from monev.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def _status(app: App, cp_id: int) -> str:
@@ -238,9 +236,10 @@ def test_add_a_forgotten_file_and_withdraw_a_wrong_one(portal_app: AppFactory) -
     assert [r.version for r in _evidence(app, cp)][-1] == 2
     # the admin's CLI acts through the same lifecycle (a file named, not numbered)
     link = "https://drive.google.com/file/d/terlupa/view"
-    assert _cli("evidence", "add", str(cp), "--link", link, "--by", PIC).returncode == 0
+    added = _cli("evidence", "add", str(cp), "--link", link, "--by", PIC)
+    assert added.exit_code == 0, added.output
     gone = _cli("evidence", "withdraw", str(cp), "benar.pdf", "--by", KOORD, "--reason", "dobel")
-    assert gone.returncode == 0, gone.stderr
+    assert gone.exit_code == 0, gone.output
     with app.sessions() as s:
         assert [e.location for e in lifecycle.current_evidence(s, cp)] == [link]
 
