@@ -17,7 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from monev.cli import app as cli
 from monev.clock import utcnow
 from monev.config import Person
 from monev.store import models as m
@@ -63,12 +65,29 @@ def _feed_url(app: App) -> str:
     return found.group(1)
 
 
-def test_person_feed_has_no_token_before_and_after_rotate(portal_app: AppFactory) -> None:
-    from typer.testing import CliRunner
+def _sessions(app: App) -> int:
+    with app.sessions() as s:
+        return s.scalar(select(func.count()).select_from(m.PortalSession)) or 0
 
-    from monev.cli import app as cli
 
-    app = portal_app()
+def _statuses(app: App) -> list[str]:
+    with app.sessions() as s:
+        return list(s.scalars(select(m.Outbox.status).where(m.Outbox.kind == "masuk")))
+
+
+def _sign_in_rows(app: App) -> int:
+    with app.sessions() as s:
+        return s.scalar(select(func.count()).select_from(m.Outbox)
+                        .where(m.Outbox.kind == "masuk")) or 0
+
+
+def test_feed_without_tokens_and_one_time_sign_in_links(
+        portal_app: AppFactory, smtp: tuple[Sink, int], gateway: int) -> None:
+    """The PIC's feed before and after `monev portal rotate`; its event's page without a
+    session → a one-time link by e-mail (and by WhatsApp): same answer for nobody,
+    untouched by a preview bot, used once, rate-limited, never for a revoked person."""
+    box, port = smtp
+    app = portal_app(**smtp_env(port), **waha_env(gateway))
     token = app.link(PIC).rsplit("/", 1)[1]
     feed = _feed_url(app)
     before = httpx.get(feed, timeout=30)
@@ -88,22 +107,9 @@ def test_person_feed_has_no_token_before_and_after_rotate(portal_app: AppFactory
     assert httpx.get(f"{app.url}/p/{token}", timeout=30).status_code == 404
     # an event opened without a session offers the sign-in link, back to that page
     page = httpx.get(urls[0], timeout=30)
-    cp = urls[0].rsplit("/", 1)[1]
+    cp = int(urls[0].rsplit("/", 1)[1])
     assert page.status_code == 401 and "Kirim tautan masuk ke WhatsApp/email saya" in page.text
     assert f'name="ke" value="c/{cp}"' in page.text
-
-
-def _sign_in_rows(app: App) -> int:
-    with app.sessions() as s:
-        return s.scalar(select(func.count()).select_from(m.Outbox)
-                        .where(m.Outbox.kind == "masuk")) or 0
-
-
-def test_sign_in_link_by_email_and_whatsapp_once_same_answer_rate_limited(
-        portal_app: AppFactory, smtp: tuple[Sink, int], gateway: int) -> None:
-    box, port = smtp
-    app = portal_app(**smtp_env(port), **waha_env(gateway))
-    cp = app.checkpoints_of("open", komponen="Gratifikasi")[0]
 
     def ask(typed: str, client: str) -> httpx.Response:  # the proxy names the client
         return httpx.post(f"{app.url}/portal/tautan", data={"alamat": typed, "ke": f"c/{cp}"},
@@ -118,8 +124,8 @@ def test_sign_in_link_by_email_and_whatsapp_once_same_answer_rate_limited(
     link, token = found.groups()
     assert "hanya dapat dipakai sekali" in mail["body"] and "15 menit" in mail["body"]
     assert _sign_in_rows(app) == 1, "nothing queued for nobody"
+    _wait(lambda: _statuses(app) == ["sent"])  # recorded right after the sink took it
     with app.sessions() as s:
-        assert s.scalar(select(m.Outbox.status).where(m.Outbox.kind == "masuk")) == "sent"
         stored = s.scalar(select(m.SignInLink.token_hash))
     assert stored and token not in stored, "stored hashed"
     # a WhatsApp number, typed as people type it, reaches the gateway
@@ -128,11 +134,12 @@ def test_sign_in_link_by_email_and_whatsapp_once_same_answer_rate_limited(
     assert post["chatId"] == WA_PIC.lstrip("+") + "@c.us" and "/p/" in post["text"]
 
     # a link-preview bot fetches the link (twice, following redirects): nothing used
+    opened = _sessions(app)
     for _ in range(2):
         preview = httpx.get(link, follow_redirects=True, timeout=30)
         assert preview.status_code == 200 and "Masuk" in preview.text
+    assert _sessions(app) == opened, "no session"
     with app.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(m.PortalSession)) == 0
         assert s.scalar(select(m.SignInLink.used_at).where(
             m.SignInLink.link_id.in_(select(m.PortalLink.id).where(
                 m.PortalLink.person == PIC)))) is None
