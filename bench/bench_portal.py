@@ -135,9 +135,11 @@ def sessions(url: str, home: Path, base: str, satkers: list[str], person: str,
     for link in links:
         client = httpx.AsyncClient(base_url=base, timeout=120,
                                    limits=httpx.Limits(max_connections=1))
-        opened = httpx.get(link, timeout=60)
-        assert opened.status_code == 303, opened.text
-        client.cookies.update(opened.cookies)
+        with httpx.Client(base_url=base, timeout=60) as browser:  # the link, then "Masuk"
+            assert browser.get(link).status_code == 303
+            opened = browser.post("/portal/masuk")
+            assert opened.status_code == 303, opened.text
+            client.cookies.set("monev_sesi", browser.cookies["monev_sesi"])
         clients.append(client)
     return clients
 

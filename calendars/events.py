@@ -89,21 +89,6 @@ def resolve(session: Session, feed: m.Feed, cfg: MonevConfig) -> FeedScope:
     raise MonevError(f"feed {feed.id}: cakupan '{feed.scope}' bukan kalender")
 
 
-def person_link_state(session: Session, scope: FeedScope) -> tuple[str, object] | None:
-    """A person's feed carries their portal link in every URL: its rotation or
-    revocation changes the feed."""
-    link = _person_link(session, scope)
-    return (link.nonce, link.revoked_at) if link else None
-
-
-def _person_link(session: Session, scope: FeedScope) -> m.PortalLink | None:
-    if scope.person is None or scope.satker is None:
-        return None
-    from portal.links import link_row
-
-    return link_row(session, scope.satker, scope.person.name)
-
-
 def rows_for(session: Session, scope: FeedScope, people: PeopleBySatker) -> list[Row]:
     query = (select(m.Checkpoint, m.Item, m.Area.name, m.Plan, m.Satker)
              .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
@@ -121,8 +106,9 @@ def rows_for(session: Session, scope: FeedScope, people: PeopleBySatker) -> list
 
 def event_for(row: Row, people: Sequence[Person], url: str | None,
               reason: str = "", portal: str | None = None) -> FeedEvent:
-    """One checkpoint as an all-day event. ``portal`` is the recipient's own link to
-    its page (person feeds); ``reason`` the latest rejection reason, if rejected."""
+    """One checkpoint as an all-day event. ``portal`` is its page in the portal (person
+    feeds: a plain page URL, never a sign-in token — a calendar is stored by Google,
+    Outlook or Apple); ``reason`` the latest rejection reason, if rejected."""
     cp, item, area, plan, satker = row
     mark, words = STATUS.get(cp.status, ("•", cp.status))
     pics = ", ".join(p.name for p in holders("pic", area, item.komponen, people)) or "-"
@@ -162,18 +148,13 @@ def render_scope(session: Session, scope: FeedScope, cfg: MonevConfig, today: da
                  horizon_days: int, link: Callable[[str], str | None],
                  base_url: str | None = None) -> bytes:
     """``build_feed`` for a scope already resolved (the serving cache has it). With a
-    ``base_url``, a person's feed links each event through their own portal link."""
+    ``base_url``, a person's feed links each event to its checkpoint page in the portal
+    (``/portal/c/<id>``): no token, so whoever stores the calendar holds no key, and a
+    page opened without a session offers to send the person a sign-in link."""
     people = people_by_satker(session, scope, cfg)
     rows = without_closed_work(session, rows_for(session, scope, people), cfg, today)
     reasons = rejection_reasons(session, (r[0].id for r in rows if r[0].status == "rejected"))
-    portal = _person_link(session, scope) if base_url else None
-    own = None
-    if portal is not None and portal.revoked_at is None and base_url:
-        from monev.tokens import server_secret, token_for
-        from portal.links import person_url
-
-        own = person_url(base_url.rstrip("/"), token_for(portal.nonce,
-                                                          server_secret()))
+    own = f"{base_url.rstrip('/')}/portal" if base_url and scope.person is not None else None
     events = [event_for(r, people.get(r[4].name, []), link(f"{r[1].key}@{r[0].period}"),
                         reasons.get(r[0].id, ("", ""))[0],
                         f"{own}/c/{r[0].id}" if own else None)

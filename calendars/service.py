@@ -16,7 +16,7 @@ from urllib.parse import quote
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
-from calendars.events import FeedScope, person_link_state, render_scope, resolve
+from calendars.events import FeedScope, render_scope, resolve
 from calendars.tokens import new_nonce, token_for, token_hash
 from monev.clock import utcnow
 from monev.config import MonevConfig
@@ -170,33 +170,31 @@ class FeedCache:
         self._lock = threading.Lock()
 
     def _key(self, conn: Session | Connection, digest: str, scope: FeedScope,
-             today: date, link: object) -> tuple[object, ...]:
-        return (digest, today, plan_versions(conn, scope.plan_ids), link)
+             today: date) -> tuple[object, ...]:
+        return (digest, today, plan_versions(conn, scope.plan_ids))
 
     def fresh(self, conn: Connection, token: str, today: date) -> Rendered | None:
         """The cached feed if its token is valid and nothing it shows changed; None
-        means "take the full path" (:meth:`get`). A person's feed always does: it also
-        depends on their portal link."""
+        means "take the full path" (:meth:`get`). No feed depends on a portal link (a
+        person's events carry tokenless page URLs), so a person's feed is cached too."""
         digest = token_hash(token)
         with self._lock:
             hit = self._entries.get(digest)
-        if hit is None or hit.scope.person is not None:
+        if hit is None:
             return None
         if conn.execute(_ALIVE, {"h": digest}).scalar() != hit.feed_id:
             return None
-        return hit.rendered if self._key(conn, digest, hit.scope, today, None) == hit.key \
+        return hit.rendered if self._key(conn, digest, hit.scope, today) == hit.key \
             else None
 
     def get(self, session: Session, feed: m.Feed, token: str, today: date) -> Rendered:
         with self._lock:
             hit = self._entries.get(feed.token_hash)
         if hit is not None and hit.feed_id == feed.id and self._key(
-                session, feed.token_hash, hit.scope, today,
-                person_link_state(session, hit.scope)) == hit.key:
+                session, feed.token_hash, hit.scope, today) == hit.key:
             return hit.rendered
         scope = resolve(session, feed, self.cfg)
-        key = self._key(session, feed.token_hash, scope, today,
-                        person_link_state(session, scope))
+        key = self._key(session, feed.token_hash, scope, today)
         base = self.base_url.rstrip("/") if self.base_url else None
         body = render_scope(session, scope, self.cfg, today, self.horizon_days,
                             lambda ref: f"{base}/feeds/{token}/c/{ref}" if base else None,

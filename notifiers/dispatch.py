@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from monev.store import models as m
 from notifiers import transport
 from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
 from notifiers.messages import one_line
-from notifiers.outbox import retry_delay, withdraw_closed
+from notifiers.outbox import retry_delay, withdraw_closed, withdraw_expired
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient
@@ -232,9 +232,11 @@ def _record(conn: Connection, claimed: Claimed, result: Result, at: datetime,
 def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcnow,
              sender: Sender = apprise_send, limit: int = 1000, max_attempts: int = 5,
              env: dict[str, str] | None = None, send_now: bool = False,
-             lease: timedelta = SEND_LEASE) -> DispatchReport:
+             lease: timedelta = SEND_LEASE,
+             only: Collection[int] | None = None) -> DispatchReport:
     """Send every due pending row (at most ``limit``); ``send_now`` also sends rows held
-    for quiet hours (the demo of ``make up``, or an admin's explicit decision).
+    for quiet hours (the demo of ``make up``, or an admin's explicit decision);
+    ``only`` limits the pass to those rows (the portal sending a sign-in link at once).
 
     One commit per message: the transaction that claims a row also records the result
     of the row sent before it. A row's claim is durable before it is sent, and until
@@ -246,8 +248,11 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
         query = select(m.Outbox.id).where(m.Outbox.status == "pending")
         if not send_now:
             query = query.where(m.Outbox.not_before <= now())
+        if only is not None:
+            query = query.where(m.Outbox.id.in_(list(only)))
         due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
         due = withdraw_closed(s, due)  # nothing nags about a plan that closed meanwhile
+        due = withdraw_expired(s, due, now())  # nor sends a sign-in link that expired
     done: tuple[Claimed, Result] | None = None
     writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
     try:

@@ -197,6 +197,16 @@ def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
     return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
 
 
+def render_sign_in(person: str, satker: str, link: str, minutes: int, until: str,
+                   channel: str) -> tuple[str, str]:
+    """(subject, body) of a one-time sign-in link the person asked for (message kind
+    "tautan masuk"); the subject carries no link, so lists and logs never show it."""
+    body = _ENV.get_template("masuk.txt.j2").render(person=person, satker=satker, link=link,
+                                                    minutes=minutes, until=until)
+    subject = f"[Monev] Tautan masuk Portal monev — {satker}"
+    return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
+
+
 def fit_whatsapp(text: str, n_items: int, link: str = "") -> str:
     """WhatsApp bodies stay within 1,024 characters: cut with a count and a pointer to
     the person's task list."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from monev.config import MonevConfig, Person
 from monev.store import models as m
 from monev.store.plan_status import OPEN_STATUSES
 from monev.workdays import WorkCalendar
-from notifiers.messages import render_digest
+from notifiers.messages import render_digest, render_sign_in
 
 SEND_FROM, SEND_UNTIL = time(7, 0), time(17, 0)  # working hours in the person's zone
 
@@ -201,6 +201,55 @@ def _new_row(session: Session, base: str, **values: Any) -> m.Outbox:
             continue
         return row
     raise RuntimeError(f"outbox: no free key for {base}")
+
+
+SIGN_IN_KIND = "masuk"  # row kind of a one-time sign-in link (message "tautan masuk")
+
+
+def enqueue_sign_in(session: Session, satker: str, timezone: str, person: Person,
+                    channel: str, link: str, ref: str, expires_at: datetime,
+                    now: datetime) -> m.Outbox | None:
+    """Queue a one-time sign-in link the person asked for, due at once (they are waiting
+    for it, whatever the hour). ``ref`` names the link (unique key); ``expires_at`` and
+    ``now`` are naive UTC. The row's item keeps the expiry, so a dispatcher never sends
+    it late (:func:`withdraw_expired`)."""
+    address = address_of(person, channel)
+    if not address:
+        return None
+    until = expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+    minutes = max(1, round((expires_at - now).total_seconds() / 60))
+    subject, body = render_sign_in(person.name, satker, link, minutes,
+                                   f"{until:%H.%M} {until.tzname()}", channel)
+    row = m.Outbox(idem_key=f"{SIGN_IN_KIND}|{satker}|{person.name}|{channel}|{ref}",
+                   plan_id=None, person=person.name, role=person.role, channel=channel,
+                   address=address, kind=SIGN_IN_KIND, day=until.date(),
+                   items=[{"kind": "tautan_masuk", "ref": ref,
+                           "expires": expires_at.isoformat()}],
+                   subject=subject, body=body, status="pending", attempts=0,
+                   not_before=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def withdraw_expired(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Before rows are sent: a sign-in link past its expiry is no use to anyone — its
+    row becomes ``dismissed`` instead (reason in ``last_error``). Returns the ids still
+    to send."""
+    if not ids:
+        return ids
+    wanted = set(ids)
+    stale = [row_id for row_id, items in session.execute(
+        select(m.Outbox.id, m.Outbox.items).where(m.Outbox.kind == SIGN_IN_KIND,
+                                                  m.Outbox.status == "pending")).tuples()
+             if row_id in wanted and any(datetime.fromisoformat(i["expires"]) <= now
+                                         for i in items if i.get("expires"))]
+    if stale:
+        session.execute(update(m.Outbox).where(m.Outbox.id.in_(stale),
+                                               m.Outbox.status == "pending")
+                        .values(status="dismissed",
+                                last_error="tautan masuk sudah kedaluwarsa; tidak dikirim"))
+    return [i for i in ids if i not in stale]
 
 
 def retry_delay(attempt: int) -> timedelta:

@@ -2,9 +2,12 @@
 
 The token is made and stored exactly like a feed token (``monev.tokens``): 128 random
 bits plus a 128-bit MAC, only its SHA-256 and nonce in ``portal_link``. Opening
-``/p/<token>`` starts a browser session; ``/p/<token>/c/<id>`` goes straight to one
-checkpoint — every digest and calendar event links its items that way. Rotating
-draws a new nonce (the old link and its sessions end at once); revoking ends it."""
+``/p/<token>`` (and its "Masuk" button, ``portal.routes.auth``) starts a browser
+session; ``/p/<token>/c/<id>`` goes to one checkpoint — every digest, which goes to
+the person alone, links its items that way. What third parties store (calendar feeds,
+report files, Prefect artifacts) carries tokenless page URLs (``/portal/c/<id>``)
+instead. Rotating draws a new nonce (the old link and its sessions end at once);
+revoking ends it."""
 
 from __future__ import annotations
 

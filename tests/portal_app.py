@@ -55,8 +55,7 @@ class App:
 
     def browser(self, person: str, satker: str = MUARO) -> Browser:
         b = Browser(httpx.Client(base_url=self.url, timeout=30, follow_redirects=False))
-        opened = b.client.get(self.link(person, satker))
-        assert opened.status_code == 303, opened.text
+        sign_in(b.client, self.link(person, satker))
         return b
 
     def checkpoints_of(self, status: str = "open", **where: str) -> list[int]:
@@ -105,6 +104,21 @@ class Browser:
         if token is not None:
             data["csrf"] = token
         return self.client.post("/portal/verifikasi", data=data)
+
+
+def sign_in(client: httpx.Client, url: str) -> httpx.Response:
+    """Open a personal or one-time link as a person does: the link's page (a redirect to
+    the tokenless "Masuk" page), then its button. Returns the button's answer (303 to
+    the page the link names)."""
+    opened = client.get(url)
+    assert opened.status_code == 303 and opened.headers["location"] == "/portal/masuk", \
+        opened.text
+    assert "monev_sesi" not in opened.headers.get("set-cookie", ""), "GET opens nothing"
+    page = client.get("/portal/masuk")
+    assert page.status_code == 200 and 'action="/portal/masuk"' in page.text, page.text
+    done = client.post("/portal/masuk")
+    assert done.status_code == 303 and "monev_sesi=" in done.headers["set-cookie"], done.text
+    return done
 
 
 def prepare(url: str, home: Path, today: str = TODAY) -> sessionmaker[Session]:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from monev.store import models as m
 from tests.conftest import ROOT
-from tests.portal_app import PDF, App, AppFactory, pdf
+from tests.portal_app import PDF, App, AppFactory, pdf, sign_in
 
 PIC = "Pegawai Contoh Dua"  # PIC of Penerapan SPIP / Pengendalian Gratifikasi, by email
 KOORD = "Koordinator Pengawasan"  # their area's koordinator (a verifier)
@@ -40,8 +40,8 @@ def test_personal_link_opens_a_session_with_safe_cookie_and_task_list(
         portal_app: AppFactory) -> None:
     app = portal_app()
     client = httpx.Client(base_url=app.url, timeout=30)
-    opened = client.get(app.link(PIC))
-    assert opened.status_code == 303 and opened.headers["location"] == "/portal/"
+    opened = sign_in(client, app.link(PIC))
+    assert opened.headers["location"] == "/portal/"
     cookie = opened.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=" in cookie
     assert "Secure" not in cookie, "plain http in tests: a Secure cookie would never return"
@@ -65,7 +65,11 @@ def test_personal_link_opens_a_session_with_safe_cookie_and_task_list(
         s.execute(update(m.PortalSession).values(expires_at=datetime(2000, 1, 1)))
     token = app.link(PIC).rsplit("/", 1)[1]
     again = httpx.get(f"{secure.url}/p/{token}", timeout=30)
-    assert "Secure" in again.headers["set-cookie"], "https public URL → Secure cookie"
+    pending = again.headers["set-cookie"]
+    assert "Secure" in pending and "Path=/portal/masuk" in pending, "https → Secure cookies"
+    opened = httpx.post(f"{secure.url}/portal/masuk", timeout=30,
+                        headers={"Cookie": pending.split(";", 1)[0]})
+    assert opened.status_code == 303 and "Secure" in opened.headers["set-cookie"]
 
 
 def test_another_persons_checkpoint_is_404(portal_app: AppFactory) -> None:
@@ -191,7 +195,7 @@ def test_revoked_or_rotated_link_is_404_at_once(portal_app: AppFactory,
     app = portal_app()
     first = app.link(PIC)
     client = httpx.Client(base_url=app.url, timeout=30)
-    assert client.get(first).status_code == 303
+    sign_in(client, first)
     assert client.get("/portal/").status_code == 200
     env = {**os.environ, "MONEV_HTTP_PORT": app.url.rsplit(":", 1)[1]}
     rotated = _cli(env, "portal", "rotate", PIC, "--json")
@@ -202,7 +206,8 @@ def test_revoked_or_rotated_link_is_404_at_once(portal_app: AppFactory,
     assert page.status_code == 401 and "buka tautan Anda lagi" in page.text, \
         "the session it opened ends with it"
     fresh = httpx.Client(base_url=app.url, timeout=30)
-    assert fresh.get(new).status_code == 303 and fresh.get("/portal/").status_code == 200
+    sign_in(fresh, new)
+    assert fresh.get("/portal/").status_code == 200
     assert _cli(env, "portal", "revoke", PIC).returncode == 0
     assert httpx.get(new, timeout=30).status_code == 404
     assert fresh.get("/portal/").status_code == 401
@@ -313,9 +318,8 @@ def test_verify_several_reject_with_reason_reaches_digest_page_and_feed(
     cal = Calendar.from_ical(httpx.get(feed_url.group(1), timeout=30).content)
     events = {str(e["URL"]).rsplit("/", 1)[1]: e for e in cal.walk("VEVENT")}
     assert "Alasan ditolak: Notulen belum ditandatangani" in str(events[str(a)]["DESCRIPTION"])
-    assert "/p/" in str(events[str(a)]["URL"])
-    opened = httpx.get(str(events[str(a)]["URL"]), timeout=30)
-    assert opened.status_code == 303 and opened.headers["location"] == f"/portal/c/{a}"
+    assert str(events[str(a)]["URL"]) == f"{app.url}/portal/c/{a}", "a page, no token"
+    assert pic.get(str(events[str(a)]["URL"])).status_code == 200
     # resubmit after the rejection; the koordinator accepts
     assert pic.upload(a, [("a-ttd.pdf", pdf("a-ttd"))]).status_code == 303
     page = pic.get(f"/portal/c/{a}").text
@@ -355,8 +359,7 @@ def test_cli_link_json_contract(portal_app: AppFactory) -> None:
     data = json.loads(done.stdout)
     assert set(data) == {"person", "url"} and data["person"] == PIC
     assert data["url"].startswith(f"{app.url}/p/")
-    opened = httpx.get(data["url"], timeout=30)
-    assert opened.status_code == 303 and "monev_sesi=" in opened.headers["set-cookie"]
+    sign_in(httpx.Client(base_url=app.url, timeout=30), data["url"])
     again = json.loads(_cli(env, "portal", "link", PIC.upper(), "--json").stdout)
     assert again == data, "the same link until rotated"
     unknown = _cli(env, "portal", "link", "Tidak Ada", "--json")
@@ -413,5 +416,6 @@ def test_report_archive_for_the_tim_zi_only(portal_app: AppFactory) -> None:
     pic = app.browser("Pegawai Contoh Dua")
     assert pic.get("/portal/laporan").status_code == 404
     assert pic.get(f"/portal/laporan/{ids[0]}").status_code == 404
-    opened = httpx.get(app.link("Ketua Tim ZI Contoh") + "/laporan", follow_redirects=False)
-    assert opened.status_code == 303 and opened.headers["location"] == "/portal/laporan"
+    opened = sign_in(httpx.Client(base_url=app.url, timeout=30),
+                     app.link("Ketua Tim ZI Contoh") + "/laporan")
+    assert opened.headers["location"] == "/portal/laporan"

@@ -84,6 +84,14 @@ def _verified_count(page: Any) -> int:
     return int(found.group(1))
 
 
+def _open(page: Any, url: str) -> None:
+    """Open a personal link as a person does: its "Masuk" page, then the button (a
+    browser already signed in as that person goes straight to the page)."""
+    page.goto(url)
+    if page.url.endswith("/portal/masuk"):
+        page.get_by_role("button", name="Masuk", exact=True).click()
+
+
 def _check_page(page: Any, shots: Path, name: str) -> None:
     """Every page: no unlabelled control; on a phone nothing wider than the screen."""
     assert page.evaluate(UNLABELLED) == 0, f"{name}: a form control without a label"
@@ -115,7 +123,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     # 2. the PIC opens it on a desktop with JavaScript off and uploads a PDF
     pic = chromium.new_context(viewport=DESKTOP, java_script_enabled=False)
     page = pic.new_page()
-    page.goto(url)
+    _open(page, url)
     assert page.url.endswith(f"/portal/c/{cp_id}")
     proof = tmp_path / "notulen-rapat.pdf"
     proof.write_bytes(pdf("versi pertama"))
@@ -129,7 +137,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     koord = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                  java_script_enabled=False)
     kpage = koord.new_page()
-    kpage.goto(app.link(KOORD) + "/verifikasi")
+    _open(kpage, app.link(KOORD) + "/verifikasi")
     _check_page(kpage, shots, "verifikasi-ponsel")
     kpage.locator(f"#v{cp_id}").check()
     kpage.get_by_label("Alasan penolakan").fill(REASON)
@@ -153,7 +161,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     # 5. the PIC resubmits from a phone; the koordinator accepts on the desktop
     phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     ppage = phone.new_page()
-    ppage.goto(url)
+    _open(ppage, url)
     _check_page(ppage, shots, "checkpoint-ditolak-ponsel")
     ppage.goto(tugas.group(1))
     _check_page(ppage, shots, "tugas-saya-ponsel")
@@ -165,11 +173,11 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     ppage.wait_for_selector("[role=status]:has-text('Bukti terkirim')")
     ketua = chromium.new_context(viewport=DESKTOP)
     board = ketua.new_page()
-    board.goto(app.link(KETUA) + "/papan")
+    _open(board, app.link(KETUA) + "/papan")
     verified_before = _verified_count(board)
     desk = chromium.new_context(viewport=DESKTOP)
     dpage = desk.new_page()
-    dpage.goto(app.link(KOORD) + f"/c/{cp_id}")
+    _open(dpage, app.link(KOORD) + f"/c/{cp_id}")
     assert "Versi 2" in dpage.inner_text("main") and "Versi 1" in dpage.inner_text("main")
     _check_page(dpage, shots, "checkpoint")
     dpage.get_by_role("button", name="Terima bukti").click()
@@ -184,7 +192,67 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     board.goto(f"{app.url}/portal/kalender")
     _check_page(board, shots, "kalender")
     mobile_board = phone.new_page()
-    mobile_board.goto(app.link(KETUA) + "/papan")
+    _open(mobile_board, app.link(KETUA) + "/papan")
     _check_page(mobile_board, shots, "papan-ponsel")
     for context in (pic, koord, phone, ketua, desk):
         context.close()
+
+
+def _history(context: Any, page: Any) -> list[str]:
+    """Every URL of the tab's navigation history (CDP), checked against history.length."""
+    cdp = context.new_cdp_session(page)
+    entries = [str(e["url"]) for e in cdp.send("Page.getNavigationHistory")["entries"]]
+    assert page.evaluate("history.length") == len(entries)
+    return entries
+
+
+def test_sign_in_on_a_phone_leaves_no_token_in_history(
+        portal_app: AppFactory, chromium: Any, smtp: tuple[Sink, int], tmp_path: Path,
+        db_url: str) -> None:
+    """A calendar event opened on a phone without a session → "Kirim tautan masuk" →
+    the one-time link from the e-mail → "Masuk" → the event's page; then a personal link
+    in a fresh browser. Neither token is anywhere in the tab's history."""
+    box, smtp_port = smtp
+    app = portal_app(**smtp_env(smtp_port))
+    shots = _shots_dir(tmp_path, db_url)
+    cp = app.checkpoints_of("open", komponen="Gratifikasi")[0]
+    phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(f"{app.url}/portal/c/{cp}")
+    _check_page(page, shots, "tanpa-sesi-ponsel")
+    page.get_by_label("Email atau nomor WhatsApp Anda").fill("pegawai2@example.org")
+    page.get_by_role("button", name="Kirim tautan masuk ke WhatsApp/email saya").click()
+    assert "Periksa WhatsApp atau email Anda" in page.inner_text("main")
+    deadline = time.monotonic() + 20
+    while not box.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = re.search(r"(http://\S+/p/([\w-]{43}))\s", box.messages[0]["body"])
+    assert found, box.messages
+    link, token = found.groups()
+    page.goto(link)  # tapped in the e-mail
+    assert page.url == f"{app.url}/portal/masuk"
+    assert "Pegawai" in page.inner_text("main") and "Contoh" not in page.inner_text("main")
+    assert page.evaluate("document.cookie") == "", "the pending token is HttpOnly"
+    _check_page(page, shots, "masuk-ponsel")
+    page.get_by_role("button", name="Masuk", exact=True).click()
+    assert page.url == f"{app.url}/portal/c/{cp}" and "Kirim bukti" in page.inner_text("main")
+    urls = _history(phone, page)
+    assert urls[-1] == page.url and not [u for u in urls if token in u or "/p/" in u], urls
+    page.go_back()  # back to the sign-in page: it says so, and opens nothing again
+    assert "Anda sudah masuk" in page.inner_text("main")
+    page.goto(link)
+    assert page.url == f"{app.url}/portal/c/{cp}", "same person, live session: straight in"
+    fresh = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    again = fresh.new_page()
+    again.goto(link)
+    assert "Tautan tidak berlaku" in again.inner_text("main"), "a one-time link, used"
+    # a personal link from a digest, in another fresh browser
+    personal = app.link(PIC) + f"/c/{cp}"
+    other = fresh.new_page()
+    _open(other, personal)
+    assert other.url == f"{app.url}/portal/c/{cp}"
+    urls = _history(fresh, other)
+    assert not [u for u in urls if personal.rsplit("/", 3)[1] in u or "/p/" in u], urls
+    for context in (phone, fresh):
+        context.close()
+

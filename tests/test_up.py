@@ -198,10 +198,11 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             opener.open(portal[0], timeout=30)
-            raise AssertionError("a personal link redirects into the portal")
+            raise AssertionError("a personal link redirects to its sign-in page")
         except urllib.error.HTTPError as exc:
-            assert exc.code == 303 and exc.headers["Location"] == "/portal/"
-            assert "monev_sesi=" in exc.headers["Set-Cookie"]
+            assert exc.code == 303 and exc.headers["Location"] == "/portal/masuk"
+            assert "monev_masuk=" in exc.headers["Set-Cookie"]
+            assert "monev_sesi" not in exc.headers["Set-Cookie"], "only its button opens one"
         # the dispatcher was registered before the first sweep queued anything: the sweep
         # asked it for a send run, named after the minute it sends
         assert "belum terdaftar" not in output, output

@@ -312,6 +312,33 @@ class PortalSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
+class SignInLink(Base):
+    """A one-time sign-in link a person asked for from a page without a session: random
+    token stored as SHA-256, short-lived, used at most once (``used_at``), and dead with
+    its portal link's rotation or revocation (``nonce``)."""
+
+    __tablename__ = "sign_in_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("portal_link.id", ondelete="CASCADE"),
+                                         index=True)
+    nonce: Mapped[str] = mapped_column(String(32))  # the portal link's nonce when made
+    next: Mapped[str] = mapped_column(String(40))  # the portal page it opens ("c/12")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInRequest(Base):
+    """One accepted "send me a sign-in link" request, counted against its buckets (a
+    keyed hash of the identifier typed, or of the client's address) for the rate limit."""
+
+    __tablename__ = "sign_in_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class PlanEvent(Base):
     """Append-only audit trail of a plan's life (aktif, penutupan, selesai): who or
     what moved it, when, and why."""

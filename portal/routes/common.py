@@ -4,6 +4,7 @@ security headers, and the pages that end a request early (expired session, 404, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,9 @@ CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'se
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Cache-Control": "no-store"}
+# The portal pages a link (or a sign-in link asked for on the way) may open: nothing
+# else, so no link can send anyone elsewhere.
+NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender|laporan)$")
 ROLE_WORDS = {"pic": "PIC", "koordinator": "Koordinator area", "kasubbag": "Kasubbag",
               "ketua_tim": "Ketua Tim ZI", "sekretaris": "Sekretaris", "ketua": "Ketua",
               "admin": "Admin"}
@@ -74,7 +78,8 @@ class Portal:
         found = viewer_for(s, self.cfg, live.link, live.session_id, live.cookie,
                            csrf_token(self.secret, live.cookie)) if live else None
         if found is None:
-            response = self.page("expired.html.j2", 401, had_cookie=bool(cookie))
+            response = self.page("expired.html.j2", 401, had_cookie=bool(cookie),
+                                 ke=page_of(request))
             response.delete_cookie(COOKIE, path="/")
             raise Halt(response)
         return found
@@ -88,6 +93,13 @@ class Portal:
     def not_found(self, viewer: Viewer | None = None) -> Halt:
         return Halt(self.page("error.html.j2", 404, viewer, title="Tidak ditemukan",
                               message="Halaman ini tidak ada atau bukan bagian tugas Anda."))
+
+
+def page_of(request: Request) -> str:
+    """The allow-listed portal page a GET asked for (``c/12``), to open after signing
+    in; "" (Tugas saya) for anything else."""
+    path = request.url.path.removeprefix("/portal/")
+    return path if request.method == "GET" and NEXT_RE.match(path) else ""
 
 
 def today_for(viewer: Viewer) -> date:
