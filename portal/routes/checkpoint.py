@@ -22,7 +22,7 @@ from monev.store import models as m
 from portal.access import Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
-from portal.routes.common import HEADERS, Halt, Portal, today_for
+from portal.routes.common import HEADERS, Halt, PathId, Portal, today_for
 from portal.sessions import csrf_ok
 from portal.tasks import archive, history, my_tasks, task_of, versions
 from portal.uploads import Received, UploadError, read_upload
@@ -52,13 +52,13 @@ def router(portal: Portal) -> APIRouter:
                                plans=archive(s, viewer, today_for(viewer)))
 
     @r.get("/portal/c/{cp_id}")
-    def checkpoint(request: Request, cp_id: int, pesan: str = "") -> Response:
+    def checkpoint(request: Request, cp_id: PathId, pesan: str = "") -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
             return render_checkpoint(portal, s, viewer, cp_id, notice=pesan)
 
     @r.post("/portal/c/{cp_id}/kirim")
-    async def send(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
+    async def send(request: Request, cp_id: PathId, background: BackgroundTasks) -> Response:
         viewer, allowed, closed = await run_in_threadpool(_may_submit, portal, request, cp_id)
         if not allowed:
             raise portal.not_found(viewer)
@@ -79,7 +79,7 @@ def router(portal: Portal) -> APIRouter:
         return await run_in_threadpool(_store, portal, request, cp_id, received, background)
 
     @r.get("/portal/bukti/{evidence_id}")
-    def download(request: Request, evidence_id: int) -> Response:
+    def download(request: Request, evidence_id: PathId) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
             ev = s.get(m.Evidence, evidence_id)
