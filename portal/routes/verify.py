@@ -59,7 +59,7 @@ def router(portal: Portal) -> APIRouter:
             plans = _apply(portal, request, csrf, ids, aksi, alasan)
         except _Stop as stop:
             return refuse(stop.status, stop.message)
-        background.add_task(after_change, portal.factory, plans)
+        background.add_task(after_change, portal.factory, plans, aksi == "tolak")
         target = f"/portal/c/{back_cp}" if back_cp is not None else "/portal/verifikasi"
         return RedirectResponse(f"{target}?pesan={DONE[aksi]}", status_code=303,
                                 headers=HEADERS)
