@@ -235,10 +235,23 @@ def test_portal_rejection_asks_prefect_for_a_dispatch_run(
     assert koord.verify([other], "tolak", reason="Foto buram").status_code == 303
     time.sleep(1.0)
     assert len(_dispatch_runs()) == 1
-    # the run's pass, at its moment, delivers the rejection to the PIC
+    # `monev evidence reject` asks the same way
+    _clear_dispatch_runs()
+    third = app.checkpoints_of("open", komponen="SPIP")[0]
+    assert pic.upload(third, [("c.pdf", pdf("c"))]).status_code == 303
+    from monev.cli import app as cli
+
+    done = CliRunner().invoke(cli, ["evidence", "reject", str(third), "--by", KOORD,
+                                    "--reason", "Stempel belum ada"],
+                              env={"MONEV_CONFIG": str(app.config), "COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    assert "pengiriman dijadwalkan" in done.output
+    assert len(runs := _dispatch_runs()) == 1
+    start = datetime.fromtimestamp(runs[0].expected_start_time.timestamp(), UTC)
+    # the run's pass, at its moment, delivers the rejections to the PIC
     dispatch(app.sessions, now=lambda: utc(start + timedelta(seconds=1)),
              env=smtp_env(port))
     mail = [x for x in box.messages if x["to"] == [PIC_MAIL]]
-    assert len(mail) == 1 and "2 bukti ditolak" in str(mail[0]["subject"])
+    assert len(mail) == 1 and "3 bukti ditolak" in str(mail[0]["subject"])
     assert "Tanda tangan belum ada" in str(mail[0]["body"])
     _clear_dispatch_runs()
