@@ -31,7 +31,7 @@ def _is_page(response: httpx.Response, status: int, *words: str,
     for word in words:
         assert word in html, (word, html)
     for english in ("detail", "Not Found", "Method Not Allowed", "Traceback",
-                    "Internal Server Error", "field required"):
+                    "Internal Server Error", "field required", "boundary"):
         assert english not in html, (english, html)
 
 
@@ -90,6 +90,9 @@ def test_portal_errors_are_indonesian_pages(portal_app: AppFactory, chromium: An
         sent = koord.client.post("/portal/verifikasi",
                                  data={"csrf": token, "ids": bad, "aksi": "terima"})
         _is_page(sent, 422, "Isian formulir tidak dapat dibaca")
+    broken_form = koord.client.post("/portal/verifikasi", content=b"x", headers={
+        "content-type": "multipart/form-data"})  # no boundary: FastAPI's 400
+    _is_page(broken_form, 400, "tidak dapat diproses")
     ketua = app.browser("Ketua Tim ZI Contoh")
     for plan in (HUGE, "9999999999", "²"):
         assert ketua.get(f"/portal/papan?rencana={plan}").status_code == 200

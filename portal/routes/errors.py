@@ -36,6 +36,8 @@ TITLES = {404: ("Tidak ditemukan", "Halaman ini tidak ada atau bukan bagian tuga
                 "ulang, lalu coba lagi."),
           500: ("Terjadi kesalahan", "Terjadi kesalahan di server; coba lagi sebentar. "
                 "Bila terus terjadi, hubungi admin monev.")}
+OTHER = ("Permintaan tidak dapat diproses", "Permintaan ini tidak dapat diproses. Kembali "
+         "ke halaman sebelumnya, muat ulang, lalu coba lagi.")  # any other 4xx
 
 
 def is_portal(path: str) -> bool:
@@ -53,7 +55,7 @@ def way_back(path: str, status: int) -> tuple[str, str]:
 
 def error_page(portal: Portal, request: Request, status: int,
                headers: Mapping[str, str] | None = None) -> Response:
-    title, message = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[404])
+    title, message = TITLES.get(status, TITLES[500] if status >= 500 else OTHER)
     href, words = way_back(request.url.path, status)
     response = portal.page("error.html.j2", status, title=title, message=message,
                            back=href, back_words=words)
