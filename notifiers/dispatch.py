@@ -31,6 +31,7 @@ from notifiers.outbox import retry_delay, withdraw_closed, withdraw_expired
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient
+from notifiers.stale import withdraw_stale
 
 
 class Sender(Protocol):
@@ -253,6 +254,7 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
         due = list(s.scalars(query.order_by(m.Outbox.not_before, m.Outbox.id).limit(limit)))
         due = withdraw_closed(s, due)  # nothing nags about a plan that closed meanwhile
         due = withdraw_expired(s, due, now())  # nor sends a sign-in link that expired
+        due = withdraw_stale(s, due)  # nor about evidence sent or accepted meanwhile
     done: tuple[Claimed, Result] | None = None
     writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
     try:

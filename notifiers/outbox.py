@@ -74,11 +74,12 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
             if not address:
                 continue
             base = f"{day.isoformat()}|{satker}|{d.person.name}|{channel}"
+            send_at = next_send_time(decided_at, timezone, calendar)
             row = _open_row(session, base) or _new_row(
                 session, base, plan_id=plan_id, person=d.person.name, role=d.role,
                 channel=channel, address=address, kind="harian", day=day, items=[],
-                status="pending", attempts=0,
-                not_before=next_send_time(decided_at, timezone, calendar))
+                status="pending", attempts=0, not_before=send_at)
+            row.not_before = min(row.not_before, send_at)  # new items go out as soon
             known = {(i["kind"], i.get("ref", ""), i.get("step", "")) for i in row.items}
             fresh = [i for i in d.items
                      if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
@@ -139,7 +140,7 @@ def withdraw_closed(session: Session, ids: list[int]) -> list[int]:
                 continue
             kept = [i for i in row.items if not _withdrawn(i, gone)]
             if kept:
-                _render_again(row, kept)
+                render_again(row, kept)
             else:
                 row.status = "dismissed"
                 row.last_error = (f"rencana aksi {', '.join(sorted(gone))} sudah ditutup "
@@ -153,7 +154,7 @@ def _withdrawn(item: dict[str, str], closed: set[str]) -> bool:
     return item.get("kind") not in KEPT_WHEN_CLOSED and item.get("plan") in closed
 
 
-def _render_again(row: m.Outbox, items: list[dict[str, str]]) -> None:
+def render_again(row: m.Outbox, items: list[dict[str, str]]) -> None:
     """The row's text from fewer items (satker from its key, contact from its text)."""
     satker = row.idem_key.split("|")[1]
     contact = _CONTACT.search(row.body)

@@ -25,7 +25,7 @@ def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> Non
 
     from monev.store.db import monev_home
     from monev.tokens import server_secret
-    from portal.routes import auth, board, checkpoint, reports, signin, verify
+    from portal.routes import auth, board, checkpoint, errors, reports, signin, verify
     from portal.routes.common import Halt, Portal
 
     home = monev_home()
@@ -40,3 +40,4 @@ def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> Non
         return exc.response
 
     app.add_exception_handler(Halt, halted)
+    errors.install(app, portal)  # every other error of a portal URL: a page too

@@ -1,7 +1,8 @@
 """What follows an action in the portal, after its transaction committed (run after the
-response is sent): static feeds republished when ``MONEV_FEED_DIR`` is set, and the
-plan's capaian progress artifact in Prefect brought up to date when
-``PREFECT_API_URL`` is set (the same artifact key the flows write)."""
+response is sent): static feeds republished when ``MONEV_FEED_DIR`` is set, and, when
+``PREFECT_API_URL`` is set, the plan's capaian progress artifact in Prefect brought up
+to date (the same artifact key the flows write) and — when the action queued a message
+(a rejection) — a dispatcher run asked for at the moment it may go out."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.clock import today
 from monev.store import models as m
 from monev.store.queries import Capaian, plan_ref, progress
+from notifiers.trigger import request_dispatch
 
 log = logging.getLogger("monev.portal")
 
 
-def after_change(factory: sessionmaker[Session], plan_ids: Iterable[int]) -> None:
-    """Republish feeds and refresh capaian artifacts; never raises (logged instead)."""
+def after_change(factory: sessionmaker[Session], plan_ids: Iterable[int],
+                 queued: bool = False) -> None:
+    """Republish feeds, refresh capaian artifacts and, when ``queued``, ask for a
+    dispatcher run; never raises (logged instead)."""
     ids = sorted(set(plan_ids))
     if os.environ.get("MONEV_FEED_DIR"):
         try:
@@ -30,6 +34,11 @@ def after_change(factory: sessionmaker[Session], plan_ids: Iterable[int]) -> Non
             publish_if_configured(today())
         except Exception:  # a failed republish must not break the person's action
             log.exception("menerbitkan ulang kalender gagal")
+    if os.environ.get("PREFECT_API_URL") and queued:
+        try:  # without Prefect, `monev notify send` or the next sweep's run sends it
+            log.info("pesan baru di antrean: %s", request_dispatch(factory))
+        except Exception:
+            log.exception("meminta run pengirim di Prefect gagal")
     if os.environ.get("PREFECT_API_URL") and ids:
         try:
             publish_capaian(factory, ids)

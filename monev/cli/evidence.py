@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from monev.cli.app import app
-from monev.cli.common import fail, load_config, out, parse_day, republish, today
+from monev.cli.common import err, fail, load_config, out, parse_day, republish, today
 from monev.errors import MonevError
 from monev.status import parse_status, word
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from monev.store.db import Sessions
     from monev.store.models import Checkpoint
 
 evidence_app = typer.Typer(help="Kirim, terima atau tolak bukti fisik sebuah checkpoint.",
@@ -136,8 +137,25 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                 lifecycle.transition(s, cp, verb, actor, note)
             out.print(f"checkpoint {ref}: status sekarang [bold]{word(cp.status)}[/]")
         republish()
+        if verb == "reject":
+            _dispatch_soon(factory)
     except MonevError as exc:
         raise fail(exc) from exc
+
+
+def _dispatch_soon(factory: Sessions) -> None:
+    """The rejection goes out soon: ask Prefect for a dispatch run (when its API is set;
+    else `monev notify send` or the next sweep's run sends it)."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        return
+    from notifiers.trigger import request_dispatch
+
+    try:
+        err.print(f"pengirim: {request_dispatch(factory)}", highlight=False)
+    except Exception as exc:  # noqa: BLE001 - the rejection itself is recorded
+        err.print(f"[yellow]run pengirim belum dijadwalkan:[/] {exc}", highlight=False)
 
 
 @evidence_app.command("submit")

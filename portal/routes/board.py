@@ -11,7 +11,7 @@ from monev.store import models as m
 from monev.tokens import token_for
 from portal.board import STATUS_FILTERS, build_board
 from portal.links import base_url
-from portal.routes.common import Portal, today_for
+from portal.routes.common import Portal, as_id, today_for
 
 
 def router(portal: Portal) -> APIRouter:
@@ -24,7 +24,7 @@ def router(portal: Portal) -> APIRouter:
             viewer = portal.viewer(request, s)
             if not viewer.sees_board:
                 raise portal.not_found(viewer)
-            plan_id = int(rencana) if rencana.isdigit() else None
+            plan_id = as_id(rencana)
             data = build_board(s, viewer, today_for(viewer), plan_id, area or None,
                                status or None)
             return portal.page("board.html.j2", viewer=viewer, board=data, area=area,

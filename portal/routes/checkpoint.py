@@ -25,7 +25,7 @@ from monev.store import models as m
 from portal.access import Row, Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
-from portal.routes.common import HEADERS, Halt, Portal, today_for
+from portal.routes.common import HEADERS, Halt, PathId, Portal, as_id, today_for
 from portal.sessions import csrf_ok
 from portal.tasks import archive, history, my_tasks, task_of, versions
 from portal.uploads import Received, UploadError, read_upload
@@ -61,22 +61,22 @@ def router(portal: Portal) -> APIRouter:
                                plans=archive(s, viewer, today_for(viewer)))
 
     @r.get("/portal/c/{cp_id}")
-    def checkpoint(request: Request, cp_id: int, pesan: str = "") -> Response:
+    def checkpoint(request: Request, cp_id: PathId, pesan: str = "") -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
             return render_checkpoint(portal, s, viewer, cp_id, notice=pesan)
 
     @r.post("/portal/c/{cp_id}/kirim")
-    async def send(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
+    async def send(request: Request, cp_id: PathId, background: BackgroundTasks) -> Response:
         return await _receive(portal, request, cp_id, background, adding=False)
 
     @r.post("/portal/c/{cp_id}/tambah")
-    async def add(request: Request, cp_id: int, background: BackgroundTasks) -> Response:
+    async def add(request: Request, cp_id: PathId, background: BackgroundTasks) -> Response:
         """Files or links forgotten in the submission still waiting for verification."""
         return await _receive(portal, request, cp_id, background, adding=True)
 
     @r.post("/portal/c/{cp_id}/tarik")
-    def withdraw(request: Request, cp_id: int, background: BackgroundTasks,
+    def withdraw(request: Request, cp_id: PathId, background: BackgroundTasks,
                  csrf: Annotated[str, Form()] = "", bukti: Annotated[str, Form()] = "",
                  alasan: Annotated[str, Form()] = "") -> Response:
         """Withdraw a wrong file or link of the submission waiting for verification."""
@@ -92,9 +92,10 @@ def router(portal: Portal) -> APIRouter:
                                         "yang dapat menarik bukti.")
                 if _closed(s, viewer, row[3].id):
                     raise _Refused(409, CLOSED_PLAN)
-                if not bukti.isdigit():
+                evidence_id = as_id(bukti)
+                if evidence_id is None:
                     raise _Refused(422, "Pilih bukti yang akan ditarik.")
-                moved = lifecycle.withdraw(s, row[0], int(bukti), viewer.person.name,
+                moved = lifecycle.withdraw(s, row[0], evidence_id, viewer.person.name,
                                            alasan[:500])
                 plan_id = row[3].id
         except _Refused as exc:
@@ -107,7 +108,7 @@ def router(portal: Portal) -> APIRouter:
                                 headers=HEADERS)
 
     @r.get("/portal/bukti/{evidence_id}")
-    def download(request: Request, evidence_id: int) -> Response:
+    def download(request: Request, evidence_id: PathId) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
             ev = s.get(m.Evidence, evidence_id)

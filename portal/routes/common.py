@@ -8,11 +8,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.clock import today
@@ -34,6 +36,20 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
 # The portal pages a link (or a sign-in link asked for on the way) may open: nothing
 # else, so no link can send anyone elsewhere.
 NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender|laporan)$")
+
+# Ids in URLs and forms: at most the bound of the id columns (INTEGER: 32 bits on
+# PostgreSQL). A larger one in a path is a 404 page (portal/routes/errors.py), in a
+# form a 422 page — never a 500 from the database driver.
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def as_id(text: str) -> int | None:
+    """An id given as free text (a query parameter), or None when it cannot be one."""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID \
+        else None
+
 ROLE_WORDS = {"pic": "PIC", "koordinator": "Koordinator area", "kasubbag": "Kasubbag",
               "ketua_tim": "Ketua Tim ZI", "sekretaris": "Sekretaris", "ketua": "Ketua",
               "admin": "Admin"}

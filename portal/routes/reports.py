@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from monev.store import models as m
-from portal.routes.common import HEADERS, Portal
+from portal.routes.common import HEADERS, PathId, Portal
 from reports.archive import archive
 from reports.periods import ReportPeriod
 
@@ -32,7 +32,7 @@ def router(portal: Portal) -> APIRouter:
             return portal.page("reports.html.j2", viewer=viewer, groups=groups)
 
     @r.get("/portal/laporan/{file_id}")
-    def download(request: Request, file_id: int) -> Response:
+    def download(request: Request, file_id: PathId) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
             row = s.get(m.ReportFile, file_id)

@@ -14,10 +14,10 @@ from portal.access import closed_plans, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
 from portal.routes.checkpoint import render_checkpoint
-from portal.routes.common import HEADERS, Portal, today_for
+from portal.routes.common import HEADERS, FormId, Portal, today_for
 from portal.tasks import verify_queue
 
-NONE: list[int] = []  # FastAPI copies defaults per request
+NONE: list[FormId] = []  # FastAPI copies defaults per request
 DONE = {"terima": "diterima", "tolak": "ditolak"}
 
 
@@ -42,7 +42,7 @@ def router(portal: Portal) -> APIRouter:
 
     @r.post("/portal/verifikasi")
     def verify(request: Request, background: BackgroundTasks,
-               csrf: Annotated[str, Form()] = "", ids: Annotated[list[int], Form()] = NONE,
+               csrf: Annotated[str, Form()] = "", ids: Annotated[list[FormId], Form()] = NONE,
                aksi: Annotated[str, Form()] = "", alasan: Annotated[str, Form()] = "",
                kembali: Annotated[str, Form()] = "") -> Response:
         ids = list(ids)
@@ -59,7 +59,7 @@ def router(portal: Portal) -> APIRouter:
             plans = _apply(portal, request, csrf, ids, aksi, alasan)
         except _Stop as stop:
             return refuse(stop.status, stop.message)
-        background.add_task(after_change, portal.factory, plans)
+        background.add_task(after_change, portal.factory, plans, aksi == "tolak")
         target = f"/portal/c/{back_cp}" if back_cp is not None else "/portal/verifikasi"
         return RedirectResponse(f"{target}?pesan={DONE[aksi]}", status_code=303,
                                 headers=HEADERS)
