@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -119,6 +120,14 @@ def sign_in(client: httpx.Client, url: str) -> httpx.Response:
     done = client.post("/portal/masuk")
     assert done.status_code == 303 and "monev_sesi=" in done.headers["set-cookie"], done.text
     return done
+
+
+def open_link(page: Any, url: str) -> None:
+    """Open a personal link in a browser page as a person does: its "Masuk" page, then
+    the button (a browser already signed in as that person goes straight to the page)."""
+    page.goto(url)
+    if page.url.endswith("/portal/masuk"):
+        page.get_by_role("button", name="Masuk", exact=True).click()
 
 
 def prepare(url: str, home: Path, today: str = TODAY) -> sessionmaker[Session]:

@@ -24,7 +24,7 @@ import pytest
 
 from notifiers.dispatch import dispatch
 from tests.conftest import Sink, smtp_env
-from tests.portal_app import AppFactory, pdf
+from tests.portal_app import AppFactory, open_link, pdf
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -84,13 +84,6 @@ def _verified_count(page: Any) -> int:
     return int(found.group(1))
 
 
-def _open(page: Any, url: str) -> None:
-    """Open a personal link as a person does: its "Masuk" page, then the button (a
-    browser already signed in as that person goes straight to the page)."""
-    page.goto(url)
-    if page.url.endswith("/portal/masuk"):
-        page.get_by_role("button", name="Masuk", exact=True).click()
-
 
 def _check_page(page: Any, shots: Path, name: str) -> None:
     """Every page: no unlabelled control; on a phone nothing wider than the screen."""
@@ -123,7 +116,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     # 2. the PIC opens it on a desktop with JavaScript off and uploads a PDF
     pic = chromium.new_context(viewport=DESKTOP, java_script_enabled=False)
     page = pic.new_page()
-    _open(page, url)
+    open_link(page, url)
     assert page.url.endswith(f"/portal/c/{cp_id}")
     proof = tmp_path / "notulen-rapat.pdf"
     proof.write_bytes(pdf("versi pertama"))
@@ -137,7 +130,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     koord = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
                                  java_script_enabled=False)
     kpage = koord.new_page()
-    _open(kpage, app.link(KOORD) + "/verifikasi")
+    open_link(kpage, app.link(KOORD) + "/verifikasi")
     _check_page(kpage, shots, "verifikasi-ponsel")
     kpage.locator(f"#v{cp_id}").check()
     kpage.get_by_label("Alasan penolakan").fill(REASON)
@@ -161,7 +154,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     # 5. the PIC resubmits from a phone; the koordinator accepts on the desktop
     phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     ppage = phone.new_page()
-    _open(ppage, url)
+    open_link(ppage, url)
     _check_page(ppage, shots, "checkpoint-ditolak-ponsel")
     ppage.goto(tugas.group(1))
     _check_page(ppage, shots, "tugas-saya-ponsel")
@@ -173,11 +166,11 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     ppage.wait_for_selector("[role=status]:has-text('Bukti terkirim')")
     ketua = chromium.new_context(viewport=DESKTOP)
     board = ketua.new_page()
-    _open(board, app.link(KETUA) + "/papan")
+    open_link(board, app.link(KETUA) + "/papan")
     verified_before = _verified_count(board)
     desk = chromium.new_context(viewport=DESKTOP)
     dpage = desk.new_page()
-    _open(dpage, app.link(KOORD) + f"/c/{cp_id}")
+    open_link(dpage, app.link(KOORD) + f"/c/{cp_id}")
     assert "Versi 2" in dpage.inner_text("main") and "Versi 1" in dpage.inner_text("main")
     _check_page(dpage, shots, "checkpoint")
     dpage.get_by_role("button", name="Terima bukti").click()
@@ -192,7 +185,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     board.goto(f"{app.url}/portal/kalender")
     _check_page(board, shots, "kalender")
     mobile_board = phone.new_page()
-    _open(mobile_board, app.link(KETUA) + "/papan")
+    open_link(mobile_board, app.link(KETUA) + "/papan")
     _check_page(mobile_board, shots, "papan-ponsel")
     for context in (pic, koord, phone, ketua, desk):
         context.close()
@@ -249,7 +242,7 @@ def test_sign_in_on_a_phone_leaves_no_token_in_history(
     # a personal link from a digest, in another fresh browser
     personal = app.link(PIC) + f"/c/{cp}"
     other = fresh.new_page()
-    _open(other, personal)
+    open_link(other, personal)
     assert other.url == f"{app.url}/portal/c/{cp}"
     urls = _history(fresh, other)
     assert not [u for u in urls if personal.rsplit("/", 3)[1] in u or "/p/" in u], urls

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from monev.store import models as m
-from tests.portal_app import PDF, App, AppFactory, pdf
+from tests.portal_app import PDF, App, AppFactory, open_link, pdf
 from tests.test_portal_browser import PHONE, _check_page, _shots_dir
 from tests.test_portal_browser import chromium as chromium  # noqa: F401 - the fixture
 
@@ -48,8 +48,9 @@ def test_upload_progress_double_tap_unicode_name_add_and_withdraw(
                                  java_script_enabled=False)
     page = plain.new_page()
     posts: list[str] = []
-    plain.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    page.goto(app.link(PIC) + f"/c/{first}")
+    plain.on("request", lambda r: posts.append(r.url)
+             if r.method == "POST" and r.url.endswith("/kirim") else None)
+    open_link(page, app.link(PIC) + f"/c/{first}")
     page.get_by_label("Berkas bukti").set_input_files(_file(NAME, pdf("nama")))
     page.get_by_role("button", name="Kirim bukti").dblclick()
     page.wait_for_url(re.compile(r"pesan=terkirim"))
@@ -66,10 +67,11 @@ def test_upload_progress_double_tap_unicode_name_add_and_withdraw(
     phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = phone.new_page()
     sent: list[str] = []
-    phone.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    phone.on("request", lambda r: sent.append(r.url)
+             if r.method == "POST" and r.url.endswith("/kirim") else None)
     cdp = phone.new_cdp_session(page)
     cdp.send("Network.enable")
-    page.goto(app.link(PIC) + f"/c/{second}")
+    open_link(page, app.link(PIC) + f"/c/{second}")
     assert page.evaluate("typeof DOMParser") == "function"
     photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4096  # a 1 MB "photo"
     page.get_by_label("Berkas bukti").set_input_files(_file("foto kegiatan.jpg", photo,
