@@ -22,6 +22,7 @@ from monev.store import models as m
 from portal.access import Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
+from portal.review import checkpoint_review
 from portal.routes.common import HEADERS, Halt, Portal, today_for
 from portal.sessions import csrf_ok
 from portal.tasks import archive, history, my_tasks, task_of, versions
@@ -29,7 +30,9 @@ from portal.uploads import Received, UploadError, read_upload
 
 NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
            "diterima": "Bukti diterima: checkpoint terverifikasi.",
-           "ditolak": "Bukti ditolak; PIC diberi tahu beserta alasannya."}
+           "diteruskan": "Bukti diterima di tingkat Anda dan diteruskan ke verifikator "
+                         "tingkat berikutnya.",
+           "ditolak": "Bukti ditolak; PIC diberi tahu beserta catatannya."}
 
 
 def router(portal: Portal) -> APIRouter:
@@ -113,7 +116,6 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
     cp, item, area, plan = row
     closed = _closed(s, viewer, plan.id)
     reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
-    submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
     return portal.page(
         "checkpoint.html.j2", status, viewer,
         task=task_of(light_of(row), viewer, today_for(viewer), reasons, closed),
@@ -122,9 +124,7 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
         closed=CLOSED_PLAN if closed and error != CLOSED_PLAN else "", archived=closed,
         can_submit=not closed and viewer.can_submit(area, item.komponen)
         and cp.status in lifecycle.TRANSITIONS["submit"][0],
-        can_verify=not closed and viewer.can_verify(area, item.komponen)
-        and cp.status == "submitted",
-        own=submitter == viewer.person.name and not viewer.may_verify_own(),
+        review=checkpoint_review(s, viewer, row, portal.home, closed),
         koordinator=", ".join(viewer.people.names("koordinator", area, item.komponen)))
 
 
