@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monev import safe_yaml
 from monev.engine.rules import EngineSettings
@@ -50,11 +57,59 @@ DEFAULT_LADDER = [
 ]
 
 
-class PortalConfig(_Strict):
-    """Who verifies evidence in the portal, and whether they may verify their own."""
+# What a verifier can tick when sending evidence back (a free note may add to them).
+DEFAULT_REASONS = (
+    "Bukti tidak sesuai dengan bukti fisik yang diminta",
+    "Dokumen belum ditandatangani/disahkan",
+    "Periode/tanggal tidak sesuai",
+    "Berkas tidak terbaca atau tidak lengkap",
+    "Tautan tidak dapat dibuka oleh Tim ZI",
+)
+ABOVE_TIERS: tuple[Role, ...] = ("sekretaris", "ketua")  # who stands in past the last tier
 
-    verifiers: list[Role] = Field(default=["koordinator", "ketua_tim"])
+
+class ReviewConfig(_Strict):
+    """Review in tiers: each tier's verifier accepts in turn (a row is verified when the
+    last accepts); a tier nobody can act in passes to the next role of ``escalation``."""
+
+    tiers: list[Role] | None = None  # default: ``portal.verifiers``
+    escalation: list[Role] | None = None  # default: the tiers, then sekretaris, ketua
+    reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=lambda: list(DEFAULT_REASONS), max_length=20)
+
+
+class PortalConfig(_Strict):
+    """Who verifies evidence in the portal (in which tiers), whether they may verify
+    their own, and the reasons a rejection offers."""
+
+    verifiers: list[Role] = Field(default=["koordinator", "ketua_tim"], min_length=1)
     self_verification: bool = False
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+
+    def tiers(self) -> list[Role]:
+        """The review tiers, lowest first."""
+        return list(self.review.tiers or self.verifiers)
+
+    def chain(self) -> list[Role]:
+        """Every role that may verify, lowest first: the tiers and who stands in."""
+        if self.review.escalation:
+            return list(self.review.escalation)
+        return list(dict.fromkeys([*self.tiers(), *ABOVE_TIERS]))
+
+    @model_validator(mode="after")
+    def _tiers_on_the_chain(self) -> PortalConfig:
+        tiers, chain = self.tiers(), self.chain()
+        if "pic" in tiers or "pic" in chain:
+            raise ValueError("review: peran pic tidak dapat menjadi verifikator")
+        if len(set(tiers)) != len(tiers):
+            raise ValueError("review.tiers: setiap peran hanya sekali")
+        missing = [t for t in tiers if t not in chain]
+        if missing:
+            raise ValueError(f"review.tiers: {', '.join(missing)} tidak ada di "
+                             "review.escalation")
+        if [chain.index(t) for t in tiers] != sorted(chain.index(t) for t in tiers):
+            raise ValueError("review.tiers harus mengikuti urutan review.escalation")
+        return self
 
 
 class EngineConfig(_Strict):

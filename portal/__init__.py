@@ -25,12 +25,12 @@ def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> Non
 
     from monev.store.db import monev_home
     from monev.tokens import server_secret
-    from portal.routes import auth, board, checkpoint, errors, reports, signin, verify
+    from portal.routes import auth, board, checkpoint, errors, preview, reports, signin, verify
     from portal.routes.common import Halt, Portal
 
     home = monev_home()
     portal = Portal.make(factory, cfg, server_secret(home), home)
-    for module in (auth, signin, checkpoint, verify, board, reports):
+    for module in (auth, signin, checkpoint, preview, verify, board, reports):
         app.include_router(module.router(portal))
     app.mount("/portal/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="portal-static")

@@ -4,9 +4,11 @@
   areas; a kasubbag sees the rows whose PIC works in their subbagian;
 - Ketua Tim ZI, Sekretaris, Ketua and admins (role ``admin`` or ``admin: true``) see the
   whole plan and the Papan;
-- verifiers are the roles in ``portal.verifiers`` (koordinator of the area and Ketua Tim
-  ZI by default); unless ``portal.self_verification`` is true nobody verifies evidence
-  they sent themselves.
+- evidence is verified in tiers (``portal.review.tiers``, by default the koordinator of
+  the area, then the Ketua Tim ZI; monev/engine/review.py says who stands in where a
+  tier has nobody): a verifier acts on what waits for their tier; unless
+  ``portal.self_verification`` is true nobody verifies rows they hold or evidence they
+  sent themselves.
 Anything else answers 404, as if it did not exist."""
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monev.config import MonevConfig, Person, SatkerConfig
+from monev.config import MonevConfig, Person, PortalConfig, SatkerConfig
 from monev.engine.people import concerns, holders
+from monev.engine.review import Tier, row_tiers
 from monev.store import models as m
 from monev.store.plan_status import closed_plan_ids
 
@@ -73,10 +76,12 @@ def light_of(row: Row) -> Light:
 class People:
     """Holders of a satker's rows, each (role, area, komponen) worked out once."""
 
-    def __init__(self, people: Sequence[Person]) -> None:
+    def __init__(self, people: Sequence[Person], portal: PortalConfig | None = None) -> None:
         self.people = list(people)
+        self.portal = portal or PortalConfig()
         self._memo: dict[tuple[str, str, str], list[Person]] = {}
         self._concerns: dict[tuple[str, str, str], bool] = {}
+        self._tiers: dict[tuple[str, str, str | None], list[Tier]] = {}
 
     def holders(self, role: str, area: str, komponen: str) -> list[Person]:
         key = (role, area, komponen)
@@ -93,6 +98,13 @@ class People:
             self._concerns[key] = concerns(who, area, komponen, self.people)
         return self._concerns[key]
 
+    def tiers(self, area: str, komponen: str, submitter: str | None = None) -> list[Tier]:
+        """The row's review tiers (with ``submitter`` left out of them)."""
+        key = (area, komponen, submitter)
+        if key not in self._tiers:
+            self._tiers[key] = row_tiers(self.portal, self.people, area, komponen, submitter)
+        return self._tiers[key]
+
 
 _PEOPLE: dict[int, tuple[SatkerConfig, People]] = {}
 
@@ -102,7 +114,7 @@ def people_of(satker: SatkerConfig) -> People:
     is worked out once, not on every page."""
     hit = _PEOPLE.get(id(satker))
     if hit is None or hit[0] is not satker:
-        hit = (satker, People(satker.people))
+        hit = (satker, People(satker.people, satker.portal))
         _PEOPLE[id(satker)] = hit
     return hit[1]
 
@@ -132,26 +144,25 @@ class Viewer:
 
     @property
     def verifier(self) -> bool:
-        return self.person.role in self.satker.portal.verifiers
+        """A role that verifies in some tier, or stands in for one."""
+        return self.person.role in self.satker.portal.chain()
 
     def mine(self, area: str, komponen: str) -> bool:
         """A row on this person's own task list."""
         return self.people.concerns(self.person, area, komponen)
 
     def can_view(self, area: str, komponen: str) -> bool:
-        return self.wide or self.mine(area, komponen)
+        return self.wide or self.mine(area, komponen) or self.can_verify(area, komponen)
 
     def can_submit(self, area: str, komponen: str) -> bool:
         name = self.person.name
         return name in self.people.names("pic", area, komponen) or \
             name in self.people.names("koordinator", area, komponen)
 
-    def can_verify(self, area: str, komponen: str) -> bool:
-        if not self.verifier:
-            return False
-        if self.person.role == "koordinator":
-            return self.person.name in self.people.names("koordinator", area, komponen)
-        return self.wide or self.mine(area, komponen)
+    def can_verify(self, area: str, komponen: str, submitter: str | None = None) -> bool:
+        """Verifies this row in one of its tiers."""
+        return self.verifier and any(self.person.name in t.people
+                                     for t in self.people.tiers(area, komponen, submitter))
 
     def may_verify_own(self) -> bool:
         return self.satker.portal.self_verification

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monev.engine.review import without_verifier
 from monev.periods import MONTH_NAMES_ID
 from monev.store import models as m
 from monev.store.queries import plan_ref
@@ -99,6 +100,8 @@ class Board:
     backlog: int = 0
     prefect: dict[str, str] = field(default_factory=dict)
     closed: str = ""  # the sentence saying the chosen plan is closed (selesai)
+    # rows nobody can verify (no tier has anyone): (no, row text, area, PIC)
+    unverifiable: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | None,
@@ -127,6 +130,7 @@ def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | No
     _grid(board, rows, today, STATUS_FILTERS.get(status or ""), is_closed)
     _late(board, viewer, rows, today, is_closed)
     _escalations(board, session, chosen, today)
+    _unverifiable(board, viewer, rows)
     plan = session.get(m.Plan, chosen)
     if plan is not None:
         board.prefect = prefect_links(plan_ref(viewer.satker_row.slug, plan.kind, plan.year))
@@ -195,6 +199,20 @@ def _late(board: Board, viewer: Viewer, rows: list[Light], today: date, closed: 
             per_pic["(belum diatur)"] += 1
     board.late_by_pic = per_pic.most_common()
     board.late_by_subbagian = per_sub.most_common()
+
+
+def _unverifiable(board: Board, viewer: Viewer, rows: list[Light]) -> None:
+    """Rows with a review tier nobody can act in (people missing from the config)."""
+    seen: set[int] = set()
+    for _cp, item, area, _plan in rows:
+        if item.id in seen:
+            continue
+        seen.add(item.id)
+        if without_verifier(viewer.people.tiers(area, item.komponen)):
+            board.unverifiable.append((
+                item.position + 1, " ".join((item.langkah_aksi or item.indikator).split())[:140],
+                area, ", ".join(viewer.people.names("pic", area, item.komponen)) or "-"))
+    board.unverifiable.sort()
 
 
 def _escalations(board: Board, session: Session, plan_id: int, today: date) -> None:

@@ -1,5 +1,6 @@
 """What the portal's pages show, read from the store: the person's task list grouped by
-what they must do, one checkpoint's history and evidence, and the verification queue."""
+what they must do, one checkpoint's history and evidence (the verification queue is
+portal/review.py's)."""
 
 from __future__ import annotations
 
@@ -197,26 +198,3 @@ def versions(session: Session, cp_id: int) -> list[Version]:
         else:
             (v.files if ev.kind == "file" else v.links).append(ev)
     return sorted(grouped.values(), key=lambda v: -v.number)
-
-
-@dataclass
-class Waiting:
-    task: Task
-    version: Version | None
-    own: bool  # sent by the viewer (self-verification rule)
-
-
-def verify_queue(session: Session, viewer: Viewer, today: date) -> list[Waiting]:
-    """Submitted evidence the viewer may verify, oldest due first."""
-    from monev.engine.lifecycle import last_submitter
-
-    out = []
-    closed = closed_plans(session, viewer, today)
-    for row in satker_rows(session, viewer, status="submitted"):
-        cp, item, area, plan = row
-        if plan.id in closed or not viewer.can_verify(area, item.komponen):
-            continue
-        vs = versions(session, cp.id)
-        out.append(Waiting(task_of(row, viewer, today, {}), vs[0] if vs else None,
-                           last_submitter(session, cp.id) == viewer.person.name))
-    return out

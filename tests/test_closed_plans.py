@@ -83,6 +83,7 @@ def test_closed_plan_is_no_work_anywhere_and_refuses_uploads_and_verification(
     assert pic.upload(sent, [("a.pdf", pdf("a"))]).status_code == 303
     assert pic.upload(done, [("c.pdf", pdf("c"))]).status_code == 303
     assert koord.verify([done], "terima").status_code == 303
+    assert ketua.verify([done], "terima").status_code == 303  # the last review tier
     # while the plan is open: work on every page, and in the feed
     tasks = pic.get("/portal/").text
     assert f"/portal/c/{late}" in tasks and "/portal/arsip" not in tasks

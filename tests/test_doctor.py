@@ -89,6 +89,21 @@ def test_imported_database_is_ok(imported: Path) -> None:
     assert "GAGAL" not in res.stdout
 
 
+def test_rows_nobody_can_verify_are_a_warning(imported: Path, tmp_path: Path) -> None:
+    """Without its Sekretaris, nobody can verify KPU Kota Jambi's rows (its Ketua Tim
+    ZI holds them all): the configuration check says how many and what to add."""
+    text = (ROOT / "config" / "monev.yaml").read_text(encoding="utf-8").replace(
+        "      - {name: Sekretaris Kota Contoh, role: sekretaris, "
+        "email: sekretaris.kota@example.org}\n", "")
+    lacking = tmp_path / "monev.yaml"
+    lacking.write_text(text, encoding="utf-8")
+    res = _doctor(imported, MONEV_CONFIG=str(lacking))
+    word, message = _lines(res)["Konfigurasi"]
+    assert word == "PERINGATAN" and "tidak dapat diverifikasi" in message, message
+    assert re.search(r"KPU Kota Jambi: \d{2}\)", message) and "Sekretaris" in message
+    assert res.returncode == 0
+
+
 def test_wrong_permission_home_is_a_warning(imported: Path) -> None:
     imported.chmod(0o755)
     try:

@@ -273,6 +273,9 @@ def test_self_verification_forbidden_when_configured(portal_app: AppFactory,
     own = allowed.browser(koord)
     assert own.upload(cps[1], [("sk2.pdf", pdf("sk2"))]).status_code == 303
     assert own.verify([cps[1]], "terima").status_code == 303
+    with app.sessions() as s:  # review in tiers: the Ketua Tim ZI accepts next
+        assert s.get(m.Checkpoint, cps[1]).status == "submitted"  # type: ignore[union-attr]
+    assert allowed.browser("Ketua Tim ZI Contoh").verify([cps[1]], "terima").status_code == 303
     with app.sessions() as s:
         assert s.get(m.Checkpoint, cps[1]).status == "verified"  # type: ignore[union-attr]
 
@@ -294,9 +297,13 @@ def test_verify_several_reject_with_reason_reaches_digest_page_and_feed(
     done = koord.verify([a, b], "tolak", reason="Notulen belum ditandatangani")
     assert done.status_code == 303
     assert koord.verify([c], "terima").status_code == 303
-    with app.sessions() as s:
+    with app.sessions() as s:  # review in tiers: accepted by the koordinator, c waits
         assert [s.get(m.Checkpoint, i).status for i in (a, b, c)] == \
-            ["rejected", "rejected", "verified"]  # type: ignore[union-attr]
+            ["rejected", "rejected", "submitted"]  # type: ignore[union-attr]
+    ketua = app.browser("Ketua Tim ZI Contoh")  # for the Ketua Tim ZI, the last tier
+    assert ketua.verify([c], "terima").status_code == 303
+    with app.sessions() as s:
+        assert s.get(m.Checkpoint, c).status == "verified"  # type: ignore[union-attr]
         trail = s.execute(select(m.Transition.actor, m.Transition.to_status, m.Transition.note)
                           .where(m.Transition.checkpoint_id == a)
                           .order_by(m.Transition.id)).tuples().all()
@@ -325,6 +332,7 @@ def test_verify_several_reject_with_reason_reaches_digest_page_and_feed(
     page = pic.get(f"/portal/c/{a}").text
     assert "Versi 2" in page and "Versi 1" in page and "dikirim ulang" in page
     assert koord.verify([a], "terima").status_code == 303
+    assert ketua.verify([a], "terima").status_code == 303
     with app.sessions() as s:
         assert s.get(m.Checkpoint, a).status == "verified"  # type: ignore[union-attr]
 
@@ -340,11 +348,14 @@ def test_board_and_calendar_by_role(portal_app: AppFactory) -> None:
     assert "Koordinator Pengawasan" in html and "Keuangan, Umum dan Logistik" in html
     filtered = ketua.get("/portal/papan?area=Penguatan%20Pengawasan&status=terlambat").text
     assert filtered.count("<tr><td>") < html.count("<tr><td>")
+    assert "Tidak ada: setiap baris punya verifikator." in html
     sekretaris = app.browser("Sekretaris Contoh")
     assert sekretaris.get("/portal/papan").status_code == 200
-    assert sekretaris.get("/portal/verifikasi").status_code == 404, "not a verifier"
+    # the Sekretaris verifies rows whose tiers have nobody else (none waiting here)
+    assert "Tidak ada bukti yang menunggu" in sekretaris.get("/portal/verifikasi").text
     kasubbag = app.browser("Kasubbag Umum Contoh")
     assert kasubbag.get("/portal/papan").status_code == 404
+    assert kasubbag.get("/portal/verifikasi").status_code == 404, "not a verifier"
     assert "Gratifikasi" in kasubbag.get("/portal/").text or \
         "SPIP" in kasubbag.get("/portal/").text, "rows of their subbagian's PIC"
     cal = ketua.get("/portal/kalender").text

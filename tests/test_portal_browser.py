@@ -5,7 +5,8 @@ and a real local Prefect server, on SQLite and on PostgreSQL.
 The PIC opens the link from the message in the sink → uploads a PDF (JavaScript off:
 the forms work without it) → the koordinator, on a 390×844 phone, rejects with a
 reason → the next digest and the page show the reason → the PIC resubmits → accepted
-→ the Papan and the Prefect capaian artifact show the higher capaian. Screenshots of
+by the koordinator, then the Ketua Tim ZI → the Papan and the Prefect capaian artifact
+show the higher capaian. Screenshots of
 every page, desktop and phone, go to ``MONEV_SCREENSHOT_DIR`` (``docs/`` for the
 README) or the test's temporary folder."""
 
@@ -133,7 +134,7 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     open_link(kpage, app.link(KOORD) + "/verifikasi")
     _check_page(kpage, shots, "verifikasi-ponsel")
     kpage.locator(f"#v{cp_id}").check()
-    kpage.get_by_label("Alasan penolakan").fill(REASON)
+    kpage.get_by_label("Catatan untuk PIC").fill(REASON)
     kpage.get_by_role("button", name="Tolak yang dicentang").click()
     assert "ditolak" in kpage.inner_text("main")
     before = _wait_artifact(api, None)
@@ -175,9 +176,14 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     _check_page(dpage, shots, "checkpoint")
     dpage.get_by_role("button", name="Terima bukti").click()
     assert "Bukti diterima" in dpage.inner_text("main")
+    board.reload()
+    assert _verified_count(board) == verified_before, "the Ketua Tim ZI's tier is next"
+    board.goto(f"{app.url}/portal/c/{cp_id}")
+    board.get_by_role("button", name="Terima bukti").click()
+    assert "terverifikasi" in board.inner_text("main")
 
     # 6. the Papan and the Prefect capaian artifact show the higher capaian
-    board.reload()
+    board.goto(f"{app.url}/portal/papan")
     assert _verified_count(board) == verified_before + 1
     _check_page(board, shots, "papan")
     after = _wait_artifact(api, before)
@@ -189,6 +195,89 @@ def test_journey_pic_koordinator_ketua(portal_app: AppFactory, chromium: Any,
     _check_page(mobile_board, shots, "papan-ponsel")
     for context in (pic, koord, phone, ketua, desk):
         context.close()
+
+
+def test_review_in_two_rounds_on_a_phone(portal_app: AppFactory, chromium: Any,
+                                         tmp_path: Path, db_url: str) -> None:
+    """On 390×844 phones: the koordinator sees the PDF's first page, rejects with a
+    preset reason and a note → the PIC answers with a tanggapan and a new file → the
+    koordinator sees "menunggu dicek ulang" and accepts → the Ketua Tim ZI (tier 2)
+    accepts → verified; the thread on the checkpoint page shows both rounds."""
+    from monev.config import DEFAULT_REASONS
+    from monev.store import models as m
+    from tests.test_portal_review import REAL_PDF
+
+    app = portal_app()
+    shots = _shots_dir(tmp_path, db_url)
+    cp_id = app.checkpoints_of("open", komponen="SPIP")[0]
+    reason, note = DEFAULT_REASONS[1], "Halaman pengesahan belum ada tanda tangan Sekretaris"
+    answer = "Sudah ditandatangani Sekretaris, halaman 2"
+    phone = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
+
+    pic = chromium.new_context(**phone).new_page()
+    open_link(pic, app.link(PIC) + f"/c/{cp_id}")
+    first = tmp_path / "notulen.pdf"
+    first.write_bytes(REAL_PDF.read_bytes())
+    pic.get_by_label("Berkas bukti").set_input_files(str(first))
+    pic.get_by_role("button", name="Kirim bukti").click()
+    assert "Bukti terkirim" in pic.inner_text("main")
+
+    # round 1: evidence first on the koordinator's phone, rejected with a preset reason
+    koord = chromium.new_context(**phone).new_page()
+    open_link(koord, app.link(KOORD) + f"/c/{cp_id}")
+    preview = koord.locator(".review .previews img").first
+    koord.wait_for_function("i => i.complete && i.naturalWidth > 300",
+                            arg=preview.element_handle(), timeout=20_000)
+    assert koord.evaluate("document.querySelector('.review').getBoundingClientRect().top"
+                          " < document.querySelector('dl.fields').getBoundingClientRect().top")
+    _check_page(koord, shots, "periksa-bukti-ponsel")
+    koord.get_by_label(reason).check()
+    koord.get_by_label("Catatan untuk PIC").fill(note)
+    koord.get_by_role("button", name="Tolak bukti").click()
+    assert "Bukti ditolak" in koord.inner_text("main")
+
+    # the PIC reads the catatan as a thread and answers with a tanggapan and a new file
+    pic.goto(f"{app.url}/portal/c/{cp_id}")
+    thread = pic.inner_text("#pemeriksaan ~ .round")
+    assert "Putaran 1" in thread and reason in thread and note in thread
+    fixed = tmp_path / "notulen-ttd.pdf"
+    fixed.write_bytes(pdf("bertanda tangan"))
+    pic.get_by_label("Berkas bukti").set_input_files(str(fixed))
+    pic.get_by_label("Tanggapan untuk verifikator").fill(answer)
+    pic.get_by_role("button", name="Kirim ulang").click()
+    assert "Bukti terkirim" in pic.inner_text("main")
+
+    # round 2: the koordinator's queue marks it as a re-check, with the tanggapan
+    koord.goto(f"{app.url}/portal/verifikasi")
+    card = koord.locator(f"#antre-{cp_id}")
+    assert "menunggu dicek ulang" in card.inner_text()
+    assert "revisi ke-1" in card.inner_text() and answer in card.inner_text()
+    _check_page(koord, shots, "verifikasi-dicek-ulang-ponsel")
+    koord.locator(f"#v{cp_id}").check()
+    koord.get_by_role("button", name="Terima yang dicentang").click()
+    assert "diteruskan" in koord.inner_text("main")
+    assert koord.locator(f"#antre-{cp_id}").count() == 0
+
+    # tier 2: the Ketua Tim ZI accepts → verified; the thread holds both rounds
+    ketua = chromium.new_context(**phone).new_page()
+    open_link(ketua, app.link(KETUA) + "/verifikasi")
+    card = ketua.locator(f"#antre-{cp_id}")
+    assert "tingkat 2 dari 2" in card.inner_text()
+    assert "menunggu dicek ulang" not in card.inner_text()
+    ketua.goto(f"{app.url}/portal/c/{cp_id}")
+    ketua.get_by_role("button", name="Terima bukti").click()
+    assert "terverifikasi" in ketua.inner_text("main")
+    rounds = ketua.locator(".round")
+    assert rounds.count() == 2
+    one, two = rounds.nth(0).inner_text(), rounds.nth(1).inner_text()
+    assert reason in one and note in one and KOORD in one
+    assert "revisi ke-1" in two and answer in two
+    assert "Diterima di tingkat 1" in two and "Diterima di tingkat 2" in two and KETUA in two
+    _check_page(ketua, shots, "pemeriksaan-ponsel")
+    with app.sessions() as s:
+        assert s.get(m.Checkpoint, cp_id).status == "verified"  # type: ignore[union-attr]
+    for page in (pic, koord, ketua):
+        page.context.close()
 
 
 def _history(context: Any, page: Any) -> list[str]:
@@ -248,4 +337,3 @@ def test_sign_in_on_a_phone_leaves_no_token_in_history(
     assert not [u for u in urls if personal.rsplit("/", 3)[1] in u or "/p/" in u], urls
     for context in (phone, fresh):
         context.close()
-

@@ -18,6 +18,7 @@ import typer
 from monev.cli.app import app
 from monev.cli.common import describe_error, first_line, load_config, out
 from monev.cli.up import port_setting, running_state
+from monev.config import MonevConfig
 from monev.errors import MonevError
 
 Status = Literal["ok", "warning", "fail"]
@@ -209,7 +210,38 @@ def _config() -> Finding:
                            "penerima pengingat; atur MONEV_CONFIG atau buat berkasnya")
     cfg = load_config(None)
     people = sum(len(sc.people) for sc in cfg.satkers)
-    return "ok", f"{path}: {len(cfg.satkers)} satker, {people} orang"
+    found = f"{path}: {len(cfg.satkers)} satker, {people} orang"
+    missing = _without_verifier(cfg)
+    if missing:
+        listed = ", ".join(f"{name}: {n}" for name, n in sorted(missing.items()))
+        return "warning", (f"{found}; baris yang tidak dapat diverifikasi siapa pun ({listed}): "
+                           "tambahkan koordinator areanya atau Ketua Tim ZI/Sekretaris; "
+                           "daftarnya di Papan monev")
+    return "ok", found
+
+
+def _without_verifier(cfg: MonevConfig) -> dict[str, int]:
+    """Rows of the stored plans nobody can verify, per satker (nothing when there is no
+    database yet or it cannot be read: the database check says why)."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from monev.engine.review import rows_without_verifier
+    from monev.store.db import make_engine, monev_home
+
+    home = monev_home()
+    url = os.environ.get("MONEV_DATABASE_URL") or f"sqlite:///{home / 'monev.db'}"
+    if url.startswith("sqlite") and not os.environ.get("MONEV_DATABASE_URL") \
+            and not (home / "monev.db").is_file():
+        return {}
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            return rows_without_verifier(s, cfg)
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
 
 
 def _channels(state: dict[str, Any] | None) -> Finding:

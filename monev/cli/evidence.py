@@ -96,8 +96,10 @@ def tasks_cmd(
 
 def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                      file: Path | None = None, link: str | None = None,
-                     force: bool = False, which: str | None = None) -> None:
-    from monev.engine import lifecycle
+                     force: bool = False, which: str | None = None,
+                     final: bool = False) -> None:
+    from monev.config import PortalConfig
+    from monev.engine import lifecycle, review
     from monev.engine.blobs import store_file
     from monev.store.db import monev_home, open_session_factory
     from monev.store.plan_status import closed_plan_ids
@@ -120,6 +122,10 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
                     f"baris checkpoint {ref} sudah dihapus dari rencana aksi pada revisi "
                     f"{cp.item.plan.revision}; bukti tidak dicatat. Tambahkan --force bila "
                     "bukti untuk baris lama ini tetap ingin dicatat")
+            cfg = load_config(None)
+            sc = cfg.satker(plan.satker.name)
+            portal, people = (sc.portal, sc.people) if sc else (PortalConfig(), [])
+            shown = ""
             if verb == "add":
                 blobs = [store_file(monev_home(), file)] if file is not None else []
                 lifecycle.add(s, cp, actor, blobs, [link] if link else [], note)
@@ -132,10 +138,15 @@ def _evidence_action(ref: str, verb: str, actor: str, note: str = "",
             elif verb == "submit":
                 raise MonevError("berikan --file BERKAS atau --link URL")
             elif verb == "reject":  # the PIC hears it in the next digest, with the reason
-                lifecycle.reject(s, cp, actor, note, load_config(None))
-            else:
-                lifecycle.transition(s, cp, verb, actor, note)
-            out.print(f"checkpoint {ref}: status sekarang [bold]{word(cp.status)}[/]")
+                review.reject(s, cp, portal, people, actor, [], note, cfg, admin=True)
+            else:  # as an admin: the tier now waiting accepts (or every tier, --final)
+                after = review.accept(s, cp, portal, people, actor, note, admin=True,
+                                      final=final)
+                if after.waiting is not None:
+                    who = ", ".join(after.waiting.people) or "belum ada orangnya"
+                    shown = (f" (diterima di tingkat {after.tier - 1}; menunggu tingkat "
+                             f"{after.tier} dari {len(after.tiers)}: {who})")
+            out.print(f"checkpoint {ref}: status sekarang [bold]{word(cp.status)}[/]{shown}")
         republish()
         if verb == "reject":
             _dispatch_soon(factory)
@@ -176,9 +187,12 @@ def evidence_accept(
     checkpoint: Annotated[str, typer.Argument(help="KUNCI@PERIODE atau nomor checkpoint.")],
     by: Annotated[str, typer.Option("--by", help="Nama pemeriksa.")],
     note: Annotated[str, typer.Option("--note", help="Catatan.")] = "",
+    final: Annotated[bool, typer.Option(
+        "--final", help="Terima untuk semua tingkat pemeriksaan yang tersisa sekaligus.")] = False,
 ) -> None:
-    """Terima bukti: status menjadi terverifikasi."""
-    _evidence_action(checkpoint, "accept", by, note)
+    """Terima bukti di tingkat pemeriksaan yang sedang menunggu (sebagai admin); setelah
+    tingkat terakhir status menjadi terverifikasi."""
+    _evidence_action(checkpoint, "accept", by, note, final=final)
 
 
 @evidence_app.command("reject")

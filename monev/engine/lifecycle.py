@@ -105,6 +105,11 @@ def submit(session: Session, cp: m.Checkpoint, by: str, blobs: Sequence[Blob] = 
     rows = _evidence(session, cp, by, blobs, links, note, version, now)
     transition(session, cp, "submit", by, _summary(f"versi {version}", blobs, links, note),
                now)
+    # the review thread: this submission opens a new round; from round 2 on its note is
+    # the PIC's tanggapan to the verifier's catatan
+    session.add(m.ReviewEntry(checkpoint_id=cp.id, round=rounds(session, [cp.id])[cp.id],
+                              tier=0, kind="kirim", at=moments(cp, now)[0], actor=by,
+                              role="", reasons=[], note=note.strip(), version=version))
     return rows
 
 
@@ -232,6 +237,22 @@ def _only_before_verification(cp: m.Checkpoint) -> str:
 
 
 
+def rounds(session: Session, ids: Iterable[int]) -> dict[int, int]:
+    """How many times each checkpoint's evidence was submitted (its review round; 0
+    before the first submission). Counted from the audit trail, so checkpoints that
+    were reviewed before review rounds existed count right too."""
+    ids = list(ids)
+    out = dict.fromkeys(ids, 0)
+    for start in range(0, len(ids), 500):
+        out.update(session.execute(
+            select(m.Transition.checkpoint_id, func.count(m.Transition.id))
+            .where(m.Transition.checkpoint_id.in_(ids[start:start + 500]),
+                   m.Transition.to_status == "submitted",
+                   m.Transition.from_status != "submitted")
+            .group_by(m.Transition.checkpoint_id)).tuples().all())
+    return out
+
+
 def submit_file(session: Session, cp: m.Checkpoint, path: Path, by: str, home: Path,
                 now: datetime | None = None, note: str = "") -> m.Evidence:
     """Store a file from disk (same checks as an upload) and submit it."""
@@ -268,6 +289,20 @@ def last_submitter(session: Session, cp_id: int) -> str | None:
         m.Transition.checkpoint_id == cp_id, m.Transition.to_status == "submitted",
         m.Transition.event != "withdraw")
         .order_by(m.Transition.id.desc()).limit(1))
+
+
+def last_submitters(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """``last_submitter`` of many checkpoints at once."""
+    ids = list(ids)
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        for cp_id, actor in session.execute(
+                select(m.Transition.checkpoint_id, m.Transition.actor)
+                .where(m.Transition.checkpoint_id.in_(ids[start:start + 500]),
+                       m.Transition.to_status == "submitted")
+                .order_by(m.Transition.id)).tuples():
+            out[cp_id] = actor
+    return out
 
 
 def reject(session: Session, cp: m.Checkpoint, by: str, reason: str,

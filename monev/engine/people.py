@@ -23,9 +23,13 @@ def holders(role: str, area: str, komponen: str, people: Sequence[Person]) -> li
             _matches(p.komponen, komponen) or _matches(p.areas, area))]
         return found or holders("koordinator", area, komponen, people)
     if role == "koordinator":
-        found = [p for p in people if p.role == "koordinator" and _matches(p.areas, area)]
-        return found or [p for p in people if p.role == "ketua_tim"]
+        return koordinators(area, people) or [p for p in people if p.role == "ketua_tim"]
     return [p for p in people if p.role == role]
+
+
+def koordinators(area: str, people: Sequence[Person]) -> list[Person]:
+    """The koordinators of an area, without any fallback."""
+    return [p for p in people if p.role == "koordinator" and _matches(p.areas, area)]
 
 
 class PeopleIndex:

@@ -139,6 +139,30 @@ class Transition(Base):
     event: Mapped[str] = mapped_column(String(12), default="", server_default="")
 
 
+class ReviewEntry(Base):
+    """One step of a checkpoint's review thread, dated, with who: the PIC's submission
+    (its note is the *tanggapan* from round 2 on), a tier's acceptance, or a rejection
+    with its *catatan* (the preset reasons ticked and a free note). Append-only; the
+    checkpoint's status stays in ``checkpoint`` (``submitted`` until the last tier
+    accepts), where the sweep, feeds and reports read it."""
+
+    __tablename__ = "review_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)  # the submission it is about: 1, 2, …
+    # the tier that acted (1 = lowest); 0 for the PIC's submission and for a decision
+    # made outside the tiers (an admin's `monev evidence`)
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(10))  # kirim | terima | tolak
+    at: Mapped[datetime] = mapped_column(DateTime)  # the satker's wall clock
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="")  # the tier's role, if any
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int | None] = mapped_column(Integer)  # evidence version of a kirim
+
+
 class Evidence(Base):
     """A file (stored under MONEV_HOME, SHA-256 recorded) or a link proving a checkpoint."""
 

@@ -25,6 +25,7 @@ from monev.store import models as m
 from portal.access import Row, Viewer, closed_plans, light_of, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
+from portal.review import checkpoint_review
 from portal.routes.common import HEADERS, Halt, PathId, Portal, as_id, today_for
 from portal.sessions import csrf_ok
 from portal.tasks import archive, history, my_tasks, task_of, versions
@@ -37,7 +38,9 @@ NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
            "ditarik_semua": "Bukti terakhir ditarik: checkpoint kembali ke status sebelum "
                             "dikirim dan menunggu bukti lagi.",
            "diterima": "Bukti diterima: checkpoint terverifikasi.",
-           "ditolak": "Bukti ditolak; PIC diberi tahu beserta alasannya."}
+           "diteruskan": "Bukti diterima di tingkat Anda dan diteruskan ke verifikator "
+                         "tingkat berikutnya.",
+           "ditolak": "Bukti ditolak; PIC diberi tahu beserta catatannya."}
 KEY_FIELD = "kunci"  # the form's idempotency key (before the file inputs)
 
 
@@ -142,7 +145,6 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
     cp, item, area, plan = row
     closed = _closed(s, viewer, plan.id)
     reasons = rejection_reasons(s, [cp.id]) if cp.status == "rejected" else {}
-    submitter = lifecycle.last_submitter(s, cp.id) if cp.status == "submitted" else None
     can_amend = not closed and cp.status == "submitted" and _may_amend(s, viewer, row)
     return portal.page(
         "checkpoint.html.j2", status, viewer,
@@ -152,10 +154,8 @@ def render_checkpoint(portal: Portal, s: Session, viewer: Viewer, cp_id: int,
         closed=CLOSED_PLAN if closed and error != CLOSED_PLAN else "", archived=closed,
         can_submit=not closed and viewer.can_submit(area, item.komponen)
         and cp.status in lifecycle.TRANSITIONS["submit"][0],
-        can_verify=not closed and viewer.can_verify(area, item.komponen)
-        and cp.status == "submitted",
-        own=submitter == viewer.person.name and not viewer.may_verify_own(),
         can_amend=can_amend, key=secrets.token_urlsafe(18),
+        review=checkpoint_review(s, viewer, row, portal.home, closed),
         koordinator=", ".join(viewer.people.names("koordinator", area, item.komponen)))
 
 

@@ -1,5 +1,7 @@
-"""Verifikasi: the queue of submitted evidence a verifier may check; accept, or reject
-with a required reason — one or several at once, all or nothing."""
+"""Verifikasi: the queue of evidence waiting for the viewer's review tier, evidence
+first (previews of images and PDFs); accept, or reject with preset reasons and/or a
+note — one or several at once, all or nothing. The tiers and rounds are
+monev/engine/review.py's."""
 
 from __future__ import annotations
 
@@ -8,17 +10,21 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from monev.engine import lifecycle
+from monev.engine import lifecycle, review
 from monev.errors import MonevError
 from portal.access import closed_plans, visible_checkpoint
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
+from portal.review import verify_queue
 from portal.routes.checkpoint import render_checkpoint
 from portal.routes.common import HEADERS, FormId, Portal, today_for
-from portal.tasks import verify_queue
 
 NONE: list[FormId] = []  # FastAPI copies defaults per request
-DONE = {"terima": "diterima", "tolak": "ditolak"}
+NO_TEXT: list[str] = []
+NOTICES = {"diterima": "Bukti terpilih diterima dan terverifikasi.",
+           "diteruskan": "Bukti terpilih diterima di tingkat Anda dan diteruskan ke "
+                         "verifikator tingkat berikutnya.",
+           "ditolak": "Bukti terpilih ditolak; PIC diberi tahu beserta catatannya."}
 
 
 def router(portal: Portal) -> APIRouter:
@@ -31,19 +37,19 @@ def router(portal: Portal) -> APIRouter:
             if not viewer.verifier:
                 raise portal.not_found(viewer)
             return portal.page("verify.html.j2", status, viewer,
-                               queue=verify_queue(s, viewer, today_for(viewer)),
+                               queue=verify_queue(s, viewer, today_for(viewer), portal.home),
+                               reasons=viewer.satker.portal.review.reasons,
                                error=error, notice=notice)
 
     @r.get("/portal/verifikasi")
     def queue(request: Request, pesan: str = "") -> Response:
-        notice = {"diterima": "Bukti terpilih diterima.",
-                  "ditolak": "Bukti terpilih ditolak; PIC diberi tahu beserta alasannya."}
-        return queue_page(request, notice=notice.get(pesan, ""))
+        return queue_page(request, notice=NOTICES.get(pesan, ""))
 
     @r.post("/portal/verifikasi")
     def verify(request: Request, background: BackgroundTasks,
                csrf: Annotated[str, Form()] = "", ids: Annotated[list[FormId], Form()] = NONE,
                aksi: Annotated[str, Form()] = "", alasan: Annotated[str, Form()] = "",
+               alasan_pilihan: Annotated[list[str], Form()] = NO_TEXT,
                kembali: Annotated[str, Form()] = "") -> Response:
         ids = list(ids)
         back_cp = ids[0] if kembali == "checkpoint" and len(ids) == 1 else None
@@ -56,12 +62,13 @@ def router(portal: Portal) -> APIRouter:
                                          status, message)
 
         try:
-            plans = _apply(portal, request, csrf, ids, aksi, alasan)
+            plans, outcome = _apply(portal, request, csrf, ids, aksi, alasan,
+                                    list(alasan_pilihan))
         except _Stop as stop:
             return refuse(stop.status, stop.message)
         background.add_task(after_change, portal.factory, plans, aksi == "tolak")
         target = f"/portal/c/{back_cp}" if back_cp is not None else "/portal/verifikasi"
-        return RedirectResponse(f"{target}?pesan={DONE[aksi]}", status_code=303,
+        return RedirectResponse(f"{target}?pesan={outcome}", status_code=303,
                                 headers=HEADERS)
 
     return r
@@ -76,40 +83,55 @@ class _Stop(Exception):
 
 
 def _apply(portal: Portal, request: Request, csrf: str, ids: list[int], aksi: str,
-           alasan: str) -> set[int]:
-    """Accept or reject every chosen checkpoint in one transaction (all or nothing)."""
+           alasan: str, chosen: list[str]) -> tuple[set[int], str]:
+    """Accept or reject every chosen checkpoint in one transaction (all or nothing);
+    the plans touched and what came of it (diterima, diteruskan, ditolak)."""
     with portal.factory.begin() as s:
         viewer = portal.viewer(request, s)
         portal.check_csrf(viewer, csrf)
         if not viewer.verifier:
             raise portal.not_found(viewer)
-        if aksi not in DONE:
+        if aksi not in ("terima", "tolak"):
             raise _Stop(422, "Pilih terima atau tolak.")
         if not ids:
             raise _Stop(422, "Pilih sedikitnya satu bukti.")
-        if aksi == "tolak" and not alasan.strip():
+        offered = viewer.satker.portal.review.reasons
+        if any(c not in offered for c in chosen):
+            raise _Stop(422, "Alasan yang dipilih tidak dikenal; muat ulang halaman.")
+        if aksi == "terima" and chosen:
+            raise _Stop(422, "Anda mencentang alasan penolakan: tekan Tolak, atau hapus "
+                             "centangnya untuk menerima.")
+        if aksi == "tolak" and not chosen and not alasan.strip():
             raise _Stop(422, "Alasan penolakan wajib diisi agar PIC tahu apa yang harus "
-                             "diperbaiki.")
+                             "diperbaiki: pilih alasan atau tulis catatan.")
         plans: set[int] = set()
+        outcome = "ditolak" if aksi == "tolak" else "diterima"
         closed = closed_plans(s, viewer, today_for(viewer))
+        people = viewer.satker.people
         for cp_id in dict.fromkeys(ids):
             row = visible_checkpoint(s, viewer, cp_id)
-            if row is None or not viewer.can_verify(row[2], row[1].komponen):
+            if row is None:
                 raise portal.not_found(viewer)
-            if row[3].id in closed:
-                raise _Stop(409, CLOSED_PLAN)
-            cp = row[0]
-            if not viewer.may_verify_own() and \
-                    lifecycle.last_submitter(s, cp.id) == viewer.person.name:
+            cp, item, area, plan = row
+            submitter = lifecycle.last_submitter(s, cp.id)
+            if submitter == viewer.person.name and viewer.verifier and \
+                    not viewer.may_verify_own():
                 raise _Stop(403, "Anda tidak boleh memverifikasi bukti yang Anda kirim "
                                  "sendiri; minta verifikator lain (mis. Ketua Tim ZI).")
+            if not viewer.can_verify(area, item.komponen, submitter):
+                raise portal.not_found(viewer)
+            if plan.id in closed:
+                raise _Stop(409, CLOSED_PLAN)
             try:
                 if aksi == "terima":
-                    lifecycle.transition(s, cp, "accept", viewer.person.name)
+                    after = review.accept(s, cp, viewer.satker.portal, people,
+                                          viewer.person.name)
+                    if after.tier:
+                        outcome = "diteruskan"
                 else:
-                    lifecycle.reject(s, cp, viewer.person.name, alasan.strip()[:2000],
-                                     portal.cfg)
+                    review.reject(s, cp, viewer.satker.portal, people, viewer.person.name,
+                                  chosen, alasan.strip()[:2000], portal.cfg)
             except MonevError as exc:
                 raise _Stop(409, str(exc)) from exc
-            plans.add(row[3].id)
-    return plans
+            plans.add(plan.id)
+    return plans, outcome
