@@ -220,6 +220,7 @@ def test_review_in_two_rounds_on_a_phone(portal_app: AppFactory, chromium: Any,
     first.write_bytes(REAL_PDF.read_bytes())
     pic.get_by_label("Berkas bukti").set_input_files(str(first))
     pic.get_by_role("button", name="Kirim bukti").click()
+    pic.wait_for_url(re.compile(r"pesan=terkirim"))  # upload.js follows the answer
     assert "Bukti terkirim" in pic.inner_text("main")
 
     # round 1: evidence first on the koordinator's phone, rejected with a preset reason
@@ -245,6 +246,7 @@ def test_review_in_two_rounds_on_a_phone(portal_app: AppFactory, chromium: Any,
     pic.get_by_label("Berkas bukti").set_input_files(str(fixed))
     pic.get_by_label("Tanggapan untuk verifikator").fill(answer)
     pic.get_by_role("button", name="Kirim ulang").click()
+    pic.wait_for_url(re.compile(r"pesan=terkirim"))  # upload.js follows the answer
     assert "Bukti terkirim" in pic.inner_text("main")
 
     # round 2: the koordinator's queue marks it as a re-check, with the tanggapan

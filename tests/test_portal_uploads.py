@@ -258,7 +258,9 @@ def test_add_a_forgotten_file_and_withdraw_a_wrong_one(portal_app: AppFactory) -
 
     # verified: nothing to add or withdraw any more
     assert pic.upload(verified_cp, [("ok.pdf", pdf("ok"))]).status_code == 303
-    assert koord.verify([verified_cp], "terima").status_code == 303
+    assert koord.verify([verified_cp], "terima").status_code == 303  # tier 1 of 2
+    assert app.browser(KETUA).verify([verified_cp], "terima").status_code == 303
+    assert _status(app, verified_cp) == "verified"
     ok = _evidence(app, verified_cp)[0]
     late = pic.client.post(f"/portal/c/{verified_cp}/tarik",
                            data={"csrf": pic.csrf(), "bukti": str(ok.id)})

@@ -299,7 +299,8 @@ def last_submitters(session: Session, ids: Iterable[int]) -> dict[int, str]:
         for cp_id, actor in session.execute(
                 select(m.Transition.checkpoint_id, m.Transition.actor)
                 .where(m.Transition.checkpoint_id.in_(ids[start:start + 500]),
-                       m.Transition.to_status == "submitted")
+                       m.Transition.to_status == "submitted",
+                       m.Transition.event != "withdraw")
                 .order_by(m.Transition.id)).tuples():
             out[cp_id] = actor
     return out
