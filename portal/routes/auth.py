@@ -19,7 +19,10 @@ from portal.links import link_by_token
 from portal.routes.common import HEADERS, Portal
 from portal.sessions import COOKIE, current, end_session, open_session
 
-NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender|laporan)$")
+# where a link may lead: a checkpoint, Tugas saya with a message's items on top
+# (sorot/12,34 → /portal/sorot/… → /portal/?sorot=…), or a page
+NEXT_RE = re.compile(r"^(|c/\d{1,12}|sorot/[0-9]{1,12}(,[0-9]{1,12}){0,4}|"
+                     r"papan|verifikasi|kalender|laporan)$")
 
 
 def secure_cookies() -> bool:
