@@ -5,9 +5,13 @@ into PostgreSQL, statuses spread as in a lived-in year, a configuration with the
 example people in every satker, and the real app under uvicorn (one process, as
 ``monev up`` runs it). Then, interleaved in every round (order rotated):
 
-1. ``/health`` (the floor: one tiny query), *Tugas saya* (50 PIC sessions) and the
-   *Papan* (50 Ketua Tim ZI sessions), each as N requests from 50 concurrent
-   sessions — p50/p95 per round; the medians over the rounds, as ratios to /health.
+1. ``/health`` (the floor: one tiny query), *Tugas saya* of a PIC (50 PIC sessions)
+   and of a koordinator (50 koordinator sessions), and the *Papan* (50 Ketua Tim ZI
+   sessions), each as N requests from 50 concurrent sessions — p50/p95 per round; the
+   medians over the rounds, as ratios to /health, each with the median 1-minute load
+   average measured right after it (a shared machine: a busy neighbour shows there).
+   Pages are fetched as a browser does (``Accept-Encoding: gzip``); their size, plain
+   and compressed, is reported too.
 2. Uploading a 20 MB file through the portal (streamed, hashed, typed, stored,
    submitted) vs ``shutil.copyfile`` of the same file onto the same disk.
 
@@ -47,7 +51,7 @@ from monev.tokens import server_secret  # noqa: E402
 from portal.links import ensure_link  # noqa: E402
 
 TODAY = "2026-06-15"
-PIC, KETUA = "Pegawai Contoh Dua", "Ketua Tim ZI Contoh"
+PIC, KOORD, KETUA = "Pegawai Contoh Dua", "Koordinator Pengawasan", "Ketua Tim ZI Contoh"
 # A lived-in year: due checkpoints mostly verified or submitted, some late or rejected.
 STATUS_SQL = """
 UPDATE checkpoint SET status = CASE
@@ -87,10 +91,10 @@ def prepare(url: str, home: Path, n_plans: int, work: Path) -> tuple[Path, list[
     print("config for the satkers …")
     names = national_config(files, config)
     env = {**os.environ, "MONEV_DATABASE_URL": url, "MONEV_HOME": str(home),
-           "MONEV_CONFIG": str(config)}
+           "MONEV_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
     print(f"importing {len(files)} plans into PostgreSQL …")
     t0 = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "monev"), "plan", "import", "-q",
+    subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
                     *map(str, files)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     print(f"  {time.perf_counter() - t0:.0f} s")
@@ -102,11 +106,15 @@ def prepare(url: str, home: Path, n_plans: int, work: Path) -> tuple[Path, list[
 
 def start_app(url: str, home: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MONEV_DATABASE_URL": url, "MONEV_HOME": str(home),
-           "MONEV_CONFIG": str(config), "MONEV_TODAY": TODAY, "MONEV_HTTP_PORT": str(port)}
+           "MONEV_CONFIG": str(config), "MONEV_TODAY": TODAY, "MONEV_HTTP_PORT": str(port),
+           "PYTHONPATH": str(ROOT)}  # this checkout's code, also from a git worktree
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "monev.web:create_app",
                              "--factory", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning", "--no-access-log"],
+                             "--log-level", "warning", "--no-access-log",
+                             # a session's connection idles while the other pages are
+                             # measured: uvicorn's 5 s would close it under a request
+                             "--timeout-keep-alive", "600"],
                             cwd=ROOT, env=env)
     for _ in range(600):
         try:
@@ -166,25 +174,39 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def bench_pages(pics: list[httpx.AsyncClient], ketuas: list[httpx.AsyncClient],
-                      rounds: int, total: int) -> dict[str, Any]:
+async def page_size(client: httpx.AsyncClient, path: str) -> dict[str, int]:
+    """Bytes of one page as sent compressed and as HTML."""
+    resp = await client.get(path)
+    sent = int(resp.headers.get("content-length") or len(resp.content))
+    return {"html_bytes": len(resp.content), "sent_bytes": sent}
+
+
+async def bench_pages(sessions_of: dict[str, list[httpx.AsyncClient]], rounds: int,
+                      total: int) -> dict[str, Any]:
+    pics, koords, ketuas = sessions_of["pic"], sessions_of["koordinator"], \
+        sessions_of["ketua"]
     plan = [("health", pics, "/health"), ("tugas_saya", pics, "/portal/"),
-            ("papan", ketuas, "/portal/papan")]
-    await load(pics, "/portal/", len(pics))  # warm up (imports, template compile)
-    await load(ketuas, "/portal/papan", len(ketuas))
-    per_round: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in plan}
+            ("tugas_saya_koordinator", koords, "/portal/"), ("papan", ketuas, "/portal/papan")]
+    for _, clients, path in plan:  # warm up (imports, template compile)
+        await load(clients, path, len(clients))
+    per_round: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in plan}
     for r in range(rounds):
-        order = plan[r % 3:] + plan[: r % 3]
+        order = plan[r % len(plan):] + plan[: r % len(plan)]
         for name, clients, path in order:
             times = await load(clients, path, total)
-            per_round[name].append((pct(times, 0.5), pct(times, 0.95)))
-            print(f"  round {r + 1} {name:<10} p50 {pct(times, .5) * 1000:7.1f} ms  "
-                  f"p95 {pct(times, .95) * 1000:7.1f} ms  ({len(times)} requests)")
+            load_1m = os.getloadavg()[0]
+            per_round[name].append((pct(times, 0.5), pct(times, 0.95), load_1m))
+            print(f"  round {r + 1} {name:<22} p50 {pct(times, .5) * 1000:7.1f} ms  "
+                  f"p95 {pct(times, .95) * 1000:7.1f} ms  load {load_1m:4.1f}  "
+                  f"({len(times)} requests)")
     out: dict[str, Any] = {}
     for name, values in per_round.items():
         out[name] = {"p50_ms": round(statistics.median(v[0] for v in values) * 1000, 1),
-                     "p95_ms": round(statistics.median(v[1] for v in values) * 1000, 1)}
-    for name in ("tugas_saya", "papan"):
+                     "p95_ms": round(statistics.median(v[1] for v in values) * 1000, 1),
+                     "load_1m": round(statistics.median(v[2] for v in values), 2)}
+    for name, clients, path in plan[1:]:
+        out[name].update(await page_size(clients[0], path))
+    for name in ("tugas_saya", "tugas_saya_koordinator", "papan"):
         out[name]["p50_ratio_to_health"] = round(out[name]["p50_ms"] /
                                                  out["health"]["p50_ms"], 1)
         out[name]["p95_ratio_to_health"] = round(out[name]["p95_ms"] /
@@ -245,6 +267,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="monev-bench-portal-") as tmp:
         work, home = Path(tmp) / "plans", Path(tmp) / "home"
         work.mkdir()
+        home.mkdir(mode=0o700)  # as `monev up` makes it: the app refuses a missing home
         config, satkers = prepare(url, home, args.plans, work)
         res["satkers"] = len(satkers)
         port = free_port()
@@ -252,18 +275,24 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             pics = sessions(url, home, base, satkers, PIC, 50)
+            koords = sessions(url, home, base, satkers[100:], KOORD, 50)
             ketuas = sessions(url, home, base, satkers[50:], KETUA, 50)
             print(f"pages, {args.rounds} rounds × {args.requests} requests, 50 sessions:")
-            res["pages"] = asyncio.run(bench_pages(pics, ketuas, args.rounds,
-                                                   args.requests))
+            res["pages"] = asyncio.run(bench_pages(
+                {"pic": pics, "koordinator": koords, "ketua": ketuas}, args.rounds,
+                args.requests))
             print("upload 20 MB vs copy:")
             with httpx.Client(base_url=base, timeout=120, cookies=pics[0].cookies) as c:
                 res["upload"] = bench_upload(base, c, home, args.rounds)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(json.dumps(res, indent=1))
     out = ROOT / "bench" / "results-portal.json"
+    if out.exists():  # the figures this run is compared with
+        before = json.loads(out.read_text("utf-8"))
+        res["previous"] = {"date": before.get("date"), "pages": before.get("pages"),
+                           "upload": before.get("upload")}
+    print(json.dumps(res, indent=1))
     out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
     print(f"written: {out.relative_to(ROOT)}")
 

@@ -59,12 +59,14 @@ def create_app() -> FastAPI:
     from calendars.service import FeedCache, feed_by_token
     from calendars.tokens import feed_secret, looks_like_token
     from monev.clock import today
+    from monev.compress import PageCompression
     from monev.config import load_config
     from monev.errors import MonevError
     from monev.store import models as m
     from monev.store.db import open_session_factory
 
     app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(PageCompression)  # pages and CSS gzip'd; downloads and feeds not
     factory = open_session_factory()
     engine = factory.kw["bind"]
     cfg = load_config(None)

@@ -14,6 +14,7 @@ WHATSAPP_LIMIT = 1024
 HANDFUL = 5  # a section with more items is summed up: counts per plan and area, the worst few
 PHONE_HANDFUL = 3  # the same on WhatsApp (1,024 characters)
 WORST = 3  # items shown of a summed-up section (the longest overdue first)
+SOROT = 5  # items the task-list link puts on top of Tugas saya (portal.tasks.SOROT_MAX)
 WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")  # they follow the whole plan
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    undefined=StrictUndefined, trim_blocks=True, keep_trailing_newline=True)
@@ -106,12 +107,12 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
         text = f"{subject}\n\n{_body(person, role, satker, day, items, contact, True, squeeze)}"
         if len(text) <= WHATSAPP_LIMIT:
             return subject, text
-    return subject, fit_whatsapp(text, len(items), home_link(items))
+    return subject, fit_whatsapp(text, len(items), tasks_link(items))
 
 
 def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
           contact: str, phone: bool, squeeze: int) -> str:
-    home = home_link(items)
+    home, tasks = home_link(items), tasks_link(items)
     sections: list[dict[str, Any]] = []
     for kind, title in SECTIONS:
         own = kind in ("laporan", "monev")  # their text names plan and period already
@@ -129,7 +130,8 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
                                    "rows": rows, "by_person": by_person, "summed": False,
                                    "whole": own}
         if len(rows) > (PHONE_HANDFUL if phone else HANDFUL):
-            section.update(summed_up(rows, home, role, by_person, phone), summed=True)
+            section.update(summed_up(rows, home, role, by_person, phone, tasks),
+                           summed=True)
             if squeeze >= 1:
                 section["worst"] = []
             if squeeze >= 2:
@@ -137,7 +139,7 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
         sections.append(section)
     return _ENV.get_template("harian.txt.j2").render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact, home=home, phone=phone,
+        contact=contact, home=tasks, phone=phone,
         more_link=next((x["more_link"] for x in sections if x["summed"]), ""))
 
 
@@ -152,7 +154,7 @@ def _period_label(text: str) -> str:
 
 
 def summed_up(rows: list[dict[str, str]], home: str, role: str, by_subbagian: bool,
-              phone: bool = False) -> dict[str, Any]:
+              phone: bool = False, tasks: str = "") -> dict[str, Any]:
     """A long section as counts per plan and area, the few longest overdue items and
     the link to see them all (the Papan for those who follow the whole plan). On a
     phone (WhatsApp, 1,024 characters) the biggest few counts and fewer items."""
@@ -166,7 +168,7 @@ def summed_up(rows: list[dict[str, str]], home: str, role: str, by_subbagian: bo
         subs[r.get("subbagian") or "Tanpa subbagian"] += 1
     dated = sorted((r for r in rows if r.get("due")), key=lambda r: (r["due"], r.get("ref", "")))
     overdue = rows[0]["kind"] in ("ditolak", "terlambat", "eskalasi", "tunggakan")
-    link = f"{home}/papan" if home and role in WIDE_ROLES else home
+    link = f"{home}/papan" if home and role in WIDE_ROLES else tasks or home
     summary = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     by_sub = sorted(subs.items(), key=lambda kv: (-kv[1], kv[0])) if by_subbagian else []
     if phone:
@@ -188,6 +190,16 @@ def home_link(items: list[dict[str, str]]) -> str:
         if it.get("link"):
             return re.sub(r"/(c/\d+|papan|verifikasi|kalender|laporan)$", "", it["link"])
     return ""
+
+
+def tasks_link(items: list[dict[str, str]]) -> str:
+    """The recipient's task list with this message's first items on top
+    (``…/p/<token>/sorot/12,34``: the portal shows only those that are theirs)."""
+    home = home_link(items)
+    ids = [found.group(1) for it in items
+           if (found := re.search(r"/c/(\d+)$", it.get("link", "")))]
+    ids = list(dict.fromkeys(ids))[:SOROT]
+    return f"{home}/sorot/{','.join(ids)}" if home and ids else home
 
 
 def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from portal.format import CLOSED_PLAN, SHOWN, shown_state, tanggal
 # Which state a grid cell shows when a row has several checkpoints in one month.
 PRIORITY = ("missed", "backlog", "late", "rejected", "open", "submitted", "scheduled", "verified",
             "cancelled")
-STATUS_FILTERS = {"terlambat": ("late", "backlog"), "ditolak": ("rejected",),
+STATUS_FILTERS = {"terlambat": ("late",), "tunggakan": ("backlog",), "ditolak": ("rejected",),
                   "dibuka": ("open",), "terkirim": ("submitted",), "selesai": ("verified",),
                   "terjadwal": ("scheduled",), "tidak tercapai": ("missed",)}
 
@@ -37,7 +37,8 @@ class Capaian:
     due: int = 0  # due on or before today
     verified: int = 0
     submitted: int = 0
-    late: int = 0
+    late: int = 0  # terlambat or ditolak (chased by the ladder)
+    backlog: int = 0  # tunggakan: already overdue when the plan was imported
     missed: int = 0  # a closed plan's checkpoints not verified: tidak tercapai
 
     @property
@@ -150,9 +151,10 @@ def _capaian(board: Board, rows: list[Light], today: date, closed: bool) -> None
                 c.due += 1
                 c.verified += cp.status == "verified"
                 c.submitted += cp.status == "submitted"
-                c.late += state in ("late", "backlog", "rejected")
+                c.late += state in ("late", "rejected")
+                c.backlog += state == "backlog"
                 c.missed += state == "missed"
-        board.backlog += cp.status == "backlog" and not closed
+    board.backlog = board.total.backlog
     board.by_area = list(areas.values())
     board.by_month = [months[k] for k in sorted(months)]
 

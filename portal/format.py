@@ -43,7 +43,7 @@ SHOWN = {
     "verified": ("selesai", "✓", "terverifikasi"),
     "submitted": ("terkirim", "✉", "terkirim, menunggu verifikasi"),
     "rejected": ("ditolak", "↩", "ditolak, kirim ulang"),
-    "backlog": ("tunggakan", "!", "tunggakan"),
+    "backlog": ("tunggakan", "!!", "tunggakan (terlambat sejak diimpor)"),
     "late": ("terlambat", "!", "terlambat"),
     "open": ("dibuka", "○", "dibuka, menunggu bukti"),
     "scheduled": ("terjadwal", "·", "terjadwal"),

@@ -1,29 +1,39 @@
 """What the portal's pages show, read from the store: the person's task list grouped by
-what they must do, one checkpoint's history and evidence (the verification queue is
-portal/review.py's)."""
+what they must do (this week's work first), one checkpoint's history and evidence
+(the verification queue is portal/review.py's)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monev.engine.lifecycle import rejection_reasons
 from monev.store import models as m
-from portal.access import Light, Viewer, closed_plans, satker_rows
+from portal.access import Light, Viewer, closed_plans, own_items, satker_rows
 from portal.format import SHOWN, periode, shown_state, tanggal
 
-GROUPS = (
+# Tugas saya's order: what was refused, what is due this week, what is late — each
+# with its first few items — then the rest as counts with links (issue 19: a list that
+# opened on 80 overdue items buried the two the message announced).
+LEADING = (
     ("ditolak", "Ditolak — perbaiki lalu kirim ulang"),
-    ("terlambat", "Terlambat"),
     ("minggu_ini", "Jatuh tempo minggu ini"),
+    ("terlambat", "Terlambat"),
+)
+REST = (
     ("dibuka", "Dibuka — menunggu bukti"),
     ("menunggu", "Menunggu verifikasi"),
     ("selesai", "Selesai"),
 )
-DONE_SHOWN = 20  # finished items listed (the newest); the rest counted
+GROUPS = LEADING + REST
+FIRST = 5  # items of a leading group on Tugas saya; "lihat semua (N)" for all of them
+PAGE = 20  # items per page of one group (/portal/?lihat=terlambat&hal=2)
+SOROT_MAX = 5  # items a message puts on top (/portal/?sorot=12,34; notifiers.messages.SOROT)
 
 
 @dataclass
@@ -54,8 +64,29 @@ class Task:
 class Group:
     key: str
     title: str
-    tasks: list[Task] = field(default_factory=list)
-    more: int = 0
+    tasks: list[Task] = field(default_factory=list)  # the ones shown
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def leading(self) -> bool:
+        return self.key in dict(LEADING)
+
+    @property
+    def start(self) -> int:
+        """Items before this page."""
+        return (self.page - 1) * PAGE
+
+
+@dataclass
+class TaskList:
+    """Tugas saya: the items a message pointed at (``sorot``), then the groups."""
+
+    groups: list[Group]
+    sorot: list[Task]
+    scheduled: int  # still only scheduled (not open yet)
+    archived: int  # of closed plans: no work any more, they are in the Arsip
 
 
 def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[str, str]],
@@ -72,39 +103,87 @@ def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[st
                 rejected_by=by)
 
 
-def my_tasks(session: Session, viewer: Viewer, today: date) -> tuple[list[Group], int, int]:
-    """The viewer's rows grouped by what to do; how many are still only scheduled; and
-    how many belong to closed plans (no work any more: they are in the Arsip)."""
+def _own(session: Session, viewer: Viewer, today: date) -> tuple[list[Light], int]:
+    """The viewer's checkpoints of live plans (read by their own rows, in SQL), and how
+    many of theirs belong to closed plans."""
     closed = closed_plans(session, viewer, today)
-    rows = [r for r in satker_rows(session, viewer) if viewer.mine(r[2], r[1].komponen)]
-    archived = sum(r[3].id in closed for r in rows)
-    rows = [r for r in rows if r[3].id not in closed]
-    reasons = rejection_reasons(session, (r[0].id for r in rows if r[0].status == "rejected"))
+    items = own_items(session, viewer)
+    live = {i for i, plan in items.items() if plan not in closed}
+    archived = 0
+    if len(live) < len(items):
+        archived = session.scalar(select(func.count(m.Checkpoint.id)).where(
+            m.Checkpoint.item_id.in_(sorted(set(items) - live)))) or 0
+    return satker_rows(session, viewer, item_ids=live), archived
+
+
+def _group_of(status: str, due: date, today: date, week_end: date) -> str | None:
+    """Which group of Tugas saya a checkpoint is in (None: only scheduled)."""
+    if status == "rejected":
+        return "ditolak"
+    if status in ("open", "backlog", "scheduled") and due < today:
+        return "terlambat"
+    if status in ("open", "scheduled") and due <= week_end:
+        return "minggu_ini"
+    return {"open": "dibuka", "submitted": "menunggu", "verified": "selesai"}.get(status)
+
+
+def _grouped(rows: list[Light], today: date) -> tuple[dict[str, list[Light]], int]:
     week_end = today + timedelta(days=6 - today.weekday())
-    groups = {key: Group(key, title) for key, title in GROUPS}
+    groups: dict[str, list[Light]] = {key: [] for key, _ in GROUPS}
     scheduled = 0
     for row in rows:
-        cp = row[0]
-        if cp.status == "rejected":
-            key = "ditolak"
-        elif cp.status in ("open", "backlog", "scheduled") and cp.due < today:
-            key = "terlambat"
-        elif cp.status in ("open", "scheduled") and cp.due <= week_end:
-            key = "minggu_ini"
-        elif cp.status == "open":
-            key = "dibuka"
-        elif cp.status == "submitted":
-            key = "menunggu"
-        elif cp.status == "verified":
-            key = "selesai"
-        else:
+        key = _group_of(row[0].status, row[0].due, today, week_end)
+        if key is None:
             scheduled += 1
-            continue
-        groups[key].tasks.append(task_of(row, viewer, today, reasons))
-    done = groups["selesai"]
-    done.tasks.sort(key=lambda t: t.due_date, reverse=True)
-    done.more, done.tasks = max(0, len(done.tasks) - DONE_SHOWN), done.tasks[:DONE_SHOWN]
-    return [g for g in groups.values()], scheduled, archived
+        else:
+            groups[key].append(row)
+    # the most recently overdue and the newest finished first (what is overdue since the
+    # plan was imported — tunggakan — would otherwise fill the first page)
+    for key in ("terlambat", "selesai"):
+        groups[key].sort(key=lambda r: r[0].due, reverse=True)
+    return groups, scheduled
+
+
+def _tasks(session: Session, viewer: Viewer, today: date, rows: list[Light]) -> list[Task]:
+    reasons = rejection_reasons(session, [r[0].id for r in rows if r[0].status == "rejected"])
+    return [task_of(row, viewer, today, reasons) for row in rows]
+
+
+def sorot_ids(text: str) -> list[int]:
+    """Checkpoint ids of ``?sorot=12,34`` (at most SOROT_MAX; anything else dropped)."""
+    found = [int(x) for x in text.split(",") if re.fullmatch(r"[0-9]{1,12}", x)]
+    return list(dict.fromkeys(found))[:SOROT_MAX]
+
+
+def my_tasks(session: Session, viewer: Viewer, today: date,
+             sorot: Sequence[int] = ()) -> TaskList:
+    """Tugas saya: the leading groups with their first items, the rest as counts; the
+    items of ``sorot`` on top when they are the viewer's own (others are ignored)."""
+    rows, archived = _own(session, viewer, today)
+    groups, scheduled = _grouped(rows, today)
+    by_id = {r[0].id: r for r in rows}
+    top = [by_id[i] for i in sorot if i in by_id]
+    on_top = {r[0].id for r in top}
+    out = []
+    for key, title in GROUPS:
+        group = Group(key, title, total=len(groups[key]))
+        if group.leading:
+            group.tasks = _tasks(session, viewer, today,
+                                 [r for r in groups[key] if r[0].id not in on_top][:FIRST])
+        out.append(group)
+    return TaskList(out, _tasks(session, viewer, today, top), scheduled, archived)
+
+
+def task_group(session: Session, viewer: Viewer, today: date, key: str,
+               page: int) -> Group:
+    """All of one group of Tugas saya, PAGE items a page (``page`` kept in range)."""
+    rows, _ = _own(session, viewer, today)
+    found = _grouped(rows, today)[0][key]
+    pages = max(1, -(-len(found) // PAGE))
+    page = min(max(1, page), pages)
+    shown = found[(page - 1) * PAGE: page * PAGE]
+    return Group(key, dict(GROUPS)[key], _tasks(session, viewer, today, shown),
+                 len(found), page, pages)
 
 
 @dataclass
@@ -122,10 +201,10 @@ def archive(session: Session, viewer: Viewer, today: date) -> list[Archived]:
     out: dict[int, Archived] = {}
     if not closed:
         return []
-    for row in satker_rows(session, viewer):
+    items = own_items(session, viewer)
+    for row in satker_rows(session, viewer, item_ids=[
+            i for i, plan in items.items() if plan in closed]):
         plan = row[3]
-        if plan.id not in closed or not viewer.mine(row[2], row[1].komponen):
-            continue
         task = task_of(row, viewer, today, {}, closed=True)
         part = out.setdefault(plan.id, Archived(f"{plan.kind} {plan.year}", 0, []))
         part.tasks.append(task)

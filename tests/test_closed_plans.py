@@ -84,8 +84,9 @@ def test_closed_plan_is_no_work_anywhere_and_refuses_uploads_and_verification(
     assert pic.upload(done, [("c.pdf", pdf("c"))]).status_code == 303
     assert koord.verify([done], "terima").status_code == 303
     assert ketua.verify([done], "terima").status_code == 303  # the last review tier
-    # while the plan is open: work on every page, and in the feed
-    tasks = pic.get("/portal/").text
+    # while the plan is open: work on every page, and in the feed (Tugas saya lists the
+    # first few of each group: ?sorot= puts this one on top, as a message's link does)
+    tasks = pic.get(f"/portal/?sorot={late}").text
     assert f"/portal/c/{late}" in tasks and "/portal/arsip" not in tasks
     assert f'value="{sent}"' in koord.get("/portal/verifikasi").text
     board = ketua.get("/portal/papan").text
@@ -105,7 +106,7 @@ def test_closed_plan_is_no_work_anywhere_and_refuses_uploads_and_verification(
     _close_muaro(app.sessions)
 
     # Tugas saya: nothing of it (Muaro Jambi has only this plan), a pointer to the Arsip
-    tasks = pic.get("/portal/").text
+    tasks = pic.get(f"/portal/?sorot={late}").text
     assert "/portal/c/" not in tasks
     assert re.search(r"\d+ checkpoint dari rencana aksi yang sudah ditutup", tasks)
     archive = pic.get("/portal/arsip").text
@@ -163,7 +164,7 @@ def test_penutupan_takes_late_evidence_until_the_dates_close_it(
         assert plan is not None and plan.status == "penutupan"
     app = portal_app(MONEV_TODAY="2026-01-15")  # same database, the app of 15 January
     pic = app.browser(PIC)
-    tasks = pic.get("/portal/").text
+    tasks = pic.get(f"/portal/?sorot={late}").text
     assert f"/portal/c/{late}" in tasks and "Terlambat" in tasks
     page = pic.get(f"/portal/c/{late}").text
     assert CLOSED_PLAN not in page and 'name="berkas"' in page
@@ -176,7 +177,7 @@ def test_penutupan_takes_late_evidence_until_the_dates_close_it(
     closed = portal_app(MONEV_TODAY="2026-02-02")
     other = next(i for i in _mine(closed) if i != late)
     pic = closed.browser(PIC)
-    assert "/portal/c/" not in pic.get("/portal/").text
+    assert "/portal/c/" not in pic.get(f"/portal/?sorot={late},{other}").text
     kept = _stored(closed)
     refused = pic.upload(other, [("terlambat.pdf", pdf("terlambat"))],
                          csrf=pic.csrf(f"/portal/c/{other}"))

@@ -140,7 +140,8 @@ def test_a_rejection_comes_first_with_its_reason_and_the_link() -> None:
     assert body.index("Ditolak") < body.index("Terlambat")
     assert "Alasan ditolak: foto buram (Koordinator)" in body
     assert "Buka: https://monev.satker.go.id/p/" + "T" * 43 + "/c/2" in body
-    assert f"Semua tugas Anda: https://monev.satker.go.id/p/{'T' * 43}\n" in body
+    # the task list link puts this message's items on top, the rejected one first
+    assert f"Semua tugas Anda: https://monev.satker.go.id/p/{'T' * 43}/sorot/2,1\n" in body
 
 
 def test_cut_whatsapp_points_at_the_persons_own_list() -> None:
@@ -148,7 +149,7 @@ def test_cut_whatsapp_points_at_the_persons_own_list() -> None:
     _, body = render_digest("Budi", "pic", "KPU X", date(2026, 11, 2), items, "Tim ZI",
                             "whatsapp")
     assert len(body) <= WHATSAPP_LIMIT and "dipotong" not in body
-    assert f"Semua butir: https://monev.satker.go.id/p/{'T' * 43}\n" in body
+    assert f"Semua butir: https://monev.satker.go.id/p/{'T' * 43}/sorot/0,1,2,3,4\n" in body
 
 
 @pytest.mark.parametrize("channel", ["email", "whatsapp"])

@@ -339,3 +339,142 @@ def test_sign_in_on_a_phone_leaves_no_token_in_history(
     assert not [u for u in urls if personal.rsplit("/", 3)[1] in u or "/p/" in u], urls
     for context in (phone, fresh):
         context.close()
+
+
+# Every visible link, button and checkbox (or the checkbox's label) at least 44 px tall.
+SMALL_TARGETS = """[...document.querySelectorAll('a, button, input[type=checkbox]')]
+  .filter(e => { const r = e.getBoundingClientRect();
+                 return r.width > 0 && r.right > 0
+                        && getComputedStyle(e).visibility !== 'hidden'; })
+  .map(e => [e.outerHTML.slice(0, 90), Math.max(e.getBoundingClientRect().height,
+             ...[...(e.labels || [])].map(l => l.getBoundingClientRect().height))])
+  .filter(([, h]) => h < 44)"""
+DRIVE = "https://drive.google.com/drive/folders/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789?usp=sharing"
+CARD_LINKS = ("[...document.querySelectorAll('%s article.task h3 a')]"
+              ".map(a => a.getAttribute('href'))")
+
+
+def _on_phone(page: Any, name: str, max_height: int | None = None) -> None:
+    """A page on a 390 px phone: no control smaller than 44 px or unlabelled, nothing
+    wider than the screen, and (for the task list) not endless."""
+    assert page.evaluate(SMALL_TARGETS) == [], f"{name}: tap targets under 44 px"
+    assert page.evaluate(UNLABELLED) == 0, f"{name}: a form control without a label"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    if max_height:
+        height = page.evaluate("document.body.scrollHeight")
+        assert height < max_height, f"{name}: {height} px tall"
+
+
+def test_this_week_first_on_a_phone(portal_app: AppFactory, chromium: Any) -> None:
+    """Tugas saya opens on what was refused, then this week's work, then the late with a
+    count and "lihat semua"; a message's link puts its items on top (only the viewer's
+    own); every page of the portal is tappable and fits a 390 px phone; pages are gzip'd."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from monev.store import models as m
+
+    app = portal_app()
+    with app.sessions() as s:  # the PIC's digest of the day, as the sweep queued it
+        body = s.scalar(select(m.Outbox.body).where(
+            m.Outbox.person == PIC, m.Outbox.channel == "email",
+            m.Outbox.day == date(2025, 10, 28)))
+    assert body, "the sweep of 28 October wrote the PIC a digest"
+    link = re.search(r"Semua tugas Anda: (\S+/sorot/([\d,]+))", body)
+    assert link, body
+    announced = [int(i) for i in link.group(2).split(",")]
+    mine = app.checkpoints_of("open", komponen="Gratifikasi") + \
+        app.checkpoints_of("open", komponen="SPIP")
+    theirs = app.checkpoints_of("open", komponen="Tim Kerja")[0]  # Pegawai Contoh Satu's
+    pic = app.browser(PIC)
+    rejected, waiting = mine[-1], mine[-2]
+    for cp in (rejected, waiting):
+        assert pic.upload(cp, [(f"bukti-{cp}.pdf", pdf(str(cp)))], link=DRIVE).status_code == 303
+    assert app.browser(KOORD).verify([rejected], "tolak", reason=REASON).status_code == 303
+
+    phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    # 1. from the message: its items on top, in its order, above Ditolak
+    open_link(page, link.group(1))  # its Masuk page, then the button
+    answer = page.reload()
+    assert page.url.endswith(f"/portal/?sorot={link.group(2)}")
+    assert answer is not None and answer.headers.get("content-encoding") == "gzip"
+    assert page.evaluate(CARD_LINKS % "section.sorot") == \
+        [f"/portal/c/{i}" for i in announced]
+    assert page.evaluate(CARD_LINKS % "main")[0] == f"/portal/c/{announced[0]}"
+    headings = page.evaluate("[...document.querySelectorAll('main h2')].map(h => h.id)")
+    assert headings[:5] == ["g-sorot", "g-ditolak", "g-minggu_ini", "g-terlambat", "g-lain"]
+    # someone else's checkpoint in the link is not shown (nor told apart from a wrong id)
+    page.goto(f"{app.url}/portal/?sorot={theirs},{mine[0]}")
+    assert page.evaluate(CARD_LINKS % "section.sorot") == [f"/portal/c/{mine[0]}"]
+
+    # 2. Tugas saya on its own: Ditolak, this week, Terlambat (count, "lihat semua")
+    page.goto(f"{app.url}/portal/")
+    headings = page.evaluate("[...document.querySelectorAll('main h2')].map(h => h.id)")
+    assert headings == ["g-ditolak", "g-minggu_ini", "g-terlambat", "g-lain"]
+    assert page.evaluate(CARD_LINKS % "section[aria-labelledby=g-ditolak]") == \
+        [f"/portal/c/{rejected}"]
+    assert REASON in page.inner_text("section[aria-labelledby=g-ditolak]")
+    late = page.inner_text("#g-terlambat")
+    total = int(re.search(r"\((\d+)\)", late).group(1))  # type: ignore[union-attr]
+    shown = page.evaluate(CARD_LINKS % "section[aria-labelledby=g-terlambat]")
+    assert total > 5 and len(shown) == 5
+    assert page.get_by_role("link", name=f"Lihat semua ({total})").count() == 1
+    _on_phone(page, "tugas saya (pegawai)", 6000)
+
+    # 3. the koordinator: a short page too, and the late ones page by page
+    koord = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    kpage = koord.new_page()
+    open_link(kpage, app.link(KOORD))
+    _on_phone(kpage, "tugas saya (koordinator)", 6000)
+    late = kpage.inner_text("#g-terlambat")
+    total = int(re.search(r"\((\d+)\)", late).group(1))  # type: ignore[union-attr]
+    assert total > 20, "enough for two pages"
+    kpage.get_by_role("link", name=f"Lihat semua ({total})").nth(0).click()
+    assert "lihat=terlambat" in kpage.url and f"dari {(total + 19) // 20}" in \
+        kpage.inner_text("nav.pages")
+    first = kpage.evaluate(CARD_LINKS % "main")
+    assert len(first) == 20
+    _on_phone(kpage, "terlambat, halaman 1")
+    kpage.get_by_role("link", name="Berikutnya ›").click()
+    assert "hal=2" in kpage.url and "Halaman 2 dari" in kpage.inner_text("nav.pages")
+    second = kpage.evaluate(CARD_LINKS % "main")
+    assert second and not set(first) & set(second)
+    assert kpage.get_by_role("link", name="‹ Sebelumnya").count() == 1
+    # the other pages a phone shows, each tappable and within the screen
+    for path in ("/portal/verifikasi", f"/portal/c/{waiting}", "/portal/kalender"):
+        kpage.goto(f"{app.url}{path}")
+        _on_phone(kpage, path)
+        if path == "/portal/verifikasi":
+            assert kpage.locator("input[type=checkbox]").count() >= 1
+    iphone = kpage.evaluate("""[...document.querySelector('a[href^="webcal:"]')
+                                .getClientRects()].map(r => [r.left, r.right])""")
+    assert len(iphone) == 1 and iphone[0][0] >= 0 and iphone[0][1] <= PHONE["width"], \
+        "the iPhone button is one box within the screen"
+    board = phone.new_page()
+    open_link(board, app.link("Ketua Tim ZI Contoh") + "/papan")
+    _on_phone(board, "papan")
+    assert "terlambat sejak diimpor" in board.inner_text(".legend")
+    assert board.evaluate("getComputedStyle(document.querySelector('td.rowlabel')).position") \
+        == "sticky"
+    for context in (phone, koord):
+        context.close()
+
+    # 4. gzip for pages and CSS only: evidence and feeds go out as they are, 304 intact
+    client = pic.client
+    css = client.get("/portal/static/portal.css", headers={"Accept-Encoding": "gzip"})
+    assert css.headers["content-encoding"] == "gzip" and css.headers["etag"].startswith("W/")
+    again = client.get("/portal/static/portal.css", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": css.headers["etag"]})
+    assert again.status_code == 304
+    with app.sessions() as s:
+        evidence = s.scalar(select(m.Evidence.id).where(m.Evidence.checkpoint_id == waiting))
+    got = client.get(f"/portal/bukti/{evidence}", headers={"Accept-Encoding": "gzip"})
+    assert got.status_code == 200 and "content-encoding" not in got.headers
+    feed = re.search(r"(/feeds/[A-Za-z0-9_-]{43}\.ics)", client.get("/portal/kalender").text)
+    assert feed
+    ics = client.get(feed.group(1), headers={"Accept-Encoding": "gzip"})
+    assert ics.status_code == 200 and "content-encoding" not in ics.headers
+    assert client.get(feed.group(1), headers={"Accept-Encoding": "gzip", "If-None-Match":
+                                              ics.headers["etag"]}).status_code == 304

@@ -27,9 +27,12 @@ def router(portal: Portal) -> APIRouter:
             plan_id = as_id(rencana)
             data = build_board(s, viewer, today_for(viewer), plan_id, area or None,
                                status or None)
-            return portal.page("board.html.j2", viewer=viewer, board=data, area=area,
-                               chosen_status=status, statuses=list(STATUS_FILTERS),
-                               today=today_for(viewer))
+            # only known values go back into the page: it is gzip'd, and a page that
+            # echoed any text beside the CSRF token would leak it by its size (BREACH)
+            return portal.page("board.html.j2", viewer=viewer, board=data,
+                               area=area if area in data.areas else "",
+                               chosen_status=status if status in STATUS_FILTERS else "",
+                               statuses=list(STATUS_FILTERS), today=today_for(viewer))
 
     @r.get("/portal/kalender")
     def calendar(request: Request) -> Response:

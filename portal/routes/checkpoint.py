@@ -28,7 +28,16 @@ from portal.format import CLOSED_PLAN
 from portal.review import checkpoint_review
 from portal.routes.common import HEADERS, Halt, PathId, Portal, as_id, today_for
 from portal.sessions import csrf_ok
-from portal.tasks import archive, history, my_tasks, task_of, versions
+from portal.tasks import (
+    GROUPS,
+    archive,
+    history,
+    my_tasks,
+    sorot_ids,
+    task_group,
+    task_of,
+    versions,
+)
 from portal.uploads import Received, UploadError, read_upload
 
 NOTICES = {"terkirim": "Bukti terkirim. Koordinator/Tim ZI akan memeriksanya.",
@@ -48,13 +57,26 @@ def router(portal: Portal) -> APIRouter:
     r = APIRouter()
 
     @r.get("/portal/")
-    def tasks(request: Request) -> Response:
+    def tasks(request: Request, lihat: str = "", hal: str = "1", sorot: str = "") -> Response:
+        """Tugas saya; ``?lihat=terlambat&hal=2`` one whole group, page by page;
+        ``?sorot=12,34`` (a message's link) those of the viewer's items on top."""
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
-            groups, scheduled, archived = my_tasks(s, viewer, today_for(viewer))
-            return portal.page("tasks.html.j2", viewer=viewer, groups=groups,
-                               scheduled=scheduled, archived=archived,
-                               today=today_for(viewer))
+            today = today_for(viewer)
+            if lihat in dict(GROUPS):
+                page = int(hal) if hal.isascii() and hal.isdigit() and len(hal) < 6 else 1
+                return portal.page("tasks.html.j2", viewer=viewer, today=today,
+                                   group=task_group(s, viewer, today, lihat, page))
+            return portal.page("tasks.html.j2", viewer=viewer, today=today,
+                               tasks=my_tasks(s, viewer, today, sorot_ids(sorot)))
+
+    @r.get("/portal/sorot/{ids}")
+    def highlighted(ids: str) -> Response:
+        """Where a message's "Semua tugas Anda" link lands (``/p/<token>/sorot/12,34``):
+        Tugas saya with those items on top."""
+        wanted = ",".join(map(str, sorot_ids(ids)))
+        return RedirectResponse(f"/portal/?sorot={wanted}" if wanted else "/portal/",
+                                status_code=303, headers=HEADERS)
 
     @r.get("/portal/arsip")
     def archived(request: Request) -> Response:

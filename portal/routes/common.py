@@ -35,7 +35,10 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Cache-Control": "no-store"}
 # The portal pages a link (or a sign-in link asked for on the way) may open: nothing
 # else, so no link can send anyone elsewhere.
-NEXT_RE = re.compile(r"^(|c/\d{1,12}|papan|verifikasi|kalender|laporan)$")
+# (a checkpoint; Tugas saya with a message's items on top: sorot/12,34 → /portal/sorot/…
+# → /portal/?sorot=…; or a page)
+NEXT_RE = re.compile(r"^(|c/\d{1,12}|sorot/[0-9]{1,12}(,[0-9]{1,12}){0,4}|"
+                     r"papan|verifikasi|kalender|laporan)$")
 
 # Ids in URLs and forms: at most the bound of the id columns (INTEGER: 32 bits on
 # PostgreSQL). A larger one in a path is a 404 page (portal/routes/errors.py), in a
