@@ -240,3 +240,12 @@ def closed_plans(session: Session, viewer: Viewer, today: date,
             m.Plan.satker_id == viewer.satker_row.id)))
     grace = viewer.satker.settings().closing_grace_months
     return closed_plan_ids(session, plan_ids, today, lambda _satker: grace)
+
+
+def visible_file(session: Session, viewer: Viewer, evidence_id: int) -> m.Evidence | None:
+    """An evidence file whose checkpoint the viewer may see, else None (404)."""
+    ev = session.get(m.Evidence, evidence_id)
+    if ev is None or ev.kind != "file" or \
+            visible_checkpoint(session, viewer, ev.checkpoint_id) is None:
+        return None
+    return ev

@@ -46,6 +46,7 @@ def test_portal_errors_are_indonesian_pages(portal_app: AppFactory, chromium: An
     # 404: an unknown page, ids out of range (path ids constrained in one place)
     _is_page(pic.get("/portal/tidak-ada"), 404, "Tidak ditemukan")
     for path in (f"/portal/c/{HUGE}", f"/portal/bukti/{HUGE}", f"/portal/laporan/{HUGE}",
+                 f"/portal/bukti/{HUGE}/pratinjau", f"/portal/bukti/{2**31}/pratinjau",
                  "/portal/c/0", f"/portal/c/{2**31}", f"/portal/c/{2**63}", "/portal/c/-1"):
         _is_page(pic.get(path), 404, "Tidak ditemukan")
     _is_page(httpx.get(f"{app.url}/portal/static/tidak-ada.css", timeout=30), 404)

@@ -22,7 +22,14 @@ from monev.engine.blobs import blob_path, blob_relative
 from monev.engine.lifecycle import rejection_reasons
 from monev.errors import MonevError
 from monev.store import models as m
-from portal.access import Row, Viewer, closed_plans, light_of, visible_checkpoint
+from portal.access import (
+    Row,
+    Viewer,
+    closed_plans,
+    light_of,
+    visible_checkpoint,
+    visible_file,
+)
 from portal.effects import after_change
 from portal.format import CLOSED_PLAN
 from portal.review import checkpoint_review
@@ -136,12 +143,9 @@ def router(portal: Portal) -> APIRouter:
     def download(request: Request, evidence_id: PathId) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
-            ev = s.get(m.Evidence, evidence_id)
-            if ev is None or ev.kind != "file" or \
-                    visible_checkpoint(s, viewer, ev.checkpoint_id) is None:
-                raise portal.not_found(viewer)
-            path = blob_path(portal.home, ev.location, ev.sha256)
-            if path is None:
+            ev = visible_file(s, viewer, evidence_id)
+            path = blob_path(portal.home, ev.location, ev.sha256) if ev else None
+            if ev is None or path is None:
                 raise portal.not_found(viewer)
             name = ev.original_name or "bukti"
             mime = ev.mime or "application/octet-stream"

@@ -10,9 +10,8 @@ from fastapi.responses import FileResponse, Response
 
 from monev.engine.blobs import blob_path
 from monev.engine.preview import pdf_preview
-from monev.store import models as m
-from portal.access import visible_checkpoint
-from portal.routes.common import Portal
+from portal.access import visible_file
+from portal.routes.common import PathId, Portal
 
 IMAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400",
                  "Content-Security-Policy": "default-src 'none'; sandbox",
@@ -29,12 +28,11 @@ def router(portal: Portal) -> APIRouter:
     r = APIRouter()
 
     @r.get("/portal/bukti/{evidence_id}/pratinjau")
-    def preview(request: Request, evidence_id: int) -> Response:
+    def preview(request: Request, evidence_id: PathId) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
-            ev = s.get(m.Evidence, evidence_id)
-            if ev is None or ev.kind != "file" or \
-                    visible_checkpoint(s, viewer, ev.checkpoint_id) is None:
+            ev = visible_file(s, viewer, evidence_id)
+            if ev is None:
                 raise portal.not_found(viewer)
             source = blob_path(portal.home, ev.location, ev.sha256)
             digest, mime = ev.sha256, ev.mime
