@@ -1,5 +1,5 @@
-"""``python -m monev`` — the same as the ``monev`` command."""
+"""``python -m app`` — the same as the ``monev`` command."""
 
-from monev.cli import main
+from app.cli import main
 
 main()

@@ -1,4 +1,8 @@
-"""Rendering outbox rows into short Indonesian messages (Jinja2 templates)."""
+"""The text of a person's daily digest (Jinja2 template), from its items.
+
+It is decided with the outbox row, in the sweep's own transaction (``monev outbox``
+and the admin see it before it goes out) and rendered again when items are withdrawn,
+so it lives in the core beside ``monev.store.outbox``; the notifiers deliver it."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from monev.periods import Period
 
 WHATSAPP_LIMIT = 1024
 HANDFUL = 5  # a section with more items is summed up: counts per plan and area, the worst few
@@ -145,8 +151,6 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
 
 def _period_label(text: str) -> str:
     """``Oktober 2025`` for a checkpoint period (other texts as they are)."""
-    from monev.periods import Period
-
     try:
         return Period.parse(text).label()
     except ValueError:
@@ -202,23 +206,6 @@ def tasks_link(items: list[dict[str, str]]) -> str:
     return f"{home}/sorot/{','.join(ids)}" if home and ids else home
 
 
-def render_test(person: str, satker: str, channel: str) -> tuple[str, str]:
-    body = _ENV.get_template("test.txt.j2").render(person=person, satker=satker,
-                                                   channel=channel)
-    subject = f"[Monev] Pesan uji — {satker}"
-    return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
-
-
-def render_sign_in(person: str, satker: str, link: str, minutes: int, until: str,
-                   channel: str) -> tuple[str, str]:
-    """(subject, body) of a one-time sign-in link the person asked for (message kind
-    "tautan masuk"); the subject carries no link, so lists and logs never show it."""
-    body = _ENV.get_template("masuk.txt.j2").render(person=person, satker=satker, link=link,
-                                                    minutes=minutes, until=until)
-    subject = f"[Monev] Tautan masuk Portal monev — {satker}"
-    return subject, f"{subject}\n\n{body}" if channel == "whatsapp" else body
-
-
 def fit_whatsapp(text: str, n_items: int, link: str = "") -> str:
     """WhatsApp bodies stay within 1,024 characters: cut with a count and a pointer to
     the person's task list."""
@@ -229,9 +216,3 @@ def fit_whatsapp(text: str, n_items: int, link: str = "") -> str:
     cut = text[: WHATSAPP_LIMIT - len(tail)]
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
     return cut + tail
-
-
-def one_line(text: str) -> str:
-    """The text on one line (``·`` between lines, no runs of spaces), e.g. for a
-    WhatsApp template parameter."""
-    return " · ".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

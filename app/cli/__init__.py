@@ -4,7 +4,7 @@ fast: every module imports its heavy dependencies inside the commands."""
 
 from __future__ import annotations
 
-from monev.cli import (  # noqa: F401 - registers
+from app.cli import (  # noqa: F401 - registers
     doctor,
     engine,
     evidence,
@@ -16,8 +16,8 @@ from monev.cli import (  # noqa: F401 - registers
     runner,
     up,
 )
-from monev.cli.app import app
-from monev.cli.common import run_guarded
+from app.cli.app import app
+from app.cli.common import run_guarded
 
 
 def main() -> None:

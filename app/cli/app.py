@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from monev.cli import i18n
+from app.cli import i18n
 
 i18n.install()
 app = typer.Typer(help="monev — jadwal monitoring dan evaluasi Rencana Aksi ZI/RB.",
