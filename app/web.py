@@ -25,7 +25,7 @@ from monev.errors import MonevError
 from monev.links import public_url
 from monev.store import models as m
 from monev.store.db import open_session_factory
-from portal import mount
+from portal.mount import mount
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300, must-revalidate"

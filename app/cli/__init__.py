@@ -1,6 +1,8 @@
-"""``monev`` command line (typer + rich), one module per command group. Help and
-messages in Bahasa Indonesia. Commands that need no Prefect never import it, to start
-fast: every module imports its heavy dependencies inside the commands."""
+"""``monev`` command line (typer + rich), one module per command group (each registers
+on the root app of ``app.cli.app``). Help and messages in Bahasa Indonesia. Commands
+that need no Prefect never import it, to start fast: every module imports its heavy
+dependencies (the store, flows, portal, reports) inside the commands — for start-up
+time only; nothing below ``app`` imports it, so there is no cycle to dodge."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import typer
 
 from app.cli.app import app
 from app.cli.common import ConfigOpt, check_output, err, fail, load_config, out, today
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 
 feed_app = typer.Typer(help="Kalender iCal: buat, daftar, ganti token, cabut, terbitkan.",
@@ -77,7 +78,6 @@ def feed_list(
     """Daftar langganan kalender (tanpa token, kecuali --links)."""
     from sqlalchemy import select
 
-    from app.cli.listing import Column, Listing
     from calendars.pages import feed_title
     from calendars.service import feed_links
     from calendars.tokens import feed_secret, token_for

@@ -9,6 +9,8 @@ import typer
 
 from app.cli.app import app
 from app.cli.common import ConfigOpt, err, fail, load_config, out
+from app.cli.listing import Column, Listing
+from app.cli.up import running_state
 from monev.errors import MonevError
 
 if TYPE_CHECKING:
@@ -35,7 +37,6 @@ def outbox_cmd(
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
     from sqlalchemy import func, select
 
-    from app.cli.listing import Column, Listing
     from monev.status import OUTBOX_WORDS, parse_status, word
     from monev.store import models as m
     from monev.store.db import open_session_factory
@@ -178,7 +179,6 @@ def demo_sinks() -> int | None:
     this shell, point the channels at its local sinks; the demo's PID, or None."""
     import os
 
-    from app.cli.up import running_state
     from monev.store.db import monev_home
     from notifiers.sink import sink_env
 

@@ -9,6 +9,7 @@ import typer
 
 from app.cli.app import app
 from app.cli.common import ConfigOpt, fail, load_config, out
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 
 portal_app = typer.Typer(help="Tautan pribadi Portal monev: buat/tampilkan, ganti, cabut, "
@@ -91,7 +92,6 @@ def portal_list(
     """Semua orang di konfigurasi dan keadaan tautan mereka (tanpa token, kecuali --links)."""
     from sqlalchemy import select
 
-    from app.cli.listing import Column, Listing
     from monev.links import base_url, person_url
     from monev.store import models as m
     from monev.store.db import open_session_factory

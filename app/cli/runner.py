@@ -19,6 +19,7 @@ import typer
 
 from app.cli.app import app
 from app.cli.common import err, out
+from app.cli.engine import compiled_deployments
 from monev.errors import MonevError
 
 if TYPE_CHECKING:
@@ -151,7 +152,6 @@ def serve_cmd(
     ready: Annotated[Path, typer.Option("--ready", help="Berkas tanda siap.")],
 ) -> None:
     """(internal) Runner of ``monev up``: serve every deployment of this server."""
-    from app.cli.engine import compiled_deployments
     from flows.deployments import DISPATCHER, runner_deployments
     from flows.register import prune_deployments
 

@@ -22,7 +22,9 @@ import typer
 from rich.table import Table
 
 from app.cli.app import app
-from app.cli.common import err, fail, out, today
+from app.cli.common import err, fail, load_config, out, today
+from app.cli.plans import import_table, read_plans, store_plans
+from app.cli.portal import print_example_links
 from app.cli.runner import RunnerWatch, start_runner
 from monev.errors import MonevError
 
@@ -255,8 +257,6 @@ def _import_folder(folder: Path, only_missing: bool) -> None:
     """Import the plan files of a folder one by one; a file that is refused (older than
     what is stored, unreadable) is reported and the others go on. In the demo, plans
     already stored are left alone: a fix made since is never undone by a restart."""
-    from app.cli.common import load_config
-    from app.cli.plans import import_table, read_plans, store_plans
     from monev.store.db import open_session_factory
     from monev.store.imports import stored_plan
 
@@ -357,7 +357,6 @@ def _print_links(demo: bool) -> None:
             else:
                 hidden += 1
     factory.kw["bind"].dispose()
-    from app.cli.portal import print_example_links
 
     hidden += print_example_links(everyone=demo)
     if hidden:
