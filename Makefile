@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e '.[dev]'
-	$(BIN)/python -m compileall -q monev flows tasks calendars notifiers portal reports
+	$(BIN)/python -m compileall -q monev app flows tasks calendars notifiers portal reports
 	touch $(STAMP)
 
 up: setup

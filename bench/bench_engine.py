@@ -211,7 +211,7 @@ def bench_national(n_plans: int, idle_seconds: int, sweeps: bool = True) -> dict
         result["monev_database"] = url.split(":", 1)[0]
         os.environ["MONEV_TODAY"] = "2026-11-10"
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
+        done = subprocess.run([sys.executable, "-m", "app", "plan", "import", "-q",
                                *map(str, files)], cwd=ROOT, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"import failed: {done.stderr.strip()[-2000:]}")
@@ -255,7 +255,7 @@ def bench_national(n_plans: int, idle_seconds: int, sweeps: bool = True) -> dict
             result["sync_first_created"] = len(report.created)
             result["sync_first_retries"] = report.retries
             started = time.perf_counter()
-            cli = subprocess.run([sys.executable, "-m", "monev", "deploy", "--work-pool",
+            cli = subprocess.run([sys.executable, "-m", "app", "deploy", "--work-pool",
                                   "bench"], cwd=ROOT, capture_output=True, text=True,
                                  check=True, env={**os.environ,
                                                   "MONEV_TODAY": LIVE_DAY.isoformat()})

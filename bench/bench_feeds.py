@@ -169,7 +169,7 @@ def serve_rps(workdir: Path, n: int, rounds: int = 5) -> dict[str, Any]:
     env = {**os.environ, "MONEV_DATABASE_URL": db, "MONEV_HOME": str(home),
            "MONEV_FEED_SECRET": SECRET, "MONEV_HTTP_PORT": str(port)}
     code = ("import uvicorn\nfrom fastapi.staticfiles import StaticFiles\n"
-            "from monev.web import create_app\napp = create_app()\n"
+            "from app.web import create_app\napp = create_app()\n"
             f"app.mount('/static', StaticFiles(directory={str(static)!r}))\n"
             f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning', "
             "access_log=False)\n")

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from monev.digest import render_digest  # noqa: E402
 from monev.store import models as m  # noqa: E402
 from monev.store.db import open_session_factory  # noqa: E402
 from notifiers.dispatch import dispatch  # noqa: E402
-from notifiers.messages import render_digest  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -46,9 +46,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_plans import generate  # noqa: E402
 
+from monev.links import ensure_link  # noqa: E402
 from monev.store.db import open_session_factory  # noqa: E402
 from monev.tokens import server_secret  # noqa: E402
-from portal.links import ensure_link  # noqa: E402
 
 TODAY = "2026-06-15"
 PIC, KOORD, KETUA = "Pegawai Contoh Dua", "Koordinator Pengawasan", "Ketua Tim ZI Contoh"
@@ -94,7 +94,7 @@ def prepare(url: str, home: Path, n_plans: int, work: Path) -> tuple[Path, list[
            "MONEV_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
     print(f"importing {len(files)} plans into PostgreSQL …")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "monev", "plan", "import", "-q",
+    subprocess.run([sys.executable, "-m", "app", "plan", "import", "-q",
                     *map(str, files)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     print(f"  {time.perf_counter() - t0:.0f} s")
@@ -109,7 +109,7 @@ def start_app(url: str, home: Path, config: Path, port: int) -> subprocess.Popen
            "MONEV_CONFIG": str(config), "MONEV_TODAY": TODAY, "MONEV_HTTP_PORT": str(port),
            "PYTHONPATH": str(ROOT)}  # this checkout's code, also from a git worktree
     env.pop("PREFECT_API_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "monev.web:create_app",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.web:create_app",
                              "--factory", "--host", "127.0.0.1", "--port", str(port),
                              "--log-level", "warning", "--no-access-log",
                              # a session's connection idles while the other pages are

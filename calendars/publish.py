@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.service import FeedCache
-from calendars.tokens import looks_like_token, token_for
+from calendars.tokens import feed_secret, looks_like_token, token_for
+from monev.config import load_config
 from monev.errors import MonevError
 from monev.store import models as m
+from monev.store.db import open_session_factory
 
 
 @dataclass
@@ -74,10 +76,6 @@ def publish(session: Session, cache: FeedCache, secret: bytes, out: Path,
 
 def publish_dir(out: Path, today: date) -> PublishReport:
     """Publish every active feed of the configured database into ``out``."""
-    from calendars.tokens import feed_secret
-    from monev.config import load_config
-    from monev.store.db import open_session_factory
-
     factory = open_session_factory()
     try:
         with factory() as s:

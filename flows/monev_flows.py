@@ -13,21 +13,22 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from calendars.publish import publish_if_configured
 from flows.housekeeping import name_scheduled_runs
-from monev.clock import DEFAULT_TZ
+from monev.clock import DEFAULT_TZ, today
 from monev.engine.sweep import ActionRecord
 from monev.periods import Period
-from monev.status import word
-from monev.store.queries import Capaian
-from tasks.dispatch import schedule_dispatch
-from tasks.naming import describe_run, plan_label
+from monev.status import OUTBOX_WORDS, word
+from monev.store import models as m
+from monev.store.db import open_session_factory
+from monev.store.queries import Capaian, plan_label
+from monev.workdays import INDONESIAN_TIMEZONES
+from reports.capaian_artifact import artifact_key, capaian_artifact
+from tasks.dispatch import dispatch_task, schedule_dispatch
+from tasks.naming import describe_run
 from tasks.reports import report_cycle_task, report_markdown
 from tasks.sweep import sweep_all_task, sweep_task
 
@@ -67,10 +68,6 @@ def run_name() -> str:
     return describe_run(flow_run.flow_name or "monev", params, moment)
 
 
-def _artifact_key(plan: str, flow_name: str) -> str:
-    return "-".join(filter(None, (plan.replace("/", "-"), flow_name.replace("_", "-"))))
-
-
 def _action_rows(records: list[ActionRecord]) -> list[dict[str, str]]:
     """One row per decision (its recipients together), in words an admin reads."""
     merged: dict[tuple[str, str | None, str], list[ActionRecord]] = {}
@@ -108,19 +105,11 @@ def _is_period(text: str) -> bool:
 def _report(plan: str, flow_name: str, day: date, records: list[ActionRecord],
             capaian: Capaian) -> None:
     create_table_artifact(
-        key=_artifact_key(plan, flow_name),
+        key=artifact_key(plan, flow_name),
         table=_action_rows(records) or [{"tindakan": "tidak ada yang perlu dilakukan"}],
         description=f"{flow_name} {plan_label(plan)} per {day:%d-%m-%Y}: "
                     f"{len(records)} tindakan")
     capaian_artifact(plan, capaian, day)
-
-
-def capaian_artifact(plan: str, capaian: Capaian, day: date) -> None:
-    """The plan's progress artifact (one key per plan): written by every sweep and by
-    the portal after each verification."""
-    create_progress_artifact(progress=capaian.percent, key=_artifact_key(plan, "capaian"),
-                             description=f"Capaian {plan_label(plan)}: "
-                                         f"{capaian.sentence(day)}")
 
 
 def _reported(plan: str, day: date, produced: list[Produced],
@@ -129,7 +118,7 @@ def _reported(plan: str, day: date, produced: list[Produced],
     record per report sent."""
     if produced or always:
         create_markdown_artifact(
-            key=_artifact_key(plan, "laporan-monev"),
+            key=artifact_key(plan, "laporan-monev"),
             markdown=report_markdown(plan_label(plan), day, produced),
             description=f"Laporan monev {plan_label(plan)} per {day:%d-%m-%Y}: "
                         f"{len(produced)} laporan")
@@ -184,8 +173,6 @@ def monev_cycle(plan: str, as_of: str | None = None, timezone: str = DEFAULT_TZ)
 def sweep_all(as_of: str | None = None) -> int:
     """Penyapu harian: jalankan semua langkah untuk semua rencana (jaring pengaman),
     masing-masing per hari ini di zona waktu satkernya."""
-    from monev.workdays import INDONESIAN_TIMEZONES
-
     days = {zone: _as_of(as_of, zone) for zone in INDONESIAN_TIMEZONES}
     results = sweep_all_task(days)
     total = 0
@@ -220,10 +207,6 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
     lalu jadwalkan pengiriman berikutnya bila masih ada yang menunggu."""
     from sqlalchemy import select
 
-    from monev.status import OUTBOX_WORDS
-    from monev.store import models as m
-    from monev.store.db import open_session_factory
-    from tasks.dispatch import dispatch_task
 
     report = dispatch_task(limit, send_now)
     outcome = ({i: "terkirim" for i in report.sent}
@@ -250,9 +233,6 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
 @flow(name="publish_feeds", flow_run_name="publish_feeds")
 def publish_feeds(as_of: str | None = None) -> int:
     """Terbitkan ulang kalender .ics ke MONEV_FEED_DIR (bila diatur) setelah perubahan."""
-    from calendars.publish import publish_if_configured
-    from monev.clock import today
-
     report = publish_if_configured(date.fromisoformat(as_of) if as_of else today())
     if report is None:
         return 0

@@ -27,6 +27,7 @@ from prefect.client.orchestration import get_client
 from prefect.deployments.schedules import create_deployment_schedule_create
 
 from flows.deployments import PlanDeployment
+from monev.errors import MonevError
 from tasks.naming import OWNER_TAG
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -230,7 +231,6 @@ async def check_work_pool(name: str) -> None:
 
     from prefect.exceptions import ObjectNotFound
 
-    from monev.errors import MonevError
 
     if not os.environ.get("PREFECT_API_URL"):
         raise MonevError("PREFECT_API_URL belum diatur: arahkan ke server Prefect, mis. "

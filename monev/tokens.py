@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 
 from monev.errors import MonevError
+from monev.store.db import ensure_home
 
 MIN_SECRET_CHARS = 32
 
@@ -29,8 +30,6 @@ def server_secret(home: Path | None = None) -> bytes:
     if value:
         return _checked(value, "MONEV_FEED_SECRET")
     if home is None:
-        from monev.store.db import ensure_home
-
         home = ensure_home()
     path = home / "feed-secret"
     if not path.exists():

@@ -1,1 +1,2 @@
-"""Reminders and escalations delivered through Apprise: outbox, messages, dispatcher."""
+"""Delivering what the outbox holds (rows: monev.store.outbox) through Apprise: channels,
+sign-in and test messages, the dispatcher, demo sinks."""

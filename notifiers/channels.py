@@ -106,7 +106,7 @@ def redact(url: str) -> str:
     """The URL as Apprise prints it with ``privacy=True`` (each plugin knows which parts
     of its path and user info are secret: bot tokens, access tokens, passwords), without
     the query, where headers (``+X-Api-Key=``) and API keys travel in the clear."""
-    import apprise
+    import apprise  # slow to import: loaded by the commands that redact a URL only
 
     from notifiers.plugins import register
 

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.clock import utcnow
 from monev.errors import MonevError
 from monev.store import models as m
+from monev.store.outbox import retry_delay
 from notifiers import transport
 from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
 from notifiers.messages import one_line
-from notifiers.outbox import retry_delay, withdraw_closed, withdraw_expired
+from notifiers.outbox import withdraw_closed, withdraw_expired
 from notifiers.plugins import register
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient

@@ -9,7 +9,8 @@ import functools
 
 @functools.cache
 def register() -> None:
-    """Idempotent; the dispatcher calls it before every batch."""
+    """Idempotent; the dispatcher calls it before every batch. Apprise and its plugin
+    modules load here, on first use: they take long to import."""
     from apprise.manager_plugins import NotificationManager
 
     from notifiers import transport

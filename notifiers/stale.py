@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from monev.periods import Period
 from monev.status import word
 from monev.store import models as m
+from monev.store.outbox import render_again
 from monev.store.queries import WAITING
-from notifiers.outbox import render_again
 
 CHUNK = 500
 _WORK = frozenset(WAITING)  # evidence still expected from the PIC

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.clock import DEFAULT_TZ
-from notifiers.outbox import next_due
+from monev.store.outbox import next_due
 
 DISPATCH_DEPLOYMENT = "dispatch/antrean"
 SLACK = timedelta(seconds=30)  # a scheduled run this close to the moment is good enough

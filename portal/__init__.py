@@ -1,43 +1,5 @@
 """Portal monev: where staff, koordinators and the Tim ZI do their part from a phone.
 
 Server-rendered pages (Jinja2, Bahasa Indonesia, no JavaScript needed) in the app
-``monev up`` serves, reached through each person's personal link. ``mount`` adds it
-to that app; everything else of the package is importable without FastAPI work."""
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from monev.config import MonevConfig
-
-
-def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> None:
-    """Add the portal's pages, static files and error handling to ``app``."""
-    from pathlib import Path
-
-    from fastapi import Request
-    from fastapi.responses import Response
-    from fastapi.staticfiles import StaticFiles
-
-    from monev.store.db import monev_home
-    from monev.tokens import server_secret
-    from portal.routes import auth, board, checkpoint, errors, preview, reports, signin, verify
-    from portal.routes.common import Halt, Portal
-
-    home = monev_home()
-    portal = Portal.make(factory, cfg, server_secret(home), home)
-    for module in (auth, signin, checkpoint, preview, verify, board, reports):
-        app.include_router(module.router(portal))
-    app.mount("/portal/static", StaticFiles(directory=Path(__file__).parent / "static"),
-              name="portal-static")
-
-    async def halted(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Halt)
-        return exc.response
-
-    app.add_exception_handler(Halt, halted)
-    errors.install(app, portal)  # every other error of a portal URL: a page too
+``monev up`` serves, reached through each person's personal link (``monev.links``).
+``portal.mount`` adds it to that app; the rest of the package needs no FastAPI."""

@@ -14,10 +14,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from calendars.publish import publish_if_configured
 from monev.clock import today
 from monev.store import models as m
 from monev.store.queries import Capaian, plan_ref, progress
 from notifiers.trigger import request_dispatch
+from reports.capaian_artifact import capaian_artifact
 
 log = logging.getLogger("monev.portal")
 
@@ -29,8 +31,6 @@ def after_change(factory: sessionmaker[Session], plan_ids: Iterable[int],
     ids = sorted(set(plan_ids))
     if os.environ.get("MONEV_FEED_DIR"):
         try:
-            from calendars.publish import publish_if_configured
-
             publish_if_configured(today())
         except Exception:  # a failed republish must not break the person's action
             log.exception("menerbitkan ulang kalender gagal")
@@ -59,8 +59,6 @@ def capaian_of(factory: sessionmaker[Session], plan_id: int,
 
 
 def publish_capaian(factory: sessionmaker[Session], plan_ids: Iterable[int]) -> None:
-    from flows.monev_flows import capaian_artifact
-
     for plan_id in plan_ids:
         found = capaian_of(factory, plan_id)
         if found is None:

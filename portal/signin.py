@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from monev.clock import utcnow
 from monev.config import MonevConfig, Person, SatkerConfig
+from monev.links import ensure_link, link_by_token, person_url
 from monev.store import models as m
 from monev.tokens import token_hash
 from notifiers.outbox import enqueue_sign_in
-from portal.links import ensure_link, link_by_token, person_url
 
 SIGN_IN_MINUTES = 15  # how long a one-time sign-in link stays valid
 WINDOW = timedelta(minutes=15)  # the rate limit's window

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from monev.engine.lifecycle import rejection_reasons
 from monev.store import models as m
 from portal.access import Light, Viewer, closed_plans, own_items, satker_rows
-from portal.format import SHOWN, periode, shown_state, tanggal
+from portal.format import SHOWN, periode, shown_state, status_word, tanggal, waktu
 
 # Tugas saya's order: what was refused, what is due this week, what is late — each
 # with its first few items — then the rest as counts with links (issue 19: a list that
@@ -231,8 +231,6 @@ EVENT_WORDS = {"add": "bukti ditambahkan", "withdraw": "bukti ditarik"}
 
 
 def history(session: Session, cp_id: int) -> list[Entry]:
-    from portal.format import status_word, waktu
-
     out = []
     for t in session.scalars(select(m.Transition).where(m.Transition.checkpoint_id == cp_id)
                              .order_by(m.Transition.id)):
@@ -265,8 +263,6 @@ class Version:
 
 def versions(session: Session, cp_id: int) -> list[Version]:
     """Every evidence submission, newest first (files and links sent together)."""
-    from portal.format import waktu
-
     grouped: dict[int, Version] = {}
     for ev in session.scalars(select(m.Evidence).where(m.Evidence.checkpoint_id == cp_id)
                               .order_by(m.Evidence.id)):

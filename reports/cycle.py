@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.config import MonevConfig, SatkerConfig
 from monev.engine.people import holders
 from monev.engine.rules import cycle_date, cycle_months
+from monev.links import LinkBook
 from monev.periods import Period
 from monev.store import models as m
+from monev.store.outbox import Delivery, enqueue
 from monev.store.queries import find_plan
 from monev.workdays import WorkCalendar
 from reports.archive import record_file, report_path
@@ -142,9 +144,6 @@ def run_cycle(factory: sessionmaker[Session], cfg: MonevConfig, ref: str, as_of:
 def _send(session: Session, plan_id: int, plan_label: str, sc: SatkerConfig | None,
           produced: Produced, as_of: date, now: datetime | None) -> list[str]:
     """Queue the report for the Ketua Tim ZI and the Sekretaris and record it as done."""
-    from notifiers.outbox import Delivery, enqueue
-    from portal.links import LinkBook
-
     people = sc.people if sc else []
     found = [(role, p) for role in RECIPIENTS for p in holders(role, "", "", people)]
     code = produced.period.code

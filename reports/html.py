@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from monev.engine.closing import STATUS_LABELS
 from reports.build import KIND_WORDS
+from reports.charts import report_charts
 from reports.model import CATEGORIES, LABELS, UNMET, Report, delta_text
 from reports.periods import tanggal
 
@@ -40,7 +41,5 @@ def environment() -> Environment:
 
 def render_html(report: Report, charts: bool = True) -> str:
     """The whole report; ``charts=False`` leaves the charts out (the benchmark floor)."""
-    from reports.charts import report_charts
-
     drawn = report_charts(report) if charts else []
     return environment().get_template("report.html.j2").render(r=report, charts=drawn)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from monev.errors import MonevError
+from reports.html import environment, render_html
 from reports.model import Report
 from reports.pdf import Printer
 
@@ -23,20 +24,16 @@ def check_format(fmt: str) -> Format:
 
 
 def render_md(report: Report) -> str:
-    from reports.html import environment
-
     return environment().get_template("report.md.j2").render(r=report)
 
 
 def render(report: Report, fmt: Format, printer: Printer | None = None) -> bytes:
     """The report in ``fmt``; PDF needs a :class:`Printer` (one is opened if not given)."""
-    from reports.html import render_html
-
     if fmt == "html":
         return render_html(report).encode("utf-8")
     if fmt == "md":
         return render_md(report).encode("utf-8")
-    if fmt == "xlsx":
+    if fmt == "xlsx":  # openpyxl is slow to import; only an Excel report needs it
         from reports.xlsx import render_xlsx
 
         return render_xlsx(report)

@@ -1,1 +1,1 @@
-"""Prefect tasks: the small effectful steps the flows are made of."""
+"""Prefect tasks: the small effectful steps the flows are made of (above the portal)."""

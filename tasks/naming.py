@@ -7,16 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from monev.clock import DEFAULT_TZ
+from monev.store.queries import plan_label
 
 OWNER_TAG = "monev"  # on every deployment monev made (and so on their runs)
-
-
-def plan_label(plan: str) -> str:
-    """``kpu-kabupaten-muaro-jambi/rb-2026`` → ``kpu-kab-muaro-jambi rb-2026``: short
-    enough to stay readable where the Prefect UI truncates."""
-    satker, _, rest = plan.partition("/")
-    short = satker.replace("kabupaten", "kab").replace("provinsi", "prov")
-    return f"{short} {rest}".strip()
 
 
 def describe_run(flow_name: str, params: dict[str, object], moment: datetime) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from prefect import task
 
 from monev.config import load_config
+from monev.links import base_url
 from monev.store.db import monev_home, open_session_factory
 from reports.cycle import Produced, run_cycle
 
@@ -14,8 +15,6 @@ from reports.cycle import Produced, run_cycle
 @task(name="laporan-monev", retries=1, retry_delay_seconds=10)
 def report_cycle_task(plan: str, as_of: date) -> list[Produced]:
     """Write the reports of ``plan`` due by ``as_of``; queue each new one once."""
-    from portal.links import base_url
-
     factory = open_session_factory()
     try:
         return run_cycle(factory, load_config(), plan, as_of, monev_home(),
@@ -26,8 +25,6 @@ def report_cycle_task(plan: str, as_of: date) -> list[Produced]:
 
 def report_markdown(plan_title: str, day: date, produced: list[Produced]) -> str:
     """The Prefect artifact: the summary table of the reports and where their files are."""
-    from portal.links import base_url
-
     lines = [f"# Laporan monev {plan_title} per {day:%d-%m-%Y}", ""]
     if not produced:
         return "\n".join(lines + ["Tidak ada laporan yang jatuh tempo pada hari ini."])

@@ -11,9 +11,12 @@ from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
-from monev.store.db import open_session_factory
-from monev.store.queries import Capaian, find_plan, progress
+from monev.links import base_url
+from monev.store.db import monev_home, open_session_factory
+from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
 from monev.workdays import WorkCalendar
+from reports.cycle import cycle_formats, run_cycle
+from reports.pdf import Printer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -54,12 +57,6 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
     and quarter ends, a plan that closed); returns what each did, its capaian and its
     reports. One task for all plans: a Prefect task per plan would cost more than most
     sweeps."""
-    from monev.store.db import monev_home
-    from monev.store.queries import all_plans, plan_ref
-    from portal.links import base_url
-    from reports.cycle import cycle_formats, run_cycle
-    from reports.pdf import Printer
-
     cfg = load_config()
     factory = open_session_factory()
     printer = Printer() if "pdf" in cycle_formats() else None  # one browser, when needed

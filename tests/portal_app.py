@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import load_config
 from monev.engine.sweep import sweep_plan
+from monev.links import ensure_link
 from monev.plans import load_plan
 from monev.store import models as m
 from monev.store.db import open_session_factory
 from monev.store.imports import import_plan
 from monev.tokens import server_secret
-from portal.links import ensure_link
 from tests.conftest import ROOT, ZI_KOTA, ZI_MUARO, free_port
 
 CONFIG = ROOT / "config" / "monev.yaml"
@@ -154,7 +154,7 @@ def serve(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
     port = port or free_port()
     for key, value in {**env, "MONEV_HTTP_PORT": str(port)}.items():
         monkeypatch.setenv(key, value)
-    from monev.web import create_app
+    from app.web import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))

@@ -27,7 +27,7 @@ def _monev(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MONEV_HOME": str(home), "COLUMNS": "200",
            "MONEV_TODAY": "2025-10-01"}
     env.pop("MONEV_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

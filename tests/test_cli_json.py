@@ -34,7 +34,7 @@ def _monev(home: Path, *args: str, columns: int = 200) -> subprocess.CompletedPr
     for name in ("MONEV_DATABASE_URL", "MONEV_SMTP_HOST", "MONEV_WHATSAPP_URL",
                  "MONEV_TELEGRAM_TOKEN", "PREFECT_API_URL", "LINES"):
         env.pop(name, None)
-    res = subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=env,
+    res = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=180)
     assert "Traceback" not in res.stdout + res.stderr, res.stderr
     return res

@@ -22,9 +22,9 @@ from monev.plans import load_plan
 from monev.store import models as m
 from monev.store import plan_status
 from monev.store.imports import import_plan
+from monev.store.outbox import Delivery, enqueue
 from monev.tokens import server_secret
 from notifiers.dispatch import dispatch
-from notifiers.outbox import Delivery, enqueue
 from portal.format import CLOSED_PLAN
 from tests.conftest import ROOT, ZI_KOTA, ZI_MUARO, Sink, smtp_env
 from tests.portal_app import MUARO, App, AppFactory, Browser, pdf

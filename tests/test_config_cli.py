@@ -17,7 +17,7 @@ from tests.conftest import ALL_PLANS, ROOT, ZI_MUARO
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=cwd, text=True,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=60,
                           env={**os.environ, "COLUMNS": "200"})
 
@@ -75,7 +75,7 @@ def test_when_json_contract() -> None:
 
 def test_cli_does_not_import_prefect() -> None:
     code = (f"import sys; sys.argv=['monev','plan','show',{str(ZI_MUARO)!r},'--json']\n"
-            "from monev.cli import app\n"
+            "from app.cli import app\n"
             "try: app()\nexcept SystemExit: pass\n"
             "assert 'prefect' not in sys.modules, 'prefect imported'")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

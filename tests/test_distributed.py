@@ -33,7 +33,7 @@ def _database(base: str, name: str) -> str:
 
 
 def _monev(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=env,
+    res = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     return res

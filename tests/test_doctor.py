@@ -30,7 +30,7 @@ def _doctor(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
                  "MONEV_CONFIG": str(ROOT / "config" / "monev.yaml"),
                  "MONEV_HTTP_PORT": str(free_port()), "MONEV_PREFECT_PORT": str(free_port()),
                  **env})
-    res = subprocess.run([sys.executable, "-m", "monev", "doctor", *args], cwd=ROOT,
+    res = subprocess.run([sys.executable, "-m", "app", "doctor", *args], cwd=ROOT,
                          env=full, capture_output=True, text=True, timeout=120)
     assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
     return res
@@ -52,7 +52,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("doctor") / "home"
     env = {**os.environ, "MONEV_HOME": str(home), "MONEV_TODAY": "2025-10-01"}
     env.pop("MONEV_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "monev", "plan", "import", str(ZI_KOTA),
+    done = subprocess.run([sys.executable, "-m", "app", "plan", "import", str(ZI_KOTA),
                            "-q"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
@@ -197,7 +197,7 @@ def test_postgresql_database_at_head(tmp_path: Path) -> None:
     empty = _lines(_doctor(home, MONEV_DATABASE_URL=url))["Basis data"]
     assert empty[0] == "PERINGATAN" and "belum dibuat" in empty[1], empty
     env = {**os.environ, "MONEV_HOME": str(home), "MONEV_DATABASE_URL": url}
-    assert subprocess.run([sys.executable, "-m", "monev", "plan", "import", str(ZI_KOTA), "-q"],
+    assert subprocess.run([sys.executable, "-m", "app", "plan", "import", str(ZI_KOTA), "-q"],
                           cwd=ROOT, env=env, capture_output=True, timeout=120).returncode == 0
     word, message = _lines(_doctor(home, MONEV_DATABASE_URL=url))["Basis data"]
     assert word == "OK" and message.startswith("postgresql") and "1 rencana aksi" in message

@@ -222,7 +222,7 @@ def _export(path: Path) -> str:
 @pytest.fixture
 def app_server(stored: sessionmaker[Session], db_url: str, tmp_path: Path,
                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from monev.web import create_app
+    from app.web import create_app
 
     port = free_port()
     for key, value in {"MONEV_DATABASE_URL": db_url, "MONEV_HOME": str(tmp_path / "home"),
@@ -362,7 +362,7 @@ def test_feed_cli_create_list_rotate_revoke_publish(tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from monev.cli import app
+    from app.cli import app
 
     env = {"MONEV_HOME": str(tmp_path / "home"), "MONEV_DATABASE_URL": "",
            "MONEV_HTTP_PORT": "8123", "MONEV_PUBLIC_URL": "", "MONEV_TODAY": "2025-09-15",

@@ -281,7 +281,7 @@ def test_heavy_readers_load_only_for_their_format() -> None:
 
     def loaded(*argv: str) -> list[str]:
         code = (f"import sys; sys.argv=['monev', *{list(argv)!r}]\n"
-                "from monev.cli import app\ntry: app()\nexcept SystemExit: pass\n"
+                "from app.cli import app\ntry: app()\nexcept SystemExit: pass\n"
                 f"print([m for m in {heavy!r} if m in sys.modules])")
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              timeout=120, cwd=ROOT)

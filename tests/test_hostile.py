@@ -32,7 +32,7 @@ items: *i
 def _monev(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
     env.pop("MONEV_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -47,12 +47,12 @@ def by_line(plan: Plan, line: int):  # noqa: ANN201 - an Item
 
 
 def monev_cmd() -> list[str]:
-    return [str(MONEV)] if MONEV.exists() else [sys.executable, "-m", "monev"]
+    return [str(MONEV)] if MONEV.exists() else [sys.executable, "-m", "app"]
 
 
 def run_cli(*args: str, cwd: Path,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    # PYTHONPATH: `python -m monev` run elsewhere than ROOT imports this tree's monev
+    # PYTHONPATH: `python -m app` run elsewhere than ROOT imports this tree's code
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run([*monev_cmd(), *args], cwd=cwd, text=True, capture_output=True,
                           timeout=120, env={**os.environ, "COLUMNS": "250", "PYTHONPATH": path,

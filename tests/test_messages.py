@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from monev.digest import WHATSAPP_LIMIT, render_digest, subject_for
 from notifiers.gateway import reply_failure
-from notifiers.messages import WHATSAPP_LIMIT, render_digest, subject_for
 
 
 def _item(kind: str, n: int, sub: str = "Umum", pic: str = "Budi",

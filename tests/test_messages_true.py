@@ -22,8 +22,8 @@ from monev.engine.sweep import sweep_plan
 from monev.plans import load_plan
 from monev.store import models as m
 from monev.store.imports import import_plan
+from monev.store.outbox import Delivery, enqueue
 from notifiers.dispatch import dispatch
-from notifiers.outbox import Delivery, enqueue
 from notifiers.stale import STILL_TRUE
 from tests.conftest import ROOT, ZI_MUARO, Sink, smtp_env
 from tests.portal_app import AppFactory, pdf
@@ -148,7 +148,7 @@ def test_digest_is_true_when_sent_and_rejections_go_out_promptly(
     assert koord.status == "dismissed", "all it said became moot: not sent, not lost"
     assert "tidak berlaku saat akan dikirim" in koord.last_error
     assert "bukti terkirim" in koord.last_error  # the checkpoints' state now, in words
-    shown = CliRunner().invoke(__import__("monev.cli", fromlist=["app"]).app,
+    shown = CliRunner().invoke(__import__("app.cli", fromlist=["app"]).app,
                                ["outbox", "--status", "ditutup", "--json"],
                                env={"MONEV_DATABASE_URL": db_url, "COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
@@ -239,7 +239,7 @@ def test_portal_rejection_asks_prefect_for_a_dispatch_run(
     _clear_dispatch_runs()
     third = app.checkpoints_of("open", komponen="SPIP")[0]
     assert pic.upload(third, [("c.pdf", pdf("c"))]).status_code == 303
-    from monev.cli import app as cli
+    from app.cli import app as cli
 
     done = CliRunner().invoke(cli, ["evidence", "reject", str(third), "--by", KOORD,
                                     "--reason", "Stempel belum ada"],

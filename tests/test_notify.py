@@ -24,13 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import load_config
+from monev.digest import WHATSAPP_LIMIT
 from monev.engine.sweep import sweep_plan
+from monev.links import link_by_token
 from monev.plans import load_plan
 from monev.store import models as m
 from monev.store.imports import import_plan
 from notifiers.dispatch import dispatch
-from notifiers.messages import WHATSAPP_LIMIT
-from portal.links import link_by_token
 from tests.conftest import ROOT, ZI_MUARO, Sink, free_port, smtp_env
 
 CFG = load_config(ROOT / "config" / "monev.yaml")
@@ -240,7 +240,7 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
     # The admin sees the uncertain row and decides: resend it, or dismiss it.
     from typer.testing import CliRunner
 
-    from monev.cli import app
+    from app.cli import app
 
     shown = CliRunner().invoke(app, ["outbox", "--status", "uncertain", "--json"],
                                env={"MONEV_DATABASE_URL": url, "COLUMNS": "200"})
@@ -461,7 +461,7 @@ def test_notify_test_sends_one_message_per_channel(tmp_path: Path, smtp: tuple[S
                                                    graph: int) -> None:
     from typer.testing import CliRunner
 
-    from monev.cli import app
+    from app.cli import app
 
     sink, port = smtp
     cfg = tmp_path / "monev.yaml"

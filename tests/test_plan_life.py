@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from monev.cli import app
-from monev.cli.plans import store_plans
+from app.cli import app
+from app.cli.plans import store_plans
 from monev.config import load_config
 from monev.engine.sweep import sweep_plan
 from monev.model import Item, Plan, PlanHeader, assign_keys
@@ -36,7 +36,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def test_close_and_reopen_are_audited_and_stop_or_resume_reminders(
         env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from monev.cli import common
+    from app.cli import common
 
     monkeypatch.setattr(common.out, "_width", 220)  # whatever width an earlier test left
     runner = CliRunner()

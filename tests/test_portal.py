@@ -395,7 +395,7 @@ def _raw_post(url: str, path: str, browser: object, length: int) -> str:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT,
                           env={**env, "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=120, check=False)
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from monev.cli import app as cli
+from app.cli import app as cli
 from monev.clock import utcnow
 from monev.config import Person
 from monev.store import models as m

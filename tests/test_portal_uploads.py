@@ -69,7 +69,7 @@ def _evidence(app: App, cp_id: int) -> list[m.Evidence]:
 
 def _cli(*args: str) -> Result:
     """``monev`` in this process, on the app's database (the fixture's environment)."""
-    from monev.cli import app
+    from app.cli import app
 
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 

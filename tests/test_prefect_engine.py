@@ -298,7 +298,7 @@ def test_deploy_without_the_work_pool_says_what_to_do(prefect_server: dict[str, 
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "monev", "deploy", "--work-pool", "tidak-ada"],
+    res = subprocess.run([sys.executable, "-m", "app", "deploy", "--work-pool", "tidak-ada"],
                          cwd=ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 2

@@ -97,7 +97,7 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "monev"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m monev "$@"\n')
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m app "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
 
     ports = _ports()

@@ -37,7 +37,7 @@ OPEN = replace(MUARO.settings() if MUARO else EngineSettings(), closing_grace_mo
 
 def _monev(*args: str, env: dict[str, str], timeout: float = 120,
            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monev", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -173,7 +173,7 @@ def test_concurrent_imports_and_first_run_migrations(db_url: str, tmp_path: Path
         db_url = f"sqlite:///{tmp_path / 'race.db'}"
     env = {**os.environ, "MONEV_DATABASE_URL": db_url, "MONEV_HOME": str(tmp_path),
            "COLUMNS": "200", "MONEV_TODAY": "2026-01-06"}
-    procs = [subprocess.Popen([sys.executable, "-m", "monev", "plan", "import",
+    procs = [subprocess.Popen([sys.executable, "-m", "app", "plan", "import",
                                *map(str, ALL_PLANS), "-q"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(4)]

@@ -342,7 +342,7 @@ def test_cli_contract_and_one_line_errors(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "MONEV_HOME": str(home), "MONEV_TODAY": "2026-11-29"}
     env.pop("MONEV_DATABASE_URL", None)
-    monev = [sys.executable, "-m", "monev"]
+    monev = [sys.executable, "-m", "app"]
     done = subprocess.run([*monev, "plan", "import", str(RB_MUARO), "-q"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -484,7 +484,7 @@ def test_links_go_to_the_public_address_never_to_loopback(tmp_path: Path) -> Non
     env = {**os.environ, "MONEV_HOME": str(tmp_path / "home"), "MONEV_TODAY": "2026-11-29"}
     for key in ("MONEV_DATABASE_URL", "MONEV_PUBLIC_URL", "MONEV_HTTP_HOST", "MONEV_HTTP_PORT"):
         env.pop(key, None)
-    monev = [sys.executable, "-m", "monev"]
+    monev = [sys.executable, "-m", "app"]
     done = subprocess.run([*monev, "plan", "import", str(RB_MUARO), "-q"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

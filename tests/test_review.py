@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from monev.cli import app
+from app.cli import app
 from monev.config import DEFAULT_REASONS, MonevConfig, load_config
 from monev.engine import lifecycle, review
 from monev.engine.people import holders

@@ -108,7 +108,7 @@ def test_failed_transaction_writes_nothing(sessions: sessionmaker[Session]) -> N
 def _monev(args: list[str], db_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MONEV_DATABASE_URL": db_url, "MONEV_HOME": str(tmp_path / "home"),
            "MONEV_TODAY": "2025-09-15", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "monev", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "app", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -47,7 +47,7 @@ def running_up(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Pop
                                                                list[str]]]:
     """``monev up --sink`` until it prints "Tekan Ctrl-C"; stopped with INT afterwards
     (if still running)."""
-    proc = subprocess.Popen([sys.executable, "-m", "monev", "up", "--sink", *args], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "app", "up", "--sink", *args], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     lines: list[str] = []
@@ -227,7 +227,7 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         assert "dari 399 checkpoint terverifikasi" in str(capaian["description"])
 
         # a second instance on the same ports (another home) refuses before touching any
-        other = subprocess.run([sys.executable, "-m", "monev", "up", "--sink"], cwd=ROOT,
+        other = subprocess.run([sys.executable, "-m", "app", "up", "--sink"], cwd=ROOT,
                                env=_env(tmp_path / "other", ports), capture_output=True,
                                text=True, timeout=60)
         assert other.returncode != 0
@@ -257,7 +257,7 @@ def _live_plan_is_served_without_a_restart(tmp_path: Path, env: dict[str, str], 
     """A plan imported while ``monev up`` runs gets its deployments, and Prefect's
     scheduler (the real clock) its next run of each, named like the runs that ran. The
     plan is of the year after the real one, so it has runs to schedule on any date."""
-    imported = subprocess.run([sys.executable, "-m", "monev", "plan", "import",
+    imported = subprocess.run([sys.executable, "-m", "app", "plan", "import",
                                str(live_plan(tmp_path)), "-q"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
     assert imported.returncode == 0, imported.stderr
@@ -291,7 +291,7 @@ def test_restart_keeps_a_yaml_fix_and_a_dead_server_stops_up(tmp_path: Path) -> 
     with running_up(env):
         pass  # first start: the examples are imported
     fixed = tmp_path / "kota.yaml"
-    monev = [sys.executable, "-m", "monev"]
+    monev = [sys.executable, "-m", "app"]
     exported = subprocess.run([*monev, "plan", "export", str(ZI_KOTA), "--format", "yaml",
                                "-o", str(fixed)], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=60)

@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from monev.config import MonevConfig
 from monev.engine.blobs import Blob, store_file
+from monev.engine.people import holders
 from monev.errors import MonevError
+from monev.links import LinkBook
 from monev.status import word
 from monev.store import models as m
+from monev.store.outbox import Delivery, enqueue
 from monev.store.queries import bump_plans
 
 TRANSITIONS = {
@@ -318,10 +321,6 @@ def reject(session: Session, cp: m.Checkpoint, by: str, reason: str,
 
 def _notify_rejection(session: Session, cp: m.Checkpoint, row: m.Transition,
                       cfg: MonevConfig, now: datetime | None) -> None:
-    from monev.engine.people import holders
-    from notifiers.outbox import Delivery, enqueue
-    from portal.links import LinkBook
-
     item, plan = cp.item, cp.item.plan
     sc = cfg.satker(plan.satker.name)
     if sc is None:

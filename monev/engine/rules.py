@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
+from monev.engine.closing import closing_day
 from monev.periods import Period
 from monev.workdays import WorkCalendar
 
@@ -185,7 +186,6 @@ def schedule_dates(cps: Iterable[Dated], calendar: WorkCalendar,
             escalates.add(calendar.add_working_days(cp.due, after))
     cycles = {cycle_date(p, calendar) for p in cycle_months(c.period for c in cps)}
     if cps:  # the day the plan closes: its year-end report (monev.engine.closing)
-        from monev.engine.closing import closing_day
 
         closes = closing_day(max(c.due for c in cps), settings.closing_grace_months)
         cycles.add(closes if calendar.is_working_day(closes)

@@ -18,13 +18,14 @@ from monev.clock import DEFAULT_TZ
 from monev.config import Person, SatkerConfig
 from monev.engine.people import PeopleIndex
 from monev.engine.rules import ActionKind, Decision, EngineSettings, decide, is_quarter_end
+from monev.links import attach_links
 from monev.periods import Period
 from monev.store import models as m
 from monev.store.bulk import insert_rows
+from monev.store.outbox import Delivery, enqueue
+from monev.store.plan_status import advance
 from monev.store.queries import WAITING, CheckpointView, bump_plans, checkpoint_views
 from monev.workdays import WorkCalendar
-from notifiers.outbox import Delivery, enqueue
-from portal.links import attach_links
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
                                        "cycle")
@@ -74,7 +75,6 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     Reads plain columns in two queries, decides in memory, and writes its status
     changes, audit records and action log in a few bulk statements."""
     # --- plans that close (issue 13): a finished plan is never nagged again ---
-    from monev.store.plan_status import advance
 
     if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
         return []

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import monev.plans.zi as zi
 from monev.errors import PlanError
-from monev.plans import zi
 from monev.plans.document import Line, SourceDoc
 from monev.plans.table import clean, continues_target, header_key
 from monev.target_tail import target_tail

@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import monev.plans.rb as rb
+import monev.plans.zi as zi
 from monev.errors import PlanError
-from monev.plans import rb, zi
 from monev.plans.copied import looks_cell_by_cell, numbered_lines, read_cell_by_cell
 from monev.plans.document import Line, SourceDoc
 from monev.plans.flat_header import Header, headers, is_laid_out

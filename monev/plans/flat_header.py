@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monev.plans import zi
+import monev.plans.zi as zi
 from monev.plans.table import header_key
 
 _LABEL_WORDS = {w for names in zi.COLUMNS.values() for n in names for w in n.split()} | {

@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import monev.plans.rb as rb
+import monev.plans.zi as zi
 from monev.errors import PlanError
 from monev.grammar import RangePolicy, read_target
 from monev.model import Kind, Plan, PlanHeader, assign_keys
-from monev.plans import rb, zi
 from monev.plans.canonical import FORMAT, load_canonical
 from monev.plans.document import Line, SourceDoc
+from monev.plans.flat import read_flat
+from monev.plans.flat_header import headers
 from monev.plans.limits import check_bounds
 from monev.plans.prose import read_prose
 from monev.plans.source import decode_text, read_bytes, sniff
@@ -34,6 +37,8 @@ def load_plan(path: str | Path, range_policy: RangePolicy | None = None) -> Plan
 def _load(p: Path, source: str, range_policy: RangePolicy | None) -> Plan:
     data = read_bytes(p)
     fmt = sniff(data, source)
+    # The binary readers are imported for their format only: pdfplumber, python-docx
+    # and openpyxl take long to import and a text plan needs none of them.
     if fmt == "pdf":
         from monev.plans.pdf_reader import read_pdf
 
@@ -84,9 +89,6 @@ def parse_text(lines: list[str], source: str, range_policy: RangePolicy = "month
 
 def _flattened(lines: list[str], source: str) -> SourceDoc:
     """Text without a TAB table: a PDF copy we can read, or a refusal saying what we saw."""
-    from monev.plans.flat import read_flat
-    from monev.plans.flat_header import headers
-
     if headers(lines):
         return read_flat(lines, source)
     start = _scattered_header(lines)

@@ -14,6 +14,8 @@ from pathlib import Path
 from monev.errors import MonevError
 from monev.grammar import RangePolicy
 from monev.model import Plan
+from monev.plans.loader import load_plan
+from monev.plans.source import content_sha256, read_bytes
 
 POOL_FROM = 8  # fewer files are read in this process (a pool costs more than it saves)
 
@@ -29,9 +31,6 @@ class Parsed:
 
 
 def read_one(path: Path, policy: RangePolicy | None) -> Parsed:
-    from monev.plans.loader import load_plan
-    from monev.plans.source import content_sha256, read_bytes
-
     try:
         plan = load_plan(path, policy)
         return Parsed(path, plan, content_sha256(read_bytes(path)))

@@ -23,6 +23,7 @@ from typing import Any
 
 from monev.errors import PlanError
 from monev.plans.document import Line, SourceDoc
+from monev.plans.flat import read_flat
 from monev.plans.pdf_clip import Box, Clips, Hidden, PageRows, flag_hidden_text
 from monev.plans.table import clean
 
@@ -262,8 +263,6 @@ def _text_lines(chars: list[_Char]) -> list[tuple[float, str]]:
 
 def _without_rulings(lines: list[Line], source: str) -> SourceDoc:
     """A PDF whose table has no ruling lines: read its text as copied text (flagged)."""
-    from monev.plans.flat import read_flat
-
     doc = read_flat([ln.text for ln in lines], source)
     doc.notes.insert(0, f"{source}:1: tabel PDF tanpa garis: kolom dibaca dari teks")
     return doc

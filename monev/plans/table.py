@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from monev.grammar import read_target
 from monev.model import Item
 from monev.plans.document import Line, SourceDoc
 
@@ -29,8 +30,6 @@ def continues_target(current: str, fragment: str) -> bool:
     split row) goes on with the target text ``current`` rather than starting a new one:
     ``Paling lambat`` | ``September-Oktober``, ``Januari-Desember`` | ``2025``,
     ``Oktober dan`` | ``Desember``, but not ``Juli 2025`` | ``Agustus 2025``."""
-    from monev.grammar import read_target
-
     cur, frag = current.strip(), fragment.strip()
     if not cur.strip(" -\u2013") or not frag or frag in ("-", "\u2013"):
         return False  # nothing, or "-" (an empty cell)

@@ -1,1 +1,2 @@
-"""Storage: SQLAlchemy models, the database connection and transactional imports."""
+"""Storage: SQLAlchemy models, the database connection, transactional imports and the
+outbox rows."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from monev import model
 from monev.clock import DEFAULT_TZ, today
 from monev.config import MonevConfig
-from monev.diff import carry_identity, render_diff, same_row
+from monev.diff import ItemChange, carry_identity, diff_item, diff_plans, render_diff, same_row
 from monev.errors import MonevError
 from monev.periods import Period
 from monev.store import models as m
@@ -154,8 +154,6 @@ def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
 
 def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalendar,
             today: date, sha256: str) -> ImportResult:
-    from monev.diff import diff_item
-
     changed_at = datetime.utcnow()
     old_items = {i.key: i for i in session.scalars(
         select(m.Item).where(m.Item.plan_id == row.id))}
@@ -225,7 +223,6 @@ def _revise(session: Session, row: m.Plan, plan: model.Plan, calendar: WorkCalen
     session.flush()
     result.checkpoints = session.scalar(
         select(func.count(m.Checkpoint.id)).join(m.Item).where(m.Item.plan_id == row.id)) or 0
-    from monev.diff import ItemChange, diff_plans
 
     diff = diff_plans(old_plan, plan)
     listed = {c.key for c in diff.changed}

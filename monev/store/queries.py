@@ -20,6 +20,14 @@ def plan_ref(satker_slug: str, kind: str, year: int) -> str:
     return f"{satker_slug}/{kind.lower()}-{year}"
 
 
+def plan_label(plan: str) -> str:
+    """``kpu-kabupaten-muaro-jambi/rb-2026`` → ``kpu-kab-muaro-jambi rb-2026``: short
+    enough to stay readable where the Prefect UI truncates (run names, artifacts)."""
+    satker, _, rest = plan.partition("/")
+    short = satker.replace("kabupaten", "kab").replace("provinsi", "prov")
+    return f"{short} {rest}".strip()
+
+
 def all_plans(session: Session) -> Sequence[tuple[m.Plan, m.Satker]]:
     """Every plan with its satker (the decree's text is loaded only if asked for)."""
     return session.execute(select(m.Plan, m.Satker).join(m.Plan.satker)

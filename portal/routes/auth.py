@@ -22,9 +22,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from monev.clock import utcnow
+from monev.links import base_url
 from monev.tokens import looks_like_token
 from portal.access import viewer_for
-from portal.links import base_url
 from portal.routes.common import HEADERS, NEXT_RE, Portal
 from portal.sessions import COOKIE, current, end_session, open_session
 from portal.signin import Entry, consume, find_entry, spent_link_page

@@ -7,10 +7,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from calendars.service import create_feed, feed_links
+from monev.links import base_url
 from monev.store import models as m
 from monev.tokens import token_for
 from portal.board import STATUS_FILTERS, build_board
-from portal.links import base_url
 from portal.routes.common import Portal, as_id, today_for
 
 

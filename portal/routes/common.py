@@ -17,10 +17,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import Field
 from sqlalchemy.orm import Session, sessionmaker
 
+import portal.format as fmt
 from monev.clock import today
 from monev.config import MonevConfig
 from monev.status import word
-from portal import format as fmt
 from portal.access import Viewer, viewer_for
 from portal.sessions import COOKIE, csrf_ok, csrf_token, current
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
+from monev.links import base_url
 from notifiers.dispatch import dispatch
-from portal.links import base_url
 from portal.routes.common import NEXT_RE, Portal
 from portal.signin import SIGN_IN_MINUTES, request_sign_in
 

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import (
+from app.cli.app import app
+from app.cli.common import (
     ConfigOpt,
     check_output,
     err,
@@ -41,8 +41,8 @@ def report_cmd(
 ) -> None:
     """Tulis laporan monev (sampul, ringkasan, grafik, rincian per area, keterlambatan,
     tunggakan, tanda tangan) satu rencana, satu satker atau satu provinsi."""
+    from monev.links import base_url
     from monev.store.db import open_session_factory
-    from portal.links import base_url
     from reports.build import build_report
     from reports.periods import ReportPeriod
     from reports.render import check_format, render, write_atomic

@@ -1,4 +1,5 @@
-"""Personal portal links: one per person of the configuration, no password to forget.
+"""Personal links: one per person of the configuration, no password to forget — a core
+concept that messages, feeds, reports and the portal all use (the portal serves them).
 
 The token is made and stored exactly like a feed token (``monev.tokens``): 128 random
 bits plus a 128-bit MAC, only its SHA-256 and nonce in ``portal_link``. Opening
@@ -11,6 +12,7 @@ revoking ends it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -21,16 +23,29 @@ from monev.clock import utcnow
 from monev.config import MonevConfig, Person, SatkerConfig
 from monev.errors import MonevError
 from monev.store import models as m
+from monev.store.imports import slugify
+from monev.store.outbox import Delivery
 from monev.tokens import new_nonce, server_secret, token_for, token_hash
-from notifiers.outbox import Delivery
 
 PATHS = ("", "papan", "verifikasi", "kalender", "laporan")  # /p/<token>/<path> targets
 
 
+def http_host() -> str:
+    """Where the HTTP app listens (``MONEV_HTTP_HOST``, default 127.0.0.1)."""
+    return os.environ.get("MONEV_HTTP_HOST") or "127.0.0.1"
+
+
+def public_url() -> str:
+    """What links say: ``MONEV_PUBLIC_URL``, else the address the app listens on."""
+    host = http_host()
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    host = f"[{host}]" if ":" in host else host
+    return os.environ.get("MONEV_PUBLIC_URL") or \
+        f"http://{host}:{os.environ.get('MONEV_HTTP_PORT', '8000')}"
+
+
 def base_url() -> str:
     """Where links point: ``MONEV_PUBLIC_URL``, else the app ``monev up`` serves."""
-    from monev.web import public_url
-
     return public_url().rstrip("/")
 
 
@@ -41,7 +56,7 @@ def find_person(cfg: MonevConfig, name: str,
     found = [(sc, p) for sc in cfg.satkers for p in sc.people
              if p.name.casefold() == wanted and (
                  satker is None or satker.casefold() in (sc.name.casefold(),
-                                                         _slug(sc.name)))]
+                                                         slugify(sc.name)))]
     if not found:
         raise MonevError(f"'{name}' tidak ada di konfigurasi"
                          + (f" satker {satker}" if satker else ""))
@@ -49,12 +64,6 @@ def find_person(cfg: MonevConfig, name: str,
         raise MonevError(f"'{name}' ada di beberapa satker ("
                          + ", ".join(sc.name for sc, _ in found) + "); tambahkan --satker")
     return found[0]
-
-
-def _slug(name: str) -> str:
-    from monev.store.imports import slugify
-
-    return slugify(name)
 
 
 def link_row(session: Session, satker: str, person: str) -> m.PortalLink | None:

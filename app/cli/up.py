@@ -21,9 +21,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from monev.cli.app import app
-from monev.cli.common import err, fail, out, today
-from monev.cli.runner import RunnerWatch, start_runner
+from app.cli.app import app
+from app.cli.common import err, fail, load_config, out, today
+from app.cli.plans import import_table, read_plans, store_plans
+from app.cli.portal import print_example_links
+from app.cli.runner import RunnerWatch, start_runner
 from monev.errors import MonevError
 
 EXAMPLES = Path("examples/plans")
@@ -54,8 +56,8 @@ def port_setting(variable: str, default: int) -> int:
 
 
 def _settings(demo: bool, plans_dir: Path | None) -> UpSettings:
+    from monev.links import http_host
     from monev.store.db import ensure_home
-    from monev.web import http_host
 
     folder = plans_dir or (Path(os.environ["MONEV_PLANS_DIR"])
                            if os.environ.get("MONEV_PLANS_DIR") else None)
@@ -212,7 +214,7 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
     if settings.plans_dir is not None:
         _import_folder(settings.plans_dir, only_missing=settings.demo)
     _show_upcoming(limit)
-    from monev.web import create_app
+    from app.web import create_app
 
     web_app = create_app()
     if settings.demo:
@@ -226,7 +228,7 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
     stack.watch = RunnerWatch(home, stack.runner)
     out.print(f"Prefect UI : http://127.0.0.1:{settings.prefect_port}/deployments "
               f"(masuk dengan isi {home / 'prefect-auth'})", highlight=False)
-    from monev.web import public_url
+    from monev.links import public_url
 
     out.print(f"Aplikasi   : {public_url()}/health", highlight=False)
 
@@ -255,8 +257,6 @@ def _import_folder(folder: Path, only_missing: bool) -> None:
     """Import the plan files of a folder one by one; a file that is refused (older than
     what is stored, unreadable) is reported and the others go on. In the demo, plans
     already stored are left alone: a fix made since is never undone by a restart."""
-    from monev.cli.common import load_config
-    from monev.cli.plans import import_table, read_plans, store_plans
     from monev.store.db import open_session_factory
     from monev.store.imports import stored_plan
 
@@ -324,10 +324,10 @@ def _print_links(demo: bool) -> None:
 
     from calendars.service import create_feed, first_active
     from calendars.tokens import feed_secret, token_for
+    from monev.links import public_url
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.store.queries import all_plans, plan_ref
-    from monev.web import public_url
 
     secret = feed_secret()
     hidden = 0
@@ -357,7 +357,6 @@ def _print_links(demo: bool) -> None:
             else:
                 hidden += 1
     factory.kw["bind"].dispose()
-    from monev.cli.portal import print_example_links
 
     hidden += print_example_links(everyone=demo)
     if hidden:

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import ConfigOpt, fail, load_config, out
+from app.cli.app import app
+from app.cli.common import ConfigOpt, fail, load_config, out
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 
 portal_app = typer.Typer(help="Tautan pribadi Portal monev: buat/tampilkan, ganti, cabut, "
@@ -32,9 +33,9 @@ def _show(person: str, url: str, as_json: bool) -> None:
 def portal_link(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt = False,
                 config: ConfigOpt = None) -> None:
     """Tautan pribadi seseorang (dibuat bila belum ada); membukanya memulai sesi portal."""
+    from monev.links import base_url, ensure_link, find_person, person_url
     from monev.store.db import open_session_factory
     from monev.tokens import server_secret
-    from portal.links import base_url, ensure_link, find_person, person_url
 
     try:
         sc, who = find_person(load_config(config), person, satker)
@@ -52,9 +53,9 @@ def portal_link(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt = 
 def portal_rotate(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt = False,
                   config: ConfigOpt = None) -> None:
     """Ganti tautan: yang lama dan sesi yang dibukanya langsung berhenti bekerja."""
+    from monev.links import base_url, find_person, person_url, rotate_link
     from monev.store.db import open_session_factory
     from monev.tokens import server_secret
-    from portal.links import base_url, find_person, person_url, rotate_link
 
     try:
         sc, who = find_person(load_config(config), person, satker)
@@ -69,8 +70,8 @@ def portal_rotate(person: PersonArg, satker: SatkerOpt = None, as_json: JsonOpt 
 def portal_revoke(person: PersonArg, satker: SatkerOpt = None,
                   config: ConfigOpt = None) -> None:
     """Cabut tautan: tautan dan sesinya menjawab 404/berakhir seketika."""
+    from monev.links import find_person, revoke_link
     from monev.store.db import open_session_factory
-    from portal.links import find_person, revoke_link
 
     try:
         sc, who = find_person(load_config(config), person, satker)
@@ -91,11 +92,10 @@ def portal_list(
     """Semua orang di konfigurasi dan keadaan tautan mereka (tanpa token, kecuali --links)."""
     from sqlalchemy import select
 
-    from monev.cli.listing import Column, Listing
+    from monev.links import base_url, person_url
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.tokens import server_secret, token_for
-    from portal.links import base_url, person_url
 
     cfg = load_config(config)
     listing = Listing("Tautan Portal monev", [
@@ -136,10 +136,10 @@ def print_example_links(everyone: bool) -> int:
     otherwise only those made right now; returns how many were not printed."""
     from sqlalchemy import select
 
+    from monev.links import base_url, ensure_link, link_row, person_url
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.tokens import server_secret
-    from portal.links import base_url, ensure_link, link_row, person_url
 
     cfg = load_config(None)
     secret = server_secret()

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from monev.cli.app import app
-from monev.cli.common import ConfigOpt, PolicyOpt, fail, load_config, load_plan_file, out, today
+from app.cli.app import app
+from app.cli.common import ConfigOpt, PolicyOpt, fail, load_config, load_plan_file, out, today
 from monev.errors import MonevError
 
 

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import describe_error, first_line, load_config, out
-from monev.cli.up import port_setting, running_state
+from app.cli.app import app
+from app.cli.common import describe_error, first_line, load_config, out
+from app.cli.up import port_setting, running_state
 from monev.config import MonevConfig
 from monev.errors import MonevError
 
@@ -300,7 +300,7 @@ def _port_finding(host: str, port: int, variable: str, ours: bool) -> Finding:
 
 
 def _http_port(state: dict[str, Any] | None) -> Finding:
-    from monev.web import http_host
+    from monev.links import http_host
 
     port = port_setting("MONEV_HTTP_PORT", 8000)
     return _port_finding(http_host(), port, "MONEV_HTTP_PORT",

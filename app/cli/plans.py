@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from monev.cli.app import app
-from monev.cli.common import (
+from app.cli.app import app
+from app.cli.common import (
     ConfigOpt,
     PolicyOpt,
     calendar_for,
     check_output,
+    describe_error,
     err,
     fail,
     load_config,
@@ -26,6 +27,8 @@ from monev.cli.common import (
     republish,
     today,
 )
+from app.cli.engine import sync_deployments
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 from monev.model import Plan
 from monev.workdays import WorkCalendar
@@ -209,7 +212,6 @@ def _sync_if_configured() -> None:
     pool = os.environ.get("MONEV_WORK_POOL")
     if not (pool and os.environ.get("PREFECT_API_URL")):
         return
-    from monev.cli.engine import sync_deployments
 
     try:
         report = sync_deployments(pool)
@@ -251,7 +253,6 @@ def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
     from rich.progress import Progress
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monev.cli.common import describe_error
     from monev.plans.parallel import read_all
     from monev.store.db import display_url, open_session_factory
     from monev.store.imports import import_one, lock_imports
@@ -301,7 +302,6 @@ def store_plans(parsed: list[tuple[Plan, str]], cfg: MonevConfig, force: bool = 
     plans when ``carry``); a database failure is one message and leaves nothing behind."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monev.cli.common import describe_error
     from monev.store.db import display_url, open_session_factory
     from monev.store.imports import import_batch
 
@@ -368,7 +368,6 @@ def plan_list(
     """Daftar rencana aksi yang tersimpan, dengan ID-nya (untuk --plan) dan capaiannya."""
     from sqlalchemy import case, func, select
 
-    from monev.cli.listing import Column, Listing
     from monev.store import models as m
     from monev.store.db import open_session_factory
     from monev.store.plan_status import current_status

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from rich.table import Table
 from rich.text import Text
 
-from monev.cli.common import out
+from app.cli.common import out
 
 Kind = Literal["id", "text"]
 TEXT_MIN = 14  # the narrowest a folding text column gets before records are stacked

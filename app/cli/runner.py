@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import err, out
+from app.cli.app import app
+from app.cli.common import err, out
+from app.cli.engine import compiled_deployments
 from monev.errors import MonevError
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def start_runner(home: Path) -> Any:
 
     ready = home / "run" / "runner.ready"
     ready.unlink(missing_ok=True)
-    runner = spawn([sys.executable, "-m", "monev", "_serve", "--ready", str(ready)],
+    runner = spawn([sys.executable, "-m", "app", "_serve", "--ready", str(ready)],
                    dict(os.environ))
     deadline = time.monotonic() + RUNNER_READY_SECONDS
     while not ready.exists():
@@ -153,7 +154,6 @@ def serve_cmd(
     """(internal) Runner of ``monev up``: serve every deployment of this server."""
     from flows.deployments import DISPATCHER, runner_deployments
     from flows.register import prune_deployments
-    from monev.cli.engine import compiled_deployments
 
     deployments = compiled_deployments()
     removed = prune_deployments(deployments)

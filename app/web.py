@@ -1,4 +1,5 @@
-"""The HTTP app started by ``monev up``: health, calendar feeds, their index pages.
+"""The HTTP app started by ``monev up``: health, calendar feeds, their index pages, and
+the portal mounted beside them.
 
 Feed URLs carry a secret token: the app never logs request paths (``monev up`` runs
 uvicorn without an access log) and answers an unknown or revoked token with a plain
@@ -6,30 +7,28 @@ uvicorn without an access log) and answers an unknown or revoked token with a pl
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+
+from calendars.pages import checkpoint_page, index_page
+from calendars.service import FeedCache, feed_by_token
+from calendars.tokens import feed_secret, looks_like_token
+from monev.clock import today
+from monev.compress import PageCompression
+from monev.config import load_config
+from monev.errors import MonevError
+from monev.links import public_url
+from monev.store import models as m
+from monev.store.db import open_session_factory
+from portal.mount import mount
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300, must-revalidate"
-
-
-def http_host() -> str:
-    """Where the app listens (``MONEV_HTTP_HOST``, default 127.0.0.1)."""
-    return os.environ.get("MONEV_HTTP_HOST") or "127.0.0.1"
-
-
-def public_url() -> str:
-    """What links say: ``MONEV_PUBLIC_URL``, else the address the app listens on."""
-    host = http_host()
-    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    host = f"[{host}]" if ":" in host else host
-    return os.environ.get("MONEV_PUBLIC_URL") or \
-        f"http://{host}:{os.environ.get('MONEV_HTTP_PORT', '8000')}"
 
 
 def not_modified(request: Request, etag: str, modified: datetime) -> bool:
@@ -53,18 +52,6 @@ def not_modified(request: Request, etag: str, modified: datetime) -> bool:
 
 
 def create_app() -> FastAPI:
-    from sqlalchemy import func, select
-
-    from calendars.pages import checkpoint_page, index_page
-    from calendars.service import FeedCache, feed_by_token
-    from calendars.tokens import feed_secret, looks_like_token
-    from monev.clock import today
-    from monev.compress import PageCompression
-    from monev.config import load_config
-    from monev.errors import MonevError
-    from monev.store import models as m
-    from monev.store.db import open_session_factory
-
     app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(PageCompression)  # pages and CSS gzip'd; downloads and feeds not
     factory = open_session_factory()
@@ -73,8 +60,6 @@ def create_app() -> FastAPI:
     cache = FeedCache(cfg, public_url())
     secret = feed_secret()
     missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
-    from portal import mount
-
     mount(app, factory, cfg)  # the portal's pages, reached through personal links
 
     @app.get("/health")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from monev.cli import i18n
+from app.cli.i18n import install
 
-i18n.install()
+install()
 app = typer.Typer(help="monev — jadwal monitoring dan evaluasi Rencana Aksi ZI/RB.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

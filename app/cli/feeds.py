@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import ConfigOpt, check_output, err, fail, load_config, out, today
+from app.cli.app import app
+from app.cli.common import ConfigOpt, check_output, err, fail, load_config, out, today
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 
 feed_app = typer.Typer(help="Kalender iCal: buat, daftar, ganti token, cabut, terbitkan.",
@@ -18,7 +19,7 @@ app.add_typer(feed_app, name="feed")
 
 def _print_links(feed_id: int, title: str, token: str) -> None:
     from calendars.service import feed_links
-    from monev.web import public_url
+    from monev.links import public_url
 
     links = feed_links(public_url(), token)
     out.print(f"[bold]#{feed_id}[/] {title}", highlight=False)
@@ -60,7 +61,7 @@ def feed_create(
     except MonevError as exc:
         raise fail(exc) from exc
     if scope == "index":
-        from monev.web import public_url
+        from monev.links import public_url
 
         out.print(f"[bold]#{feed_id}[/] Indeks kalender: {public_url()}/feeds/{token}/",
                   highlight=False, soft_wrap=True)
@@ -80,10 +81,9 @@ def feed_list(
     from calendars.pages import feed_title
     from calendars.service import feed_links
     from calendars.tokens import feed_secret, token_for
-    from monev.cli.listing import Column, Listing
+    from monev.links import public_url
     from monev.store import models as m
     from monev.store.db import open_session_factory
-    from monev.web import public_url
 
     listing = Listing("Kalender", [
         Column("ID"), Column("Cakupan"), Column("Kalender", "text"), Column("Untuk", "text"),

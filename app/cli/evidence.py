@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import err, fail, load_config, out, parse_day, republish, today
+from app.cli.app import app
+from app.cli.common import err, fail, load_config, out, parse_day, republish, today
+from app.cli.listing import Column, Listing
 from monev.errors import MonevError
 from monev.status import parse_status, word
 
@@ -40,7 +41,6 @@ def tasks_cmd(
     """Daftar tugas bukti: per orang, area, status atau tenggat."""
     from sqlalchemy import select
 
-    from monev.cli.listing import Column, Listing
     from monev.engine.people import holders
     from monev.store import models as m
     from monev.store.db import open_session_factory

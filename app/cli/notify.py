@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monev.cli.app import app
-from monev.cli.common import ConfigOpt, err, fail, load_config, out
+from app.cli.app import app
+from app.cli.common import ConfigOpt, err, fail, load_config, out
+from app.cli.listing import Column, Listing
+from app.cli.up import running_state
 from monev.errors import MonevError
 
 if TYPE_CHECKING:
@@ -35,11 +37,10 @@ def outbox_cmd(
     """Antrean pesan keluar: menunggu, terkirim, gagal, tidak pasti — dengan alasannya."""
     from sqlalchemy import func, select
 
-    from monev.cli.listing import Column, Listing
     from monev.status import OUTBOX_WORDS, parse_status, word
     from monev.store import models as m
     from monev.store.db import open_session_factory
-    from notifiers.outbox import dismiss_rows, resend_rows
+    from monev.store.outbox import dismiss_rows, resend_rows
 
     try:
         statuses = parse_status(status, OUTBOX_WORDS) if status else None
@@ -142,9 +143,9 @@ def notify_test(
     config: ConfigOpt = None,
 ) -> None:
     """Kirim satu pesan uji ke setiap kanal orang ini."""
+    from monev.store.outbox import address_of
     from notifiers.dispatch import SendError, send_message
     from notifiers.messages import render_test
-    from notifiers.outbox import address_of
 
     cfg = load_config(config)
     demo = demo_sinks()
@@ -178,7 +179,6 @@ def demo_sinks() -> int | None:
     this shell, point the channels at its local sinks; the demo's PID, or None."""
     import os
 
-    from monev.cli.up import running_state
     from monev.store.db import monev_home
     from notifiers.sink import sink_env
 

@@ -1,5 +1,0 @@
-"""``python -m monev`` — the same as the ``monev`` command."""
-
-from monev.cli import main
-
-main()
