@@ -128,6 +128,7 @@ def open_link(page: Any, url: str) -> None:
     page.goto(url)
     if page.url.endswith("/portal/masuk"):
         page.get_by_role("button", name="Masuk", exact=True).click()
+        page.wait_for_url(lambda u: not u.endswith("/portal/masuk"))
 
 
 def prepare(url: str, home: Path, today: str = TODAY) -> sessionmaker[Session]:
