@@ -28,7 +28,7 @@ up: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	tests/with_postgres.sh $(BIN)/pytest -n 2 --dist loadfile
+	tests/with_postgres.sh $(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 bench: setup
 	$(BIN)/python bench/bench_plans.py

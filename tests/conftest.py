@@ -27,6 +27,18 @@ RB_MUARO = PLANS / "rencana-aksi-rb-2026-kpu-kab-muaro-jambi.txt"
 ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
 
 
+# The files that take longest (each starts `monev up`, a Prefect server or browsers):
+# handed out first, so two workers never wait at the end for one of them alone.
+SLOW_FIRST = ("test_up.py", "test_readme_tour.py", "test_portal_browser.py",
+              "test_prefect_engine.py", "test_distributed.py", "test_reliability.py",
+              "test_portal_browser_uploads.py", "test_messages_true.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable otherwise
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Link secrets and evidence of tests never land in the working tree's .monev."""
