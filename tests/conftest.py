@@ -31,7 +31,8 @@ ALL_PLANS = (ZI_MUARO, ZI_KOTA, RB_MUARO)
 # handed out first, so two workers never wait at the end for one of them alone.
 SLOW_FIRST = ("test_up.py", "test_readme_tour.py", "test_portal_browser.py",
               "test_prefect_engine.py", "test_distributed.py", "test_reliability.py",
-              "test_portal_browser_uploads.py", "test_messages_true.py")
+              "test_doctor.py", "test_report_cycle.py", "test_portal_browser_uploads.py",
+              "test_messages_true.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
