@@ -5,19 +5,25 @@ Wablas answer ``200 {"status": false, "reason": "..."}`` to a bad token or numbe
 ``wajson://`` and ``waform://`` (``…s://`` for HTTPS) take exactly the same URL syntax
 (``+Header=``, ``:field=`` mapping, ``-param=``) and also read the reply: a JSON body
 whose ``status``/``success``/``ok`` is false (or ``"error"``/``"failed"``) is a failure,
-its ``reason``/``message``/``detail``/``error`` becomes the error text."""
+its ``reason``/``message``/``detail``/``error`` becomes the error text.
+
+They post through one pooled keep-alive ``httpx.Client`` per gateway per process
+(:mod:`notifiers.http_pool`), not a new ``requests`` session and TCP connection per
+message; the request on the wire is the one Apprise's ``requests`` path sent."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-import requests
+import httpx
 from apprise import NotifyType
 from apprise.plugins.custom_form import NotifyForm
 from apprise.plugins.custom_json import NotifyJSON
 
-from notifiers.transport import record
+from notifiers.http_pool import CONNECT_TRIES, RETRY_PAUSE, client, sent_nothing
+from notifiers.transport import classify_httpx, record
 
 FAILED_VALUES = (False, "false", "error", "failed", "fail", 0)
 REASON_FIELDS = ("reason", "message", "detail", "error", "msg")
@@ -92,15 +98,27 @@ class _CheckedReply:
         if as_json:
             headers["Content-Type"] = "application/json"
         self.throttle()  # type: ignore[attr-defined]
-        try:
-            reply = requests.request(
-                self.method, url, headers=headers, params=self.params,
-                data=json.dumps(payload) if as_json else payload,
-                auth=(self.user, self.password or "") if self.user else None,
-                verify=self.verify_certificate, timeout=self.request_timeout,
-                allow_redirects=False)
-        except requests.RequestException:
-            return False  # the transport hook recorded the phase (notifiers.transport)
+        connect, read = self.request_timeout
+        pool = client(self.secure, self.host, self.port, self.verify_certificate)
+        request = pool.build_request(
+            self.method, url, headers=headers, params=self.params,
+            content=json.dumps(payload) if as_json else None,
+            data=None if as_json else payload,
+            timeout=httpx.Timeout(read, connect=connect, pool=connect))
+        auth = (self.user, self.password or "") if self.user else None
+        attempt = 1
+        while True:
+            try:
+                reply = pool.send(request, auth=auth)
+                break
+            except httpx.HTTPError as exc:
+                if sent_nothing(exc) and attempt < CONNECT_TRIES:
+                    attempt += 1  # nothing of it reached the gateway: a fresh connection
+                    time.sleep(RETRY_PAUSE)
+                    continue
+                record(*classify_httpx(exc))
+                return False
+        record("ok" if reply.is_success else "refused", "", reply.status_code)
         failure = reply_failure(reply.status_code, reply.text)
         if failure:
             record("refused", failure, reply.status_code)

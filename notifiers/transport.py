@@ -8,10 +8,11 @@ apart by its cause instead of guessed:
 - ``unknown``: the request went out but no answer came (read timeout, connection cut
   after sending) — the message may have arrived: never resent blindly.
 
-HTTP plugins all go through ``requests``' ``HTTPAdapter.send``; :func:`install` wraps it
+Apprise's HTTP plugins go through ``requests``' ``HTTPAdapter.send``; :func:`install` wraps it
 once per process to record the exception class or status of the requests made while
 a send is being observed (a thread-local record; other requests are untouched). The
-SMTP plugin of :mod:`notifiers.smtp` writes its phases itself. Error texts are built
+SMTP plugin of :mod:`notifiers.smtp` and the pooled gateways of :mod:`notifiers.gateway`
+(``httpx``, :func:`classify_httpx`) write their phases themselves. Error texts are built
 here from causes only: exception texts, which carry URLs and tokens, never leave."""
 
 from __future__ import annotations
@@ -83,6 +84,32 @@ def classify_http(exc: BaseException) -> tuple[Kind, str]:
         return "unknown", "sambungan terputus setelah permintaan terkirim"
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidHeader
                   | requests.exceptions.MissingSchema):
+        return "connect", f"alamat layanan tidak sah ({name})"
+    return "unknown", f"galat jaringan tak terduga ({name})"
+
+
+def classify_httpx(exc: BaseException) -> tuple[Kind, str]:
+    """An ``httpx`` exception (the pooled gateways of :mod:`notifiers.http_pool`) →
+    (phase, Indonesian detail), with the same texts as :func:`classify_http`."""
+    import ssl
+
+    import httpx
+
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "connect", "waktu habis saat menyambung ke layanan"
+    if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc.__cause__ or exc.__context__, ssl.SSLError):
+            return "connect", "jabat tangan TLS dengan layanan gagal"
+        return "connect", "layanan tidak terjangkau (sambungan ditolak atau alamat salah)"
+    if isinstance(exc, httpx.WriteError | httpx.WriteTimeout):
+        return "connect", "permintaan tidak terkirim utuh (sambungan terputus saat mengirim)"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "unknown", "permintaan terkirim tetapi layanan tidak menjawab tepat waktu"
+    if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
+        return "unknown", "sambungan terputus setelah permintaan terkirim"
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol
+                  | httpx.LocalProtocolError):
         return "connect", f"alamat layanan tidak sah ({name})"
     return "unknown", f"galat jaringan tak terduga ({name})"
 
