@@ -498,3 +498,110 @@ def test_month_end_monev_summary_reaches_ketua_tim(sessions: sessionmaker[Sessio
     assert quarter and "bukti terverifikasi" in quarter[0] and "terlambat" in quarter[0]
     assert any(x.startswith("Monev akhir bulan 2025-08") for x in lines)
     assert any("laporan monev" in r.subject and "Monev akhir triwulan" in r.body for r in rows)
+
+
+class KeepAlive(BaseHTTPRequestHandler):
+    """A keep-alive (HTTP/1.1) gateway that counts the connections it accepts and, like
+    real servers, closes a connection left idle longer than ``timeout``."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 0.5
+    posts: list[dict[str, Any]] = []
+    connections = 0
+
+    def setup(self) -> None:
+        KeepAlive.connections += 1
+        super().setup()
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        KeepAlive.posts.append({"path": self.path, "body": self.rfile.read(length).decode(),
+                                "headers": {k: v for k, v in self.headers.items()
+                                            if k != "Host"}})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "16")
+        self.end_headers()
+        self.wfile.write(b'{"status": true}')
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def keepalive() -> Iterator[int]:
+    KeepAlive.posts, KeepAlive.connections = [], 0
+    with http_server(KeepAlive) as port:
+        yield port
+
+
+def test_gateway_posts_what_the_requests_path_posted(keepalive: int) -> None:
+    """The pooled httpx path puts the same request on the wire as Apprise's requests
+    path did (captured from it before the change), for JSON and for form gateways."""
+    from notifiers.dispatch import apprise_send
+
+    text = "Halo *dunia* é\nbaris 2 & a=b"
+    apprise_send(f"wajson://127.0.0.1:{keepalive}/api/sendText?+X-Api-Key=rahasia"
+                 "&:chatId=628123@c.us&:session=default&:message=text&:title=&:version="
+                 "&:attachments=&:type=&-q=1", "", text)
+    apprise_send(f"waform://user:pw@127.0.0.1:{keepalive}/send?+Authorization=tok"
+                 "&:target=628123&:title=&:version=&:type=", "", text)
+    common = {"User-Agent": "Apprise", "Accept-Encoding": "gzip, deflate", "Accept": "*/*",
+              "Connection": "keep-alive"}
+    assert KeepAlive.posts == [
+        {"path": "/api/sendText?q=1",
+         "body": '{"chatId": "628123@c.us", "session": "default", '
+                 '"text": "Halo *dunia* \\u00e9\\nbaris 2 & a=b"}',
+         "headers": {**common, "X-Api-Key": "rahasia", "Content-Type": "application/json",
+                     "Content-Length": "93"}},
+        {"path": "/send", "body": "message=Halo+%2Adunia%2A+%C3%A9%0Abaris+2+%26+a%3Db"
+                                  "&target=628123",
+         "headers": {**common, "Authorization": "Basic dXNlcjpwdw==", "Content-Length": "65",
+                     "Content-Type": "application/x-www-form-urlencoded"}}]
+    assert KeepAlive.connections == 1, "both messages over one kept-alive connection"
+
+
+def test_gateway_keeps_one_connection_and_survives_idle_closes(
+        sessions: sessionmaker[Session], keepalive: int) -> None:
+    """All messages of a dispatch go over one connection; the gateway closes it while
+    idle; the next dispatch opens a new one and every message arrives exactly once."""
+    from notifiers.http_pool import close_all
+
+    close_all()  # no connection left over from an earlier test
+    env = {"MONEV_WHATSAPP_TOKEN": "token-uji", **smtp_env(free_port()),
+           "MONEV_WHATSAPP_URL": f"wajson://127.0.0.1:{keepalive}/send?+X-Api-Key={{token}}"
+                                 "&:target={phone_digits}&:title=&:version=&:type="}
+    _swept(sessions, date(2025, 10, 28))
+    first = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox.id).where(m.Outbox.channel == "whatsapp")).all()
+    assert len(wa) > 1 and set(wa) <= set(first.sent)
+    assert len(KeepAlive.posts) == len(wa) and KeepAlive.connections == 1
+    time.sleep(KeepAlive.timeout + 0.5)  # the gateway drops the idle connection
+    _swept(sessions, date(2025, 10, 30))
+    second = dispatch(sessions, now=lambda: datetime(2025, 10, 30, 3), env=env)
+    with sessions() as s:
+        wa = s.scalars(select(m.Outbox.id).where(m.Outbox.channel == "whatsapp")).all()
+    assert set(wa) <= set(first.sent) | set(second.sent)  # none uncertain, none retried
+    assert len(KeepAlive.posts) == len(wa), "every message exactly once"
+    assert KeepAlive.connections == 2
+
+
+def test_gateway_down_then_up_sends_each_message_once(sessions: sessionmaker[Session]) -> None:
+    """Nobody listens (connect error, tried twice at once, then left for the
+    dispatcher's retry); once the gateway is up, each message is sent exactly once."""
+    KeepAlive.posts, KeepAlive.connections = [], 0
+    port = free_port()
+    env = {"MONEV_WHATSAPP_TOKEN": "token-uji", **smtp_env(free_port()),
+           "MONEV_WHATSAPP_URL": f"wajson://127.0.0.1:{port}/send?+X-Api-Key={{token}}"
+                                 "&:target={phone_digits}&:title=&:version=&:type=&cto=1"}
+    _swept(sessions, date(2025, 10, 28))
+    down = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 3), env=env)
+    wa = {i for i, e in down.retrying if "tidak terjangkau" in e}
+    assert wa and not down.uncertain and not down.sent
+    with http_server(KeepAlive, port):
+        up = dispatch(sessions, now=lambda: datetime(2025, 10, 28, 5), env=env)
+    assert wa <= set(up.sent) and not up.uncertain
+    assert len(KeepAlive.posts) == len(wa)
+    with sessions() as s:
+        assert {s.get_one(m.Outbox, i).attempts for i in wa} == {2}
