@@ -288,14 +288,12 @@ def rejection_reasons(session: Session, ids: Iterable[int]) -> dict[int, tuple[s
 def last_submitter(session: Session, cp_id: int) -> str | None:
     """Who sent the evidence now waiting (the latest submission, or an addition to
     it; withdrawing sends nothing)."""
-    return session.scalar(select(m.Transition.actor).where(
-        m.Transition.checkpoint_id == cp_id, m.Transition.to_status == "submitted",
-        m.Transition.event != "withdraw")
-        .order_by(m.Transition.id.desc()).limit(1))
+    return last_submitters(session, [cp_id]).get(cp_id)
 
 
 def last_submitters(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    """``last_submitter`` of many checkpoints at once."""
+    """``last_submitter`` of many checkpoints at once (one rule for both: the tiers and
+    the self-verification check must agree on who sent)."""
     ids = list(ids)
     out: dict[int, str] = {}
     for start in range(0, len(ids), 500):
