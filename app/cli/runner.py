@@ -19,6 +19,7 @@ import typer
 
 from app.cli.app import app
 from app.cli.common import err, out
+from app.cli.console_logs import keep_tracebacks_in
 from app.cli.engine import compiled_deployments
 from monev.errors import MonevError
 
@@ -169,4 +170,5 @@ def serve_cmd(
     ready.write_text(str(os.getpid()), encoding="utf-8")
     from prefect import serve
 
+    keep_tracebacks_in(ready.parent / "runner.log")
     serve(*served, pause_on_shutdown=False, print_starting_message=False)

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from app.cli.app import app
 from app.cli.common import err, fail, load_config, out, today
+from app.cli.console_logs import keep_tracebacks_in
 from app.cli.plans import import_table, read_plans, store_plans
 from app.cli.portal import print_example_links
 from app.cli.runner import RunnerWatch, start_runner
@@ -207,6 +208,7 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
     os.environ.update(server_env(prefect_home, settings.prefect_port, auth))
     err.print(f"memulai server Prefect di 127.0.0.1:{settings.prefect_port} …")
     stack.server = start_server(prefect_home, settings.prefect_port, auth=auth)
+    keep_tracebacks_in(home / "run" / "up.log")
     wait_healthy(settings.prefect_port, stack.server, auth=auth, home=prefect_home)
     closed = _close_stale_runs("monev up sebelumnya berhenti sebelum run ini selesai")
     if closed:
