@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monev.config import MonevConfig, Person, PortalConfig, SatkerConfig
@@ -182,30 +182,22 @@ def viewer_for(session: Session, cfg: MonevConfig, link: m.PortalLink, session_i
 
 
 def satker_rows(session: Session, viewer: Viewer, plan_id: int | None = None,
-                status: str | None = None, item_ids: Collection[int] | None = None,
-                where: ColumnElement[bool] | None = None, newest_first: bool = False,
-                limit: int | None = None, offset: int = 0) -> list[Light]:
+                status: str | None = None,
+                item_ids: Collection[int] | None = None) -> list[Light]:
     """Active checkpoints of the viewer's satker (one plan, one status, only the rows
-    ``item_ids``, only those matching ``where``, if given), by due date (the latest
-    first if ``newest_first``), then row position and id; ``limit`` rows from
-    ``offset``."""
+    ``item_ids`` if given), by due date."""
     if viewer.satker_row is None or (item_ids is not None and not item_ids):
         return []
-    due = m.Checkpoint.due.desc() if newest_first else m.Checkpoint.due
     query = (select(*_LIGHT_COLUMNS)
              .join(m.Checkpoint.item).join(m.Item.area).join(m.Item.plan)
              .where(m.Plan.satker_id == viewer.satker_row.id, m.Item.active)
-             .order_by(due, m.Item.position, m.Checkpoint.id))
+             .order_by(m.Checkpoint.due, m.Item.position))
     if plan_id is not None:
         query = query.where(m.Plan.id == plan_id)
     if status is not None:
         query = query.where(m.Checkpoint.status == status)
     if item_ids is not None:
-        query = query.where(m.Checkpoint.item_id.in_(sorted(item_ids)))
-    if where is not None:
-        query = query.where(where)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
+        query = query.where(m.Item.id.in_(sorted(item_ids)))
     return [(CpView(r[0], r[1], r[2], r[3]), ItemView(*r[4:11]), r[11],
              PlanView(r[12], r[13], r[14])) for r in session.execute(query)]
 

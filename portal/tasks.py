@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monev.engine.lifecycle import rejection_reasons
@@ -103,66 +103,45 @@ def task_of(row: Light, viewer: Viewer, today: date, reasons: dict[int, tuple[st
                 rejected_by=by)
 
 
-def _live_items(session: Session, viewer: Viewer, today: date) -> tuple[list[int], int]:
-    """The viewer's own rows of live plans (the role rules run on the satker's rows, not
-    on its checkpoints), and how many checkpoints of theirs belong to closed plans."""
+def _own(session: Session, viewer: Viewer, today: date) -> tuple[list[Light], int]:
+    """The viewer's checkpoints of live plans (read by their own rows, in SQL), and how
+    many of theirs belong to closed plans."""
     closed = closed_plans(session, viewer, today)
     items = own_items(session, viewer)
-    live = sorted(i for i, plan in items.items() if plan not in closed)
+    live = {i for i, plan in items.items() if plan not in closed}
     archived = 0
     if len(live) < len(items):
         archived = session.scalar(select(func.count(m.Checkpoint.id)).where(
-            m.Checkpoint.item_id.in_(sorted(set(items) - set(live))))) or 0
-    return live, archived
+            m.Checkpoint.item_id.in_(sorted(set(items) - live)))) or 0
+    return satker_rows(session, viewer, item_ids=live), archived
 
 
-def _week_end(today: date) -> date:
-    return today + timedelta(days=6 - today.weekday())
+def _group_of(status: str, due: date, today: date, week_end: date) -> str | None:
+    """Which group of Tugas saya a checkpoint is in (None: only scheduled)."""
+    if status == "rejected":
+        return "ditolak"
+    if status in ("open", "backlog", "scheduled") and due < today:
+        return "terlambat"
+    if status in ("open", "scheduled") and due <= week_end:
+        return "minggu_ini"
+    return {"open": "dibuka", "submitted": "menunggu", "verified": "selesai"}.get(status)
 
 
-def _filters(today: date) -> dict[str, ColumnElement[bool]]:
-    """Each group of Tugas saya as a condition on the checkpoint, in SQL (indexed by
-    ``ix_checkpoint_item_status_due``); a checkpoint is in the first group it matches,
-    and the conditions below are written so that it matches only one."""
-    cp = m.Checkpoint
-    week_end = _week_end(today)
-    return {
-        "ditolak": cp.status == "rejected",
-        "terlambat": cp.status.in_(("open", "backlog", "scheduled")) & (cp.due < today),
-        "minggu_ini": cp.status.in_(("open", "scheduled")) & (cp.due >= today)
-        & (cp.due <= week_end),
-        "dibuka": (cp.status == "open") & (cp.due > week_end),
-        "menunggu": cp.status == "submitted",
-        "selesai": cp.status == "verified",
-    }
-
-
-# the most recently overdue and the newest finished first (what is overdue since the
-# plan was imported — tunggakan — would otherwise fill the first page)
-NEWEST_FIRST = ("terlambat", "selesai")
-
-
-def _counts(session: Session, items: list[int], today: date) -> tuple[dict[str, int], int]:
-    """How many checkpoints of ``items`` each group holds (one grouped query), and how
-    many are in none (only scheduled)."""
-    counts = dict.fromkeys(dict(GROUPS), 0)
-    if not items:
-        return counts, 0
-    group = case(*((cond, key) for key, cond in _filters(today).items()), else_="")
+def _grouped(rows: list[Light], today: date) -> tuple[dict[str, list[Light]], int]:
+    week_end = today + timedelta(days=6 - today.weekday())
+    groups: dict[str, list[Light]] = {key: [] for key, _ in GROUPS}
     scheduled = 0
-    for key, n in session.execute(select(group, func.count()).where(
-            m.Checkpoint.item_id.in_(items)).group_by(group)).tuples():
-        if key:
-            counts[key] = n
+    for row in rows:
+        key = _group_of(row[0].status, row[0].due, today, week_end)
+        if key is None:
+            scheduled += 1
         else:
-            scheduled = n
-    return counts, scheduled
-
-
-def _group_rows(session: Session, viewer: Viewer, items: list[int], today: date, key: str,
-                limit: int, offset: int = 0) -> list[Light]:
-    return satker_rows(session, viewer, item_ids=items, where=_filters(today)[key],
-                       newest_first=key in NEWEST_FIRST, limit=limit, offset=offset)
+            groups[key].append(row)
+    # the most recently overdue and the newest finished first (what is overdue since the
+    # plan was imported — tunggakan — would otherwise fill the first page)
+    for key in ("terlambat", "selesai"):
+        groups[key].sort(key=lambda r: r[0].due, reverse=True)
+    return groups, scheduled
 
 
 def _tasks(session: Session, viewer: Viewer, today: date, rows: list[Light]) -> list[Task]:
@@ -180,21 +159,17 @@ def my_tasks(session: Session, viewer: Viewer, today: date,
              sorot: Sequence[int] = ()) -> TaskList:
     """Tugas saya: the leading groups with their first items, the rest as counts; the
     items of ``sorot`` on top when they are the viewer's own (others are ignored)."""
-    items, archived = _live_items(session, viewer, today)
-    counts, scheduled = _counts(session, items, today)
-    top: list[Light] = []
-    if sorot:
-        found = {r[0].id: r for r in satker_rows(
-            session, viewer, item_ids=items, where=m.Checkpoint.id.in_(list(sorot)))}
-        top = [found[i] for i in sorot if i in found]
+    rows, archived = _own(session, viewer, today)
+    groups, scheduled = _grouped(rows, today)
+    by_id = {r[0].id: r for r in rows}
+    top = [by_id[i] for i in sorot if i in by_id]
     on_top = {r[0].id for r in top}
     out = []
     for key, title in GROUPS:
-        group = Group(key, title, total=counts[key])
-        if group.leading and group.total:
-            rows = _group_rows(session, viewer, items, today, key, FIRST + len(on_top))
+        group = Group(key, title, total=len(groups[key]))
+        if group.leading:
             group.tasks = _tasks(session, viewer, today,
-                                 [r for r in rows if r[0].id not in on_top][:FIRST])
+                                 [r for r in groups[key] if r[0].id not in on_top][:FIRST])
         out.append(group)
     return TaskList(out, _tasks(session, viewer, today, top), scheduled, archived)
 
@@ -202,14 +177,13 @@ def my_tasks(session: Session, viewer: Viewer, today: date,
 def task_group(session: Session, viewer: Viewer, today: date, key: str,
                page: int) -> Group:
     """All of one group of Tugas saya, PAGE items a page (``page`` kept in range)."""
-    items, _ = _live_items(session, viewer, today)
-    total = _counts(session, items, today)[0][key]
-    pages = max(1, -(-total // PAGE))
+    rows, _ = _own(session, viewer, today)
+    found = _grouped(rows, today)[0][key]
+    pages = max(1, -(-len(found) // PAGE))
     page = min(max(1, page), pages)
-    shown = _group_rows(session, viewer, items, today, key, PAGE, (page - 1) * PAGE) \
-        if total else []
+    shown = found[(page - 1) * PAGE: page * PAGE]
     return Group(key, dict(GROUPS)[key], _tasks(session, viewer, today, shown),
-                 total, page, pages)
+                 len(found), page, pages)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.schema import Index, UniqueConstraint
+from sqlalchemy.schema import UniqueConstraint
 
 # Lifecycle of a checkpoint; the engine moves it along (issue: the engine).
 CHECKPOINT_STATUSES = ("scheduled", "open", "submitted", "verified", "rejected", "backlog",
@@ -102,9 +102,7 @@ class Item(Base):
 
 class Checkpoint(Base):
     __tablename__ = "checkpoint"
-    # Tugas saya's groups: a person's rows, by status and due date (portal/tasks.py)
-    __table_args__ = (UniqueConstraint("item_id", "period"),
-                      Index("ix_checkpoint_item_status_due", "item_id", "status", "due"))
+    __table_args__ = (UniqueConstraint("item_id", "period"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
     period: Mapped[str] = mapped_column(String(12))
