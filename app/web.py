@@ -7,10 +7,14 @@ uvicorn without an access log) and answers an unknown or revoked token with a pl
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
@@ -29,6 +33,7 @@ from portal.mount import mount
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, max-age=300, must-revalidate"
+DEFAULT_THREADS = 40
 
 
 def not_modified(request: Request, etag: str, modified: datetime) -> bool:
@@ -51,10 +56,29 @@ def not_modified(request: Request, etag: str, modified: datetime) -> bool:
     return False
 
 
+def http_threads() -> int:
+    """Threads serving the app's blocking routes (``MONEV_HTTP_THREADS``, default 40:
+    anyio's own default), and as many pooled database connections."""
+    raw = os.environ.get("MONEV_HTTP_THREADS", str(DEFAULT_THREADS))
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise MonevError(f"MONEV_HTTP_THREADS={raw!r} bukan jumlah thread (1–1000)")
+    return int(raw)
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None)
+    threads = http_threads()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # FastAPI runs every plain ``def`` route in anyio's default thread pool: its
+        # size and the engine's pool are one number, so no thread waits for a connection
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title="monev", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.add_middleware(PageCompression)  # pages and CSS gzip'd; downloads and feeds not
-    factory = open_session_factory()
+    factory = open_session_factory(pool_size=threads)
     engine = factory.kw["bind"]
     cfg = load_config(None)
     cache = FeedCache(cfg, public_url())

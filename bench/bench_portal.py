@@ -7,7 +7,8 @@ example people in every satker, and the real app under uvicorn (one process, as
 
 1. ``/health`` (the floor: one tiny query), *Tugas saya* of a PIC (50 PIC sessions)
    and of a koordinator (50 koordinator sessions), and the *Papan* (50 Ketua Tim ZI
-   sessions), each as N requests from 50 concurrent sessions — p50/p95 per round; the
+   sessions), each as ``wrk -t2 -c50`` for a few seconds with the 50 sessions' cookies
+   round robin — wrk's p50/p95 per round; the
    medians over the rounds, as ratios to /health, each with the median 1-minute load
    average measured right after it (a shared machine: a busy neighbour shows there).
    Pages are fetched as a browser does (``Accept-Encoding: gzip``); their size, plain
@@ -22,7 +23,7 @@ database's schema ``public`` is dropped first. Results: bench/results-portal.jso
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import copy
 import json
 import os
@@ -128,8 +129,8 @@ def start_app(url: str, home: Path, config: Path, port: int) -> subprocess.Popen
 
 
 def sessions(url: str, home: Path, base: str, satkers: list[str], person: str,
-             n: int) -> list[httpx.AsyncClient]:
-    """``n`` logged-in clients (one personal link each, opened like a browser)."""
+             n: int) -> list[str]:
+    """``n`` session cookies (one personal link each, opened like a browser)."""
     secret = server_secret(home)
     factory = open_session_factory(url)
     links = []
@@ -139,73 +140,88 @@ def sessions(url: str, home: Path, base: str, satkers: list[str], person: str,
             assert made is not None
             links.append(f"{base}/p/{made[1]}")
     factory.kw["bind"].dispose()
-    clients = []
+    cookies = []
     for link in links:
-        client = httpx.AsyncClient(base_url=base, timeout=120,
-                                   limits=httpx.Limits(max_connections=1))
         with httpx.Client(base_url=base, timeout=60) as browser:  # the link, then "Masuk"
             assert browser.get(link).status_code == 303
             opened = browser.post("/portal/masuk")
             assert opened.status_code == 303, opened.text
-            client.cookies.set("monev_sesi", browser.cookies["monev_sesi"])
-        clients.append(client)
-    return clients
+            cookies.append(browser.cookies["monev_sesi"])
+    return cookies
 
 
-async def load(clients: list[httpx.AsyncClient], path: str, total: int) -> list[float]:
-    """``total`` GETs of ``path``, one worker per session (all at once); latencies."""
-    times: list[float] = []
-    per = max(1, total // len(clients))
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        for _ in range(per):
-            t0 = time.perf_counter()
-            resp = await client.get(path)
-            times.append(time.perf_counter() - t0)
-            if resp.status_code != 200:
-                raise SystemExit(f"{path}: HTTP {resp.status_code}")
-
-    await asyncio.gather(*(worker(c) for c in clients))
-    return times
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+WRK_LUA = """
+local cookies = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local h = {["Accept-Encoding"] = "gzip", ["Cookie"] = "monev_sesi=" .. cookies[n %% #cookies + 1]}
+  return wrk.format("GET", nil, h)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRKJSON {\\"p50\\": %%d, \\"p95\\": %%d, \\"requests\\": %%d, "
+    .. "\\"non2xx\\": %%d, \\"errors\\": %%d}\\n", latency:percentile(50),
+    latency:percentile(95), summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout))
+end
+"""
 
 
-async def page_size(client: httpx.AsyncClient, path: str) -> dict[str, int]:
+def wrk(base: str, path: str, cookies: list[str], seconds: int,
+        script_dir: Path) -> dict[str, float]:
+    """``wrk`` with 50 connections for ``seconds`` against ``path``, each request with the
+    next session's cookie (50 sessions round robin); p50/p95 in seconds."""
+    script = script_dir / "sessions.lua"
+    script.write_text(WRK_LUA % ", ".join(f'"{c}"' for c in cookies), "utf-8")
+    done = subprocess.run(["/usr/bin/wrk", "-t2", "-c50", f"-d{seconds}s", "--timeout", "30s",
+                           "-s", str(script), base + path],
+                          capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRKJSON "))
+    found = json.loads(line[len("WRKJSON "):])
+    if found["non2xx"] or found["errors"]:
+        raise SystemExit(f"{path}: {found} {done.stdout}")
+    return {"p50": found["p50"] / 1e6, "p95": found["p95"] / 1e6,
+            "requests": found["requests"]}
+
+
+def page_size(base: str, cookie: str, path: str) -> dict[str, int]:
     """Bytes of one page as sent compressed and as HTML."""
-    resp = await client.get(path)
+    with httpx.Client(base_url=base, cookies={"monev_sesi": cookie}, timeout=60,
+                      headers={"Accept-Encoding": "gzip"}) as client:
+        resp = client.get(path)
     sent = int(resp.headers.get("content-length") or len(resp.content))
     return {"html_bytes": len(resp.content), "sent_bytes": sent}
 
 
-async def bench_pages(sessions_of: dict[str, list[httpx.AsyncClient]], rounds: int,
-                      total: int) -> dict[str, Any]:
+def bench_pages(base: str, sessions_of: dict[str, list[str]], rounds: int, seconds: int,
+                work: Path) -> dict[str, Any]:
     pics, koords, ketuas = sessions_of["pic"], sessions_of["koordinator"], \
         sessions_of["ketua"]
     plan = [("health", pics, "/health"), ("tugas_saya", pics, "/portal/"),
             ("tugas_saya_koordinator", koords, "/portal/"), ("papan", ketuas, "/portal/papan")]
-    for _, clients, path in plan:  # warm up (imports, template compile)
-        await load(clients, path, len(clients))
-    per_round: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in plan}
+    for _, cookies, path in plan:  # warm up (imports, template compile, caches)
+        wrk(base, path, cookies, 2, work)
+    per_round: dict[str, list[tuple[float, float, float, int]]] = {n: [] for n, _, _ in plan}
     for r in range(rounds):
         order = plan[r % len(plan):] + plan[: r % len(plan)]
-        for name, clients, path in order:
-            times = await load(clients, path, total)
+        for name, cookies, path in order:
+            got = wrk(base, path, cookies, seconds, work)
             load_1m = os.getloadavg()[0]
-            per_round[name].append((pct(times, 0.5), pct(times, 0.95), load_1m))
-            print(f"  round {r + 1} {name:<22} p50 {pct(times, .5) * 1000:7.1f} ms  "
-                  f"p95 {pct(times, .95) * 1000:7.1f} ms  load {load_1m:4.1f}  "
-                  f"({len(times)} requests)")
+            per_round[name].append((got["p50"], got["p95"], load_1m, int(got["requests"])))
+            print(f"  round {r + 1} {name:<22} p50 {got['p50'] * 1000:7.1f} ms  "
+                  f"p95 {got['p95'] * 1000:7.1f} ms  load {load_1m:4.1f}  "
+                  f"({got['requests']} requests)")
     out: dict[str, Any] = {}
     for name, values in per_round.items():
         out[name] = {"p50_ms": round(statistics.median(v[0] for v in values) * 1000, 1),
                      "p95_ms": round(statistics.median(v[1] for v in values) * 1000, 1),
-                     "load_1m": round(statistics.median(v[2] for v in values), 2)}
-    for name, clients, path in plan[1:]:
-        out[name].update(await page_size(clients[0], path))
+                     "load_1m": round(statistics.median(v[2] for v in values), 2),
+                     "req_per_s": round(statistics.median(v[3] for v in values) / seconds, 1),
+                     "rounds": [{"p50_ms": round(v[0] * 1000, 1), "p95_ms": round(v[1] * 1000, 1),
+                                 "load_1m": round(v[2], 2)} for v in values]}
+    for name, cookies, path in plan[1:]:
+        out[name].update(page_size(base, cookies[0], path))
     for name in ("tugas_saya", "tugas_saya_koordinator", "papan"):
         out[name]["p50_ratio_to_health"] = round(out[name]["p50_ms"] /
                                                  out["health"]["p50_ms"], 1)
@@ -255,34 +271,45 @@ def bench_upload(base: str, client: httpx.Client, home: Path, rounds: int,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--plans", type=int, default=1100)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--requests", type=int, default=150, help="per endpoint per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=8, help="of wrk per page per round")
+    ap.add_argument("--dir", type=Path, help="keep the plans, home and config here; a "
+                    "second run with the same --dir reuses the imported database")
     args = ap.parse_args()
     url = os.environ.get("MONEV_BENCH_POSTGRES_URL") or \
         os.environ.get("MONEV_TEST_POSTGRES_URL")
     if not url:
         raise SystemExit("set MONEV_BENCH_POSTGRES_URL (PostgreSQL; its schema is dropped)")
     res: dict[str, Any] = {"plans": args.plans, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                           "cores": os.cpu_count(), "sessions": 50, "today": TODAY}
-    with tempfile.TemporaryDirectory(prefix="monev-bench-portal-") as tmp:
-        work, home = Path(tmp) / "plans", Path(tmp) / "home"
-        work.mkdir()
-        home.mkdir(mode=0o700)  # as `monev up` makes it: the app refuses a missing home
-        config, satkers = prepare(url, home, args.plans, work)
+                           "cores": os.cpu_count(), "sessions": 50, "today": TODAY,
+                           "load": "wrk -t2 -c50, 50 session cookies round robin"}
+    with contextlib.ExitStack() as stack:
+        tmp = args.dir or Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="monev-bench-portal-")))
+        work, home = tmp / "plans", tmp / "home"
+        if (work / "monev.yaml").exists():
+            config = work / "monev.yaml"
+            satkers = [s["name"] for s in yaml.safe_load(config.read_text("utf-8"))["satkers"]]
+        else:
+            work.mkdir(parents=True)
+            home.mkdir(mode=0o700)  # as `monev up` makes it: the app refuses a missing home
+            config, satkers = prepare(url, home, args.plans, work)
         res["satkers"] = len(satkers)
         port = free_port()
         proc = start_app(url, home, config, port)
+        with psycopg.connect(url, autocommit=True) as conn:  # after this code's migrations
+            conn.execute("ANALYZE")
         base = f"http://127.0.0.1:{port}"
         try:
             pics = sessions(url, home, base, satkers, PIC, 50)
             koords = sessions(url, home, base, satkers[100:], KOORD, 50)
             ketuas = sessions(url, home, base, satkers[50:], KETUA, 50)
-            print(f"pages, {args.rounds} rounds × {args.requests} requests, 50 sessions:")
-            res["pages"] = asyncio.run(bench_pages(
-                {"pic": pics, "koordinator": koords, "ketua": ketuas}, args.rounds,
-                args.requests))
+            print(f"pages, {args.rounds} rounds × {args.seconds} s of wrk, 50 sessions:")
+            res["pages"] = bench_pages(base, {"pic": pics, "koordinator": koords,
+                                              "ketua": ketuas}, args.rounds, args.seconds, tmp)
             print("upload 20 MB vs copy:")
-            with httpx.Client(base_url=base, timeout=120, cookies=pics[0].cookies) as c:
+            with httpx.Client(base_url=base, timeout=120,
+                              cookies={"monev_sesi": pics[0]}) as c:
                 res["upload"] = bench_upload(base, c, home, args.rounds)
         finally:
             proc.terminate()

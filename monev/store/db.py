@@ -13,7 +13,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,17 +65,20 @@ def display_url(url: str | None = None) -> str:
     return make_url(url or database_url()).render_as_string(hide_password=True)
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``. On SQLite a connection can begin ``IMMEDIATE`` (execution
-    option ``sqlite_begin``; :class:`Sessions` uses it for writers): a transaction that
-    read and then writes could otherwise fail at once with "database is locked" when
-    another writer committed in between, whatever the busy timeout."""
+def make_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
+    """An engine for ``url`` (``pool_size``: connections kept for as many threads, plus
+    SQLAlchemy's overflow of 10; default its 5). On SQLite a connection can begin
+    ``IMMEDIATE`` (execution option ``sqlite_begin``; :class:`Sessions` uses it for
+    writers): a transaction that read and then writes could otherwise fail at once with
+    "database is locked" when another writer committed in between, whatever the busy
+    timeout."""
     url = url or database_url()
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    pool: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
     if not url.startswith("sqlite"):
-        return create_engine(url)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        return create_engine(url, **pool)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **pool)
     _private_sqlite_file(engine)
 
     @event.listens_for(engine, "connect")
@@ -175,7 +178,7 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str | None, bool]:
     return current, script.get_current_head(), known
 
 
-def open_session_factory(url: str | None = None) -> Sessions:
-    engine = make_engine(url)
+def open_session_factory(url: str | None = None, pool_size: int | None = None) -> Sessions:
+    engine = make_engine(url, pool_size)
     upgrade_schema(engine)
     return Sessions(engine)
