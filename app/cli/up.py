@@ -236,8 +236,8 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
 
 
 def _drain_prefect_services(timeout: float = 10.0) -> None:
-    """Send the flow-run logs and events this process still holds (the catch-up runs
-    ran here) while the server can take them."""
+    """Send the flow-run logs and events this process still holds while the server can
+    take them."""
     from prefect._internal.concurrency.services import QueueService
 
     with contextlib.suppress(Exception):  # best effort while stopping
@@ -419,7 +419,21 @@ def _write_state(stack: Stack, settings: UpSettings) -> None:
 
 
 def _catch_up(send_now: bool) -> None:
-    """Today's sweep of every plan, then one dispatcher pass (both as Prefect runs)."""
+    """Today's sweep of every plan, then one dispatcher pass (both as Prefect runs), in a
+    child process: closing a plan builds its year-end report (charts, PDF), and the
+    libraries that takes (~100 MB) must not stay in the supervisor for its whole life."""
+    import subprocess
+
+    command = [sys.executable, "-m", "app", "_catch-up", *(["--send-now"] if send_now else [])]
+    done = subprocess.run(command, env=dict(os.environ), check=False)
+    if done.returncode != 0:
+        raise MonevError(f"penyapuan awal berhenti dengan kode {done.returncode}; lihat "
+                         "pesan di atas, perbaiki, lalu jalankan `monev up` lagi")
+
+
+@app.command("_catch-up", hidden=True)
+def catch_up_cmd(send_now: Annotated[bool, typer.Option("--send-now")] = False) -> None:
+    """(internal) The start-up catch-up of ``monev up``: sweep every plan, send once."""
     from flows.monev_flows import dispatch_outbox, sweep_all
 
     actions = sweep_all()
