@@ -112,6 +112,19 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 300) -> 
     raise SystemExit(f"{url} did not answer")
 
 
+def wait_started(log: Path, proc: subprocess.Popen[bytes], seconds: float = 900) -> None:
+    """Until ``monev up`` says it is up ("Tekan Ctrl-C"): its start-up catch-up (a child
+    process that may print year-end reports with Chromium) has ended by then."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"monev up exited with {proc.returncode} while starting")
+        if b"Tekan Ctrl-C" in log.read_bytes():
+            return
+        time.sleep(1)
+    raise SystemExit("monev up did not finish starting")
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """INT (``monev up`` stops its children itself), then KILL the group if needed."""
     if proc.poll() is None:
@@ -138,6 +151,7 @@ def run_up(folder: Path) -> dict[str, Any]:
                                 process_group=0)
     try:
         wait_http(f"http://127.0.0.1:{http}/health", proc)
+        wait_started(folder / "up.log", proc)
         return settle(proc.pid)
     finally:
         stop(proc)
