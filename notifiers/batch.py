@@ -2,9 +2,10 @@
 
 A batch is claimed in one transaction: its rows go ``pending`` → ``sending`` with
 ``claimed_at`` set, and get their attempt rows. Just before a row's message goes out,
-one small statement clears its ``claimed_at`` (the send *began*; committed before
-anything reaches the wire). The results of the whole batch are written in one
-transaction at its end. So, when a dispatcher is killed mid-batch:
+one small transaction clears its ``claimed_at`` (the send *began*; committed before
+anything reaches the wire) and marks the row before it ``sent``. The rest of the
+batch's results (attempt rows, failures) are written in one transaction at its end.
+So, when a dispatcher is killed mid-batch:
 
 - a row whose send began (``claimed_at`` cleared) may have arrived: after the lease it
   becomes ``uncertain``, never resent automatically;
@@ -17,12 +18,15 @@ either released or sent, never both."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, DateTime, Integer, TextClause, bindparam, text
+from sqlalchemy import Connection, DateTime, Dialect, Integer, TextClause, bindparam, text
 
 from monev.store.outbox import retry_delay
 
@@ -65,12 +69,10 @@ _CLAIM = _sql("UPDATE outbox SET status = 'sending', attempts = attempts + 1, "
 _ATTEMPTS = _sql("INSERT INTO outbox_attempt (outbox_id, started_at, error) "
                  "SELECT id, :at, '' FROM outbox WHERE id IN :ids "
                  "RETURNING id, outbox_id")
-_BEGIN = _sql("UPDATE outbox SET claimed_at = NULL "
-              "WHERE id = :id AND status = 'sending' AND claimed_at = :at")
 _FINISHED = _sql("UPDATE outbox_attempt SET finished_at = :at, ok = :ok, error = :error "
                  "WHERE id = :attempt")
 _SENT = _sql("UPDATE outbox SET status = 'sent', sent_at = :at, last_error = '' "
-             "WHERE id IN :ids")
+             "WHERE id IN :ids AND status = 'sending'")
 _STOPPED = _sql("UPDATE outbox SET status = :status, last_error = :error WHERE id = :id")
 _AGAIN = _sql("UPDATE outbox SET status = 'pending', last_error = :error, "
               "not_before = :later WHERE id = :id")
@@ -101,12 +103,58 @@ def claim_batch(conn: Connection, ids: Sequence[int], at: datetime) -> list[Clai
     return [claimed[i] for i in ids if i in claimed]
 
 
-def begin_send(conn: Connection, claimed: Claimed) -> bool:
-    """Mark the row's send as begun and commit it; False when the row is no longer ours
-    (released by another dispatcher after the lease: then it must not be sent)."""
-    done = conn.execute(_BEGIN, {"id": claimed.row_id, "at": claimed.claimed_at})
-    conn.commit()
-    return done.rowcount == 1
+_BEGIN_RAW = ("UPDATE outbox SET claimed_at = NULL "
+              "WHERE id = :id AND status = 'sending' AND claimed_at = :at")
+_SENT_RAW = ("UPDATE outbox SET status = 'sent', sent_at = :now, last_error = '' "
+             "WHERE id = :id AND status = 'sending'")
+
+
+@functools.cache
+def _time_processor(dialect: Dialect) -> Callable[[Any], Any] | None:
+    return DateTime().dialect_impl(dialect).bind_processor(dialect)
+
+
+def _driver_sql(dialect: Dialect, sql: str) -> str:
+    return sql if dialect.name == "sqlite" else re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+def begin_send(conn: Connection, claimed: Claimed, sent_before: int | None,
+               now: datetime) -> bool:
+    """Mark the row's send as begun, and the row sent just before as ``sent``, and
+    commit; False when the row is no longer ours (released by another dispatcher after
+    the lease: then it must not be sent). Marking the previous row here keeps a crash
+    to at most one ``uncertain`` row, at no extra commit.
+
+    The one commit per message, so it goes straight to the driver (SQLAlchemy's
+    per-statement work cost more than the write); ``conn`` must be outside a
+    transaction."""
+    dialect = conn.dialect
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    to_db = _time_processor(dialect) or (lambda v: v)
+    cursor = raw.cursor()
+    try:
+        if dialect.name == "sqlite":  # autocommit driver: take the write lock first
+            cursor.execute("BEGIN IMMEDIATE")
+        if sent_before is not None:
+            cursor.execute(_driver_sql(dialect, _SENT_RAW),
+                           {"id": sent_before, "now": to_db(now)})
+        cursor.execute(_driver_sql(dialect, _BEGIN_RAW),
+                       {"id": claimed.row_id, "at": to_db(claimed.claimed_at)})
+        ours = cursor.rowcount == 1
+        if dialect.name == "sqlite":
+            cursor.execute("COMMIT")
+        else:
+            raw.commit()
+    except BaseException:
+        if dialect.name != "sqlite":
+            raw.rollback()
+        elif raw.in_transaction:
+            cursor.execute("ROLLBACK")
+        raise
+    finally:
+        cursor.close()
+    return ours
 
 
 @dataclass

@@ -215,7 +215,7 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
                     results, unstarted = [], []
                     batch = claim_batch(conn, due[:batch_size], now()) if due else []
                     due = due[batch_size:]
-                unstarted = _send_batch(conn, batch, results, env, sender,
+                unstarted = _send_batch(conn, batch, results, env, sender, now,
                                         lambda r, u: finish_batch(conn, r, u, now(),
                                                                   max_attempts, outcomes))
     finally:
@@ -224,7 +224,7 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
 
 
 def _send_batch(conn: Connection, batch: list[Claimed], results: list[tuple[Claimed, Result]],
-                env: dict[str, str] | None, sender: Sender,
+                env: dict[str, str] | None, sender: Sender, now: Callable[[], datetime],
                 finish: Callable[[list[tuple[Claimed, Result]], list[Claimed]], None],
                 ) -> list[Claimed]:
     """Send the rows of a claimed batch in order, each after its "begun" mark; returns
@@ -236,7 +236,9 @@ def _send_batch(conn: Connection, batch: list[Claimed], results: list[tuple[Clai
         for i, claimed in enumerate(batch):  # noqa: B007 - i is read when interrupted
             if time.monotonic() > deadline:
                 return batch[i:]  # claimed again by the next batch
-            if begin_send(conn, claimed):
+            last = results[-1] if results else None
+            sent_before = last[0].row_id if last and last[1][0] == "sent" else None
+            if begin_send(conn, claimed, sent_before, now()):
                 results.append((claimed, _send(claimed, env, sender)))
     except BaseException:
         conn.rollback()
