@@ -1,16 +1,17 @@
 """The dispatcher: sends due outbox rows through Apprise, one message per row.
 
-Per row: claim it (``pending`` → ``sending``, atomic, so several dispatchers can run
-side by side) and record the attempt *before* sending (own commit), send, then record
-the result. A row still ``sending`` past the lease was left by a killed process: its
-fate is unknown, so it becomes ``uncertain`` (shown to the admin by ``monev outbox``),
-never resent blindly. Failures are retried with backoff
-up to ``max_attempts``, then ``failed`` with the error kept. Nothing is dropped."""
+Rows are claimed in batches (``pending`` → ``sending``, atomic, so several dispatchers
+can run side by side), each row's send is marked as begun *before* it goes out, and
+the batch's results are written together (:mod:`notifiers.batch`). A row still
+``sending`` past the lease was left by a killed process: if its send had begun its fate
+is unknown, so it becomes ``uncertain`` (shown to the admin by ``monev outbox``), never
+resent blindly; if not, it is pending again. Failures are retried with backoff up to
+``max_attempts``, then ``failed`` with the error kept. Nothing is dropped."""
 
 from __future__ import annotations
 
 import functools
-import json
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +19,24 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.clock import utcnow
 from monev.errors import MonevError
 from monev.store import models as m
-from monev.store.outbox import retry_delay
 from notifiers import transport
+from notifiers.batch import (
+    BATCH_SECONDS,
+    BATCH_SIZE,
+    Claimed,
+    Outcomes,
+    Result,
+    begin_send,
+    claim_batch,
+    finish_batch,
+    release_stale_claims,
+)
 from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
 from notifiers.messages import one_line
 from notifiers.outbox import withdraw_closed, withdraw_expired
@@ -134,67 +145,23 @@ class DispatchReport:
 
 
 def mark_uncertain(session: Session, started_before: datetime) -> list[int]:
-    """Rows a dispatcher started before ``started_before`` and never finished.
+    """Rows a dispatcher claimed before ``started_before`` and never finished: those
+    whose send had begun become ``uncertain``; those never attempted, ``pending``.
 
-    A send takes seconds (Apprise's timeouts are under a minute), so a row still
-    ``sending`` after the lease was left by a killed process; a younger one may belong
-    to a dispatcher running right now and is left alone."""
+    A batch starts its last send within a minute and a send takes seconds (Apprise's
+    timeouts are under a minute), so a row still ``sending`` after the lease was left
+    by a killed process; a younger one may belong to a dispatcher running right now
+    and is left alone."""
+    release_stale_claims(session.connection(), started_before)
     stale = select(m.OutboxAttempt.outbox_id).group_by(m.OutboxAttempt.outbox_id).having(
         func.max(m.OutboxAttempt.started_at) < started_before)
     ids = list(session.scalars(select(m.Outbox.id).where(
-        m.Outbox.status == "sending", m.Outbox.id.in_(stale))))
+        m.Outbox.status == "sending", m.Outbox.claimed_at.is_(None),
+        m.Outbox.id.in_(stale))))
     if ids:
         session.execute(update(m.Outbox).where(m.Outbox.id.in_(ids)).values(
             status="uncertain", last_error="pengiriman terputus; tidak diketahui terkirim"))
     return ids
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A row this dispatcher owns: what to send, and the attempt being made."""
-
-    row_id: int
-    attempt_id: int
-    channel: str
-    address: str
-    subject: str
-    body: str
-    attempts: int
-    attachments: tuple[str, ...] = ()  # issue 13: files sent with an e-mail
-
-
-# The dispatcher's own statements, as text: compiled once, run for every message (the
-# ORM's per-statement work cost more than the SQLite write itself).
-_CLAIM = text("UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-              "WHERE id = :id AND status = 'pending' "
-              "RETURNING channel, address, subject, body, attempts, attachments")
-_ATTEMPT = text("INSERT INTO outbox_attempt (outbox_id, started_at, error) "
-                "VALUES (:id, :at, '') RETURNING id")
-_FINISHED = text("UPDATE outbox_attempt SET finished_at = :at, ok = :ok, error = :error "
-                 "WHERE id = :attempt")
-_SENT = text("UPDATE outbox SET status = 'sent', sent_at = :at, last_error = '' "
-             "WHERE id = :id")
-_STOPPED = text("UPDATE outbox SET status = :status, last_error = :error WHERE id = :id")
-_AGAIN = text("UPDATE outbox SET status = 'pending', last_error = :error, "
-              "not_before = :later WHERE id = :id")
-
-
-def claim(conn: Session | Connection, row_id: int, at: datetime) -> Claimed | None:
-    """``pending`` → ``sending`` and an attempt row, in the caller's transaction (which
-    must commit before the message goes out). Only a row still pending is ours: the
-    conditional UPDATE waits for, and loses to, any transaction holding the row."""
-    row = conn.execute(_CLAIM, {"id": row_id}).first()
-    if row is None:
-        return None
-    attempt_id = conn.execute(_ATTEMPT, {"id": row_id, "at": at}).scalar_one()
-    channel, address, subject, body, attempts, files = row
-    if isinstance(files, str):  # a JSON column read by plain SQL (SQLite)
-        files = json.loads(files)
-    return Claimed(row_id, attempt_id, channel, address, subject, body, attempts,
-                   tuple(files or ()))
-
-
-Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
 
 
 def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
@@ -210,40 +177,19 @@ def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Resul
     return "sent", ""
 
 
-def _record(conn: Connection, claimed: Claimed, result: Result, at: datetime,
-            max_attempts: int, report: DispatchReport) -> None:
-    outcome, error = result
-    conn.execute(_FINISHED, {"at": at, "ok": outcome == "sent", "error": error,
-                             "attempt": claimed.attempt_id})
-    rid = claimed.row_id
-    if outcome == "sent":
-        conn.execute(_SENT, {"at": at, "id": rid})
-        report.sent.append(rid)
-    elif outcome == "uncertain":
-        conn.execute(_STOPPED, {"status": "uncertain", "error": error, "id": rid})
-        report.uncertain.append(rid)
-    elif claimed.attempts >= max_attempts:
-        conn.execute(_STOPPED, {"status": "failed", "error": error, "id": rid})
-        report.failed.append((rid, error))
-    else:
-        conn.execute(_AGAIN, {"error": error, "later": at + retry_delay(claimed.attempts),
-                              "id": rid})
-        report.retrying.append((rid, error))
-
-
 def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcnow,
              sender: Sender = apprise_send, limit: int = 1000, max_attempts: int = 5,
              env: dict[str, str] | None = None, send_now: bool = False,
              lease: timedelta = SEND_LEASE,
-             only: Collection[int] | None = None) -> DispatchReport:
+             only: Collection[int] | None = None,
+             batch_size: int = BATCH_SIZE) -> DispatchReport:
     """Send every due pending row (at most ``limit``); ``send_now`` also sends rows held
     for quiet hours (the demo of ``make up``, or an admin's explicit decision);
     ``only`` limits the pass to those rows (the portal sending a sign-in link at once).
 
-    One commit per message: the transaction that claims a row also records the result
-    of the row sent before it. A row's claim is durable before it is sent, and until
-    its result is, it stays ``sending`` — a crash in between leaves it for the lease to
-    turn ``uncertain``, exactly as with a commit of its own."""
+    Rows go in batches of ``batch_size`` (:mod:`notifiers.batch`): one transaction
+    claims a batch and writes the results of the one before it; per message only the
+    one-row "send begun" mark is committed before it goes out."""
     report = DispatchReport()
     with factory.begin() as s:
         report.uncertain = mark_uncertain(s, now() - lease)
@@ -256,20 +202,49 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
         due = withdraw_closed(s, due)  # nothing nags about a plan that closed meanwhile
         due = withdraw_expired(s, due, now())  # nor sends a sign-in link that expired
         due = withdraw_stale(s, due)  # nor about evidence sent or accepted meanwhile
-    done: tuple[Claimed, Result] | None = None
     writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
+    outcomes = Outcomes(report.sent, report.failed, report.retrying, report.uncertain)
+    results: list[tuple[Claimed, Result]] = []
+    unstarted: list[Claimed] = []
     try:
-        for row_id in due:
-            with writer.begin() as conn:
-                if done is not None:
-                    _record(conn, *done, now(), max_attempts, report)
-                    done = None
-                claimed = claim(conn, row_id, now())
-            if claimed is not None:
-                done = (claimed, _send(claimed, env, sender))
-        if done is not None:
-            with writer.begin() as conn:
-                _record(conn, *done, now(), max_attempts, report)
+        with writer.connect() as conn:
+            while due or results or unstarted:
+                with conn.begin():
+                    finish_batch(conn, results, unstarted, now(), max_attempts, outcomes)
+                    due = [c.row_id for c in unstarted] + due
+                    results, unstarted = [], []
+                    batch = claim_batch(conn, due[:batch_size], now()) if due else []
+                    due = due[batch_size:]
+                unstarted = _send_batch(conn, batch, results, env, sender, now,
+                                        lambda r, u: finish_batch(conn, r, u, now(),
+                                                                  max_attempts, outcomes))
     finally:
         close_sessions()
     return report
+
+
+def _send_batch(conn: Connection, batch: list[Claimed], results: list[tuple[Claimed, Result]],
+                env: dict[str, str] | None, sender: Sender, now: Callable[[], datetime],
+                finish: Callable[[list[tuple[Claimed, Result]], list[Claimed]], None],
+                ) -> list[Claimed]:
+    """Send the rows of a claimed batch in order, each after its "begun" mark; returns
+    the rows not started within :data:`BATCH_SECONDS` (they go back to pending). When
+    interrupted (a cancelled run), what was done is still written before leaving."""
+    deadline = time.monotonic() + BATCH_SECONDS
+    i = 0
+    try:
+        for i, claimed in enumerate(batch):  # noqa: B007 - i is read when interrupted
+            if time.monotonic() > deadline:
+                return batch[i:]  # claimed again by the next batch
+            last = results[-1] if results else None
+            sent_before = last[0].row_id if last and last[1][0] == "sent" else None
+            if begin_send(conn, claimed, sent_before, now()):
+                results.append((claimed, _send(claimed, env, sender)))
+    except BaseException:
+        conn.rollback()
+        started = {c.row_id for c, _ in results} | {batch[i].row_id}  # the one in flight
+        rest = [c for c in batch[i:] if c.row_id not in started]  # stays "sending"
+        with conn.begin():
+            finish(results, rest)
+        raise
+    return []

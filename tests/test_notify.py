@@ -193,11 +193,13 @@ def test_gateway_errors_are_retried_then_reported(sessions: sessionmaker[Session
     assert len(Gateway.posts) == 3 * len(wa)
 
 
-def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
-    """A real dispatcher process killed with SIGKILL mid-batch, then restarted."""
+def test_killed_dispatcher_never_sends_twice(db_url: str) -> None:
+    """A real dispatcher process killed with SIGKILL mid-batch, then restarted: the row
+    whose send had begun becomes uncertain (never resent); the rows of the batch not
+    yet attempted go back to pending after the lease and are sent once."""
     from monev.store.db import open_session_factory
 
-    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    url = db_url
     factory = open_session_factory(url)
     with factory.begin() as s:
         for i in range(12):
@@ -222,13 +224,29 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
         proc.wait()
         before = len(sink.messages)
         assert 4 <= before < 12
-        # restarted at once: the interrupted row is left alone while its lease runs …
+        with factory() as s:  # one batch: every row claimed, the tail never attempted
+            left = {r.address: (r.status, r.claimed_at, r.attempts)
+                    for r in s.scalars(select(m.Outbox))}
+        unstarted = {a for a, (st, claimed_at, _) in left.items()
+                     if st == "sending" and claimed_at is not None}
+        assert unstarted and all(a not in {x["to"][0] for x in sink.messages}
+                                 for a in unstarted)
+        assert sum(1 for st, c, _ in left.values() if st == "sending" and c is None) <= 1
+        # restarted at once: the interrupted batch is left alone while its lease runs …
         assert dispatch(factory, env=smtp_env(port)).uncertain == []
-        # … and once the lease is over, it is marked uncertain, never resent
+        assert len(sink.messages) == before
+        # … and once the lease is over, the row whose send began is marked uncertain,
+        # never resent, and the rows never attempted are sent, once
         later = datetime.utcnow() + timedelta(minutes=11)
         report = dispatch(factory, env=smtp_env(port), now=lambda: later)
     finally:
         ctl.stop()
+    assert unstarted <= {x["to"][0] for x in sink.messages[before:]}
+    with factory() as s:
+        tries = {r.address: r.attempts for r in s.scalars(select(m.Outbox))}
+        attempt_rows = s.scalar(select(func.count()).select_from(m.OutboxAttempt))
+    assert all(tries[a] == 1 for a in unstarted), "an unattempted claim is no attempt"
+    assert attempt_rows == 12
     received = [x["to"][0] for x in sink.messages]
     assert len(received) == len(set(received)), "no message was sent twice"
     with factory() as s:
@@ -255,6 +273,52 @@ def test_killed_dispatcher_never_sends_twice(tmp_path: Path) -> None:
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(m.Outbox).where(
             m.Outbox.status == "sent")) == 12 - len(report.uncertain)
+    factory.kw["bind"].dispose()
+
+
+def test_batched_dispatch_writes_apprise_s_message(sessions: sessionmaker[Session]) -> None:
+    """On the wire, a batched dispatch sends what Apprise's e-mail plugin builds: the same
+    headers in the same order, the same body (Message-ID and Date differ per message)."""
+    from apprise.plugins.email.base import NotifyEmail
+
+    class Raw:
+        def __init__(self) -> None:
+            self.data: list[bytes] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.data.append(envelope.content)
+            return "250 OK"
+
+    with sessions.begin() as s:
+        for i in range(3):
+            s.add(m.Outbox(idem_key=f"w{i}", person=f"P{i}", channel="email",
+                           address=f"p{i}@example.org", kind="harian", day=date(2025, 10, 1),
+                           items=[], subject=f"[Monev] {i} tugas — jatuh tempo 31 Okt",
+                           body=f"Yth. P{i},\n\nisi pesan {i}\n", status="pending",
+                           not_before=datetime(2025, 1, 1)))
+    raw, port = Raw(), free_port()
+    ctl = Controller(raw, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        assert len(dispatch(sessions, env=smtp_env(port), batch_size=2).sent) == 3
+    finally:
+        ctl.stop()
+
+    def head(text: str) -> list[str]:
+        lines = text.replace("\r\n", "\n").split("\n\n", 1)[0].split("\n")
+        return [x for x in lines if not x.startswith(("Message-ID:", "Date:"))]
+
+    for i, got in enumerate(raw.data):
+        made = next(NotifyEmail.prepare_emails(
+            subject=f"[Monev] {i} tugas — jatuh tempo 31 Okt",
+            body=f"Yth. P{i},\n\nisi pesan {i}\n", notify_format="text",
+            from_addr=("Monev", "monev@example.org"), to=[(False, f"p{i}@example.org")],
+            smtp_host="127.0.0.1", headers={"X-Application": "Apprise"})).body
+        text = got.decode()
+        assert head(text) == head(made)
+        assert text.replace("\r\n", "\n").split("\n\n", 1)[1].strip() == \
+            made.split("\n\n", 1)[1].strip()
+        assert re.search(r"^Message-ID: <[^>]+@127\.0\.0\.1>\r?$", text, re.M)
 
 
 class Fonnte(BaseHTTPRequestHandler):

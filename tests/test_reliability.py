@@ -24,7 +24,7 @@ from monev.plans import load_plan
 from monev.store import models as m
 from monev.store.db import make_engine
 from monev.store.imports import import_plan
-from notifiers.dispatch import claim
+from notifiers.batch import claim_batch
 from notifiers.outbox import tell_admins
 from tests.conftest import ALL_PLANS, RB_MUARO, ROOT, ZI_MUARO
 
@@ -66,8 +66,7 @@ def test_a_claimed_digest_is_never_rewritten_by_a_sweep(db_url: str,
         row_id, first_items = row.id, len(row.items)
     dispatcher = sessions()
     dispatcher.begin()
-    claimed = claim(dispatcher, row_id, datetime(2026, 11, 2, 1))
-    assert claimed is not None
+    [claimed] = claim_batch(dispatcher.connection(), [row_id], datetime(2026, 11, 2, 1))
     sweep = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from datetime import date
         from monev.config import load_config

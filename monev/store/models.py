@@ -246,7 +246,8 @@ class Outbox(Base):
     """A message the engine decided to send: written with the decision, sent later.
 
     ``idem_key`` is unique: a key that was sent is never sent again. A row left in
-    ``sending`` by a killed dispatcher becomes ``uncertain`` and waits for the admin."""
+    ``sending`` by a killed dispatcher becomes ``uncertain`` and waits for the admin —
+    unless its send never began (``claimed_at`` still set): then it is pending again."""
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,6 +269,9 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     admin_told_at: Mapped[datetime | None] = mapped_column(DateTime)  # uncertain, reported
+    # set when a dispatcher claims the row in a batch, cleared when its send begins:
+    # "sending" with it set = never attempted (safe to put back after the lease)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # files sent with the message (e-mail only): absolute paths of report files
     attachments: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
