@@ -186,13 +186,14 @@ def start(code: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def serve_rps(workdir: Path, seconds: int, rounds: int, connections: int) -> dict[str, Any]:
+def serve_rps(workdir: Path, seconds: int, rounds: int, connections: int,
+              db: str | None = None) -> dict[str, Any]:
     """wrk against the real app (one uvicorn process) — plan-feed 304, person-feed 304,
     a full 200 — and the floor: a raw ASGI app answering the same 304 from memory, run
     by uvicorn with the same configuration in its own process. Interleaved rounds."""
     from calendars.service import create_feed
 
-    db = f"sqlite:///{workdir / 'serve.db'}"
+    db = db or f"sqlite:///{workdir / 'serve.db'}"
     factory = open_session_factory(db)
     for path in sorted(PLANS.glob("*.txt")):
         plan = load_plan(path)
@@ -238,6 +239,7 @@ def serve_rps(workdir: Path, seconds: int, rounds: int, connections: int) -> dic
         cpu = {k: statistics.median(r["server_cpu_us_per_request"] for r in v)
                for k, v in runs.items()}
         return {"tool": f"wrk -t1 -c{connections} -d{seconds}s", "rounds": rounds,
+                "database": db.split(":", 1)[0],
                 "bytes_200": len(first["plan"].content),
                 **{f"rps_{k}_median": round(v, 1) for k, v in med.items()},
                 **{f"server_cpu_us_{k}_median": round(v, 1) for k, v in cpu.items()},
@@ -261,6 +263,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4, help="each wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--postgres", action="store_true",
+                        help="serve from MONEV_TEST_POSTGRES_URL (tests/with_postgres.sh, "
+                             "empty database); results under serving_postgresql")
     parser.add_argument("--serving-only", action="store_true",
                         help="measure serving only; keep the other figures of --out")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-feeds.json")
@@ -268,11 +273,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         os.environ["MONEV_HOME"] = str(work / "home")
-        serving = serve_rps(work, args.seconds, args.rounds, args.connections)
+        db = os.environ["MONEV_TEST_POSTGRES_URL"] if args.postgres else None
+        serving = serve_rps(work, args.seconds, args.rounds, args.connections, db)
+        key = "serving_postgresql" if args.postgres else "serving"
         if args.serving_only:
             old = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() \
                 else {}
-            result = {**old, "serving": serving}
+            result = {**old, key: serving}
             print(json.dumps(serving, indent=1))
             args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
             return
@@ -281,7 +288,7 @@ def main() -> None:
         with factory.begin() as s:
             import_plan(s, plan, WorkCalendar(), date(2026, 1, 6), "rb")
         result = {"render_500": render_500(), "stored_plan": stored_plan_feed(factory),
-                  "serving": serving,
+                  key: serving,
                   "national": national(args.plans, work)}
     print(json.dumps(result, indent=1))
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
