@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import anyio.to_thread
@@ -19,8 +17,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
+from calendars.conditional import FeedFront, not_modified
 from calendars.pages import checkpoint_page, index_page
-from calendars.service import FeedCache, feed_by_token
+from calendars.service import CACHE_CONTROL, FeedCache, feed_by_token
 from calendars.tokens import feed_secret, looks_like_token
 from monev.clock import today
 from monev.compress import PageCompression
@@ -32,28 +31,7 @@ from monev.store.db import open_session_factory
 from portal.mount import mount
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-CACHE_CONTROL = "private, max-age=300, must-revalidate"
 DEFAULT_THREADS = 40
-
-
-def not_modified(request: Request, etag: str, modified: datetime) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or etag in tags
-    ims = request.headers.get("if-modified-since")
-    if ims:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        if since > datetime.now(UTC):  # RFC 9110 §13.1.3: a date in the future is invalid
-            return False
-        return modified <= since
-    return False
 
 
 def http_threads() -> int:
@@ -65,7 +43,9 @@ def http_threads() -> int:
     return int(raw)
 
 
-def create_app() -> FastAPI:
+def create_app() -> FeedFront:
+    """The FastAPI app behind :class:`FeedFront`, which answers an unchanged feed's 304
+    before the framework is reached."""
     threads = http_threads()
 
     @contextlib.asynccontextmanager
@@ -110,7 +90,9 @@ def create_app() -> FastAPI:
                     return Response(f"{exc}\n", status_code=410, media_type="text/plain")
         headers = {"ETag": rendered.etag, "Last-Modified": rendered.http_date,
                    "Cache-Control": CACHE_CONTROL}
-        if not_modified(request, rendered.etag, rendered.modified):
+        if not_modified(request.headers.get("if-none-match"),
+                        request.headers.get("if-modified-since"), rendered.etag,
+                        rendered.modified):
             return Response(status_code=304, headers=headers)
         headers["Content-Disposition"] = 'inline; filename="monev.ics"'
         if request.method == "HEAD":
@@ -137,4 +119,4 @@ def create_app() -> FastAPI:
                 return missing
             return HTMLResponse(index_page(s, row, secret, public_url()))
 
-    return app
+    return FeedFront(app, cache, engine)

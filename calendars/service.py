@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
+from functools import cached_property
 from urllib.parse import quote
 
 from sqlalchemy import Connection, func, select, text
@@ -25,6 +26,7 @@ from monev.store import models as m
 from monev.store.queries import find_plan, plan_versions
 
 SCOPES = ("plan", "area", "person", "province", "index")
+CACHE_CONTROL = "private, max-age=300, must-revalidate"
 
 
 def create_feed(session: Session, secret: bytes, scope: str, label: str,
@@ -142,6 +144,12 @@ class Rendered:
     def http_date(self) -> str:
         return format_datetime(self.modified, usegmt=True)
 
+    @cached_property
+    def headers_304(self) -> list[tuple[bytes, bytes]]:
+        """The raw headers of its 304, made once (``conditional.FeedFront``)."""
+        return [(b"etag", self.etag.encode()), (b"last-modified", self.http_date.encode()),
+                (b"cache-control", CACHE_CONTROL.encode())]
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -167,6 +175,7 @@ class FeedCache:
         self.horizon_days = horizon_days if horizon_days is not None else int(
             os.environ.get("MONEV_FEED_HORIZON_DAYS", "180"))
         self._entries: dict[str, _Entry] = {}  # by token hash
+        self.front_304 = 0  # 304s answered from memory by ``conditional.FeedFront``
         self._lock = threading.Lock()
 
     def _key(self, conn: Session | Connection, digest: str, scope: FeedScope,
@@ -186,6 +195,11 @@ class FeedCache:
             return None
         return hit.rendered if self._key(conn, digest, hit.scope, today) == hit.key \
             else None
+
+    def entry(self, digest: str) -> _Entry | None:
+        """The cached feed of a token hash as rendered, unchecked (``conditional``)."""
+        with self._lock:
+            return self._entries.get(digest)
 
     def get(self, session: Session, feed: m.Feed, token: str, today: date) -> Rendered:
         with self._lock:

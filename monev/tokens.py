@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -76,6 +77,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
 def looks_like_token(text: str) -> bool:
     """Cheap shape check before any database work (43 base64url characters)."""
-    return len(text) == 43 and all(c.isalnum() or c in "-_" for c in text)
+    return _TOKEN_SHAPE.fullmatch(text) is not None

@@ -376,7 +376,8 @@ def _start_sinks(web_app: Any, directory: Path, settings: UpSettings) -> Any:
 
     controller = start_smtp_sink(directory, settings.smtp_port, arrived)
     env = sink_env(settings.smtp_port, settings.http_port)
-    web_app.include_router(whatsapp_sink_router(directory, arrived, env["MONEV_WHATSAPP_TOKEN"]))
+    web_app.app.include_router(  # the FastAPI app behind FeedFront
+        whatsapp_sink_router(directory, arrived, env["MONEV_WHATSAPP_TOKEN"]))
     os.environ.update(env)
     out.print(f"Sink lokal : SMTP 127.0.0.1:{settings.smtp_port}, WhatsApp "
               f"http://127.0.0.1:{settings.http_port}/sink/whatsapp → {directory}",
