@@ -8,6 +8,7 @@ dispatcher ``dispatch/antrean`` whose runs are created when there is something t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -54,11 +55,22 @@ def _rrule(rrule: str, timezone: str, slug: str) -> Schedule:
     return RRule(rrule, timezone=timezone, slug=slug)
 
 
-def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> list[PlanDeployment]:
-    """Deployments of every stored plan, with schedules for dates on or after ``since``."""
-    out: list[PlanDeployment] = []
-    dues = due_dates(session)
-    for plan, satker in all_plans(session):
+def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date,
+                             plan_ids: Collection[int] | None = None,
+                             ) -> list[PlanDeployment]:
+    """Deployments of every stored plan (or of ``plan_ids``), with schedules for dates
+    on or after ``since``."""
+    return [d for _, ds in compile_by_plan(session, cfg, since, plan_ids) for d in ds]
+
+
+def compile_by_plan(session: Any, cfg: MonevConfig, since: date,
+                    plan_ids: Collection[int] | None = None,
+                    ) -> list[tuple[int, list[PlanDeployment]]]:
+    """(plan id, its deployments) of every stored plan or of ``plan_ids``; a finished
+    plan has none."""
+    out: list[tuple[int, list[PlanDeployment]]] = []
+    dues = due_dates(session, plan_ids)
+    for plan, satker in all_plans(session, plan_ids):
         sc = cfg.satker(satker.name)
         calendar = sc.calendar() if sc else WorkCalendar()
         settings = sc.settings() if sc else EngineSettings()
@@ -66,22 +78,25 @@ def compile_plan_deployments(session: Any, cfg: MonevConfig, since: date) -> lis
         # --- plans that close (issue 13): a finished plan has no deployments ---
         if status_on(plan, max((d.due for d in plan_dues), default=None), since,
                      settings.closing_grace_months) == "selesai":
+            out.append((plan.id, []))
             continue
         # ---
         compiled = compile_schedules(schedule_dates(plan_dues, calendar, settings),
                                      settings.run_hour, since)
         ref = plan_ref(satker.slug, plan.kind, plan.year)
+        mine: list[PlanDeployment] = []
         for flow_name in FLOWS:
-            mine = [c for c in compiled if c.flow == flow_name]
-            out.append(PlanDeployment(
+            flow_cs = [c for c in compiled if c.flow == flow_name]
+            mine.append(PlanDeployment(
                 flow_name=flow_name, name=deployment_name(satker.slug, plan.kind, plan.year),
                 tags=[OWNER_TAG, f"satker:{satker.slug}", f"kind:{plan.kind}",
                       f"year:{plan.year}"],
                 parameters={"plan": ref, "timezone": satker.timezone},
                 schedules=[_rrule(c.rrule, satker.timezone, f"{flow_name}-{i}")
-                           for i, c in enumerate(mine, start=1)],
+                           for i, c in enumerate(flow_cs, start=1)],
                 description=f"{flow_name} untuk {satker.name} {plan.kind} {plan.year} "
-                            f"({sum(len(c.dates) for c in mine)} tanggal terjadwal)"))
+                            f"({sum(len(c.dates) for c in flow_cs)} tanggal terjadwal)"))
+        out.append((plan.id, mine))
     return out
 
 

@@ -150,34 +150,28 @@ async def _mark(client: Any, value: str) -> None:
 
 
 async def sync(deployments: list[PlanDeployment], work_pool: str,
-               project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> SyncReport:
+               project_dir: Path = PROJECT_DIR, concurrency: int = 8,
+               mark: str | None = None) -> SyncReport:
     """Bring the server in ``PREFECT_API_URL`` to exactly ``deployments`` (among the
-    ones monev owns): create, update what changed, delete what is gone."""
+    ones monev owns): create, update what changed, delete what is gone. The variable
+    ``monev-sync`` is left holding ``mark`` (default: the set's fingerprint, and an
+    unchanged set is then answered from it)."""
     report = SyncReport()
     gate = asyncio.Semaphore(concurrency)
     versions = {(d.flow_name, d.name): spec_hash(d, work_pool, project_dir)
                 for d in deployments}
-    wanted_mark = fingerprint(versions)
+    wanted_mark = mark or fingerprint(versions)
     async with get_client() as client:
         # nothing changed since the last complete sync, and nothing was deleted behind
         # our back: two small requests instead of reading every deployment
-        mark = await _retrying(partial(client.read_variable_by_name, MARK), report)
-        if mark is not None and mark.value == wanted_mark and \
+        left = await _retrying(partial(client.read_variable_by_name, MARK), report)
+        if mark is None and left is not None and left.value == wanted_mark and \
                 await _retrying(partial(_count_owned, client), report) == len(versions):
             report.unchanged = len(versions)
             return report
         existing = await _owned(client, report)
-        flow_ids: dict[str, Any] = {}
-        for name in sorted({d.flow_name for d in deployments}):
-            flow_ids[name] = await _retrying(partial(client.create_flow_from_name, name), report)
+        put = await _putter(client, deployments, work_pool, project_dir, gate, report)
         wanted = {(d.flow_name, d.name) for d in deployments}
-
-        async def put(d: PlanDeployment, version: str) -> None:
-            async with gate:
-                await _retrying(lambda: client.create_deployment(
-                    flow_id=flow_ids[d.flow_name], version=version,
-                    enforce_parameter_schema=False, **_spec(d, work_pool, project_dir)),
-                    report)
 
         async def drop(key: tuple[str, str], dep_id: Any) -> None:
             async with gate:
@@ -196,10 +190,64 @@ async def sync(deployments: list[PlanDeployment], work_pool: str,
             jobs.append(put(d, version))
         jobs += [drop(key, dep_id) for key, (dep_id, _) in existing.items()
                  if key not in wanted and key[0] in OWNED_FLOWS]
-        if jobs:  # a sync that fails half-way must not leave a mark that says "done"
+        if jobs or mark is not None:  # a sync that fails half-way leaves no "done" mark
             await _retrying(partial(_mark, client, ""), report)
             await asyncio.gather(*jobs)
         await _retrying(partial(_mark, client, wanted_mark), report)
+    return report
+
+
+async def _putter(client: Any, deployments: list[PlanDeployment], work_pool: str,
+                  project_dir: Path, gate: asyncio.Semaphore, report: SyncReport,
+                  ) -> Callable[[PlanDeployment, str], Awaitable[None]]:
+    """``put(deployment, version)``: create or update it (the server upserts by flow and
+    name), once the flows it needs exist."""
+    flow_ids: dict[str, Any] = {}
+    for name in sorted({d.flow_name for d in deployments}):
+        flow_ids[name] = await _retrying(partial(client.create_flow_from_name, name), report)
+
+    async def put(d: PlanDeployment, version: str) -> None:
+        async with gate:
+            await _retrying(lambda: client.create_deployment(
+                flow_id=flow_ids[d.flow_name], version=version,
+                enforce_parameter_schema=False, **_spec(d, work_pool, project_dir)), report)
+
+    return put
+
+
+async def server_state() -> tuple[str | None, int]:
+    """The ``monev-sync`` mark and how many deployments monev owns on the server: the
+    two small requests an unchanged re-deploy costs."""
+    report = SyncReport()
+    async with get_client() as client:
+        found = await _retrying(partial(client.read_variable_by_name, MARK), report)
+        count = await _retrying(partial(_count_owned, client), report)
+    return (None if found is None else str(found.value)), count
+
+
+async def apply(put_these: list[PlanDeployment], delete_these: list[str], work_pool: str,
+                project_dir: Path = PROJECT_DIR, concurrency: int = 8) -> SyncReport:
+    """Write only these deployments and delete only these (``flow/name``; one already
+    gone is fine), without reading the rest: a re-deploy of the plans that changed."""
+    from prefect.exceptions import ObjectNotFound
+
+    report = SyncReport()
+    gate = asyncio.Semaphore(concurrency)
+    async with get_client() as client:
+        put = await _putter(client, put_these, work_pool, project_dir, gate, report)
+
+        async def drop(full_name: str) -> None:
+            async with gate:
+                try:
+                    dep = await _retrying(
+                        partial(client.read_deployment_by_name, full_name), report)
+                except ObjectNotFound:
+                    return
+                await _retrying(partial(client.delete_deployment, dep.id), report)
+                report.deleted.append(full_name)
+
+        await asyncio.gather(*(put(d, spec_hash(d, work_pool, project_dir))
+                               for d in put_these), *(drop(n) for n in delete_these))
     return report
 
 

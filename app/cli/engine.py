@@ -27,14 +27,23 @@ def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
 
 
 def sync_deployments(work_pool: str) -> Any:
-    """Compile every plan's deployments and sync them to the work pool of the server in
-    ``PREFECT_API_URL`` (only what changed; what no plan needs is deleted)."""
+    """Sync the plans' deployments to the work pool of the server in ``PREFECT_API_URL``:
+    only the plans changed since the last deploy are compiled and written; what no plan
+    needs is deleted (:mod:`flows.deploy_record`)."""
     import asyncio
+    import os
 
-    from flows.register import check_work_pool, sync
+    from flows.deploy_record import deploy
+    from flows.register import check_work_pool
+    from monev.store.db import open_session_factory
 
     asyncio.run(check_work_pool(work_pool))
-    return asyncio.run(sync(compiled_deployments(), work_pool))
+    factory = open_session_factory()
+    try:
+        return deploy(factory, load_config(None), today(), work_pool,
+                      os.environ["PREFECT_API_URL"])
+    finally:
+        factory.kw["bind"].dispose()
 
 
 @app.command("deploy")

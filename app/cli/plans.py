@@ -255,13 +255,14 @@ def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
 
     from monev.plans.parallel import read_all
     from monev.store.db import display_url, open_session_factory
-    from monev.store.imports import import_one, lock_imports
+    from monev.store.imports import Deferred, import_one, lock_imports
 
     found = read_all(paths, policy_of(policy))  # starts the workers before any connection
     parsed: list[tuple[Plan, str]] = []
     results: list[ImportResult] = []
     failures: list[str] = []
     factory = None
+    defer = Deferred()  # first imports' rows, written many plans at a time
     try:
         with Progress(console=err, transient=True, disable=len(paths) < 2) as bar, \
                 ExitStack() as stack:
@@ -279,12 +280,14 @@ def import_files(paths: list[Path], policy: str | None, cfg: MonevConfig,
                     session = stack.enter_context(factory.begin())
                     lock_imports(session)
                 parsed.append((item.plan, item.sha256))
-                results.append(import_one(session, item.plan, item.sha256, cfg, force))
+                results.append(import_one(session, item.plan, item.sha256, cfg, force, defer))
             if failures:
                 for problem in failures:
                     err.print(f"[bold red]Galat:[/] {problem}", highlight=False,
                               soft_wrap=True)
                 raise ImportFailed(f"{len(failures)} berkas gagal dibaca")
+            if session is not None:
+                defer.flush(session)
             if carry and session is not None:  # in the same transaction: all or nothing
                 _carry(session, parsed, results, cfg)
     except SQLAlchemyError as exc:

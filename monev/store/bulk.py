@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -25,11 +25,29 @@ def insert_rows(session: Session, model: Any, rows: Sequence[dict[str, Any]]) ->
         return
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
+    # only JSON columns need converting (to their text): checked once, not per value
+    as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
         for row in rows:
-            copy.write_row([_copyable(row[c]) for c in columns])
+            values = [row[c] for c in columns]
+            for i in as_json:
+                values[i] = _copyable(values[i])
+            write(values)
+
+
+def next_ids(session: Session, model: Any, n: int) -> list[int]:
+    """``n`` new ids for ``model``'s table, in one statement on PostgreSQL (drawn from its
+    sequence); ``[]`` on other databases, which number rows as they insert them."""
+    conn = session.connection()
+    if n <= 0 or conn.dialect.name != "postgresql":
+        return []
+    table: Table = model.__table__
+    return list(conn.execute(text(
+        f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+        "FROM generate_series(1, :n)"), {"n": n}).scalars())
 
 
 def insert_returning_ids(session: Session, model: Any,
@@ -44,9 +62,7 @@ def insert_returning_ids(session: Session, model: Any,
         result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                               list(rows))
         return [row[0] for row in result]
-    ids = list(conn.execute(text(
-        f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-        "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
+    ids = next_ids(session, model, len(rows))
     insert_rows(session, model, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
     return ids
 

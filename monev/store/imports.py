@@ -21,7 +21,7 @@ from monev.diff import ItemChange, carry_identity, diff_item, diff_plans, render
 from monev.errors import MonevError
 from monev.periods import Period
 from monev.store import models as m
-from monev.store.bulk import insert_returning_ids, insert_rows
+from monev.store.bulk import insert_returning_ids, insert_rows, next_ids
 from monev.workdays import WorkCalendar
 
 
@@ -42,18 +42,44 @@ class ImportResult:
     reactivated: list[str] = field(default_factory=list)  # item keys active again
 
 
+@dataclass
+class Deferred:
+    """Rows of a batch's first imports written together (one COPY per table for many
+    plans on PostgreSQL, instead of several round trips per plan), in the caller's
+    transaction. Flushed before anything reads them back (a revision of a plan in the
+    same batch) and by the batch at its end; :func:`import_plan` without one writes at
+    once."""
+
+    items: list[dict[str, object]] = field(default_factory=list)
+    checkpoints: list[dict[str, object]] = field(default_factory=list)
+    logs: list[dict[str, object]] = field(default_factory=list)
+    satkers: dict[str, int] = field(default_factory=dict)  # slug → id, read once
+    limit: int = 50_000  # checkpoint rows held before they are written
+
+    def flush(self, session: Session) -> None:
+        insert_rows(session, m.Item, self.items)
+        insert_rows(session, m.Checkpoint, self.checkpoints)
+        insert_rows(session, m.ImportLog, self.logs)
+        self.items, self.checkpoints, self.logs = [], [], []
+
+
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def _satker(session: Session, name: str, timezone: str) -> m.Satker:
+def _satker(session: Session, name: str, timezone: str, defer: Deferred | None = None) -> int:
     slug = slugify(name)
-    found = session.scalar(select(m.Satker).where(m.Satker.slug == slug))
+    if defer is not None and slug in defer.satkers:
+        return defer.satkers[slug]
+    found = session.scalar(select(m.Satker.id).where(m.Satker.slug == slug))
     if found is None:
-        found = m.Satker(slug=slug, name=name, timezone=timezone)
-        session.add(found)
+        satker = m.Satker(slug=slug, name=name, timezone=timezone)
+        session.add(satker)
         session.flush()
+        found = satker.id
+    if defer is not None:
+        defer.satkers[slug] = found
     return found
 
 
@@ -85,24 +111,32 @@ def refuse_older(session: Session, stored: m.Plan, plan: model.Plan, sha256: str
 
 def import_plan(session: Session, plan: model.Plan, calendar: WorkCalendar, today: date,
                 sha256: str, timezone: str = "Asia/Jakarta",
-                force: bool = False) -> ImportResult:
-    """Store ``plan``; re-importing the same satker/kind/year makes a revision."""
+                force: bool = False, defer: Deferred | None = None) -> ImportResult:
+    """Store ``plan``; re-importing the same satker/kind/year makes a revision. With
+    ``defer``, a first import's rows wait in it (the caller flushes it)."""
     h = plan.header
     stored = stored_plan(session, h)
+    if stored is not None and defer is not None:
+        defer.flush(session)  # a revision reads the rows back
     if stored is not None and not force:
         refuse_older(session, stored, plan, sha256)
     if stored is None:
-        satker = _satker(session, h.satker, timezone)
-        result = _first_import(session, satker, plan, calendar, today, sha256)
+        satker_id = _satker(session, h.satker, timezone, defer)
+        result = _first_import(session, satker_id, plan, calendar, today, sha256, defer)
     else:
         result = _revise(session, stored, plan, calendar, today, sha256)
-    session.add(m.ImportLog(
-        plan_id=result.plan_id, source=plan.source, source_sha256=sha256,
-        revision=result.revision, items_added=result.items_added,
-        items_removed=result.items_removed, items_changed=result.items_changed,
-        checkpoints_added=result.checkpoints_added,
-        checkpoints_removed=result.checkpoints_removed,
-        warnings=len(plan.all_warnings()), summary="\n".join(result.diff_lines)))
+    log = {"plan_id": result.plan_id, "source": plan.source, "source_sha256": sha256,
+           "revision": result.revision, "items_added": result.items_added,
+           "items_removed": result.items_removed, "items_changed": result.items_changed,
+           "checkpoints_added": result.checkpoints_added,
+           "checkpoints_removed": result.checkpoints_removed,
+           "warnings": len(plan.all_warnings()), "summary": "\n".join(result.diff_lines)}
+    if defer is None:
+        insert_rows(session, m.ImportLog, [log])
+    else:
+        defer.logs.append(log)
+        if len(defer.checkpoints) >= defer.limit:
+            defer.flush(session)
     return result
 
 
@@ -132,22 +166,45 @@ def _item_values(item: model.Item, plan_id: int, area_id: int, pos: int) -> dict
     }
 
 
-def _first_import(session: Session, satker: m.Satker, plan: model.Plan,
-                  calendar: WorkCalendar, today: date, sha256: str) -> ImportResult:
+def _first_import(session: Session, satker_id: int, plan: model.Plan,
+                  calendar: WorkCalendar, today: date, sha256: str,
+                  defer: Deferred | None = None) -> ImportResult:
     h = plan.header
-    row = m.Plan(satker_id=satker.id, kind=h.kind, year=h.year, number=h.number,
-                 decided_on=h.decided_on, range_policy=plan.range_policy, revision=1,
-                 source=plan.source, source_sha256=sha256, warnings=plan.warnings)
-    session.add(row)
-    session.flush()
-    areas = _area_ids(session, row, plan)
-    values = [_item_values(i, row.id, areas[i.area], pos) for pos, i in enumerate(plan.items)]
-    ids = insert_returning_ids(session, m.Item, values)
-    cps = [{"item_id": item_id, "period": str(p), "due": calendar.due_date(p, item.days.get(p)),
-            "status": "scheduled", "imported_on": today}
-           for item_id, item in zip(ids, plan.items, strict=True) for p in item.periods]
-    insert_rows(session, m.Checkpoint, cps)
-    return ImportResult(plan_id=row.id, revision=1, items=len(plan.items),
+    plan_id = session.scalar(insert(m.Plan).returning(m.Plan.id), {
+        "satker_id": satker_id, "kind": h.kind, "year": h.year, "number": h.number,
+        "decided_on": h.decided_on, "range_policy": plan.range_policy, "revision": 1,
+        "source": plan.source, "source_sha256": sha256, "warnings": plan.warnings})
+    assert plan_id is not None
+    names = list(dict.fromkeys(i.area for i in plan.items))
+    areas = dict(zip(names, insert_returning_ids(session, m.Area, [
+        {"plan_id": plan_id, "position": pos, "name": name}
+        for pos, name in enumerate(names)]), strict=True))
+    values = [_item_values(i, plan_id, areas[i.area], pos) for pos, i in enumerate(plan.items)]
+    ids = next_ids(session, m.Item, len(values)) if defer is not None else []
+    if ids:  # PostgreSQL: the ids are known now, the rows can wait
+        assert defer is not None
+        defer.items += [{"id": i, **v} for i, v in zip(ids, values, strict=True)]
+    else:
+        ids = insert_returning_ids(session, m.Item, values)
+    dues: dict[tuple[Period, date | None], tuple[str, date]] = {}  # rows share periods
+
+    def due(p: Period, day: date | None) -> tuple[str, date]:
+        found = dues.get((p, day))
+        if found is None:
+            found = dues[(p, day)] = (str(p), calendar.due_date(p, day))
+        return found
+
+    cps = []
+    for item_id, item in zip(ids, plan.items, strict=True):
+        for p in item.periods:
+            period, when = due(p, item.days.get(p))
+            cps.append({"item_id": item_id, "period": period, "due": when,
+                        "status": "scheduled", "imported_on": today})
+    if defer is not None:
+        defer.checkpoints += cps
+    else:
+        insert_rows(session, m.Checkpoint, cps)
+    return ImportResult(plan_id=plan_id, revision=1, items=len(plan.items),
                         checkpoints=len(cps), items_added=len(plan.items),
                         checkpoints_added=len(cps))
 
@@ -310,16 +367,19 @@ def lock_imports(session: Session) -> None:
 
 
 def import_one(session: Session, plan: model.Plan, sha: str, cfg: MonevConfig,
-               force: bool = False) -> ImportResult:
+               force: bool = False, defer: Deferred | None = None) -> ImportResult:
     """Store one parsed plan, dated by its satker's own today (its WIB/WITA/WIT zone)."""
     sc = cfg.satker(plan.header.satker)
     zone = sc.tz if sc else DEFAULT_TZ
     return import_plan(session, plan, sc.calendar() if sc else WorkCalendar(), today(zone),
-                       sha, zone, force)
+                       sha, zone, force, defer)
 
 
 def import_batch(session: Session, batch: Sequence[tuple[model.Plan, str]], cfg: MonevConfig,
                  force: bool = False) -> list[ImportResult]:
     """Store several parsed plans in the caller's one transaction: all or nothing."""
     lock_imports(session)
-    return [import_one(session, plan, sha, cfg, force) for plan, sha in batch]
+    defer = Deferred()
+    results = [import_one(session, plan, sha, cfg, force, defer) for plan, sha in batch]
+    defer.flush(session)
+    return results

@@ -396,3 +396,29 @@ class ReportFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date)
     written_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DeployTarget(Base):
+    """A Prefect server and work pool ``monev deploy`` syncs to (hash of its API URL, pool
+    and project directory) and the epoch of its last complete sync, also kept on the
+    server (variable ``monev-sync``): a server that lost its database, or another
+    writer, shows a different one."""
+
+    __tablename__ = "deploy_target"
+    target: Mapped[str] = mapped_column(String(40), primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(40))
+
+
+class DeployedPlan(Base):
+    """What was deployed for one plan (``plan_id`` 0: the safety net and the
+    dispatcher): the hash of the inputs it was compiled from (data version, status, the
+    configuration), of the specifications written, and the deployments' names. Not a
+    foreign key: a deleted plan's row says which deployments to remove."""
+
+    __tablename__ = "deployed_plan"
+    target: Mapped[str] = mapped_column(
+        ForeignKey("deploy_target.target", ondelete="CASCADE"), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inputs: Mapped[str] = mapped_column(String(40))
+    specs: Mapped[str] = mapped_column(String(40))
+    names: Mapped[list[str]] = mapped_column(JSON)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,11 +28,16 @@ def plan_label(plan: str) -> str:
     return f"{short} {rest}".strip()
 
 
-def all_plans(session: Session) -> Sequence[tuple[m.Plan, m.Satker]]:
-    """Every plan with its satker (the decree's text is loaded only if asked for)."""
-    return session.execute(select(m.Plan, m.Satker).join(m.Plan.satker)
-                           .options(defer(m.Plan.source), defer(m.Plan.warnings))
-                           .order_by(m.Satker.slug, m.Plan.kind, m.Plan.year)).tuples().all()
+def all_plans(session: Session, plan_ids: Collection[int] | None = None,
+              ) -> Sequence[tuple[m.Plan, m.Satker]]:
+    """Every plan (or those of ``plan_ids``) with its satker (the decree's text is
+    loaded only if asked for)."""
+    query = (select(m.Plan, m.Satker).join(m.Plan.satker)
+             .options(defer(m.Plan.source), defer(m.Plan.warnings))
+             .order_by(m.Satker.slug, m.Plan.kind, m.Plan.year))
+    if plan_ids is not None:
+        query = query.where(m.Plan.id.in_(sorted(plan_ids)))
+    return session.execute(query).tuples().all()
 
 
 def find_plan(session: Session, ref: str) -> tuple[m.Plan, m.Satker]:
@@ -188,12 +193,15 @@ class Due:
     due: date
 
 
-def due_dates(session: Session) -> dict[int, list[Due]]:
-    """Every plan's distinct (period, due date) pairs of its active rows, in one query:
-    a plan of 400 checkpoints has a few dozen."""
-    rows = session.execute(
-        select(m.Item.plan_id, m.Checkpoint.period, m.Checkpoint.due).distinct()
-        .join(m.Checkpoint.item).where(m.Item.active))
+def due_dates(session: Session, plan_ids: Collection[int] | None = None,
+              ) -> dict[int, list[Due]]:
+    """Every plan's (or ``plan_ids``') distinct (period, due date) pairs of its active
+    rows, in one query: a plan of 400 checkpoints has a few dozen."""
+    query = (select(m.Item.plan_id, m.Checkpoint.period, m.Checkpoint.due).distinct()
+             .join(m.Checkpoint.item).where(m.Item.active))
+    if plan_ids is not None:
+        query = query.where(m.Item.plan_id.in_(sorted(plan_ids)))
+    rows = session.execute(query)
     out: dict[int, list[Due]] = {}
     parsed: dict[str, Period] = {}
     for plan_id, period, due in rows:
