@@ -5,13 +5,13 @@ A batch of rows is claimed in one statement; each row's send begins by clearing
 was never attempted: it goes back to ``pending`` instead of ``uncertain``.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
