@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,36 +231,49 @@ def bench_pages(base: str, sessions_of: dict[str, list[str]], rounds: int, secon
     return out
 
 
-def bench_upload(base: str, client: httpx.Client, home: Path, rounds: int,
+def open_checkpoints(client: httpx.Client) -> Iterator[tuple[int, str]]:
+    """(checkpoint id, CSRF token) of the session's checkpoints with an upload form."""
+    pages = "".join(client.get(p).text for p in (
+        "/portal/", "/portal/?lihat=terlambat", "/portal/?lihat=dibuka"))
+    for cp_id in dict.fromkeys(int(i) for i in re.findall(r'href="/portal/c/(\d+)"', pages)):
+        page = client.get(f"/portal/c/{cp_id}").text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        if csrf and f'action="/portal/c/{cp_id}/kirim"' in page:
+            yield cp_id, csrf.group(1)
+
+
+def bench_upload(base: str, cookies: list[str], home: Path, rounds: int,
                  size_mb: int = 20) -> dict[str, Any]:
-    """Upload vs plain copy of the same 20 MB file onto the same disk, interleaved."""
-    page = client.get("/portal/").text
-    ids = list(dict.fromkeys(int(i) for i in re.findall(r'href="/portal/c/(\d+)"', page)))
+    """Upload vs plain copy of the same 20 MB file onto the same disk, interleaved (each
+    run with the same --dir uses a few checkpoints up: the next PIC's when one has none
+    left)."""
+    def targets() -> Generator[tuple[httpx.Client, int, str], None, None]:
+        for cookie in cookies:
+            with httpx.Client(base_url=base, timeout=120,
+                              cookies={"monev_sesi": cookie}) as client:
+                for cp_id, csrf in open_checkpoints(client):
+                    yield client, cp_id, csrf
+
+    found = targets()
     src_dir = Path(tempfile.mkdtemp(dir=home, prefix="bench-"))
     copies, uploads = [], []
-    used = 0
     for r in range(rounds):
         src = src_dir / f"laporan-{r}.pdf"
         src.write_bytes(b"%PDF-1.4\n" + os.urandom(size_mb * 1024 * 1024 - 9))
         t0 = time.perf_counter()
         shutil.copyfile(src, src_dir / f"copy-{r}.pdf")
         copies.append(time.perf_counter() - t0)
-        while True:
-            cp_id = ids[used]
-            used += 1
-            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"',
-                             client.get(f"/portal/c/{cp_id}").text)
-            if csrf and 'action="/portal/c/' in client.get(f"/portal/c/{cp_id}").text:
-                break
+        client, cp_id, csrf = next(found)
         with src.open("rb") as f:
             t0 = time.perf_counter()
-            resp = client.post(f"/portal/c/{cp_id}/kirim", data={"csrf": csrf.group(1)},
+            resp = client.post(f"/portal/c/{cp_id}/kirim", data={"csrf": csrf},
                                files={"berkas": (src.name, f, "application/pdf")})
             uploads.append(time.perf_counter() - t0)
         if resp.status_code != 303:
             raise SystemExit(f"upload: HTTP {resp.status_code} {resp.text[:300]}")
         print(f"  round {r + 1} copy {copies[-1] * 1000:7.1f} ms  upload "
               f"{uploads[-1] * 1000:7.1f} ms")
+    found.close()
     shutil.rmtree(src_dir)
     copy, upload = statistics.median(copies), statistics.median(uploads)
     return {"size_mb": size_mb, "copy_ms_median": round(copy * 1000, 1),
@@ -308,9 +322,7 @@ def main() -> None:
             res["pages"] = bench_pages(base, {"pic": pics, "koordinator": koords,
                                               "ketua": ketuas}, args.rounds, args.seconds, tmp)
             print("upload 20 MB vs copy:")
-            with httpx.Client(base_url=base, timeout=120,
-                              cookies={"monev_sesi": pics[0]}) as c:
-                res["upload"] = bench_upload(base, c, home, args.rounds)
+            res["upload"] = bench_upload(base, pics, home, args.rounds)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

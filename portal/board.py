@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -231,6 +232,7 @@ def _escalations(board: Board, session: Session, plan_id: int, today: date) -> N
 
 _DEPLOYMENTS: dict[str, tuple[float, dict[str, str]]] = {}
 _LOCK = threading.Lock()
+LOOKUP_SECONDS = 300
 
 
 def prefect_ui() -> str | None:
@@ -240,6 +242,13 @@ def prefect_ui() -> str | None:
     if not ui and api:
         ui = api.rstrip("/").removesuffix("/api")
     return ui.rstrip("/") if ui else None
+
+
+def links_epoch() -> Hashable:
+    """What the Papan's Prefect links depend on besides the plan: the UI's address and
+    the 5-minute period of the deployment lookup (a cached Papan is rebuilt after it)."""
+    ui = prefect_ui()
+    return (ui, int(time.monotonic() // LOOKUP_SECONDS)) if ui else None
 
 
 def prefect_links(plan: str) -> dict[str, str]:
@@ -263,7 +272,7 @@ def prefect_links(plan: str) -> dict[str, str]:
 def _deployment_ids(name: str) -> dict[str, str]:
     with _LOCK:
         hit = _DEPLOYMENTS.get(name)
-    if hit and time.monotonic() - hit[0] < 300:
+    if hit and time.monotonic() - hit[0] < LOOKUP_SECONDS:
         return hit[1]
     api = os.environ.get("PREFECT_API_URL", "").rstrip("/")
     found: dict[str, str] = {}

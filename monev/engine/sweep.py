@@ -138,7 +138,7 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                 view.bukti_fisik if view else "", area,
                 view.due.isoformat() if view else "", view.status if view else ""))
     _write(session, moved, audit, log, changed_at)
-    if moved:
+    if moved or any(e["action"] == "escalate" for e in log):  # the Papan counts these
         bump_plans(session, [plan_id])
     if deliveries and satker is not None:
         if links:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from monev.clock import utcnow
 from monev.periods import Period
 from monev.store import models as m
+from monev.store.queries import bump_plans
 from monev.workdays import WorkCalendar
 
 UNFINISHED = ("scheduled", "open", "rejected", "backlog")
@@ -84,6 +85,7 @@ def carry_over(session: Session, plan_id: int, calendar: WorkCalendar, today: da
         result.rows += 1
         result.checkpoints += 1
     if result.rows:
+        bump_plans(session, [plan.id])  # pages and feeds show the carried rows
         session.add(m.PlanEvent(plan_id=plan.id, at=utcnow(), actor=actor,
                                 from_status=plan.status, to_status=plan.status,
                                 note=f"{result.rows} baris lanjutan dari {result.source} "

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from calendars.service import create_feed, feed_links
 from monev.links import base_url
 from monev.store import models as m
 from monev.tokens import token_for
-from portal.board import STATUS_FILTERS, build_board
+from portal.access import Viewer
+from portal.board import STATUS_FILTERS, build_board, links_epoch
 from portal.routes.common import Portal, as_id, today_for
 
 
@@ -20,11 +22,11 @@ def router(portal: Portal) -> APIRouter:
     @r.get("/portal/papan")
     def board(request: Request, rencana: str = "", area: str = "", status: str = "",
               ) -> Response:
-        with portal.factory() as s:
-            viewer = portal.viewer(request, s)
+        plan_id = as_id(rencana)
+
+        def build(s: Session, viewer: Viewer) -> Response:
             if not viewer.sees_board:
                 raise portal.not_found(viewer)
-            plan_id = as_id(rencana)
             data = build_board(s, viewer, today_for(viewer), plan_id, area or None,
                                status or None)
             # only known values go back into the page: it is gzip'd, and a page that
@@ -33,6 +35,10 @@ def router(portal: Portal) -> APIRouter:
                                area=area if area in data.areas else "",
                                chosen_status=status if status in STATUS_FILTERS else "",
                                statuses=list(STATUS_FILTERS), today=today_for(viewer))
+
+        # the Prefect links are looked up every 5 minutes (portal/board.py)
+        return portal.cached(request, ("papan", plan_id, area, status), build,
+                             links_epoch())
 
     @r.get("/portal/kalender")
     def calendar(request: Request) -> Response:

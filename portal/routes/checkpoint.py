@@ -67,15 +67,23 @@ def router(portal: Portal) -> APIRouter:
     def tasks(request: Request, lihat: str = "", hal: str = "1", sorot: str = "") -> Response:
         """Tugas saya; ``?lihat=terlambat&hal=2`` one whole group, page by page;
         ``?sorot=12,34`` (a message's link) those of the viewer's items on top."""
-        with portal.factory() as s:
-            viewer = portal.viewer(request, s)
-            today = today_for(viewer)
-            if lihat in dict(GROUPS):
-                page = int(hal) if hal.isascii() and hal.isdigit() and len(hal) < 6 else 1
+        if lihat in dict(GROUPS):
+            page = int(hal) if hal.isascii() and hal.isdigit() and len(hal) < 6 else 1
+
+            def one_group(s: Session, viewer: Viewer) -> Response:
+                today = today_for(viewer)
                 return portal.page("tasks.html.j2", viewer=viewer, today=today,
                                    group=task_group(s, viewer, today, lihat, page))
+
+            return portal.cached(request, ("tugas", lihat, page), one_group)
+        wanted = tuple(sorot_ids(sorot))
+
+        def all_groups(s: Session, viewer: Viewer) -> Response:
+            today = today_for(viewer)
             return portal.page("tasks.html.j2", viewer=viewer, today=today,
-                               tasks=my_tasks(s, viewer, today, sorot_ids(sorot)))
+                               tasks=my_tasks(s, viewer, today, wanted))
+
+        return portal.cached(request, ("tugas", "", wanted), all_groups)
 
     @r.get("/portal/sorot/{ids}")
     def highlighted(ids: str) -> Response:

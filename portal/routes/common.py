@@ -5,7 +5,8 @@ security headers, and the pages that end a request early (expired session, 404, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import Field
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import portal.format as fmt
@@ -22,6 +24,7 @@ from monev.clock import today
 from monev.config import MonevConfig
 from monev.status import word
 from portal.access import Viewer, viewer_for
+from portal.page_cache import PageCache, cache_bytes, read_state
 from portal.sessions import COOKIE, csrf_ok, csrf_token, current
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -73,6 +76,13 @@ class Portal:
     secret: bytes
     home: Path
     env: Environment
+    cache: PageCache = field(default_factory=lambda: PageCache(cache_bytes()))
+
+    @property
+    def engine(self) -> Engine:
+        bind = self.factory.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind
 
     @classmethod
     def make(cls, factory: sessionmaker[Session], cfg: MonevConfig, secret: bytes,
@@ -89,6 +99,33 @@ class Portal:
              **context: Any) -> HTMLResponse:
         html = self.env.get_template(template).render(viewer=viewer, **context)
         return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+    def cached(self, request: Request, page: Hashable,
+               build: Callable[[Session, Viewer], Response],
+               extra: Hashable = None) -> Response:
+        """A page through the page cache (portal/page_cache.py): ``build`` makes it
+        when the session's entry for ``page`` is missing or anything it shows changed."""
+        cookie = request.cookies.get(COOKIE)
+        gz = "gzip" in request.headers.get("accept-encoding", "")
+        key = PageCache.key(cookie, page) \
+            if cookie and len(cookie) <= 100 and self.cache.max_bytes else None
+        if key is not None:
+            hit = self.cache.fresh(self.engine, key, extra)
+            if hit is not None:
+                return hit.response(gz, HEADERS)
+        with self.factory() as s:
+            viewer = self.viewer(request, s)
+            if key is None or viewer.satker_row is None:
+                return build(s, viewer)
+            # read before the page: a change made while it is built shows next time
+            state = read_state(s.connection(), str(key[0]), viewer.satker_row.id,
+                               today_for(viewer), extra)
+            response = build(s, viewer)
+            if state is None or response.status_code != 200:
+                return response
+            entry = self.cache.store(key, state, viewer.satker_row.id, viewer.satker.tz,
+                                     bytes(response.body))
+            return entry.response(gz, HEADERS)
 
     def viewer(self, request: Request, s: Session) -> Viewer:
         """The person of this request's session, or an early "open your link again"."""
