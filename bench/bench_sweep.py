@@ -10,7 +10,9 @@ the 1-minute load average beside each figure.
    database.
 2. ``sweep_all`` of the national set (``--plans``, default 1,100) in PostgreSQL on a
    reminder day (25-11-2025: H-3 of every November checkpoint of the 550 ZI 2025 plans),
-   after yesterday's sweep, through a real Prefect server (artifacts included). Floor:
+   after yesterday's sweep, through a real Prefect server (artifacts included). The
+   set is imported on 03-11-2025 (older checkpoints are backlog) and swept once on
+   24-11-2025 to prepare. Floor:
    the two reads a sweep cannot avoid (each plan's checkpoints with their rows, its
    action log); a second floor adds writing the same rows the sweep wrote (``COPY``)
    and the same status updates. Each round on a fresh copy of the prepared database
@@ -53,7 +55,9 @@ from monev.store.db import open_session_factory  # noqa: E402
 from monev.store.imports import import_plan  # noqa: E402
 
 WRITTEN = ("action_log", "transition", "outbox", "portal_link", "plan_event")
-IMPORT_DAY, PREP_DAY, REMINDER_DAY = "2025-07-01", "2025-11-24", "2025-11-25"
+# Imported in November (earlier months are backlog: one digest, no ladder, no monthly
+# reports to catch up), swept on the 24th (H-7 of November), measured on the 25th.
+IMPORT_DAY, PREP_DAY, REMINDER_DAY = "2025-11-03", "2025-11-24", "2025-11-25"
 
 
 def load() -> float:
@@ -254,18 +258,20 @@ def _pg_written(url: str, base_url: str) -> tuple[dict[str, tuple[list[str], lis
 
 
 @contextmanager
-def national_set(url: str, n_plans: int, tmp: Path) -> Iterator[str]:
+def national_set(url: str, n_plans: int,
+                 tmp: Path) -> Iterator[tuple[str, Callable[[str], int]]]:
     """The national set imported on ``IMPORT_DAY`` and swept on ``PREP_DAY`` in the
-    database of ``url``, a Prefect server for the flows; yields the database name."""
+    database of ``url``, a Prefect server for the flows; yields the database name and
+    the ``sweep_all`` flow (imported once Prefect's settings point at the server)."""
     import psycopg
 
-    from flows.monev_flows import sweep_all
     from flows.server import auth_string, server_env, start_server, stop_server, wait_healthy
 
     port = _free_port()
     auth = auth_string(tmp / "prefect")
     os.environ.update(server_env(tmp / "prefect", port, auth))
     os.environ.pop("PREFECT_SERVER_API_AUTH_STRING")
+    from flows.monev_flows import sweep_all  # Prefect reads its settings on import
     os.environ["MONEV_HOME"] = str(tmp)
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     (tmp / "plans").mkdir()
@@ -290,7 +296,7 @@ def national_set(url: str, n_plans: int, tmp: Path) -> Iterator[str]:
         print(f"prepared ({PREP_DAY}) in {time.perf_counter() - started:.0f} s", flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("ANALYZE")
-        yield url.rsplit("/", 1)[1]
+        yield url.rsplit("/", 1)[1], sweep_all
     finally:
         stop_server(proc)
 
@@ -298,14 +304,14 @@ def national_set(url: str, n_plans: int, tmp: Path) -> Iterator[str]:
 def bench_national(url: str, n_plans: int, rounds: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from flows.monev_flows import sweep_all
     from monev.store import models as m
 
     sweeps: list[tuple[float, float]] = []
     reads: list[tuple[float, float]] = []
     same_rows: list[tuple[float, float]] = []
     head: dict[str, Any] = {"plans": n_plans, "day": REMINDER_DAY, "database": "postgresql"}
-    with tempfile.TemporaryDirectory() as tmp, national_set(url, n_plans, Path(tmp)) as prep:
+    with tempfile.TemporaryDirectory() as tmp, \
+            national_set(url, n_plans, Path(tmp)) as (prep, sweep_all):
         prep_url = _pg(url, "bench_prep")
         _copy_db(_pg(url, "postgres"), prep, "bench_prep")
         for r in range(rounds):

@@ -24,7 +24,14 @@ from monev.store import models as m
 from monev.store.bulk import insert_rows
 from monev.store.outbox import Delivery, enqueue
 from monev.store.plan_status import advance
-from monev.store.queries import WAITING, CheckpointView, bump_plans, checkpoint_views
+from monev.store.queries import (
+    WAITING,
+    Capaian,
+    CheckpointView,
+    bump_plans,
+    checkpoint_views,
+    progress_of,
+)
 from monev.workdays import WorkCalendar
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
@@ -63,6 +70,17 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                settings: EngineSettings, satker: SatkerConfig | None,
                actions: Collection[ActionKind] = ALL_ACTIONS,
                now: datetime | None = None, links: bool = True) -> list[ActionRecord]:
+    """Carry out everything due for the plan on ``as_of`` and not yet done
+    (:func:`sweep_and_count`, without the capaian)."""
+    return sweep_and_count(session, plan_id, as_of, calendar, settings, satker, actions,
+                           now, links)[0]
+
+
+def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
+                    settings: EngineSettings, satker: SatkerConfig | None,
+                    actions: Collection[ActionKind] = ALL_ACTIONS,
+                    now: datetime | None = None,
+                    links: bool = True) -> tuple[list[ActionRecord], Capaian | None]:
     """Carry out everything due for the plan on ``as_of`` and not yet done.
 
     ``now`` (aware) is when this really happens: audit records and changes are stamped
@@ -73,11 +91,13 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     in a preview).
 
     Reads plain columns in two queries, decides in memory, and writes its status
-    changes, audit records and action log in a few bulk statements."""
+    changes, audit records and action log in a few bulk statements. Returns what it
+    did and the plan's capaian after it, counted from the checkpoints it read (None
+    for a closed plan, which it does not read)."""
     # --- plans that close (issue 13): a finished plan is never nagged again ---
 
     if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
-        return []
+        return [], None
     # ---
     views = checkpoint_views(session, plan_id)
     by_id = {v.id: v for v in views}
@@ -154,7 +174,7 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
         enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,
                 list(deliveries.values()), contact)
     session.flush()
-    return records
+    return records, progress_of(list(by_id.values()), as_of)
 
 
 CHUNK = 900  # ids per IN (…) list, under SQLite's bound-parameter limit

@@ -87,16 +87,16 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
                                 [base for *_, base in wanted])
     rows: list[m.Outbox] = []
     made: list[tuple[int, m.Outbox]] = []  # (position in rows, a row not yet inserted)
-    for d, channel, address, base in wanted:
+    for d, way, address, base in wanted:
         row = pending.get(base)
         if row is None:
             n = counts.get(base, 0) + 1
             row = m.Outbox(idem_key=base if n == 1 else f"{base}#{n}", plan_id=plan_id,
-                           person=d.person.name, role=d.role, channel=channel,
+                           person=d.person.name, role=d.role, channel=way,
                            address=address, kind="harian", day=day, items=[],
                            status="pending", attempts=0, not_before=send_at)
             made.append((len(rows), row))
-        _merge(row, d, channel, satker, day, contact, send_at)
+        _merge(row, d, way, satker, day, contact, send_at)
         rows.append(row)
     if made:
         try:
@@ -104,9 +104,9 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
                 session.add_all([row for _, row in made])
         except IntegrityError:  # a concurrent sweep took a key: one by one, as before
             for i, _ in made:
-                d, channel, address, base = wanted[i]
+                d, way, address, base = wanted[i]
                 rows[i] = _merge_one(session, plan_id, satker, day, contact, send_at, d,
-                                     channel, address, base)
+                                     way, address, base)
     session.flush()
     return rows
 
