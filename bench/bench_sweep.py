@@ -103,6 +103,8 @@ def _sqlite_floor(path: Path, plan_id: int, satker: str, day: str,
                   rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]],
                   moved: list[tuple[Any, ...]]) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):  # as monev's
+        conn.execute(f"PRAGMA {pragma}")
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("SELECT * FROM plan WHERE id = ?", (plan_id,)).fetchall()
     conn.execute("SELECT max(c.due) FROM checkpoint c JOIN item i ON i.id = c.item_id "

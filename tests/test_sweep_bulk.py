@@ -42,9 +42,12 @@ def _deliveries(tag: str) -> list[Delivery]:
 
 
 def _setup(s: Session, satker: str, people: list[str]) -> None:
-    """A pending row to merge into (first person), a claimed one (second person)."""
-    for person, status in zip(people, ("pending", "sending"), strict=False):
-        s.add(m.Outbox(idem_key=f"{DAY}|{satker}|{person}|email", person=person,
+    """A pending row to merge into (first person), six claimed ones (second person:
+    ``…|email`` to ``…|email#6``)."""
+    keys = [(people[0], "", "pending")] + [(people[1], f"#{n}" if n > 1 else "", "sending")
+                                          for n in range(1, 7)]
+    for person, number, status in keys:
+        s.add(m.Outbox(idem_key=f"{DAY}|{satker}|{person}|email{number}", person=person,
                        channel="email", address="x@example.org", kind="harian", day=DAY,
                        items=[{"kind": "dibuka", "ref": "old@2026-11", "step": "open",
                                "period": "2026-11", "due": "2026-11-27",
@@ -93,7 +96,7 @@ def test_bulk_enqueue_writes_what_the_one_by_one_path_wrote(
     with sessions() as s:
         bulk, each = _rows(s, "Bulk"), _rows(s, "Each")
     assert bulk == each
-    assert any(r["key"].endswith("#2") for r in bulk)  # after the claimed row
+    assert any(r["key"].endswith("|email#7") for r in bulk)  # after the claimed rows
     assert any(r["status"] == "pending" and len(r["items"]) > 1 and
                r["items"][0]["bukti_fisik"] == "Lama" for r in bulk)  # merged
 

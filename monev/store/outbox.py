@@ -83,8 +83,7 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
         session.flush()
         return []
     send_at = next_send_time(decided_at, timezone, calendar)
-    pending, counts = _day_rows(session, f"{day.isoformat()}|{satker}|",
-                                [base for *_, base in wanted])
+    pending, counts = _day_rows(session, [base for *_, base in wanted])
     rows: list[m.Outbox] = []
     made: list[tuple[int, m.Outbox]] = []  # (position in rows, a row not yet inserted)
     for d, way, address, base in wanted:
@@ -111,24 +110,31 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
     return rows
 
 
-def _day_rows(session: Session, prefix: str,
-              bases: list[str]) -> tuple[dict[str, m.Outbox], dict[str, int]]:
+PROBE = 4  # further keys (``#2`` … ``#5``) looked up at once for a person seen today
+
+
+def _day_rows(session: Session, bases: list[str]) -> tuple[dict[str, m.Outbox], dict[str, int]]:
     """Of each key ``base``: its still-pending row, locked (if any), and how many rows
-    (``base``, ``base#2`` …) it has — two queries for the satker's day."""
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    keys = session.execute(select(m.Outbox.id, m.Outbox.idem_key, m.Outbox.status,
-                                  m.Outbox.attempts)
-                           .where(m.Outbox.idem_key.like(f"{escaped}%", escape="\\"))).all()
-    wanted = set(bases)
+    (``base``, ``base#2`` …) it has. Looked up by whole keys (the unique index, in any
+    collation; a ``LIKE`` prefix would read the whole outbox on PostgreSQL): the bases,
+    then the next few numbers of those that have rows — keys are numbered without gaps,
+    rows are never deleted."""
     counts: dict[str, int] = {}
     newest: dict[str, int] = {}
-    for row_id, key, status, attempts in keys:
-        # the keys of ``base`` are ``base`` and ``base#…`` (as :func:`_keys_like`)
-        cut = [i for i, c in enumerate(key) if c == "#"] + [len(key)]
-        for base in {key[:i] for i in cut} & wanted:
+    probe = {base: base for base in bases}  # key → its base
+    while probe:
+        found = session.execute(select(m.Outbox.id, m.Outbox.idem_key, m.Outbox.status,
+                                       m.Outbox.attempts)
+                                .where(m.Outbox.idem_key.in_(sorted(probe)))).all()
+        for row_id, key, status, attempts in found:
+            base = probe[key]
             counts[base] = counts.get(base, 0) + 1
             if status == "pending" and attempts == 0 and row_id > newest.get(base, 0):
                 newest[base] = row_id
+        more = [b for b in dict.fromkeys(probe.values()) if counts.get(b, 0) and
+                counts[b] == _numbered(b, probe)]  # every key asked for exists: ask on
+        probe = {f"{b}#{n}": b for b in more
+                 for n in range(counts[b] + 1, counts[b] + 1 + PROBE)}
     if not newest:
         return {}, counts
     locked = {r.id: r for r in session.scalars(select(m.Outbox).where(
@@ -136,12 +142,18 @@ def _day_rows(session: Session, prefix: str,
         m.Outbox.attempts == 0).with_for_update())}
     pending = {base: locked[i] for base, i in newest.items() if i in locked}
     for base in newest.keys() - pending.keys():  # claimed meanwhile: ask again, one by one
-        found = _open_row(session, base)
-        if found is not None:
-            pending[base] = found
+        found_row = _open_row(session, base)
+        if found_row is not None:
+            pending[base] = found_row
         counts[base] = session.scalar(select(func.count()).select_from(m.Outbox)
                                       .where(_keys_like(base))) or 0
     return pending, counts
+
+
+def _numbered(base: str, probe: dict[str, str]) -> int:
+    """The highest key number of ``base`` asked for in this round (1 for ``base``)."""
+    return max(int(k.rsplit("#", 1)[1]) if k != base else 1
+               for k, b in probe.items() if b == base)
 
 
 def _merge(row: m.Outbox, d: Delivery, channel: str, satker: str, day: date, contact: str,
