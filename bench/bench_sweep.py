@@ -250,7 +250,9 @@ def _pg_written(url: str, base_url: str) -> tuple[dict[str, tuple[list[str], lis
             top = base.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
             cur = conn.execute(f"SELECT * FROM {table} WHERE id > %s", (top[0] if top else 0,))
             cols = [d.name for d in cur.description or () if d.name != "id"]
-            rows[table] = (cols, [r[1:] for r in cur.fetchall()])
+            rows[table] = (cols, [tuple(json.dumps(v, ensure_ascii=False)  # JSON columns
+                                        if isinstance(v, list | dict) else v for v in r[1:])
+                                  for r in cur.fetchall()])
         before = {r[0]: r[1:] for r in base.execute(
             "SELECT id, status, sequence, updated_at FROM checkpoint")}
         moved = [(*r[1:], r[0]) for r in conn.execute(
