@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from monev.periods import Period
 
@@ -50,6 +51,7 @@ PHONE_TITLES = {"ditolak": "Ditolak — perbaiki", "terlambat": "Terlambat",
                 "monev": "Monev akhir bulan/triwulan"}
 
 
+@cache
 def short_date(iso: str) -> str:
     """``30 Nov 2026``: short, and always with its year (plans span years)."""
     d = date.fromisoformat(iso)
@@ -119,14 +121,13 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
 def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
           contact: str, phone: bool, squeeze: int) -> str:
     home, tasks = home_link(items), tasks_link(items)
+    by_kind: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for it in items:
+        by_kind[it["kind"]].append(it)
     sections: list[dict[str, Any]] = []
     for kind, title in SECTIONS:
         own = kind in ("laporan", "monev")  # their text names plan and period already
-        rows = [dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
-                     period_label="" if own else _period_label(it.get("period", "")),
-                     plan_text="" if own else f"{it['plan']}, "
-                     if it.get("plan") and it.get("period") else it.get("plan", ""))
-                for it in items if it["kind"] == kind]
+        rows = by_kind.get(kind)
         if not rows:
             continue
         by_person = role == "sekretaris" and kind == "eskalasi"
@@ -138,17 +139,35 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
         if len(rows) > (PHONE_HANDFUL if phone else HANDFUL):
             section.update(summed_up(rows, home, role, by_person, phone, tasks),
                            summed=True)
+            section["worst"] = [_shown(r, own) for r in section["worst"]]  # only these show
             if squeeze >= 1:
                 section["worst"] = []
             if squeeze >= 2:
                 section["summary"], section["by_subbagian"] = [], []
+        else:
+            section["rows"] = [_shown(r, own) for r in rows]
         sections.append(section)
-    return _ENV.get_template("harian.txt.j2").render(
+    return _template().render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
         contact=contact, home=tasks, phone=phone,
         more_link=next((x["more_link"] for x in sections if x["summed"]), ""))
 
 
+@cache
+def _template() -> Template:
+    return _ENV.get_template("harian.txt.j2")
+
+
+def _shown(it: dict[str, str], own: bool) -> dict[str, str]:
+    """An item with the labels the template shows (only for the items it shows: a
+    summed-up section of hundreds shows a few)."""
+    return dict(it, due_label=short_date(it["due"]) if it.get("due") else "",
+                period_label="" if own else _period_label(it.get("period", "")),
+                plan_text="" if own else f"{it['plan']}, "
+                if it.get("plan") and it.get("period") else it.get("plan", ""))
+
+
+@cache
 def _period_label(text: str) -> str:
     """``Oktober 2025`` for a checkpoint period (other texts as they are)."""
     try:

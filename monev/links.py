@@ -144,6 +144,18 @@ class LinkBook:
             self._secret = server_secret()
         return self._secret
 
+    def preload(self, satker: str, people: Iterable[str]) -> None:
+        """Look up the links of these people of ``satker`` in one query (those not made
+        yet are made on first use, as always)."""
+        wanted = set(people) - {p for s, p in self._tokens if s == satker}
+        if not wanted:
+            return
+        rows = self.session.scalars(select(m.PortalLink).where(
+            m.PortalLink.satker == satker, m.PortalLink.person.in_(sorted(wanted))))
+        for row in rows:
+            self._tokens[satker, row.person] = (token_for(row.nonce, self.secret)
+                                                if row.revoked_at is None else None)
+
     def token(self, satker: str, person: str) -> str | None:
         key = (satker, person)
         if key not in self._tokens:
@@ -157,19 +169,23 @@ class LinkBook:
 
 
 def attach_links(session: Session, satker: SatkerConfig, plan_id: int,
-                 deliveries: Iterable[Delivery]) -> None:
+                 deliveries: Iterable[Delivery], ids: dict[str, int] | None = None) -> None:
     """Give every item of a batch of digests the recipient's own link to its page
     (the checkpoint; the Papan for a monev summary). Messages never tell anyone to
-    run a command: the link is how they act."""
+    run a command: the link is how they act. ``ids`` (ref → checkpoint id of the
+    plan's active rows), when the caller has read them already."""
     deliveries = list(deliveries)
-    refs = {i["ref"] for d in deliveries for i in d.items if i.get("ref")}
-    ids = _checkpoint_ids(session, plan_id, refs)
+    if ids is None:
+        refs = {i["ref"] for d in deliveries for i in d.items if i.get("ref")}
+        ids = _checkpoint_ids(session, plan_id, refs)
     book = LinkBook(session)
+    book.preload(satker.name, (d.person.name for d in deliveries))
     for d in deliveries:
+        home = book.url(satker.name, d.person.name)
         for it in d.items:
             cp_id = ids.get(it.get("ref", ""))
             path = f"c/{cp_id}" if cp_id else ("papan" if it["kind"] == "monev" else "")
-            it["link"] = book.url(satker.name, d.person.name, path)
+            it["link"] = f"{home}/{path}" if home and path else home
 
 
 def _checkpoint_ids(session: Session, plan_id: int, refs: set[str]) -> dict[str, int]:

@@ -10,7 +10,7 @@ from prefect import task
 from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
 from monev.engine.rules import EngineSettings
-from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_plan
+from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_and_count
 from monev.links import base_url
 from monev.store.db import monev_home, open_session_factory
 from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
@@ -25,13 +25,19 @@ if TYPE_CHECKING:
 
 
 def _sweep(session: Session, plan_id: int, as_of: date, sc: SatkerConfig | None,
-           flow: str) -> tuple[list[ActionRecord], Capaian]:
+           flow: str, rules: tuple[WorkCalendar, EngineSettings] | None = None
+           ) -> tuple[list[ActionRecord], Capaian]:
     """The ``flow`` part of the sweep of one plan, then its capaian, in ``session``'s
-    transaction (the satker's calendar and settings, or the defaults)."""
-    records = sweep_plan(session, plan_id, as_of, sc.calendar() if sc else WorkCalendar(),
-                         sc.settings() if sc else EngineSettings(), sc, FLOW_ACTIONS[flow],
-                         now=now(sc.tz if sc else None))
-    return records, progress(session, plan_id, as_of)
+    transaction (the satker's calendar and settings — ``rules`` when already built —
+    or the defaults)."""
+    calendar, settings = rules or _rules(sc)
+    records, capaian = sweep_and_count(session, plan_id, as_of, calendar, settings, sc,
+                                       FLOW_ACTIONS[flow], now=now(sc.tz if sc else None))
+    return records, capaian or progress(session, plan_id, as_of)
+
+
+def _rules(sc: SatkerConfig | None) -> tuple[WorkCalendar, EngineSettings]:
+    return (sc.calendar(), sc.settings()) if sc else (WorkCalendar(), EngineSettings())
 
 
 @task(name="sweep-plan", retries=2, retry_delay_seconds=5)
@@ -65,10 +71,15 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
         with factory() as session:
             plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone)
                      for p, s in all_plans(session)]
+        satkers = {sc.name.casefold(): sc for sc in reversed(cfg.satkers)}  # first wins
+        rules: dict[str, tuple[WorkCalendar, EngineSettings]] = {}  # per satker, built once
         for plan_id, ref, satker, zone in plans:
             day = days.get(zone) or days[DEFAULT_TZ]
+            sc = satkers.get(satker.casefold())
+            if satker not in rules:
+                rules[satker] = _rules(sc)
             with factory.begin() as session:
-                records, capaian = _sweep(session, plan_id, day, cfg.satker(satker), "sweep")
+                records, capaian = _sweep(session, plan_id, day, sc, "sweep", rules[satker])
             produced = run_cycle(factory, cfg, ref, day, monev_home(), printer,
                                  base_url=base_url(), now=datetime.now(UTC))
             done.append((ref, day, records, capaian, produced))

@@ -97,6 +97,7 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
             out.decisions.append(d)
 
     new_backlog: list[CheckpointState] = []
+    late_days: dict[date, int] = {}  # working days overdue, per due date (few distinct)
     for cp in cps:
         status = cp.status
         if status == "scheduled" and as_of >= open_date(cp):
@@ -113,8 +114,13 @@ def decide(cps: Sequence[CheckpointState], as_of: date, calendar: WorkCalendar,
         reminder = _reminder_step(cp, as_of, settings)
         if reminder is not None:
             add(Decision("remind", reminder, cp.id, str(cp.period), ("pic",)))
+        if as_of <= cp.due:
+            continue
+        late = late_days.get(cp.due)
+        if late is None:
+            late = late_days[cp.due] = calendar.working_days_between(cp.due, as_of)
         for level, (after, roles) in enumerate(settings.ladder, start=1):
-            if as_of > cp.due and calendar.working_days_between(cp.due, as_of) >= after:
+            if late >= after:
                 add(Decision("escalate", f"L{level}", cp.id, str(cp.period), roles))
     if new_backlog:
         add(Decision("digest", f"backlog-{as_of.isoformat()}", None,

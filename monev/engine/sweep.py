@@ -24,7 +24,14 @@ from monev.store import models as m
 from monev.store.bulk import insert_rows
 from monev.store.outbox import Delivery, enqueue
 from monev.store.plan_status import advance
-from monev.store.queries import WAITING, CheckpointView, bump_plans, checkpoint_views
+from monev.store.queries import (
+    WAITING,
+    Capaian,
+    CheckpointView,
+    bump_plans,
+    checkpoint_views,
+    progress_of,
+)
 from monev.workdays import WorkCalendar
 
 ALL_ACTIONS: tuple[ActionKind, ...] = ("open", "backlog", "digest", "remind", "escalate",
@@ -63,6 +70,17 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
                settings: EngineSettings, satker: SatkerConfig | None,
                actions: Collection[ActionKind] = ALL_ACTIONS,
                now: datetime | None = None, links: bool = True) -> list[ActionRecord]:
+    """Carry out everything due for the plan on ``as_of`` and not yet done
+    (:func:`sweep_and_count`, without the capaian)."""
+    return sweep_and_count(session, plan_id, as_of, calendar, settings, satker, actions,
+                           now, links)[0]
+
+
+def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
+                    settings: EngineSettings, satker: SatkerConfig | None,
+                    actions: Collection[ActionKind] = ALL_ACTIONS,
+                    now: datetime | None = None,
+                    links: bool = True) -> tuple[list[ActionRecord], Capaian | None]:
     """Carry out everything due for the plan on ``as_of`` and not yet done.
 
     ``now`` (aware) is when this really happens: audit records and changes are stamped
@@ -73,18 +91,23 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     in a preview).
 
     Reads plain columns in two queries, decides in memory, and writes its status
-    changes, audit records and action log in a few bulk statements."""
+    changes, audit records and action log in a few bulk statements. Returns what it
+    did and the plan's capaian after it, counted from the checkpoints it read (None
+    for a closed plan, which it does not read)."""
     # --- plans that close (issue 13): a finished plan is never nagged again ---
 
     if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
-        return []
+        return [], None
     # ---
     views = checkpoint_views(session, plan_id)
     by_id = {v.id: v for v in views}
     done = set(session.execute(select(m.ActionLog.checkpoint_id, m.ActionLog.action,
                                       m.ActionLog.step)
                                .where(m.ActionLog.plan_id == plan_id)).tuples())
-    states = [v.state() for v in views]
+    parsed: dict[str, Period] = {}  # a plan has a few dozen distinct periods
+    states = [v.state(parsed.get(v.period) or parsed.setdefault(v.period,
+                                                                Period.parse(v.period)))
+              for v in views]
     decided = decide(states, as_of, calendar, settings, done,
                      plan_periods=[s.period for s in states])
     people = PeopleIndex(satker.people if satker else [])
@@ -98,6 +121,8 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     audit: list[dict[str, object]] = []
     moved: dict[str, list[int]] = {}  # new status → checkpoint ids
     summaries: dict[str, str] = {}
+    reached: dict[tuple[tuple[str, ...], str, str], list[tuple[str, Person]]] = {}
+    pics = PicNames(people)
     for d in decided.decisions:
         if d.action not in actions:
             continue
@@ -109,15 +134,15 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
             moved.setdefault(d.new_status, []).append(view.id)
             view = by_id[view.id] = replace(view, status=d.new_status)
         area, komponen = (view.area, view.komponen) if view else ("", "")
-        found: list[tuple[str, Person]] = []  # each person once, in their first role
-        for role in d.roles:
-            found += [(role, p) for p in people.holders(role, area, komponen)
-                      if all(p.name != q.name for _, q in found)]
+        found = reached.get((d.roles, area, komponen))
+        if found is None:
+            found = reached[d.roles, area, komponen] = _recipients(people, d.roles, area,
+                                                                   komponen)
         if d.action == "cycle" and found and d.period not in summaries:  # someone hears
             summaries[d.period] = _cycle_summary(list(by_id.values()), d.period)
         if d.action != "digest":  # the backlog items themselves make up the digest
             for role, person in found:
-                message = _item(d, role, view, people)
+                message = _item(d, role, view, pics)
                 if d.action == "cycle":
                     message["bukti_fisik"] = summaries[d.period]
                 deliveries.setdefault(person.name, Delivery(person, role)).items.append(message)
@@ -141,14 +166,15 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
     if moved or any(e["action"] == "escalate" for e in log):  # the Papan counts these
         bump_plans(session, [plan_id])
     if deliveries and satker is not None:
-        if links:
-            attach_links(session, satker, plan_id, deliveries.values())  # each item's page
+        if links:  # each item's page
+            attach_links(session, satker, plan_id, deliveries.values(),
+                         ids={v.ref: v.id for v in views})
         ketua_tim = [p for p in people.people if p.role == "ketua_tim"]
         contact = (f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI")
         enqueue(session, plan_id, satker.name, as_of, moment, satker.tz, calendar,
                 list(deliveries.values()), contact)
     session.flush()
-    return records
+    return records, progress_of(list(by_id.values()), as_of)
 
 
 CHUNK = 900  # ids per IN (…) list, under SQLite's bound-parameter limit
@@ -182,19 +208,46 @@ def _kind(d: Decision, role: str) -> str:
     return "monev"
 
 
+def _recipients(people: PeopleIndex, roles: tuple[str, ...], area: str,
+                komponen: str) -> list[tuple[str, Person]]:
+    """Who hears of a decision: each person once, in their first role."""
+    found: list[tuple[str, Person]] = []
+    for role in roles:
+        found += [(role, p) for p in people.holders(role, area, komponen)
+                  if all(p.name != q.name for _, q in found)]
+    return found
+
+
+class PicNames:
+    """A row's PIC names and subbagian as a message shows them, once per
+    (area, komponen)."""
+
+    def __init__(self, people: PeopleIndex) -> None:
+        self.people = people
+        self._found: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def of(self, area: str, komponen: str) -> tuple[str, str]:
+        found = self._found.get((area, komponen))
+        if found is None:
+            pics = self.people.holders("pic", area, komponen)
+            found = self._found[area, komponen] = (
+                ", ".join(p.name for p in pics),
+                next((p.subbagian for p in pics if p.subbagian), ""))
+        return found
+
+
 def _item(d: Decision, role: str, view: CheckpointView | None,
-          people: PeopleIndex) -> dict[str, str]:
+          pics: PicNames) -> dict[str, str]:
     """What a message says about one decision (stored on the outbox row)."""
-    item = {"kind": _kind(d, role), "step": d.step, "ref": view.ref if view else "",
-            "period": d.period, "due": "", "bukti_fisik": f"Laporan monev {d.period}",
-            "indikator": "", "area": "", "pic": "", "subbagian": ""}
-    if view is not None:
-        pics = people.holders("pic", view.area, view.komponen)
-        item.update(due=view.due.isoformat(), bukti_fisik=view.bukti_fisik[:160],
-                    indikator=view.indikator[:160], area=view.area,
-                    pic=", ".join(p.name for p in pics),
-                    subbagian=next((p.subbagian for p in pics if p.subbagian), ""))
-    return item
+    if view is None:
+        return {"kind": _kind(d, role), "step": d.step, "ref": "", "period": d.period,
+                "due": "", "bukti_fisik": f"Laporan monev {d.period}", "indikator": "",
+                "area": "", "pic": "", "subbagian": ""}
+    pic, subbagian = pics.of(view.area, view.komponen)
+    return {"kind": _kind(d, role), "step": d.step, "ref": view.ref, "period": d.period,
+            "due": view.due.isoformat(), "bukti_fisik": view.bukti_fisik[:160],
+            "indikator": view.indikator[:160], "area": view.area, "pic": pic,
+            "subbagian": subbagian}
 
 
 def _cycle_summary(views: list[CheckpointView], period: str) -> str:

@@ -63,35 +63,124 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
     The pending row is locked while it is merged into (``FOR UPDATE``; SQLite writers
     are serialised anyway): a dispatcher claiming it either waits for this transaction
     and sends the merged text, or has claimed it first — then it is no longer pending
-    and the items go into a new row. A claimed row is never changed."""
-    rows: list[m.Outbox] = []
+    and the items go into a new row. A claimed row is never changed.
+
+    In bulk: the day's rows of the satker are read and locked in two queries and the
+    new rows inserted together; should a concurrent sweep insert one of those keys
+    first, each of them is done again one by one (:func:`_merge_one`), as before."""
     label = plan_label(session, plan_id)
+    wanted: list[tuple[Delivery, str, str, str]] = []  # delivery, channel, address, key
     for d in deliveries:
         for it in d.items:  # every item names its plan (ZI 2025 / RB 2026)
             if label and not it.get("plan"):
                 it["plan"] = label
         for channel in d.person.channels:
             address = address_of(d.person, channel)
-            if not address:
-                continue
-            base = f"{day.isoformat()}|{satker}|{d.person.name}|{channel}"
-            send_at = next_send_time(decided_at, timezone, calendar)
-            row = _open_row(session, base) or _new_row(
-                session, base, plan_id=plan_id, person=d.person.name, role=d.role,
-                channel=channel, address=address, kind="harian", day=day, items=[],
-                status="pending", attempts=0, not_before=send_at)
-            row.not_before = min(row.not_before, send_at)  # new items go out as soon
-            known = {(i["kind"], i.get("ref", ""), i.get("step", "")) for i in row.items}
-            fresh = [i for i in d.items
-                     if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
-            row.items = row.items + fresh
-            if channel == "email":  # report files travel with the e-mail (item "attach")
-                row.attachments = attachments_of(row.items)
-            row.subject, row.body = render_digest(d.person.name, row.role, satker, day,
-                                                  row.items, contact, channel)
-            rows.append(row)
+            if address:
+                wanted.append((d, channel, address,
+                               f"{day.isoformat()}|{satker}|{d.person.name}|{channel}"))
+    if not wanted:
+        session.flush()
+        return []
+    send_at = next_send_time(decided_at, timezone, calendar)
+    pending, counts = _day_rows(session, [base for *_, base in wanted])
+    rows: list[m.Outbox] = []
+    made: list[tuple[int, m.Outbox]] = []  # (position in rows, a row not yet inserted)
+    for d, way, address, base in wanted:
+        row = pending.get(base)
+        if row is None:
+            n = counts.get(base, 0) + 1
+            row = m.Outbox(idem_key=base if n == 1 else f"{base}#{n}", plan_id=plan_id,
+                           person=d.person.name, role=d.role, channel=way,
+                           address=address, kind="harian", day=day, items=[],
+                           status="pending", attempts=0, not_before=send_at)
+            made.append((len(rows), row))
+        _merge(row, d, way, satker, day, contact, send_at)
+        rows.append(row)
+    if made:
+        try:
+            with session.begin_nested():
+                session.add_all([row for _, row in made])
+        except IntegrityError:  # a concurrent sweep took a key: one by one, as before
+            for i, _ in made:
+                d, way, address, base = wanted[i]
+                rows[i] = _merge_one(session, plan_id, satker, day, contact, send_at, d,
+                                     way, address, base)
     session.flush()
     return rows
+
+
+PROBE = 4  # further keys (``#2`` … ``#5``) looked up at once for a person seen today
+
+
+def _day_rows(session: Session, bases: list[str]) -> tuple[dict[str, m.Outbox], dict[str, int]]:
+    """Of each key ``base``: its still-pending row, locked (if any), and how many rows
+    (``base``, ``base#2`` …) it has. Looked up by whole keys (the unique index, in any
+    collation; a ``LIKE`` prefix would read the whole outbox on PostgreSQL): the bases,
+    then the next few numbers of those that have rows — keys are numbered without gaps,
+    rows are never deleted."""
+    counts: dict[str, int] = {}
+    newest: dict[str, int] = {}
+    probe = {base: base for base in bases}  # key → its base
+    while probe:
+        found = session.execute(select(m.Outbox.id, m.Outbox.idem_key, m.Outbox.status,
+                                       m.Outbox.attempts)
+                                .where(m.Outbox.idem_key.in_(sorted(probe)))).all()
+        for row_id, key, status, attempts in found:
+            base = probe[key]
+            counts[base] = counts.get(base, 0) + 1
+            if status == "pending" and attempts == 0 and row_id > newest.get(base, 0):
+                newest[base] = row_id
+        more = [b for b in dict.fromkeys(probe.values()) if counts.get(b, 0) and
+                counts[b] == _numbered(b, probe)]  # every key asked for exists: ask on
+        probe = {f"{b}#{n}": b for b in more
+                 for n in range(counts[b] + 1, counts[b] + 1 + PROBE)}
+    if not newest:
+        return {}, counts
+    locked = {r.id: r for r in session.scalars(select(m.Outbox).where(
+        m.Outbox.id.in_(newest.values()), m.Outbox.status == "pending",
+        m.Outbox.attempts == 0).with_for_update())}
+    pending = {base: locked[i] for base, i in newest.items() if i in locked}
+    for base in newest.keys() - pending.keys():  # claimed meanwhile: ask again, one by one
+        found_row = _open_row(session, base)
+        if found_row is not None:
+            pending[base] = found_row
+        counts[base] = session.scalar(select(func.count()).select_from(m.Outbox)
+                                      .where(_keys_like(base))) or 0
+    return pending, counts
+
+
+def _numbered(base: str, probe: dict[str, str]) -> int:
+    """The highest key number of ``base`` asked for in this round (1 for ``base``)."""
+    return max(int(k.rsplit("#", 1)[1]) if k != base else 1
+               for k, b in probe.items() if b == base)
+
+
+def _merge(row: m.Outbox, d: Delivery, channel: str, satker: str, day: date, contact: str,
+           send_at: datetime) -> None:
+    """The delivery's new items into the row, and the row's text from all of them."""
+    row.not_before = min(row.not_before, send_at)  # new items go out as soon
+    known = {(i["kind"], i.get("ref", ""), i.get("step", "")) for i in row.items}
+    fresh = [i for i in d.items
+             if (i["kind"], i.get("ref", ""), i.get("step", "")) not in known]
+    row.items = row.items + fresh
+    if channel == "email":  # report files travel with the e-mail (item "attach")
+        row.attachments = attachments_of(row.items)
+    row.subject, row.body = render_digest(d.person.name, row.role, satker, day,
+                                          row.items, contact, channel)
+
+
+def _merge_one(session: Session, plan_id: int | None, satker: str, day: date, contact: str,
+               send_at: datetime, d: Delivery, channel: str, address: str,
+               base: str) -> m.Outbox:
+    """One person's channel the careful way: the pending row locked, else a new row
+    under a free key."""
+    row = _open_row(session, base) or _new_row(
+        session, base, plan_id=plan_id, person=d.person.name, role=d.role,
+        channel=channel, address=address, kind="harian", day=day, items=[],
+        status="pending", attempts=0, not_before=send_at)
+    _merge(row, d, channel, satker, day, contact, send_at)
+    return row
 
 
 def attachments_of(items: list[dict[str, str]]) -> list[str] | None:
@@ -118,8 +207,8 @@ def plan_label(session: Session, plan_id: int | None) -> str:
     """``RB 2026``: how a message names the plan an item belongs to."""
     if plan_id is None:
         return ""
-    found = session.execute(select(m.Plan.kind, m.Plan.year).where(m.Plan.id == plan_id)).first()
-    return f"{found[0]} {found[1]}" if found else ""
+    plan = session.get(m.Plan, plan_id)  # the sweep has it already: no query then
+    return f"{plan.kind} {plan.year}" if plan else ""
 
 
 def _keys_like(base: str) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from datetime import date, datetime, time
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from monev.clock import utcnow
 from monev.engine.closing import PLAN_STATUSES, PlanStatus, closing_day, grace_end, phase
@@ -88,7 +88,8 @@ def _record(session: Session, plan: m.Plan, to: str, actor: str, note: str,
 def advance(session: Session, plan_id: int, as_of: date, grace_months: int) -> str:
     """Bring the stored status up to ``as_of`` (the sweeps call this first); returns it.
     A plan only moves forward by the dates: an admin's reopening holds."""
-    plan = session.get(m.Plan, plan_id)
+    plan = session.get(m.Plan, plan_id,  # not the decree's text: every sweep comes here
+                       options=[defer(m.Plan.source), defer(m.Plan.warnings)])
     if plan is None:
         raise MonevError(f"rencana aksi #{plan_id} tidak ada")
     if plan.status_manual:

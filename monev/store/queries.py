@@ -92,8 +92,10 @@ class CheckpointView:
     def ref(self) -> str:
         return f"{self.key}@{self.period}"
 
-    def state(self) -> CheckpointState:
-        return CheckpointState(id=self.id, period=Period.parse(self.period), due=self.due,
+    def state(self, period: Period | None = None) -> CheckpointState:
+        """The engine's view; ``period`` when the caller already parsed ours."""
+        return CheckpointState(id=self.id, period=period or Period.parse(self.period),
+                               due=self.due,
                                status=self.status, area=self.area, komponen=self.komponen,
                                bukti_fisik=self.bukti_fisik, imported_on=self.imported_on)
 
