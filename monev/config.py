@@ -211,27 +211,6 @@ def default_config_path() -> Path:
     return Path(os.environ.get("MONEV_CONFIG", "config/monev.yaml"))
 
 
-def _line_for(text: str, loc: tuple[int | str, ...]) -> int:
-    """Line of the YAML node at a pydantic error location (0 when unknown)."""
-    try:
-        node = safe_yaml.compose(text)
-    except yaml.YAMLError:
-        return 0
-    line = node.start_mark.line + 1 if node is not None else 0
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node, line = nxt, nxt.start_mark.line + 1
-    return line
-
-
 def load_config(path: Path | None = None) -> MonevConfig:
     """Read and validate the configuration; a missing default file means no config."""
     path = path or default_config_path()
@@ -257,5 +236,5 @@ def load_config(path: Path | None = None) -> MonevConfig:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         where = ".".join(str(p) for p in loc)
-        raise ConfigError(f"{path}:{_line_for(text, loc)}: {where}: {first['msg']} "
+        raise ConfigError(f"{path}:{safe_yaml.line_at(text, loc)}: {where}: {first['msg']} "
                           f"(jumlah kesalahan: {exc.error_count()})") from exc
