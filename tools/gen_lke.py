@@ -54,6 +54,11 @@ RATIOS: list[dict[str, Any]] = [
      "numerator": [123], "denominator": [122], "if_zero": 0},
 ]
 
+# Questions monev answers itself from the plan's capaian: the option a share of the plan's
+# checkpoints done as planned earns (the rest: the last option). "Seluruh kegiatan
+# pembangunan sudah dilaksanakan sesuai dengan rencana": all (A), most (B), some (C).
+FROM_CAPAIAN: dict[int, list[list[Any]]] = {6: [["A", 1.0], ["B", 0.5], ["C", 0.01]]}
+
 # WBK/WBBM minimums (docs/lke.md says where each figure comes from).
 GATES: dict[str, Any] = {
     "WBK": {"total": 75.0, "pengungkit": 40.0, "area_share": 0.60,
@@ -102,6 +107,8 @@ def question(q: dict[str, Any], code: str) -> dict[str, Any]:
                            "value": o["multiplier"]} for o in q["skema_penilaian"]]
     if q.get("bobot_maksimal"):
         out["weight"] = q["bobot_maksimal"]
+    if q["id"] in FROM_CAPAIAN:
+        out["from_capaian"] = FROM_CAPAIAN[q["id"]]
     out["row"] = q["excel_baris"]
     return out
 

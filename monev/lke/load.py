@@ -54,6 +54,7 @@ class QuestionIn(_Strict):
     criteria: str = ""
     options: list[OptionIn] = []
     weight: float | None = Field(default=None, gt=0)
+    from_capaian: list[tuple[str, float]] = []
 
 
 class DecreaseIn(_Strict):
@@ -233,8 +234,14 @@ def _question(raw: QuestionIn) -> Question:
             raise _Problem(raw.code, f"nilai pilihan {raw.code} harus turun dari 1 ke 0")
     elif options:
         raise _Problem(raw.code, f"jawaban {raw.answer} pada {raw.code} tidak punya pilihan")
+    shares = [least for _, least in raw.from_capaian]
+    if raw.from_capaian and (
+            any(key not in {o.key for o in options} for key, _ in raw.from_capaian)
+            or shares != sorted(shares, reverse=True) or not 0 < shares[-1] <= shares[0] <= 1):
+        raise _Problem(raw.code, f"from_capaian {raw.code}: pilihan yang ada, dengan bagian "
+                                 "capaian dari 1 turun sampai di atas 0")
     return Question(raw.code, raw.text, raw.answer, raw.row, raw.criteria, options,
-                    raw.weight)
+                    raw.weight, tuple(raw.from_capaian))
 
 
 def _check_sums(node: Node) -> None:

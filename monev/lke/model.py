@@ -33,6 +33,7 @@ class Question:
     criteria: str = ""
     options: tuple[Option, ...] = ()
     weight: float | None = None
+    from_capaian: tuple[tuple[str, float], ...] = ()  # (option, least share) best first
 
     @property
     def scored(self) -> bool:
@@ -41,6 +42,13 @@ class Question:
     def option(self, key: str) -> Option | None:
         wanted = key.strip().casefold()
         return next((o for o in self.options if o.key.casefold() == wanted), None)
+
+    def option_for_share(self, share: float) -> Option:
+        """The option a plan earns with ``share`` of its checkpoints done as planned."""
+        for key, least in self.from_capaian:
+            if share >= least:
+                return self.option(key) or self.options[-1]
+        return self.options[-1]
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,11 @@ class Score:
                 for a in self.lke.areas()]
 
 
-def score(lke: Lke, answers: Mapping[str, Answer]) -> Score:
-    """The points ``answers`` (item code → answer) earn on ``lke``."""
+def score(lke: Lke, answers: Mapping[str, Answer],
+          fixed: Mapping[str, float] | None = None) -> Score:
+    """The points ``answers`` (item code → answer) earn on ``lke``; ``fixed`` gives some
+    questions their value directly (a projection: what planned rows will earn)."""
+    fixed = fixed or {}
     points: dict[str, float] = {}
     values: dict[str, float] = {}
 
@@ -131,6 +134,7 @@ def score(lke: Lke, answers: Mapping[str, Answer]) -> Score:
             for unit in units:
                 values[unit.code] = (
                     ratio_value(unit, answers) if isinstance(unit, Ratio)
+                    else fixed[unit.code] if unit.code in fixed
                     else question_value(unit, answers.get(unit.code), lke.survey_max))
             if all(isinstance(u, Question) and u.weight for u in units):
                 total = sum((u.weight or 0) * values[u.code] for u in units

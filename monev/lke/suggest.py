@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from monev.lke.model import Lke, Node
 
 # Words every LKE text is full of: they tell nothing apart.
-STOPWORDS = frozenset("""
-dan yang atau telah sudah dengan untuk dalam pada atas terhadap oleh dari ke di kepada
-secara serta unit instansi organisasi terdapat dilakukan melakukan tersebut
-adalah akan juga para seluruh setiap bagi sebagai agar""".split())
+STOPWORDS = frozenset((
+    "dan", "yang", "atau", "telah", "sudah", "dengan", "untuk", "dalam", "pada", "atas",
+    "terhadap", "oleh", "dari", "kepada", "secara", "serta", "unit", "instansi",
+    "organisasi", "terdapat", "dilakukan", "melakukan", "tersebut", "adalah", "akan",
+    "juga", "para", "seluruh", "setiap", "bagi", "sebagai", "agar"))
 # Abbreviations rencana aksi use for the LKE's own words.
 ABBREVIATIONS = {
     "zi": "zona integritas", "wbk": "wilayah bebas korupsi", "sop": "prosedur operasional",

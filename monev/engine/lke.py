@@ -1,0 +1,94 @@
+"""Where a plan's satker stands on its LKE: the version the plan is judged on, which
+question each row serves (the admin's links, else the suggestion), the unit's answers,
+and the projected and current scores as of a day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from monev.errors import MonevError
+from monev.lke.load import available_versions, load_lke
+from monev.lke.model import Lke
+from monev.lke.project import Projection, project, served_by, unserved
+from monev.lke.score import Answer, AnswerError, parse_answer
+from monev.lke.suggest import RowText, suggest
+from monev.store import lke as store
+from monev.store import models as m
+
+
+def version_for(plan: m.Plan, available: list[str]) -> str:
+    """The plan's LKE version: the one it names, else its kind's for its year, else the
+    newest of its kind not newer than its year, else its kind's oldest."""
+    if plan.lke_version:
+        if plan.lke_version not in available:
+            raise MonevError(f"LKE {plan.lke_version} yang dipakai rencana ini tidak ada "
+                             f"(tersedia: {', '.join(available) or 'tidak ada'})")
+        return plan.lke_version
+    prefix = f"{plan.kind.lower()}-"
+    mine = sorted((v for v in available if v.startswith(prefix) and v[3:7].isdigit()),
+                  key=lambda v: int(v[3:7]))
+    if not mine:
+        raise MonevError(f"belum ada data LKE {plan.kind} (config/lke/"
+                         f"{plan.kind.lower()}-{plan.year}.yaml)")
+    older = [v for v in mine if int(v[3:7]) <= plan.year]
+    return older[-1] if older else mine[0]
+
+
+@dataclass(frozen=True)
+class Standing:
+    lke: Lke
+    rows: list[RowText]
+    links: dict[str, tuple[str, ...]]  # row key → the questions it serves
+    chosen_by_admin: set[str]  # row keys whose links the admin set
+    confidence: dict[str, float]  # row key → how well the suggestion matched
+    answers: dict[str, tuple[str, str]]  # question code → (answer, note)
+    projection: Projection
+    unserved: list[str]  # scored questions no row serves
+
+
+def effective_links(lke: Lke, rows: list[RowText], admin: dict[str, tuple[str, ...]]
+                    ) -> tuple[dict[str, tuple[str, ...]], dict[str, float]]:
+    """Row key → codes: the admin's where set (codes no longer in the LKE dropped),
+    else the suggestion."""
+    suggestions = {s.key: s for s in suggest(lke, [r for r in rows if r.key not in admin])}
+    links: dict[str, tuple[str, ...]] = {}
+    confidence: dict[str, float] = {}
+    for row in rows:
+        if row.key in admin:
+            links[row.key] = tuple(c for c in admin[row.key] if c in lke.index)
+        else:
+            found = suggestions[row.key]
+            links[row.key] = (found.code,) if found.code else ()
+            confidence[row.key] = found.confidence
+    return links, confidence
+
+
+def typed_answers(lke: Lke, stored: dict[str, tuple[str, str]]) -> dict[str, Answer]:
+    """Stored answers as the score reads them (ones the version no longer takes skipped)."""
+    out: dict[str, Answer] = {}
+    for code, (raw, _) in stored.items():
+        question = lke.question(code)
+        if question is None:
+            continue
+        try:
+            out[code] = parse_answer(question, raw, lke.survey_max)
+        except AnswerError:
+            continue
+    return out
+
+
+def standing(session: Session, plan: m.Plan, as_of: date,
+             lke_dir: Path | None = None) -> Standing:
+    lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
+    rows = store.plan_rows(session, plan.id)
+    admin = store.admin_links(session, plan.id)
+    links, confidence = effective_links(lke, rows, admin)
+    stored = store.answers(session, plan.satker_id, lke.version)
+    per_row, whole = store.row_progress(session, plan.id, as_of)
+    projection = project(lke, typed_answers(lke, stored), served_by(links, per_row), whole)
+    return Standing(lke, rows, links, set(admin), confidence, stored, projection,
+                    unserved(lke, links))

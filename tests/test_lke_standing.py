@@ -1,0 +1,150 @@
+"""Where a stored plan's satker stands on its LKE (SQLite and PostgreSQL): rows serve
+questions, the projection counts them full and "saat ini" only as far as their evidence
+is verified; the unit's answers count in both; the admin's links replace suggestions;
+the question monev answers from capaian follows the checkpoints late. And the command
+line: the JSON contract of DOMAIN.md §4, answers checked, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from monev.config import load_config
+from monev.engine.lke import standing
+from monev.plans import load_plan
+from monev.store import lke as store
+from monev.store import models as m
+from monev.store.imports import import_plan
+from monev.store.queries import WAITING
+from tests.conftest import ROOT, ZI_KOTA
+
+CFG = load_config(ROOT / "config" / "monev.yaml")
+LKE_DIR = ROOT / "config" / "lke"
+DAY = date(2025, 9, 15)
+AT = datetime(2025, 9, 15, 9, 0)
+
+
+def _import(sessions: sessionmaker[Session]) -> int:
+    plan = load_plan(ZI_KOTA)
+    sc = CFG.satker(plan.header.satker)
+    assert sc is not None
+    with sessions.begin() as s:
+        return import_plan(s, plan, sc.calendar(), date(2025, 7, 7), ZI_KOTA.name,
+                           sc.tz).plan_id
+
+
+def _standing(sessions: sessionmaker[Session], plan_id: int):  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        return standing(s, plan, DAY, LKE_DIR)
+
+
+def test_the_projection_follows_rows_answers_links_and_evidence(
+        sessions: sessionmaker[Session]) -> None:
+    plan_id = _import(sessions)
+    first = _standing(sessions, plan_id)
+    lke, ahead, now = first.lke, first.projection.projected, first.projection.now
+    assert first.lke.version == "zi-2026"  # a 2025 plan, judged on the oldest LKE there is
+    served = {c for codes in first.links.values() for c in codes}
+    assert "1.i.a" in served and "H.I.a" not in served
+    assert ahead.values["1.i.a"] == 1.0 and now.values["1.i.a"] == 0.0
+    assert "R.1.ii.a" in first.unserved and "1.i.a" not in first.unserved
+
+    # the unit's answer to a question no row serves counts in both
+    with sessions.begin() as s:
+        satker_id = s.scalars(select(m.Plan.satker_id).where(m.Plan.id == plan_id)).one()
+        store.set_answer(s, satker_id, "zi-2026", "H.I.a", "unit", "3.6", "IPAK 2025",
+                         "uji", AT)
+    answered = _standing(sessions, plan_id)
+    assert answered.projection.projected.hasil == pytest.approx(ahead.hasil + 15.75)
+    assert answered.projection.now.hasil == pytest.approx(now.hasil + 15.75)
+
+    # evidence verified for every checkpoint of the rows serving 1.i.a: full "saat ini"
+    keys = [k for k, codes in first.links.items() if "1.i.a" in codes]
+    with sessions.begin() as s:
+        items = s.scalars(select(m.Item.id).where(m.Item.plan_id == plan_id,
+                                                  m.Item.key.in_(keys))).all()
+        s.execute(update(m.Checkpoint).where(m.Checkpoint.item_id.in_(items))
+                  .values(status="verified"))
+    verified = _standing(sessions, plan_id)
+    assert verified.projection.now.values["1.i.a"] == 1.0
+    assert verified.projection.now.points["1.i"] == pytest.approx(0.25)  # 0.5 over 2
+
+    # the admin says those rows serve nothing: 1.i.a is unserved, and worth its answer (none)
+    with sessions.begin() as s:
+        for key in keys:
+            store.set_links(s, plan_id, key, [""], "uji", AT)
+    unlinked = _standing(sessions, plan_id)
+    assert "1.i.a" in unlinked.unserved and unlinked.links[keys[0]] == ()
+    assert unlinked.projection.projected.values["1.i.a"] == 0.0
+    assert unlinked.projection.projected.total == pytest.approx(
+        verified.projection.projected.total - 0.25)
+    with sessions.begin() as s:  # back to the suggestion
+        for key in keys:
+            store.set_links(s, plan_id, key, [], "uji", AT)
+    assert _standing(sessions, plan_id).links == first.links
+
+
+def test_the_capaian_question_follows_late_checkpoints(sessions: sessionmaker[Session]) -> None:
+    plan_id = _import(sessions)
+    with sessions() as s:
+        rows = s.execute(select(m.Checkpoint.due, m.Checkpoint.status).join(m.Item).where(
+            m.Item.plan_id == plan_id, m.Item.active,
+            m.Checkpoint.status != "cancelled")).all()
+    late = sum(1 for due, status in rows if due < DAY and status in WAITING)
+    due = sum(1 for d, _ in rows if d <= DAY)
+    assert late and due
+    share = 1 - late / len(rows)
+    expected = "A" if share >= 1 else "B" if share >= 0.5 else "C"
+    found = _standing(sessions, plan_id)
+    question = found.lke.question("1.iii.a")
+    assert question is not None and question.from_capaian
+    assert found.projection.projected.values["1.iii.a"] == question.option(expected).value  # type: ignore[union-attr]
+    assert found.projection.now.values["1.iii.a"] == 0.0  # nothing verified yet: D
+
+
+def _monev(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MONEV_HOME": str(home), "MONEV_TODAY": DAY.isoformat(),
+           "MONEV_CONFIG": str(ROOT / "config" / "monev.yaml"),
+           "MONEV_LKE_DIR": str(LKE_DIR)}
+    env.pop("MONEV_DATABASE_URL", None)
+    res = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert "Traceback" not in res.stdout + res.stderr, res.stderr
+    return res
+
+
+def test_the_command_line_keeps_the_contract(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert _monev(home, "plan", "import", str(ZI_KOTA), "-q").returncode == 0
+    plan = "kpu-kota-jambi/zi-2025"
+    before = json.loads(_monev(home, "lke", "score", "--plan", plan, "--json").stdout)
+    assert list(before) == ["version", "total", "pengungkit", "hasil", "areas", "gates"]
+    assert before["version"] == "zi-2026" and isinstance(before["total"], float)
+    assert [list(a) for a in before["areas"]] == [["name", "score", "weight"]] * 6
+    assert set(before["gates"]) == {"WBK", "WBBM"}
+    assert all(set(g) == {"met", "short"} for g in before["gates"].values())
+    assert before["gates"]["WBK"]["met"] is False and before["gates"]["WBK"]["short"]
+    assert before["total"] == pytest.approx(before["pengungkit"] + before["hasil"], abs=0.011)
+
+    bad = _monev(home, "lke", "answer", "--plan", plan, "H.I.a", "4,5")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "Galat: H.I.a: nilai survei 0 sampai 4"
+    unknown = _monev(home, "lke", "answer", "--plan", plan, "9.z", "Ya")
+    assert unknown.returncode == 2 and "butir 9.z tidak ada di LKE zi-2026" in unknown.stderr
+    assert _monev(home, "lke", "answer", "--plan", plan, "H.II.a", "3,2").returncode == 0
+    after = json.loads(_monev(home, "lke", "score", "--plan", plan, "--json").stdout)
+    assert after["hasil"] == pytest.approx(before["hasil"] + 14.0)
+
+    mapped = json.loads(_monev(home, "lke", "map", "--plan", plan, "--json").stdout)
+    assert len(mapped["rows"]) == 87 and "R.1.ii.a" in mapped["unserved"]
+    assert {r["source"] for r in mapped["rows"]} == {"saran"}
