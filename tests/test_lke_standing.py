@@ -52,7 +52,7 @@ def test_the_projection_follows_rows_answers_links_and_evidence(
         sessions: sessionmaker[Session]) -> None:
     plan_id = _import(sessions)
     first = _standing(sessions, plan_id)
-    lke, ahead, now = first.lke, first.projection.projected, first.projection.now
+    ahead, now = first.projection.projected, first.projection.now
     assert first.lke.version == "zi-2026"  # a 2025 plan, judged on the oldest LKE there is
     served = {c for codes in first.links.values() for c in codes}
     assert "1.i.a" in served and "H.I.a" not in served
