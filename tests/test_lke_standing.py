@@ -148,3 +148,47 @@ def test_the_command_line_keeps_the_contract(tmp_path: Path) -> None:
     mapped = json.loads(_monev(home, "lke", "map", "--plan", plan, "--json").stdout)
     assert len(mapped["rows"]) == 87 and "R.1.ii.a" in mapped["unserved"]
     assert {r["source"] for r in mapped["rows"]} == {"saran"}
+
+
+def test_the_monev_report_gains_an_lke_page(sessions: sessionmaker[Session]) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from reports.build import build_report
+    from reports.lke_page import lke_part
+    from reports.periods import ReportPeriod
+    from reports.render import render
+    from tests.conftest import RB_MUARO
+
+    plan_id = _import(sessions)
+    rb = load_plan(RB_MUARO)
+    sc = CFG.satker(rb.header.satker)
+    assert sc is not None
+    with sessions.begin() as s:
+        rb_id = import_plan(s, rb, sc.calendar(), date(2026, 1, 5), RB_MUARO.name,
+                            sc.tz).plan_id
+    with sessions() as s:
+        built = build_report(s, CFG, ReportPeriod.parse("2025-09"), DAY,
+                             plan="kpu-kota-jambi/zi-2025")
+        plan = s.get(m.Plan, plan_id)
+        rb_plan = s.get(m.Plan, rb_id)
+        assert plan is not None and rb_plan is not None
+        where = standing(s, plan, DAY, LKE_DIR)
+        assert lke_part(s, rb_plan, DAY) is None  # no LKE RB data yet: no page
+    page = built.plans[0].lke
+    assert page is not None and page.version == "zi-2026"
+    total = page.lines[-1]
+    assert (total.name, total.weight) == ("Total", 100.0)
+    assert total.ahead == round(where.projection.projected.total, 2)
+    assert [g.name for g in page.gates] == ["WBK", "WBBM"] and not page.gates[0].met_ahead
+    assert page.worst and all(w.share < 1 for w in page.worst)
+    html = render(built, "html").decode()
+    ahead = f"{total.ahead:.2f}".replace(".", ",")
+    assert "<th scope=\"row\">Total</th><td class=\"num\">100,00</td>" in html
+    assert ahead in html and "Sub-area terlemah (proyeksi)" in html
+    md = render(built, "md").decode()
+    assert f"| Total | 100,00 | 0,00 | {ahead} |" in md
+    sheet = load_workbook(BytesIO(render(built, "xlsx")))["LKE"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2, max_col=6)]
+    assert ["ZI 2025 (zi-2026)", "Total", 100.0, 0.0, total.ahead] == rows[8][:5]

@@ -74,3 +74,12 @@ def test_rows_the_lke_does_not_ask_about_get_no_suggestion(lke: Lke) -> None:
             RowText("b", "Lain-lain", "Rapat", "Rapat pleno rekapitulasi hasil pemilihan"),
             RowText("c", "", "", "")]
     assert [s.code for s in suggest(lke, rows)] == [None, None, None]
+
+
+def test_a_slip_in_the_lke_itself_reads_as_the_word(lke: Lke) -> None:
+    # the 2026 LKE spells 5.iii.b "pengaduan masyarakat dtindaklanjuti"
+    question = lke.question("5.iii.b")
+    assert question is not None and "dtindaklanjuti" in question.text
+    rows = [RowText("a", "PENGUATAN PENGAWASAN", "Pengaduan Masyarakat",
+                    "Pengaduan masyarakat ditindaklanjuti")]
+    assert [s.code for s in suggest(lke, rows)] == ["5.iii.b"]

@@ -6,6 +6,7 @@ Errors name the file and line (``LkeDataError``)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -117,6 +118,14 @@ def load_lke(version: str, folder: Path | None = None) -> Lke:
     if not path.is_file():
         known = ", ".join(available_versions(folder)) or "tidak ada"
         raise LkeDataError(f"{path}: versi LKE {version} tidak ada (tersedia: {known})")
+    stat = path.stat()
+    return _load_file(path.resolve(), version, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(path: Path, version: str, mtime_ns: int, size: int) -> Lke:
+    """One parse per file version: a sweep or a report of many plans reads it once
+    (the modification time and size in the key make an edited file read again)."""
     with path.open("rb") as f:
         data = f.read(MAX_LKE_BYTES + 1)
     if len(data) > MAX_LKE_BYTES:

@@ -57,36 +57,82 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(t for t in _flat(text).split() if len(t) > 2 and t not in STOPWORDS)
 
 
-@functools.lru_cache(maxsize=65536)
-def _alike(a: str, b: str) -> bool:
-    """Two words the same but for a slip of the keyboard."""
-    if a == b:
-        return True
-    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 2:
-        return False
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.8
+class Vocabulary:
+    """The LKE's own words; a row's word with a slip of the keyboard ("pengendalain")
+    is read as the LKE word it is closest to, so comparing texts is comparing sets."""
+
+    def __init__(self, texts: list[str]) -> None:
+        counts: dict[str, int] = {}
+        for text in texts:
+            for word in _words(text):
+                counts[word] = counts.get(word, 0) + 1
+        self.words: set[str] = set()
+        self.by_length: dict[int, list[str]] = {}
+        self._seen: dict[str, str] = {}
+        # the LKE has its own slips ("dtindaklanjuti"): its most frequent spelling of a
+        # word stands for the others
+        for word in sorted(counts, key=lambda w: (-counts[w], w)):
+            closest = self._closest(word)
+            if closest != word:
+                self._seen[word] = closest
+                continue
+            self.words.add(word)
+            self.by_length.setdefault(len(word), []).append(word)
+
+    def canonical(self, word: str) -> str:
+        found = self._seen.get(word)
+        if found is None:
+            found = self._seen[word] = self._closest(word)
+        return found
+
+    def _closest(self, word: str) -> str:
+        if word in self.words or len(word) < 5:
+            return word
+        best, best_ratio = word, 0.8
+        for size in range(len(word) - 2, len(word) + 3):
+            for known in self.by_length.get(size, ()):
+                matcher = difflib.SequenceMatcher(None, word, known, autojunk=False)
+                if matcher.quick_ratio() >= best_ratio and matcher.ratio() >= best_ratio:
+                    best, best_ratio = known, matcher.ratio()
+        return best
+
+    def read(self, text: str) -> frozenset[str]:
+        return frozenset(self.canonical(w) for w in _words(text))
 
 
-def similarity(a: str, b: str) -> float:
-    """How alike two texts read, 0..1: the share of words they have in common (Dice),
-    a word with a typo counting as the same word."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    shared_a = sum(1 for x in wa if x in wb or any(_alike(x, y) for y in wb))
-    shared_b = sum(1 for y in wb if y in wa or any(_alike(x, y) for x in wa))
-    return (shared_a + shared_b) / (len(wa) + len(wb))
+def dice(a: frozenset[str], b: frozenset[str]) -> float:
+    """The share of words two texts have in common, 0..1."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
-def _sub_areas(lke: Lke) -> list[tuple[str, Node]]:
-    """(area name, sub-area) pairs of the pengungkit, Pemenuhan and Reform alike."""
-    found = []
-    for area in lke.areas():
-        for part in area.parts:
-            for node in part.walk():
-                if node.questions:
-                    found.append((area.name, node))
-    return found
+@dataclass(frozen=True)
+class _Target:
+    area: frozenset[str]
+    sub_area: frozenset[str]
+    question: frozenset[str]
+    code: str
+
+
+_INDEXES: dict[tuple[str, int], tuple[Vocabulary, list[_Target]]] = {}
+
+
+def _index(lke: Lke) -> tuple[Vocabulary, list[_Target]]:
+    """The LKE's vocabulary and every answerable question's word sets, once per LKE."""
+    key = (lke.version, id(lke))
+    if key not in _INDEXES:
+        places: list[tuple[str, Node]] = []
+        for area in lke.areas():
+            for part in area.parts:
+                places += [(area.name, n) for n in part.walk() if n.questions]
+        texts = [t for name, node in places for t in (name, node.name,
+                                                      *(q.text for q in node.questions))]
+        vocabulary = Vocabulary(texts)
+        targets = [_Target(vocabulary.read(name), vocabulary.read(node.name),
+                           vocabulary.read(q.text), q.code)
+                   for name, node in places for q in node.questions if q.answer != "number"]
+        _INDEXES.clear()  # one LKE at a time in a process, as a rule
+        _INDEXES[key] = (vocabulary, targets)
+    return _INDEXES[key]
 
 
 def suggest(lke: Lke, rows: Sequence[RowText]) -> list[Suggestion]:
@@ -95,22 +141,21 @@ def suggest(lke: Lke, rows: Sequence[RowText]) -> list[Suggestion]:
     how its text matches the indikator, helped by how its sub-area and area names match
     the row's komponen and area. A row whose komponen names a sub-area gets that
     sub-area's closest question even when its indikator is worded its own way."""
-    sub_areas = _sub_areas(lke)
+    vocabulary, targets = _index(lke)
     out = []
     for row in rows:
+        area, komponen, indikator = (vocabulary.read(row.area), vocabulary.read(row.komponen),
+                                     vocabulary.read(row.indikator))
         best: tuple[float, float, str] | None = None
-        for area_name, node in sub_areas:
-            sub_score = similarity(row.komponen, node.name)
-            context = 0.4 * sub_score + 0.2 * similarity(row.area, area_name)
-            for question in node.questions:
-                if question.answer == "number":
-                    continue
-                q_score = similarity(row.indikator, question.text)
-                if q_score + context < QUESTION_FLOOR and sub_score < SUBAREA_SURE:
-                    continue
-                candidate = (q_score + context, q_score, question.code)
-                if best is None or candidate > best:
-                    best = candidate
+        for target in targets:
+            sub_score = dice(komponen, target.sub_area)
+            context = 0.4 * sub_score + 0.2 * dice(area, target.area)
+            q_score = dice(indikator, target.question)
+            if q_score + context < QUESTION_FLOOR and sub_score < SUBAREA_SURE:
+                continue
+            candidate = (q_score + context, q_score, target.code)
+            if best is None or candidate > best:
+                best = candidate
         if best is None:
             out.append(Suggestion(row.key, None, 0.0))
         else:
