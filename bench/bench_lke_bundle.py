@@ -164,7 +164,7 @@ def main() -> None:
         heap_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         sizes = {"bundle": out.stat().st_size}
-        for name, run in list(cases.items())[1:]:
+        for run in list(cases.values())[1:]:
             run()
         sizes["zip -r"] = (folder / "a.zip").stat().st_size
         sizes["zip -r -n .jpg"] = (folder / "b.zip").stat().st_size

@@ -119,6 +119,13 @@ def test_the_workbook_the_tpi_answers_and_the_bundle(
     # the command writes the same workbook
     res = _run("lke", "workbook", "--plan", PLAN, "-o", str(tmp_path / "lke.xlsx"))
     assert res.exit_code == 0 and "lembar kerja LKE zi-2026 ditulis" in res.output
+    gone = tmp_path / "tidak" / "ada"
+    for args in (("bundle", "-o", str(gone / "b.zip")), ("workbook", "-o", str(gone / "w.xlsx")),
+                 ("import-tpi", str(gone / "tpi.xlsx"))):
+        bad = _run("lke", args[0], "--plan", PLAN, *args[1:])
+        assert bad.exit_code == 2 and "tidak ditemukan" in bad.output, bad.output
+        assert len(bad.output.strip().splitlines()) == 1
+    assert not (tmp_path / "tidak").exists()
 
 
 def _check_workbook(out: Path) -> None:

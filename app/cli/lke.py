@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from app.cli.app import app
-from app.cli.common import fail, out, parse_day, today
+from app.cli.common import check_output, fail, out, parse_day, today
 from monev.errors import MonevError
 
 if TYPE_CHECKING:
@@ -259,13 +259,15 @@ def workbook_cmd(plan: PlanOpt, output: OutOpt, as_of: AsOfOpt = None) -> None:
     from reports.render import write_atomic
 
     try:
+        check_output(output)
         pack = _pack(plan, as_of)
         write_atomic(output, workbook_bytes(pack))
     except MonevError as exc:
         raise fail(exc) from exc
     except OSError as exc:
         raise fail(MonevError(f"tidak dapat menulis {output}: {exc.strerror}")) from exc
-    out.print(f"lembar kerja LKE {pack.lke.version} ditulis: {output}", highlight=False)
+    out.print(f"lembar kerja LKE {pack.lke.version} ditulis: {output}", highlight=False,
+              soft_wrap=True)
 
 
 @lke_app.command("bundle")
@@ -276,6 +278,7 @@ def bundle_cmd(plan: PlanOpt, output: OutOpt, as_of: AsOfOpt = None) -> None:
     from reports.lke_bundle import write_bundle
 
     try:
+        check_output(output)
         pack = _pack(plan, as_of)
         stats = write_bundle(pack, monev_home(), output)
     except MonevError as exc:
@@ -284,7 +287,7 @@ def bundle_cmd(plan: PlanOpt, output: OutOpt, as_of: AsOfOpt = None) -> None:
         raise fail(MonevError(f"tidak dapat menulis {output}: {exc.strerror}")) from exc
     gone = f", {stats.missing} berkas hilang dari penyimpanan" if stats.missing else ""
     out.print(f"paket bukti ditulis: {output} ({stats.files} berkas, {stats.links} tautan"
-              f"{gone})", highlight=False)
+              f"{gone})", highlight=False, soft_wrap=True)
 
 
 @lke_app.command("import-tpi")
@@ -303,7 +306,8 @@ def import_tpi_cmd(
     from reports.lke_workbook import read_tpi, store_tpi
 
     if not file.is_file():
-        raise fail(MonevError(f"berkas tidak ada: {file}"))
+        raise fail(MonevError(f"berkas {file} tidak ditemukan; periksa nama dan "
+                              "foldernya"))
     try:
         factory = open_session_factory()
         try:
@@ -317,4 +321,4 @@ def import_tpi_cmd(
     except MonevError as exc:
         raise fail(exc) from exc
     out.print(f"jawaban TPI disimpan: {stored} butir"
-              + (f", {cleared} dikosongkan" if cleared else ""), highlight=False)
+              + (f", {cleared} dikosongkan" if cleared else ""), highlight=False, soft_wrap=True)
