@@ -1,17 +1,22 @@
 """``monev lke``: the LKE a plan's satker is judged on — its projected score and gates,
-which question each row serves, the unit's answers, the version in use."""
+which question each row serves, the unit's answers, the version in use; the filled
+workbook, the TPI's answers read back from it, and the evidence bundle."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from app.cli.app import app
-from app.cli.common import fail, out, parse_day, today
+from app.cli.common import check_output, fail, out, parse_day, today
 from monev.errors import MonevError
+
+if TYPE_CHECKING:
+    from reports.lke_filing import LkePack
 
 lke_app = typer.Typer(help="LKE ZI/RB: nilai proyeksi, syarat WBK/WBBM, pemetaan baris "
                            "rencana aksi ke butir LKE, jawaban unit.", no_args_is_help=True)
@@ -225,3 +230,95 @@ def versions_cmd() -> None:
                       f"bobot 100,00 ✓", highlight=False)
     except MonevError as exc:
         raise fail(exc) from exc
+
+
+OutOpt = Annotated[Path, typer.Option("-o", "--output", help="Berkas yang ditulis.")]
+
+
+def _pack(plan: str, as_of: str | None) -> LkePack:
+    """The plan's LKE as the workbook and the bundle show it."""
+    from monev.store.db import open_session_factory
+    from monev.store.queries import find_plan
+    from reports.lke_filing import gather
+
+    day = parse_day(as_of, "--as-of") if as_of else today()
+    factory = open_session_factory()
+    try:
+        with factory() as s:
+            found, _ = find_plan(s, plan)
+            return gather(s, found, plan, day)
+    finally:
+        factory.kw["bind"].dispose()
+
+
+@lke_app.command("workbook")
+def workbook_cmd(plan: PlanOpt, output: OutOpt, as_of: AsOfOpt = None) -> None:
+    """Lembar kerja LKE terisi (format resmi, lembar Jawaban: jawaban unit di K/L/M,
+    TPI di N/Q) sebagai berkas .xlsx."""
+    from reports.lke_workbook import workbook_bytes
+    from reports.render import write_atomic
+
+    try:
+        check_output(output)
+        pack = _pack(plan, as_of)
+        write_atomic(output, workbook_bytes(pack))
+    except MonevError as exc:
+        raise fail(exc) from exc
+    except OSError as exc:
+        raise fail(MonevError(f"tidak dapat menulis {output}: {exc.strerror}")) from exc
+    out.print(f"lembar kerja LKE {pack.lke.version} ditulis: {output}", highlight=False,
+              soft_wrap=True)
+
+
+@lke_app.command("bundle")
+def bundle_cmd(plan: PlanOpt, output: OutOpt, as_of: AsOfOpt = None) -> None:
+    """Paket bukti dukung (ZIP) per butir LKE, dalam folder AREA/sub-area seperti yang
+    dipakai TPI, dengan index.xlsx dan lembar kerja terisi."""
+    from monev.store.db import monev_home
+    from reports.lke_bundle import write_bundle
+
+    try:
+        check_output(output)
+        pack = _pack(plan, as_of)
+        stats = write_bundle(pack, monev_home(), output)
+    except MonevError as exc:
+        raise fail(exc) from exc
+    except OSError as exc:
+        raise fail(MonevError(f"tidak dapat menulis {output}: {exc.strerror}")) from exc
+    gone = f", {stats.missing} berkas hilang dari penyimpanan" if stats.missing else ""
+    out.print(f"paket bukti ditulis: {output} ({stats.files} berkas, {stats.links} tautan"
+              f"{gone})", highlight=False, soft_wrap=True)
+
+
+@lke_app.command("import-tpi")
+def import_tpi_cmd(
+    plan: PlanOpt,
+    file: Annotated[Path, typer.Argument(help="Lembar kerja LKE (.xlsx) berisi jawaban "
+                                              "TPI di kolom N dan catatan di kolom Q.")],
+) -> None:
+    """Baca jawaban TPI (kolom N/Q lembar Jawaban) dan simpan semuanya, atau tidak sama
+    sekali bila ada sel yang salah."""
+    from monev.clock import utcnow
+    from monev.engine.lke import version_for
+    from monev.lke.load import available_versions, load_lke
+    from monev.store.db import open_session_factory
+    from monev.store.queries import find_plan
+    from reports.lke_workbook import read_tpi, store_tpi
+
+    if not file.is_file():
+        raise fail(MonevError(f"berkas {file} tidak ditemukan; periksa nama dan "
+                              "foldernya"))
+    try:
+        factory = open_session_factory()
+        try:
+            with factory.begin() as s:
+                found, satker = find_plan(s, plan)
+                lke = load_lke(version_for(found, available_versions()))
+                stored, cleared = store_tpi(s, satker.id, lke, read_tpi(lke, file), ADMIN,
+                                            utcnow())
+        finally:
+            factory.kw["bind"].dispose()
+    except MonevError as exc:
+        raise fail(exc) from exc
+    out.print(f"jawaban TPI disimpan: {stored} butir"
+              + (f", {cleared} dikosongkan" if cleared else ""), highlight=False, soft_wrap=True)

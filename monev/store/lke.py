@@ -4,9 +4,10 @@ links, and a satker's answers (its own and the TPI's)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from monev.lke.project import Progress, rows_of
@@ -79,3 +80,40 @@ def row_progress(session: Session, plan_id: int,
     for progress in per_row.values():
         whole = whole + progress
     return per_row, whole
+
+
+@dataclass(frozen=True)
+class RowEvidence:
+    """One file or link of a checkpoint's current submission (its latest version, not
+    withdrawn), of a checkpoint verified or waiting for verification."""
+
+    key: str  # the plan row's key
+    period: str
+    status: str  # verified | submitted
+    kind: str  # file | link
+    location: str
+    original_name: str
+    sha256: str | None
+    evidence_id: int
+
+
+def row_evidence(session: Session, plan_id: int) -> dict[str, list[RowEvidence]]:
+    """Row key → its checkpoints' current evidence, in document order: what a TPI is
+    shown (rejected submissions and withdrawn files are not evidence)."""
+    ev, cp, it = m.Evidence, m.Checkpoint, m.Item
+    mine = select(cp.id).join(cp.item).where(it.plan_id == plan_id)
+    latest = (select(ev.checkpoint_id, func.max(ev.version).label("v"))
+              .where(ev.checkpoint_id.in_(mine)).group_by(ev.checkpoint_id).subquery())
+    rows = session.execute(
+        select(it.key, cp.period, cp.status, ev.kind, ev.location, ev.original_name,
+               ev.sha256, ev.id)
+        .join(cp, cp.item_id == it.id).join(ev, ev.checkpoint_id == cp.id)
+        .join(latest, (latest.c.checkpoint_id == ev.checkpoint_id)
+              & (latest.c.v == ev.version))
+        .where(it.plan_id == plan_id, it.active, cp.status.in_(("verified", "submitted")),
+               ev.withdrawn_at.is_(None))
+        .order_by(it.position, cp.due, ev.id))
+    out: dict[str, list[RowEvidence]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(RowEvidence(*row))
+    return out
