@@ -192,3 +192,47 @@ def test_the_monev_report_gains_an_lke_page(sessions: sessionmaker[Session]) -> 
     sheet = load_workbook(BytesIO(render(built, "xlsx")))["LKE"]
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2, max_col=6)]
     assert ["ZI 2025 (zi-2026)", "Total", 100.0, 0.0, total.ahead] == rows[8][:5]
+
+
+def test_a_gate_reason_is_announced_once_the_day_it_appears(
+        sessions: sessionmaker[Session]) -> None:
+    from monev.engine.lke import record
+
+    plan_id = _import(sessions)
+    lke = _standing(sessions, plan_id).lke
+    with sessions.begin() as s:  # Reform of Penguatan Pengawasan answered at its best
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        for q in lke.questions():
+            if q.code.startswith("R.5."):
+                best = q.options[0].key if q.options else (
+                    "30" if q.code.endswith(".4") else "10")
+                store.set_answer(s, plan.satker_id, "zi-2026", q.code, "unit", best, "", "uji",
+                                 AT)
+    with sessions.begin() as s:
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        assert record(s, plan, DAY, LKE_DIR) == []  # the first snapshot says nothing
+        snap = s.get(m.LkeSnapshot, plan_id)
+        assert snap is not None and snap.version == "zi-2026" and snap.day == DAY
+        assert "area:5" not in snap.short_keys and "total" in snap.short_keys
+        assert snap.summary["total"] == snap.ahead_total
+    # every row of Penguatan Pengawasan said to serve nothing: the area falls below 60 %
+    first = _standing(sessions, plan_id)
+    pengawasan = {k for k, codes in first.links.items()
+                  if any(c.startswith("5.") for c in codes)}
+    assert pengawasan
+    with sessions.begin() as s:
+        for key in pengawasan:
+            store.set_links(s, plan_id, key, [""], "uji", AT)
+    later = date(2025, 9, 16)
+    with sessions.begin() as s:
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        news = record(s, plan, later, LKE_DIR)
+    assert len(news) == 1 and news[0].startswith("Area Penguatan Pengawasan ")
+    assert news[0].endswith(" % < 60 %")
+    with sessions.begin() as s:  # the next sweep: nothing new, nothing said again
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        assert record(s, plan, date(2025, 9, 17), LKE_DIR) == []

@@ -14,7 +14,7 @@ from monev.errors import MonevError
 from monev.lke.load import available_versions, load_lke
 from monev.lke.model import Lke
 from monev.lke.project import Projection, project, served_by, unserved
-from monev.lke.score import Answer, AnswerError, parse_answer
+from monev.lke.score import Answer, AnswerError, check_gate, parse_answer, rounded, summary
 from monev.lke.suggest import RowText, suggest
 from monev.store import lke as store
 from monev.store import models as m
@@ -92,3 +92,36 @@ def standing(session: Session, plan: m.Plan, as_of: date,
     projection = project(lke, typed_answers(lke, stored), served_by(links, per_row), whole)
     return Standing(lke, rows, links, set(admin), confidence, stored, projection,
                     unserved(lke, links))
+
+
+TARGET_GATE = "WBK"  # the predikat a unit works towards first
+
+
+def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = None,
+           target: str = TARGET_GATE) -> list[str]:
+    """Compute the plan's standing, keep it as its snapshot, and return the reasons the
+    projection misses the ``target`` gate that the previous snapshot did not have
+    ("Area Penguatan Pengawasan 58 % < 60 %") — each said once, the day it appears. The
+    first snapshot of a plan (or of a new LKE version) announces nothing: everything is
+    short before anyone answered; the Papan shows the gap."""
+    where = standing(session, plan, day, lke_dir)
+    now, ahead = where.projection.now, where.projection.projected
+    gate = next((g for g in where.lke.gates if g.name == target), None)
+    result = check_gate(ahead, gate) if gate else None
+    keys = list(result.keys) if result else []
+    snap = session.get(m.LkeSnapshot, plan.id)
+    new: list[str] = []
+    if snap is not None and snap.version == where.lke.version and result is not None:
+        before = set(snap.short_keys)
+        new = [text for key, text in zip(result.keys, result.short, strict=True)
+               if key not in before]
+    data = {**summary(ahead), "now": {"total": rounded(now.total),
+                                      "pengungkit": rounded(now.pengungkit),
+                                      "hasil": rounded(now.hasil)}}
+    if snap is None:
+        snap = m.LkeSnapshot(plan_id=plan.id)
+        session.add(snap)
+    snap.version, snap.day = where.lke.version, day
+    snap.now_total, snap.ahead_total = rounded(now.total), rounded(ahead.total)
+    snap.summary, snap.short_keys = data, keys
+    return new

@@ -157,7 +157,8 @@ def score(lke: Lke, answers: Mapping[str, Answer],
 @dataclass(frozen=True)
 class GateResult:
     met: bool
-    short: tuple[str, ...]
+    short: tuple[str, ...]  # each minimum missed, as people read it
+    keys: tuple[str, ...] = ()  # the same, as a stable name ("area:5", "total", "min:H.I")
 
 
 def _num(value: float) -> str:
@@ -172,23 +173,26 @@ def _percent(share: float) -> str:
 
 def check_gate(result: Score, gate: Gate) -> GateResult:
     """Whether ``result`` meets ``gate``, with a reason for every minimum it misses."""
-    short: list[str] = []
+    short: list[tuple[str, str]] = []
     if rounded(result.total) < gate.total:
-        short.append(f"nilai total {_num(rounded(result.total))} < {_num(gate.total)}")
+        short.append(("total", f"nilai total {_num(rounded(result.total))} < "
+                               f"{_num(gate.total)}"))
     if rounded(result.pengungkit) < gate.pengungkit:
-        short.append(f"pengungkit {_num(rounded(result.pengungkit))} < "
-                     f"{_num(gate.pengungkit)}")
+        short.append(("pengungkit", f"pengungkit {_num(rounded(result.pengungkit))} < "
+                                    f"{_num(gate.pengungkit)}"))
     for area in result.areas():
         if rounded(area.points) < rounded(gate.area_share * area.area.weight):
-            short.append(f"Area {area.area.name} {_percent(area.share)} % < "
-                         f"{_percent(gate.area_share)} %")
+            short.append((f"area:{area.area.number}",
+                          f"Area {area.area.name} {_percent(area.share)} % < "
+                          f"{_percent(gate.area_share)} %"))
     for minimum in gate.minimums:
         got = rounded(result.points[minimum.code])
         if got < minimum.points:
             item = result.lke.index[minimum.code]
             name = item.text if isinstance(item, Question) else item.name
-            short.append(f"{name} ({minimum.code}) {_num(got)} < {_num(minimum.points)}")
-    return GateResult(not short, tuple(short))
+            short.append((f"min:{minimum.code}",
+                          f"{name} ({minimum.code}) {_num(got)} < {_num(minimum.points)}"))
+    return GateResult(not short, tuple(t for _, t in short), tuple(k for k, _ in short))
 
 
 def summary(result: Score) -> dict[str, object]:

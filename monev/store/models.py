@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -197,6 +198,22 @@ class LkeAnswer(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LkeSnapshot(Base):
+    """A plan's LKE standing as the last sweep computed it: the totals, the summary of
+    ``monev lke score`` (projection, with the current score beside it) and the stable
+    names of the target gate's reasons, so the next sweep tells which are new."""
+
+    __tablename__ = "lke_snapshot"
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)
+    now_total: Mapped[float] = mapped_column(Float)
+    ahead_total: Mapped[float] = mapped_column(Float)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    short_keys: Mapped[list[str]] = mapped_column(JSON)
 
 
 class Evidence(Base):
