@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import load_config
 from monev.engine.lke import standing
+from monev.lke.model import Lke
 from monev.plans import load_plan
 from monev.store import lke as store
 from monev.store import models as m
@@ -194,21 +195,25 @@ def test_the_monev_report_gains_an_lke_page(sessions: sessionmaker[Session]) -> 
     assert ["ZI 2025 (zi-2026)", "Total", 100.0, 0.0, total.ahead] == rows[8][:5]
 
 
+def _answer_reform_of_pengawasan(s: Session, satker_id: int, lke: Lke) -> None:
+    """Reform of Penguatan Pengawasan answered at its best (its area then clears 60 %
+    with its Pemenuhan rows served)."""
+    for q in lke.questions():
+        if q.code.startswith("R.5."):
+            best = q.options[0].key if q.options else ("30" if q.code.endswith(".4") else "10")
+            store.set_answer(s, satker_id, "zi-2026", q.code, "unit", best, "", "uji", AT)
+
+
 def test_a_gate_reason_is_announced_once_the_day_it_appears(
         sessions: sessionmaker[Session]) -> None:
     from monev.engine.lke import record
 
     plan_id = _import(sessions)
     lke = _standing(sessions, plan_id).lke
-    with sessions.begin() as s:  # Reform of Penguatan Pengawasan answered at its best
+    with sessions.begin() as s:
         plan = s.get(m.Plan, plan_id)
         assert plan is not None
-        for q in lke.questions():
-            if q.code.startswith("R.5."):
-                best = q.options[0].key if q.options else (
-                    "30" if q.code.endswith(".4") else "10")
-                store.set_answer(s, plan.satker_id, "zi-2026", q.code, "unit", best, "", "uji",
-                                 AT)
+        _answer_reform_of_pengawasan(s, plan.satker_id, lke)
     with sessions.begin() as s:
         plan = s.get(m.Plan, plan_id)
         assert plan is not None
@@ -230,9 +235,46 @@ def test_a_gate_reason_is_announced_once_the_day_it_appears(
         plan = s.get(m.Plan, plan_id)
         assert plan is not None
         news = record(s, plan, later, LKE_DIR)
-    assert len(news) == 1 and news[0].startswith("Area Penguatan Pengawasan ")
-    assert news[0].endswith(" % < 60 %")
+    assert len(news) == 1 and news[0][0] == "area:5"
+    assert news[0][1].startswith("Area Penguatan Pengawasan ")
+    assert news[0][1].endswith(" % < 60 %")
     with sessions.begin() as s:  # the next sweep: nothing new, nothing said again
         plan = s.get(m.Plan, plan_id)
         assert plan is not None
         assert record(s, plan, date(2025, 9, 17), LKE_DIR) == []
+
+
+def test_the_sweep_tells_the_ketua_tim_and_the_sekretaris_once(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    from monev.engine.lke_alerts import sweep_lke
+
+    monkeypatch.setenv("MONEV_LKE_DIR", str(LKE_DIR))
+    plan_id = _import(sessions)
+    sc = CFG.satker("KPU Kota Jambi")
+    assert sc is not None
+    first = _standing(sessions, plan_id)
+    with sessions.begin() as s:
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        _answer_reform_of_pengawasan(s, plan.satker_id, first.lke)
+        assert sweep_lke(s, plan, sc, DAY, AT) == []  # first snapshot: nothing said
+        for key, codes in first.links.items():  # Penguatan Pengawasan's rows unlinked
+            if any(c.startswith("5.") for c in codes):
+                store.set_links(s, plan_id, key, [""], "uji", AT)
+    later = date(2025, 9, 16)
+    with sessions.begin() as s:
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        said = sweep_lke(s, plan, sc, later, AT)
+    assert said, "some reason newly short"
+    with sessions() as s:
+        rows = s.scalars(select(m.Outbox).where(m.Outbox.day == later)).all()
+        assert {r.person for r in rows} == {"Sekretaris Kota Contoh",
+                                            "Ketua Tim ZI Kota Contoh"}
+        for row in rows:
+            assert all(text in row.body for text in said), row.body
+            assert "syarat WBK tidak terpenuhi" in row.subject
+    with sessions.begin() as s:  # the next day: nothing new, no new message
+        plan = s.get(m.Plan, plan_id)
+        assert plan is not None
+        assert sweep_lke(s, plan, sc, date(2025, 9, 17), AT) == []

@@ -98,7 +98,7 @@ TARGET_GATE = "WBK"  # the predikat a unit works towards first
 
 
 def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = None,
-           target: str = TARGET_GATE) -> list[str]:
+           target: str = TARGET_GATE) -> list[tuple[str, str]]:
     """Compute the plan's standing, keep it as its snapshot, and return the reasons the
     projection misses the ``target`` gate that the previous snapshot did not have
     ("Area Penguatan Pengawasan 58 % < 60 %") — each said once, the day it appears. The
@@ -110,10 +110,10 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
     result = check_gate(ahead, gate) if gate else None
     keys = list(result.keys) if result else []
     snap = session.get(m.LkeSnapshot, plan.id)
-    new: list[str] = []
+    new: list[tuple[str, str]] = []
     if snap is not None and snap.version == where.lke.version and result is not None:
         before = set(snap.short_keys)
-        new = [text for key, text in zip(result.keys, result.short, strict=True)
+        new = [(key, text) for key, text in zip(result.keys, result.short, strict=True)
                if key not in before]
     data = {**summary(ahead), "now": {"total": rounded(now.total),
                                       "pengungkit": rounded(now.pengungkit),
