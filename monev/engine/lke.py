@@ -5,7 +5,7 @@ and the projected and current scores as of a day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -92,3 +92,32 @@ def standing(session: Session, plan: m.Plan, as_of: date,
     projection = project(lke, typed_answers(lke, stored), served_by(links, per_row), whole)
     return Standing(lke, rows, links, set(admin), confidence, stored, projection,
                     unserved(lke, links))
+
+
+def stored_text(answer: Answer) -> str:
+    """An answer as the database keeps it: an option key, or a number without noise
+    (``12``, ``3.6``)."""
+    if isinstance(answer, str):
+        return answer
+    return str(int(answer)) if answer == int(answer) else f"{answer:.12g}"
+
+
+def record_answer(session: Session, plan: m.Plan, code: str, raw: str | None, note: str,
+                  role: str, actor: str, at: datetime, lke_dir: Path | None = None
+                  ) -> str | None:
+    """Check and store one answer of the plan's satker (``role`` ``unit`` or ``tpi``;
+    ``raw`` None clears it) — what ``monev lke answer`` and the portal's LKE page both
+    do; returns the text stored. AnswerError: the answer does not fit the question;
+    MonevError: no such question, or one monev answers itself. The caller commits."""
+    lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
+    question = lke.question(code)
+    if question is None:
+        raise MonevError(f"butir {code} tidak ada di LKE {lke.version}")
+    if question.from_capaian and role == "unit":
+        raise MonevError(f"butir {code} dijawab monev dari capaian rencana aksi, "
+                         "bukan oleh unit")
+    stored = None if raw is None else stored_text(parse_answer(question, raw,
+                                                               lke.survey_max))
+    store.set_answer(session, plan.satker_id, lke.version, code, role, stored, note, actor,
+                     at)
+    return stored
