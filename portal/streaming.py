@@ -83,6 +83,5 @@ def streamed(write: Callable[[BinaryIO], object]) -> Iterator[bytes]:
             if item == _END:
                 return
             yield item
-    finally:
+    finally:  # done, failed or cancelled: a writer still running stops at its next write
         gone.set()
-        writer.join(timeout=5)

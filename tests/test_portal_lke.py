@@ -174,3 +174,44 @@ def test_lke_on_a_phone(portal_app: AppFactory, chromium: Any,  # noqa: F811
     _on_phone(page, "lke, area terbuka")
     page.screenshot(path=str(shots / "portal-lke-jawab-ponsel.png"))
     context.close()
+
+
+def test_a_streamed_zip_is_the_written_one_and_a_cancelled_one_stops() -> None:
+    """The pipe behind the bundle download: the chunks are the bytes the writer wrote,
+    in order (a ZIP written to an unseekable stream reads back); a download given up
+    after its first chunk stops the writer instead of leaving it blocked."""
+    import os
+    import threading
+    import time
+
+    from portal.streaming import CHUNK, streamed
+
+    blob = os.urandom(3 * CHUNK + 123)  # incompressible: the ZIP spans several chunks
+
+    def write(out: Any) -> None:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("a/bukti.bin", blob)
+            zf.writestr("index.txt", "1.i.a")
+
+    chunks = list(streamed(write))
+    assert len(chunks) >= 2, "sent while written, not at the end"
+    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as zf:
+        assert zf.read("a/bukti.bin") == blob and zf.read("index.txt") == b"1.i.a"
+
+    stopped = threading.Event()
+
+    def endless(out: Any) -> None:
+        try:
+            while True:
+                out.write(b"x" * CHUNK)
+        finally:
+            stopped.set()
+
+    download = streamed(endless)
+    assert len(next(download)) >= CHUNK
+    download.close()  # the browser went away
+    assert stopped.wait(5), "the writer stopped"
+    deadline = time.monotonic() + 5
+    while any(t.name == "monev-stream" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the writer's thread ended"
+        time.sleep(0.05)
