@@ -24,7 +24,10 @@ from monev.engine.rules import EngineSettings
 from monev.errors import ConfigError
 from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
 
-Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin"]
+# ``tpi``: the Tim Penilai Internal (Inspektorat) — fills the TPI column of the LKE in the
+# portal and reads the satker's rows; holds no row and verifies nothing.
+Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin",
+               "tpi"]
 PlanKind = Literal["ZI", "RB"]
 
 
@@ -101,6 +104,8 @@ class PortalConfig(_Strict):
         tiers, chain = self.tiers(), self.chain()
         if "pic" in tiers or "pic" in chain:
             raise ValueError("review: peran pic tidak dapat menjadi verifikator")
+        if "tpi" in tiers or "tpi" in chain:
+            raise ValueError("review: peran tpi (penilai) tidak dapat menjadi verifikator")
         if len(set(tiers)) != len(tiers):
             raise ValueError("review.tiers: setiap peran hanya sekali")
         missing = [t for t in tiers if t not in chain]

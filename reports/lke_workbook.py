@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
+from monev.engine.lke import stored_text
 from monev.errors import MonevError
 from monev.lke.model import Lke, Node, Question, Ratio
 from monev.lke.score import AnswerError, Score, check_gate, parse_answer, rounded
@@ -244,7 +245,7 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
+        return str(int(value))
     return str(value).strip()
 
 
@@ -285,7 +286,7 @@ def read_tpi(lke: Lke, path: Path) -> TpiAnswers:
             reason = str(exc).removeprefix(f"{q.code}: ")
             raise MonevError(f"{where}, lembar {SHEET}, sel N{q.row} (butir {q.code}): "
                              f"{reason}") from None
-        out[q.code] = (f"{parsed:g}" if isinstance(parsed, float) else parsed, note)
+        out[q.code] = (stored_text(parsed), note)
     return TpiAnswers(out)
 
 

@@ -180,10 +180,8 @@ def answer_cmd(
 ) -> None:
     """Catat jawaban unit (atau TPI) untuk satu butir LKE satker rencana ini."""
     from monev.clock import utcnow
-    from monev.engine.lke import version_for
-    from monev.lke.load import available_versions, load_lke
-    from monev.lke.score import AnswerError, parse_answer
-    from monev.store import lke as store
+    from monev.engine.lke import record_answer
+    from monev.lke.score import AnswerError
     from monev.store.db import open_session_factory
     from monev.store.queries import find_plan
 
@@ -193,20 +191,12 @@ def answer_cmd(
         factory = open_session_factory()
         try:
             with factory.begin() as s:
-                found, satker = find_plan(s, plan)
-                lke = load_lke(version_for(found, available_versions()))
-                question = lke.question(code)
-                if question is None:
-                    raise MonevError(f"butir {code} tidak ada di LKE {lke.version}")
-                stored = None
-                if value is not None:
-                    try:
-                        parsed = parse_answer(question, value, lke.survey_max)
-                    except AnswerError as exc:
-                        raise MonevError(str(exc)) from exc
-                    stored = f"{parsed:g}" if isinstance(parsed, float) else parsed
-                store.set_answer(s, satker.id, lke.version, code, "tpi" if tpi else "unit",
-                                 stored, note, ADMIN, utcnow())
+                found, _ = find_plan(s, plan)
+                try:
+                    stored = record_answer(s, found, code, value, note,
+                                           "tpi" if tpi else "unit", ADMIN, utcnow())
+                except AnswerError as exc:
+                    raise MonevError(str(exc)) from exc
         finally:
             factory.kw["bind"].dispose()
     except MonevError as exc:

@@ -5,7 +5,7 @@ and the projected and current scores as of a day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -100,8 +100,9 @@ TARGET_GATE = "WBK"  # the predikat a unit works towards first
 def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = None,
            target: str = TARGET_GATE) -> list[tuple[str, str]]:
     """Compute the plan's standing, keep it as its snapshot, and return the reasons the
-    projection misses the ``target`` gate that the previous snapshot did not have
-    ("Area Penguatan Pengawasan 58 % < 60 %") — each said once, the day it appears. The
+    projection misses the ``target`` gate that the previous snapshot did not have, as
+    (stable name, text): ("area:5", "Area Penguatan Pengawasan 58 % < 60 %") — each
+    said once, the day it appears. The
     first snapshot of a plan (or of a new LKE version) announces nothing: everything is
     short before anyone answered; the Papan shows the gap."""
     where = standing(session, plan, day, lke_dir)
@@ -125,3 +126,32 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
     snap.now_total, snap.ahead_total = rounded(now.total), rounded(ahead.total)
     snap.summary, snap.short_keys = data, keys
     return new
+
+
+def stored_text(answer: Answer) -> str:
+    """An answer as the database keeps it: an option key, or a number without noise
+    (``12``, ``3.6``)."""
+    if isinstance(answer, str):
+        return answer
+    return str(int(answer)) if answer == int(answer) else f"{answer:.12g}"
+
+
+def record_answer(session: Session, plan: m.Plan, code: str, raw: str | None, note: str,
+                  role: str, actor: str, at: datetime, lke_dir: Path | None = None
+                  ) -> str | None:
+    """Check and store one answer of the plan's satker (``role`` ``unit`` or ``tpi``;
+    ``raw`` None clears it) — what ``monev lke answer`` and the portal's LKE page both
+    do; returns the text stored. AnswerError: the answer does not fit the question;
+    MonevError: no such question, or one monev answers itself. The caller commits."""
+    lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
+    question = lke.question(code)
+    if question is None:
+        raise MonevError(f"butir {code} tidak ada di LKE {lke.version}")
+    if question.from_capaian and role == "unit":
+        raise MonevError(f"butir {code} dijawab monev dari capaian rencana aksi, "
+                         "bukan oleh unit")
+    stored = None if raw is None else stored_text(parse_answer(question, raw,
+                                                               lke.survey_max))
+    store.set_answer(session, plan.satker_id, lke.version, code, role, stored, note, actor,
+                     at)
+    return stored
