@@ -24,7 +24,10 @@ from monev.engine.rules import EngineSettings
 from monev.errors import ConfigError
 from monev.workdays import INDONESIAN_TIMEZONES, DueRule, WorkCalendar, timezone_for_province
 
-Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin"]
+# ``tpi``: the Tim Penilai Internal (Inspektorat) — fills the TPI column of the LKE in the
+# portal and reads the satker's rows; holds no row and verifies nothing.
+Role = Literal["pic", "koordinator", "ketua_tim", "kasubbag", "sekretaris", "ketua", "admin",
+               "tpi"]
 PlanKind = Literal["ZI", "RB"]
 
 
@@ -101,6 +104,8 @@ class PortalConfig(_Strict):
         tiers, chain = self.tiers(), self.chain()
         if "pic" in tiers or "pic" in chain:
             raise ValueError("review: peran pic tidak dapat menjadi verifikator")
+        if "tpi" in tiers or "tpi" in chain:
+            raise ValueError("review: peran tpi (penilai) tidak dapat menjadi verifikator")
         if len(set(tiers)) != len(tiers):
             raise ValueError("review.tiers: setiap peran hanya sekali")
         missing = [t for t in tiers if t not in chain]
@@ -211,27 +216,6 @@ def default_config_path() -> Path:
     return Path(os.environ.get("MONEV_CONFIG", "config/monev.yaml"))
 
 
-def _line_for(text: str, loc: tuple[int | str, ...]) -> int:
-    """Line of the YAML node at a pydantic error location (0 when unknown)."""
-    try:
-        node = safe_yaml.compose(text)
-    except yaml.YAMLError:
-        return 0
-    line = node.start_mark.line + 1 if node is not None else 0
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node, line = nxt, nxt.start_mark.line + 1
-    return line
-
-
 def load_config(path: Path | None = None) -> MonevConfig:
     """Read and validate the configuration; a missing default file means no config."""
     path = path or default_config_path()
@@ -257,5 +241,5 @@ def load_config(path: Path | None = None) -> MonevConfig:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         where = ".".join(str(p) for p in loc)
-        raise ConfigError(f"{path}:{_line_for(text, loc)}: {where}: {first['msg']} "
+        raise ConfigError(f"{path}:{safe_yaml.line_at(text, loc)}: {where}: {first['msg']} "
                           f"(jumlah kesalahan: {exc.error_count()})") from exc

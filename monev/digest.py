@@ -37,6 +37,7 @@ SECTIONS = (
     ("dibuka", "Tugas bukti baru dibuka"),
     ("laporan", "Laporan monev (berkas PDF dan Excel terlampir di e-mail; arsip di portal)"),
     ("monev", "Monev akhir bulan/triwulan (rincian di Papan monev)"),
+    ("lke", "Nilai LKE: syarat WBK yang kini tidak terpenuhi (proyeksi; rincian di Papan)"),
     ("tunggakan", "Tunggakan (sudah lewat tenggat saat rencana diimpor)"),
     ("tidak_pasti", "Pesan yang tidak pasti terkirim (untuk admin: periksa, lalu kirim ulang "
                     "atau tutup)"),
@@ -48,7 +49,7 @@ PHONE_TITLES = {"ditolak": "Ditolak — perbaiki", "terlambat": "Terlambat",
                 "eskalasi": "Eskalasi (terlambat)", "tenggat": "Tenggat hari ini",
                 "pengingat": "Segera jatuh tempo", "dibuka": "Tugas baru",
                 "tunggakan": "Tunggakan", "laporan": "Laporan monev (berkas di e-mail)",
-                "monev": "Monev akhir bulan/triwulan"}
+                "monev": "Monev akhir bulan/triwulan", "lke": "Syarat WBK (LKE)"}
 
 
 @cache
@@ -95,6 +96,8 @@ def subject_for(satker: str, items: list[dict[str, str]]) -> str:
     if count["monev"] or count["laporan"]:
         final = any(it["kind"] == "laporan" and it.get("period", "").isdigit() for it in items)
         parts.append("laporan akhir" if final else "laporan monev")
+    if count["lke"]:
+        parts.append(f"{count['lke']} syarat WBK tidak terpenuhi")
     if count["tidak_pasti"]:
         parts.append(f"{count['tidak_pasti']} pesan tidak pasti terkirim")
     return f"[Monev] {', '.join(parts) or 'ringkasan'} — {satker}"

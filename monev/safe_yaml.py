@@ -80,3 +80,25 @@ def load(text: str) -> Any:
 def compose(text: str) -> Any:
     """The node tree of one YAML document, for line numbers (raises ``yaml.YAMLError``)."""
     return yaml.compose(text, Loader=BoundedLoader)
+
+
+def line_at(text: str, loc: tuple[int | str, ...]) -> int:
+    """Line of the YAML node at a path of keys and indexes (a pydantic error location),
+    or of its nearest existing parent; 0 when the text does not parse."""
+    try:
+        node = compose(text)
+    except yaml.YAMLError:
+        return 0
+    line = node.start_mark.line + 1 if node is not None else 0
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node, line = nxt, nxt.start_mark.line + 1
+    return line

@@ -4,6 +4,9 @@
   areas; a kasubbag sees the rows whose PIC works in their subbagian;
 - Ketua Tim ZI, Sekretaris, Ketua and admins (role ``admin`` or ``admin: true``) see the
   whole plan and the Papan;
+- the LKE page: the Tim ZI (those and the koordinators) reads it and fills the unit's
+  answers; the TPI (role ``tpi``, the Inspektorat) fills the TPI column and reads every
+  row of the satker, changing nothing else; anyone else is refused (403);
 - evidence is verified in tiers (``portal.review.tiers``, by default the koordinator of
   the area, then the Ketua Tim ZI; monev/engine/review.py says who stands in where a
   tier has nobody): a verifier acts on what waits for their tier; unless
@@ -27,6 +30,7 @@ from monev.store import models as m
 from monev.store.plan_status import closed_plan_ids
 
 WIDE_ROLES = ("ketua_tim", "sekretaris", "ketua", "admin")
+TPI_ROLE = "tpi"
 Row = tuple[m.Checkpoint, m.Item, str, m.Plan]  # checkpoint, row, area name, plan
 
 
@@ -143,6 +147,21 @@ class Viewer:
         return self.wide
 
     @property
+    def lke_unit(self) -> bool:
+        """The Tim ZI: reads the LKE page and fills the unit's answers."""
+        return self.wide or self.person.role == "koordinator"
+
+    @property
+    def lke_tpi(self) -> bool:
+        """The Tim Penilai Internal: fills the TPI's answers."""
+        return self.person.role == TPI_ROLE
+
+    @property
+    def sees_lke(self) -> bool:
+        """The LKE page, its workbook and its evidence bundle."""
+        return self.lke_unit or self.lke_tpi
+
+    @property
     def verifier(self) -> bool:
         """A role that verifies in some tier, or stands in for one."""
         return self.person.role in self.satker.portal.chain()
@@ -152,7 +171,9 @@ class Viewer:
         return self.people.concerns(self.person, area, komponen)
 
     def can_view(self, area: str, komponen: str) -> bool:
-        return self.wide or self.mine(area, komponen) or self.can_verify(area, komponen)
+        """The TPI reads every row (the evidence it judges), acting on none."""
+        return self.wide or self.lke_tpi or self.mine(area, komponen) or \
+            self.can_verify(area, komponen)
 
     def can_submit(self, area: str, komponen: str) -> bool:
         name = self.person.name

@@ -104,6 +104,29 @@ class Board:
     closed: str = ""  # the sentence saying the chosen plan is closed (selesai)
     # rows nobody can verify (no tier has anyone): (no, row text, area, PIC)
     unverifiable: list[tuple[int, str, str, str]] = field(default_factory=list)
+    lke: LkeGap | None = None  # the plan's LKE standing as the last sweep left it
+
+
+@dataclass(frozen=True)
+class LkeGap:
+    """What the Papan says of the LKE: the projected and current totals, the day the
+    sweep computed them, and the WBK gate's reasons (the gap)."""
+
+    version: str
+    day: date
+    ahead: float
+    now: float
+    met: bool
+    short: list[str]
+
+
+def lke_gap(session: Session, plan_id: int) -> LkeGap | None:
+    snap = session.get(m.LkeSnapshot, plan_id)
+    if snap is None:
+        return None
+    gate = snap.summary.get("gates", {}).get("WBK", {})
+    return LkeGap(snap.version, snap.day, snap.ahead_total, snap.now_total,
+                  bool(gate.get("met")), list(gate.get("short", [])))
 
 
 def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | None,
@@ -133,6 +156,7 @@ def build_board(session: Session, viewer: Viewer, today: date, plan_id: int | No
     _late(board, viewer, rows, today, is_closed)
     _escalations(board, session, chosen, today)
     _unverifiable(board, viewer, rows)
+    board.lke = lke_gap(session, chosen)
     plan = session.get(m.Plan, chosen)
     if plan is not None:
         board.prefect = prefect_links(plan_ref(viewer.satker_row.slug, plan.kind, plan.year))

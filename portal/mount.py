@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.config import MonevConfig
 from monev.store.db import monev_home
 from monev.tokens import server_secret
-from portal.routes import auth, board, checkpoint, errors, preview, reports, signin, verify
+from portal.routes import (
+    auth,
+    board,
+    checkpoint,
+    errors,
+    lke,
+    preview,
+    reports,
+    signin,
+    verify,
+)
 from portal.routes.common import Halt, Portal
 
 
@@ -21,7 +31,7 @@ def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> Non
     """Add the portal's pages, static files and error handling to ``app``."""
     home = monev_home()
     portal = Portal.make(factory, cfg, server_secret(home), home)
-    for module in (auth, signin, checkpoint, preview, verify, board, reports):
+    for module in (auth, signin, checkpoint, preview, verify, board, lke, reports):
         app.include_router(module.router(portal))
     app.mount("/portal/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="portal-static")

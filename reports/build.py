@@ -24,6 +24,7 @@ from monev.store import models as m
 from monev.store.plan_status import last_due, status_on
 from monev.store.queries import find_plan, plan_ref
 from reports import queries as q
+from reports.lke_page import lke_part
 from reports.model import (
     AreaPart,
     Counts,
@@ -178,6 +179,7 @@ def _detailed(session: Session, cfg: MonevConfig, period: ReportPeriod, as_of: d
         _fill_rows(part, areas, [d for d in details if d.plan_id == plan.id], people,
                    reasons, escalations, base_url, as_of)
         part.areas = list(areas.values())
+        part.lke = lke_part(session, plan, as_of)
         parts.append(part)
     total, prev_total = Counts(), Counts() if before else None
     for p in parts:

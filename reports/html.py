@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from monev.engine.closing import STATUS_LABELS
 from reports.build import KIND_WORDS
 from reports.charts import report_charts
-from reports.model import CATEGORIES, LABELS, UNMET, Report, delta_text
+from reports.model import CATEGORIES, LABELS, UNMET, Report, delta_text, points_text
 from reports.periods import tanggal
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,7 +34,7 @@ def environment() -> Environment:
                       lstrip_blocks=True, auto_reload=False)
     env.globals.update(tanggal=tanggal, label=label, backlog_label=backlog_label,
                        categories=CATEGORIES,
-                       kind_words=KIND_WORDS, delta=delta_text,
+                       kind_words=KIND_WORDS, delta=delta_text, points=points_text,
                        plan_status=lambda s: STATUS_LABELS.get(s, s))
     return env
 

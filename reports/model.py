@@ -110,6 +110,44 @@ class AreaPart:
     rows: list[Row] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LkeLine:
+    """An area (or pengungkit, hasil, total) of the LKE page: points now and projected."""
+
+    name: str
+    weight: float
+    now: float
+    ahead: float
+
+    @property
+    def share(self) -> float:
+        return self.ahead / self.weight if self.weight else 0.0
+
+
+def points_text(value: float) -> str:
+    """LKE points as the workbook shows them: ``41,70``."""
+    return f"{value:.2f}".replace(".", ",")
+
+
+@dataclass(frozen=True)
+class LkeGate:
+    name: str  # WBK | WBBM
+    met_now: bool
+    met_ahead: bool
+    short: tuple[str, ...]  # why the projection misses it
+
+
+@dataclass(frozen=True)
+class LkePart:
+    """The plan's satker on its LKE: saat ini (verified evidence only) and proyeksi
+    (planned rows finish on time), the gates, the weakest sub-areas."""
+
+    version: str
+    lines: list[LkeLine]  # areas, then Pengungkit, Hasil, Total
+    gates: list[LkeGate]
+    worst: list[LkeLine]  # sub-areas furthest below their weight in the projection
+
+
 @dataclass
 class PlanPart:
     """One plan of the report: its header, numbers, charts' data and rows."""
@@ -128,6 +166,7 @@ class PlanPart:
     late_by_pic: list[tuple[str, int]] = field(default_factory=list)
     late_by_subbagian: list[tuple[str, int]] = field(default_factory=list)
     backlog: list[tuple[str, Row, Line]] = field(default_factory=list)  # area, row, line
+    lke: LkePart | None = None
 
     @property
     def label(self) -> str:

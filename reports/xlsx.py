@@ -167,6 +167,38 @@ def _areas(wb: Workbook, report: Report) -> None:
                     ws.cell(row=i, column=link_col).hyperlink = line.link
 
 
+LKE_COLUMNS = ("Rencana", "Area / sub-area", "Bobot", "Saat ini", "Proyeksi",
+               "Proyeksi ÷ bobot")
+
+
+def _lke(wb: Workbook, report: Report) -> None:
+    """One sheet "LKE": each plan's areas, totals and weakest sub-areas, then the gates."""
+    parts = [p for p in report.plans if p.lke is not None]
+    if not parts:
+        return
+    ws = wb.create_sheet("LKE")
+    _print_setup(ws, "1:1")
+    rows: list[list[Any]] = []
+    for part in parts:
+        assert part.lke is not None
+        for line in [*part.lke.lines, *part.lke.worst]:
+            rows.append([f"{part.label} ({part.lke.version})", line.name, line.weight,
+                         line.now, line.ahead, line.share])
+    _table(ws, 1, LKE_COLUMNS, rows)
+    for r in range(2, len(rows) + 2):
+        for col in (3, 4, 5):
+            ws.cell(row=r, column=col).number_format = "0.00"
+        ws.cell(row=r, column=6).number_format = "0.0%"
+    top = len(rows) + 3
+    for part in parts:
+        assert part.lke is not None
+        for gate in part.lke.gates:
+            ws.cell(row=top, column=1, value=f"{part.label} {gate.name}").font = BOLD
+            ws.cell(row=top, column=2, value="proyeksi terpenuhi" if gate.met_ahead
+                    else "proyeksi belum terpenuhi: " + "; ".join(gate.short))
+            top += 1
+
+
 def render_xlsx(report: Report) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -176,6 +208,7 @@ def render_xlsx(report: Report) -> bytes:
         _ranking(wb, report)
     if report.details:
         _areas(wb, report)
+        _lke(wb, report)
     wb.properties.title = f"{report.title} — {report.period.label()}"
     wb.properties.creator = "monev"
     buf = io.BytesIO()

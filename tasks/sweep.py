@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from prefect import task
+from prefect import get_run_logger, task
 
 from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
+from monev.engine.lke_alerts import sweep_lke
 from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_and_count
 from monev.links import base_url
-from monev.store.db import monev_home, open_session_factory
+from monev.store import models as m
+from monev.store.db import Sessions, monev_home, open_session_factory
 from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
 from monev.workdays import WorkCalendar
 from reports.cycle import cycle_formats, run_cycle
@@ -56,6 +58,19 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
 Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
 
 
+def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date) -> None:
+    """The plan's LKE snapshot, and the gate reasons it newly misses told once (ZI plans
+    with LKE data, not closed ones), in a transaction of its own: it never undoes or
+    stops the sweep; a failure is logged and the next sweep computes it again."""
+    try:
+        with factory.begin() as session:
+            plan = session.get(m.Plan, plan_id)
+            if plan is not None and plan.status != "selesai":
+                sweep_lke(session, plan, sc, day, now(sc.tz if sc else None))
+    except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work
+        get_run_logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
+
+
 @task(name="sweep-all-plans")
 def sweep_all_task(days: dict[str, date]) -> list[Swept]:
     """Every plan swept in its own transaction through one connection pool, each as of
@@ -80,6 +95,7 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
                 rules[satker] = _rules(sc)
             with factory.begin() as session:
                 records, capaian = _sweep(session, plan_id, day, sc, "sweep", rules[satker])
+            _lke(factory, plan_id, sc, day)
             produced = run_cycle(factory, cfg, ref, day, monev_home(), printer,
                                  base_url=base_url(), now=datetime.now(UTC))
             done.append((ref, day, records, capaian, produced))

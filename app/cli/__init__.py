@@ -11,6 +11,7 @@ from app.cli import (  # noqa: F401 - registers
     engine,
     evidence,
     feeds,
+    lke,
     notify,
     plans,
     portal,
@@ -25,7 +26,7 @@ from app.cli.common import run_guarded
 # happen to load in (a module that uses another's helpers loads it, and so registers its
 # commands, first).
 ORDER = ("_serve", "_catch-up", "up", "doctor", "deploy", "simulate", "tasks", "outbox",
-         "when", "report", "evidence", "feed", "notify", "plan", "portal")
+         "when", "report", "evidence", "feed", "notify", "plan", "portal", "lke")
 
 
 def _rank(name: str | None) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -62,6 +63,8 @@ class Plan(Base):
     status_manual: Mapped[bool] = mapped_column(Boolean, default=False,
                                                 server_default=false())
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # the LKE it is judged on (``zi-2026``); None: the newest of its kind for its year
+    lke_version: Mapped[str | None] = mapped_column(String(20))
     satker: Mapped[Satker] = relationship(back_populates="plans")
     areas: Mapped[list[Area]] = relationship(back_populates="plan", order_by="Area.position")
     items: Mapped[list[Item]] = relationship(back_populates="plan", order_by="Item.position")
@@ -161,6 +164,56 @@ class ReviewEntry(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int | None] = mapped_column(Integer)  # evidence version of a kirim
+
+
+class LkeLink(Base):
+    """The admin's word on which LKE question a plan row serves (rows by their stable
+    key, so it survives a revised decree). A row with links here ignores the suggestion;
+    code "" says it serves none."""
+
+    __tablename__ = "lke_link"
+    __table_args__ = (UniqueConstraint("plan_id", "item_key", "code", name="uq_lke_link"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LkeAnswer(Base):
+    """A satker's answer to one LKE question (role ``unit``: its self-assessment;
+    ``tpi``: the Inspektorat's), as the workbook holds it: an option key or a number,
+    and a note."""
+
+    __tablename__ = "lke_answer"
+    __table_args__ = (UniqueConstraint("satker_id", "version", "code", "role",
+                                       name="uq_lke_answer"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    satker_id: Mapped[int] = mapped_column(ForeignKey("satker.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(4))
+    answer: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LkeSnapshot(Base):
+    """A plan's LKE standing as the last sweep computed it: the totals, the summary of
+    ``monev lke score`` (projection, with the current score beside it) and the stable
+    names of the target gate's reasons, so the next sweep tells which are new."""
+
+    __tablename__ = "lke_snapshot"
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)
+    now_total: Mapped[float] = mapped_column(Float)
+    ahead_total: Mapped[float] = mapped_column(Float)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    short_keys: Mapped[list[str]] = mapped_column(JSON)
 
 
 class Evidence(Base):

@@ -41,7 +41,7 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
 # (a checkpoint; Tugas saya with a message's items on top: sorot/12,34 → /portal/sorot/…
 # → /portal/?sorot=…; or a page)
 NEXT_RE = re.compile(r"^(|c/\d{1,12}|sorot/[0-9]{1,12}(,[0-9]{1,12}){0,4}|"
-                     r"papan|verifikasi|kalender|laporan)$")
+                     r"papan|verifikasi|kalender|laporan|lke)$")
 
 # Ids in URLs and forms: at most the bound of the id columns (INTEGER: 32 bits on
 # PostgreSQL). A larger one in a path is a 404 page (portal/routes/errors.py), in a
@@ -58,7 +58,7 @@ def as_id(text: str) -> int | None:
 
 ROLE_WORDS = {"pic": "PIC", "koordinator": "Koordinator area", "kasubbag": "Kasubbag",
               "ketua_tim": "Ketua Tim ZI", "sekretaris": "Sekretaris", "ketua": "Ketua",
-              "admin": "Admin"}
+              "admin": "Admin", "tpi": "TPI (Inspektorat)"}
 
 
 class Halt(Exception):
@@ -91,8 +91,8 @@ class Portal:
                           lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"]),
                           auto_reload=False)
         env.globals.update(tanggal=fmt.tanggal, waktu=fmt.waktu, ukuran=fmt.ukuran,
-                           periode=fmt.periode, status_word=word, shown=fmt.SHOWN,
-                           role_words=ROLE_WORDS)
+                           periode=fmt.periode, poin=fmt.poin, status_word=word,
+                           shown=fmt.SHOWN, role_words=ROLE_WORDS)
         return cls(factory, cfg, secret, home, env)
 
     def page(self, template: str, status: int = 200, viewer: Viewer | None = None,
@@ -145,6 +145,11 @@ class Portal:
             raise Halt(self.page("error.html.j2", 403, viewer, title="Formulir tidak sah",
                                  message="Formulir kedaluwarsa atau tidak berasal dari "
                                          "halaman ini. Muat ulang halaman lalu coba lagi."))
+
+    def forbidden(self, viewer: Viewer, message: str) -> Halt:
+        """A page the viewer's role may not open, or an action it may not take."""
+        return Halt(self.page("error.html.j2", 403, viewer, title="Tidak diizinkan",
+                              message=message))
 
     def not_found(self, viewer: Viewer | None = None) -> Halt:
         return Halt(self.page("error.html.j2", 404, viewer, title="Tidak ditemukan",

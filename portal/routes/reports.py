@@ -1,19 +1,41 @@
-"""Arsip laporan: the report files the monev cycle wrote (Ketua Tim ZI, Sekretaris,
-Ketua, admins) — listed per plan and downloaded as attachments, never shown inline."""
+"""Laporan: the report files the monev cycle wrote (Ketua Tim ZI, Sekretaris, Ketua,
+admins) and, for those who see the LKE page (Tim ZI, TPI), the filled LKE workbook and
+the evidence bundle made on request — all downloaded as attachments, never shown
+inline. The bundle is streamed while it is written: no temporary file."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
+from monev.errors import MonevError
 from monev.store import models as m
-from portal.routes.common import HEADERS, PathId, Portal
+from monev.store.queries import plan_ref
+from portal.access import Viewer
+from portal.lke import lke_plans
+from portal.routes.common import HEADERS, PathId, Portal, today_for
+from portal.routes.lke import NOT_YOURS
+from portal.streaming import streamed
 from reports.archive import archive
+from reports.lke_bundle import write_bundle_to
+from reports.lke_filing import LkePack, gather
+from reports.lke_workbook import workbook_bytes
 from reports.periods import ReportPeriod
 
 TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8",
          "html": "application/octet-stream",  # never rendered by the portal
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "zip": "application/zip"}
+
+
+def _attachment(name: str, fmt: str) -> dict[str, str]:
+    """Headers of a download: an attachment (ASCII name), sandboxed, never cached."""
+    headers = dict(HEADERS)
+    headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    headers["Content-Type"] = TYPES[fmt]
+    return headers
 
 
 def router(portal: Portal) -> APIRouter:
@@ -23,13 +45,48 @@ def router(portal: Portal) -> APIRouter:
     def reports(request: Request) -> Response:
         with portal.factory() as s:
             viewer = portal.viewer(request, s)
-            if not viewer.sees_board or viewer.satker_row is None:
+            if not (viewer.sees_board or viewer.sees_lke) or viewer.satker_row is None:
                 raise portal.not_found(viewer)
             groups: dict[str, list[tuple[str, m.ReportFile]]] = {}
-            for row, plan in archive(s, viewer.satker_row.id):
-                label = ReportPeriod.parse(row.period).label()
-                groups.setdefault(f"{plan.kind} {plan.year}", []).append((label, row))
-            return portal.page("reports.html.j2", viewer=viewer, groups=groups)
+            if viewer.sees_board:
+                for row, plan in archive(s, viewer.satker_row.id):
+                    label = ReportPeriod.parse(row.period).label()
+                    groups.setdefault(f"{plan.kind} {plan.year}", []).append((label, row))
+            lke = lke_plans(s, viewer, today_for(viewer)) if viewer.sees_lke else []
+            return portal.page("reports.html.j2", viewer=viewer, groups=groups, lke=lke)
+
+    def lke_pack(s: Session, request: Request, plan_id: int) -> tuple[Viewer, LkePack]:
+        viewer = portal.viewer(request, s)
+        if not viewer.sees_lke:
+            raise portal.forbidden(viewer, NOT_YOURS)
+        plan = s.get(m.Plan, plan_id)
+        if plan is None or viewer.satker_row is None or \
+                plan.satker_id != viewer.satker_row.id:
+            raise portal.not_found(viewer)
+        ref = plan_ref(viewer.satker_row.slug, plan.kind, plan.year)
+        try:
+            return viewer, gather(s, plan, ref, today_for(viewer))
+        except MonevError as exc:  # no LKE for this plan's kind
+            raise portal.not_found(viewer) from exc
+
+    def lke_name(pack: LkePack, fmt: str) -> str:
+        return f"lke-{pack.lke.version}-{pack.plan_id.replace('/', '-')}-{pack.day:%Y%m%d}.{fmt}"
+
+    @r.get("/portal/laporan/lke/{plan_id}/kertas-kerja")
+    def lke_workbook(request: Request, plan_id: PathId) -> Response:
+        """The filled LKE workbook (answers in K/L/M, the TPI's in N/Q)."""
+        with portal.factory() as s:
+            _, pack = lke_pack(s, request, plan_id)
+        return Response(workbook_bytes(pack), headers=_attachment(lke_name(pack, "xlsx"),
+                                                                  "xlsx"))
+
+    @r.get("/portal/laporan/lke/{plan_id}/bundel")
+    def lke_bundle(request: Request, plan_id: PathId) -> Response:
+        """The evidence bundle (ZIP), written while it is sent."""
+        with portal.factory() as s:
+            _, pack = lke_pack(s, request, plan_id)
+        return StreamingResponse(streamed(lambda out: write_bundle_to(pack, portal.home, out)),
+                                 headers=_attachment(lke_name(pack, "zip"), "zip"))
 
     @r.get("/portal/laporan/{file_id}")
     def download(request: Request, file_id: PathId) -> Response:
