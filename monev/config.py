@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -221,20 +220,8 @@ def load_config(path: Path | None = None) -> MonevConfig:
     path = path or default_config_path()
     if not path.exists():
         return MonevConfig()
-    with path.open("rb") as f:
-        data = f.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}:0: berkas konfigurasi lebih dari {MAX_CONFIG_BYTES} bait")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}:0: bukan UTF-8; simpan ulang sebagai UTF-8") from exc
-    try:
-        raw = safe_yaml.load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"{path}:{mark.line + 1 if mark else 0}: YAML tidak sah: "
-                          f"{getattr(exc, 'problem', exc)}") from exc
+    text = safe_yaml.read_limited(path, MAX_CONFIG_BYTES, "berkas konfigurasi", ConfigError)
+    raw = safe_yaml.load_or_raise(text, str(path), ConfigError) or {}
     try:
         return MonevConfig.model_validate(raw)
     except ValidationError as exc:

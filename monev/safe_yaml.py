@@ -5,6 +5,7 @@ a number can sensibly be. Errors carry the line, like PyYAML's own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -102,3 +103,26 @@ def line_at(text: str, loc: tuple[int | str, ...]) -> int:
             break
         node, line = nxt, nxt.start_mark.line + 1
     return line
+
+
+def read_limited(path: Path, limit: int, what: str, error: type[Exception]) -> str:
+    """The text of a UTF-8 file people edit, read no further than ``limit`` bytes; a
+    file too big or not UTF-8 is ``error("PATH:0: …")``."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise error(f"{path}:0: {what} lebih dari {limit} bait")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}:0: bukan UTF-8; simpan ulang sebagai UTF-8") from exc
+
+
+def load_or_raise(text: str, where: str, error: type[Exception]) -> Any:
+    """:func:`load`, a YAML error becoming ``error("WHERE:LINE: YAML tidak sah: …")``."""
+    try:
+        return load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(f"{where}:{mark.line + 1 if mark else 0}: YAML tidak sah: "
+                    f"{getattr(exc, 'problem', exc)}") from exc

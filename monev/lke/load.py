@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monev import safe_yaml
@@ -126,14 +125,7 @@ def load_lke(version: str, folder: Path | None = None) -> Lke:
 def _load_file(path: Path, version: str, mtime_ns: int, size: int) -> Lke:
     """One parse per file version: a sweep or a report of many plans reads it once
     (the modification time and size in the key make an edited file read again)."""
-    with path.open("rb") as f:
-        data = f.read(MAX_LKE_BYTES + 1)
-    if len(data) > MAX_LKE_BYTES:
-        raise LkeDataError(f"{path}:0: berkas LKE lebih dari {MAX_LKE_BYTES} bait")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LkeDataError(f"{path}:0: bukan UTF-8; simpan ulang sebagai UTF-8") from exc
+    text = safe_yaml.read_limited(path, MAX_LKE_BYTES, "berkas LKE", LkeDataError)
     lke = parse_lke(text, str(path))
     if lke.version != version:
         raise LkeDataError(f"{path}:{_line_of(text, 'version')}: berkas ini versi "
@@ -148,12 +140,7 @@ def available_versions(folder: Path | None = None) -> list[str]:
 
 def parse_lke(text: str, where: str) -> Lke:
     """Build and check an LKE from YAML text; ``where`` names it in errors."""
-    try:
-        raw = safe_yaml.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise LkeDataError(f"{where}:{mark.line + 1 if mark else 0}: YAML tidak sah: "
-                           f"{getattr(exc, 'problem', exc)}") from exc
+    raw = safe_yaml.load_or_raise(text, where, LkeDataError)
     try:
         doc = LkeIn.model_validate(raw)
     except ValidationError as exc:
