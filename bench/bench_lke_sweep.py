@@ -1,6 +1,8 @@
 """The LKE score inside the daily sweep (issue 22): ``sweep_all`` of the national set
 with the LKE step and without it, interleaved rounds, medians, the 1-minute load average
-beside each figure.
+beside each figure, and the CPU time of this process (where the flow, its tasks and the
+LKE step run) beside the wall time: under the shared machine's load it is the steadier
+measure of what the step adds in Python.
 
 The set, its import and its preparing sweep are ``bench_sweep.national_set`` (1,100
 plans in PostgreSQL, a real Prefect server, the reminder day 25-11-2025, after the
@@ -111,6 +113,7 @@ def _profile(url: str) -> dict[str, Any]:
 def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
     real_lke = tasks.sweep._lke
     arms: dict[str, list[tuple[float, float]]] = {"with_lke": [], "without_lke": []}
+    cpus: dict[str, list[float]] = {"with_lke": [], "without_lke": []}
     head: dict[str, Any] = {"plans": n_plans, "day": REMINDER_DAY, "database": "postgresql"}
     with tempfile.TemporaryDirectory() as tmp, \
             national_set(url, n_plans, Path(tmp)) as (prep, sweep_all):
@@ -122,12 +125,15 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
                 work = _copy_db(url, "bench_prep", "bench_r")
                 os.environ["MONEV_DATABASE_URL"] = work
                 tasks.sweep._lke = real_lke if arm == "with_lke" else _no_lke
+                cpu = time.process_time()
                 try:
                     seconds, ld, _ = _timed(sweep_all, REMINDER_DAY)
                 finally:
                     tasks.sweep._lke = real_lke
                 arms[arm].append((seconds, ld))
-                print(f"round {r}: {arm} {seconds:.1f} s, load {ld}", flush=True)
+                cpus[arm].append(time.process_time() - cpu)
+                print(f"round {r}: {arm} {seconds:.1f} s (this process's CPU "
+                      f"{cpus[arm][-1]:.1f} s), load {ld}", flush=True)
                 head["standings" if arm == "with_lke" else "standings_without"] = \
                     _standings(work)
         if profile:
@@ -136,15 +142,24 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
             _drop_db(url, name)
     with_s = statistics.median(s for s, _ in arms["with_lke"])
     without_s = statistics.median(s for s, _ in arms["without_lke"])
+    with_cpu = statistics.median(cpus["with_lke"])
+    without_cpu = statistics.median(cpus["without_lke"])
     return head | {
         "rounds": rounds,
+        "cpu_note": "CPU of this process (the flow and its tasks; not PostgreSQL's): "
+                    "what the LKE step adds in Python, steadier than wall time under load",
+        "with_lke_cpu_median_s": round(with_cpu, 2),
+        "without_lke_cpu_median_s": round(without_cpu, 2),
+        "added_cpu_s": round(with_cpu - without_cpu, 2),
+        "added_cpu_pct": round(100 * (with_cpu - without_cpu) / without_cpu, 1),
         "with_lke_median_s": round(with_s, 2),
         "without_lke_median_s": round(without_s, 2),
         "added_s": round(with_s - without_s, 2),
         "added_pct": round(100 * (with_s - without_s) / without_s, 1),
         "added_per_standing_ms": round(1000 * (with_s - without_s)
                                        / max(1, head["standings"]["with_standing"]), 1),
-        **{f"{arm}_rounds": [{"s": round(s, 2), "load": ld} for s, ld in runs]
+        **{f"{arm}_rounds": [{"s": round(s, 2), "cpu_s": round(c, 2), "load": ld}
+                             for (s, ld), c in zip(runs, cpus[arm], strict=True)]
            for arm, runs in arms.items()},
     }
 
