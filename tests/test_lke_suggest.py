@@ -12,7 +12,7 @@ import pytest
 
 from monev.lke.load import load_lke
 from monev.lke.model import Lke
-from monev.lke.suggest import RowText, suggest
+from monev.lke.suggest import QUESTION_FLOOR, SUBAREA_SURE, RowText, _index, dice, suggest
 from monev.model import normalise_text
 from monev.plans.loader import load_plan
 from tests.conftest import ZI_KOTA, ZI_MUARO
@@ -83,3 +83,38 @@ def test_a_slip_in_the_lke_itself_reads_as_the_word(lke: Lke) -> None:
     rows = [RowText("a", "PENGUATAN PENGAWASAN", "Pengaduan Masyarakat",
                     "Pengaduan masyarakat ditindaklanjuti")]
     assert [s.code for s in suggest(lke, rows)] == ["5.iii.b"]
+
+
+def _every_target(lke: Lke, rows: list[RowText]) -> list[tuple[str, str | None, float]]:
+    """The suggestion weighing every question against every row, as before the word
+    index: what ``suggest`` must still give."""
+    index = _index(lke)
+    out: list[tuple[str, str | None, float]] = []
+    for row in rows:
+        area, komponen, indikator = (index.vocabulary.read(t) for t in (
+            row.area, row.komponen, row.indikator))
+        best: tuple[float, float, str] | None = None
+        for target in index.targets:
+            sub_score = dice(komponen, target.sub_area)
+            q_score = dice(indikator, target.question)
+            score = q_score + 0.4 * sub_score + 0.2 * dice(area, target.area)
+            if (score >= QUESTION_FLOOR or sub_score >= SUBAREA_SURE) and (
+                    best is None or (score, q_score, target.code) > best):
+                best = (score, q_score, target.code)
+        out.append((row.key, best[2], round(best[1], 2)) if best else (row.key, None, 0.0))
+    return out
+
+
+def test_only_questions_sharing_a_word_are_weighed_and_the_choice_is_the_same(
+        lke: Lke) -> None:
+    rng = random.Random(11)
+    rows = _rows(ZI_KOTA) + _rows(ZI_MUARO)
+    words = sorted({w for q in lke.questions() for w in q.text.split()})
+    rows += [RowText(f"v{i}", r.area.lower(), r.komponen.upper(), _typo(r.indikator, rng))
+             for i, r in enumerate(rows)]
+    rows += [RowText(f"w{i}", rng.choice(("PENGUATAN PENGAWASAN", "Lain-lain", "")),
+                     " ".join(rng.sample(words, 2)), " ".join(rng.sample(words, 6)))
+             for i in range(200)]
+    got = [(s.key, s.code, s.confidence) for s in suggest(lke, rows)]
+    assert got == _every_target(lke, rows)
+    assert sum(1 for _, code, _ in got if code) > len(rows) // 2  # not all "none"

@@ -113,10 +113,28 @@ class _Target:
     code: str
 
 
-_INDEXES: dict[tuple[str, int], tuple[Vocabulary, list[_Target]]] = {}
+@dataclass(frozen=True)
+class _Index:
+    vocabulary: Vocabulary
+    targets: list[_Target]
+    # word → the targets (by position) whose question / sub-area has it: a target
+    # sharing no word with a row's indikator or komponen cannot reach either floor
+    by_question_word: dict[str, list[int]]
+    by_sub_area_word: dict[str, list[int]]
 
 
-def _index(lke: Lke) -> tuple[Vocabulary, list[_Target]]:
+_INDEXES: dict[tuple[str, int], _Index] = {}
+
+
+def _by_word(sets: list[frozenset[str]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, words in enumerate(sets):
+        for word in words:
+            out.setdefault(word, []).append(i)
+    return out
+
+
+def _index(lke: Lke) -> _Index:
     """The LKE's vocabulary and every answerable question's word sets, once per LKE."""
     key = (lke.version, id(lke))
     if key not in _INDEXES:
@@ -131,7 +149,9 @@ def _index(lke: Lke) -> tuple[Vocabulary, list[_Target]]:
                            vocabulary.read(q.text), q.code)
                    for name, node in places for q in node.questions if q.answer != "number"]
         _INDEXES.clear()  # one LKE at a time in a process, as a rule
-        _INDEXES[key] = (vocabulary, targets)
+        _INDEXES[key] = _Index(vocabulary, targets,
+                               _by_word([t.question for t in targets]),
+                               _by_word([t.sub_area for t in targets]))
     return _INDEXES[key]
 
 
@@ -141,13 +161,18 @@ def suggest(lke: Lke, rows: Sequence[RowText]) -> list[Suggestion]:
     how its text matches the indikator, helped by how its sub-area and area names match
     the row's komponen and area. A row whose komponen names a sub-area gets that
     sub-area's closest question even when its indikator is worded its own way."""
-    vocabulary, targets = _index(lke)
+    index = _index(lke)
+    vocabulary, targets = index.vocabulary, index.targets
     out = []
     for row in rows:
         area, komponen, indikator = (vocabulary.read(row.area), vocabulary.read(row.komponen),
                                      vocabulary.read(row.indikator))
         best: tuple[float, float, str] | None = None
-        for target in targets:
+        # the area alone weighs 0.2 < QUESTION_FLOOR: only targets sharing a word with
+        # the indikator or the komponen can be chosen (the same result, far fewer tried)
+        near = {i for w in indikator for i in index.by_question_word.get(w, ())}
+        near.update(i for w in komponen for i in index.by_sub_area_word.get(w, ()))
+        for target in (targets[i] for i in sorted(near)):
             sub_score = dice(komponen, target.sub_area)
             context = 0.4 * sub_score + 0.2 * dice(area, target.area)
             q_score = dice(indikator, target.question)
