@@ -20,12 +20,11 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +35,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_plans import generate  # noqa: E402
 from bench_portal import national_config  # noqa: E402
 
-from monev.engine.sweep import sweep_plan  # noqa: E402
 from monev.model import Item, Plan, PlanHeader, assign_keys  # noqa: E402
 from monev.periods import Period  # noqa: E402
 from monev.store.db import open_session_factory  # noqa: E402
-from monev.store.imports import import_plan  # noqa: E402
 
 AREAS = ("Manajemen Perubahan", "Penataan Tata Laksana", "Penataan Sistem Manajemen SDM",
          "Penguatan Akuntabilitas", "Penguatan Pengawasan",
@@ -58,97 +55,6 @@ def synthetic_plan(n_checkpoints: int, satker: str = "KPU Bench") -> Plan:
                   periods=(Period(2026, 10),)) for i in range(n_checkpoints)]
     assign_keys("ZI", items)
     return Plan(PlanHeader(satker, "ZI", 2026, "1", date(2026, 1, 5)), items, "bench")
-
-
-def _floor(url: str, plan_id: int, n_log: int, n_audit: int, n_moved: int) -> float:
-    """Select the plan's checkpoints (the columns a sweep reads) and write as many
-    action-log rows, audit rows and status updates as the sweep did, in one
-    transaction: what the same rows cost without any deciding."""
-    from sqlalchemy import insert, select, update
-
-    from monev.store import models as m
-
-    factory = open_session_factory(url)
-    started = time.perf_counter()
-    with factory.begin() as s:
-        cp, it = m.Checkpoint, m.Item
-        rows = s.execute(select(cp.id, cp.period, cp.due, cp.status, cp.imported_on, it.key,
-                                it.komponen, it.indikator, it.bukti_fisik, m.Area.name)
-                         .join(cp.item).join(it.area).where(it.plan_id == plan_id)).all()
-        ids = [r[0] for r in rows]
-        conn = s.connection()
-        conn.execute(insert(m.ActionLog.__table__), [  # type: ignore[arg-type]
-            {"plan_id": plan_id, "checkpoint_id": ids[i % len(ids)], "checkpoint_key": i,
-             "action": "escalate", "step": "floor", "period": "2026-10",
-             "on_date": date(2026, 11, 11), "recipient_role": "pic", "recipient": "x"}
-            for i in range(n_log)])
-        conn.execute(insert(m.Transition.__table__), [  # type: ignore[arg-type]
-            {"checkpoint_id": ids[i % len(ids)], "at": datetime(2026, 11, 11),
-             "actor": "monev", "from_status": "open", "to_status": "open", "note": "floor"}
-            for i in range(n_audit)])
-        for i in range(0, n_moved, 900):
-            s.execute(update(cp).where(cp.id.in_(ids[i:i + 900])).values(status="open"))
-    elapsed = time.perf_counter() - started
-    factory.kw["bind"].dispose()
-    return elapsed
-
-
-def bench_sweep(n: int, rounds: int) -> dict[str, Any]:
-    """Sweep of one plan of ``n`` checkpoints with the example satker's people, on the
-    day that reminds/escalates them all, against the floor of the same rows; each
-    round on a fresh copy of the same database, sweep and floor interleaved."""
-    import shutil
-
-    from sqlalchemy import func, select
-
-    from monev.config import load_config
-    from monev.store import models as m
-
-    sc = load_config(ROOT / "config" / "monev.yaml").satker("KPU Kabupaten Muaro Jambi")
-    assert sc is not None
-    cal, settings = sc.calendar(), sc.settings()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["MONEV_HOME"] = tmp
-        base = Path(tmp) / "base.db"
-        factory = open_session_factory(f"sqlite:///{base}")
-        with factory.begin() as s:
-            plan_id = import_plan(s, synthetic_plan(n, sc.name), cal, date(2026, 9, 1),
-                                  "b").plan_id
-        with factory.begin() as s:  # opens all of them
-            sweep_plan(s, plan_id, date(2026, 10, 1), cal, settings, sc)
-        factory.kw["bind"].dispose()
-        sweeps, floors, noops = [], [], []
-        actions = audit = log = 0
-        for r in range(rounds):
-            work = Path(tmp) / f"round{r}.db"
-            shutil.copy(base, work)
-            url = f"sqlite:///{work}"
-            factory = open_session_factory(url)
-            with factory() as s:
-                before = s.scalar(select(func.count()).select_from(m.Transition)) or 0
-                logged = s.scalar(select(func.count()).select_from(m.ActionLog)) or 0
-            started = time.perf_counter()
-            with factory.begin() as s:
-                actions = len(sweep_plan(s, plan_id, date(2026, 11, 11), cal, settings, sc))
-            sweeps.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            with factory.begin() as s:  # the same day again: nothing left to do
-                sweep_plan(s, plan_id, date(2026, 11, 11), cal, settings, sc)
-            noops.append(time.perf_counter() - started)
-            with factory() as s:
-                audit = (s.scalar(select(func.count()).select_from(m.Transition)) or 0) - before
-                log = (s.scalar(select(func.count()).select_from(m.ActionLog)) or 0) - logged
-            factory.kw["bind"].dispose()
-            floor_db = Path(tmp) / f"floor{r}.db"
-            shutil.copy(base, floor_db)
-            floors.append(_floor(f"sqlite:///{floor_db}", plan_id, log, audit, n))
-    sweep_s, floor_s = statistics.median(sweeps), statistics.median(floors)
-    return {"checkpoints": n, "rounds": rounds, "actions_recorded": actions,
-            "action_log_rows": log, "audit_rows": audit,
-            "sweep_median_s": round(sweep_s, 3), "floor_median_s": round(floor_s, 3),
-            "ratio_to_floor": round(sweep_s / floor_s, 1),
-            "repeat_noop_median_s": round(statistics.median(noops), 3),
-            "sweeps_s": [round(x, 3) for x in sweeps], "floors_s": [round(x, 3) for x in floors]}
 
 
 LIVE_DAY = date(2025, 11, 10)  # ZI 2025 and RB 2026 plans both have dates ahead
@@ -270,25 +176,19 @@ def bench_national(n_plans: int, idle_seconds: int, sweeps: bool = True) -> dict
 
 
 def main() -> None:
+    """Compiling, syncing and the scheduler's CPU for the national set. The sweeps are
+    measured by bench/bench_sweep.py (one plan and sweep_all, against raw-SQL floors)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoints", type=int, default=5000)
-    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--plans", type=int, default=1100)
     ap.add_argument("--idle", type=int, default=180)
-    ap.add_argument("--skip-sweeps", action="store_true",
-                    help="measure compile/sync/CPU only; keep the sweep figures on file")
     args = ap.parse_args()
     out = ROOT / "bench" / "results-engine.json"
     stamp = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
-    if args.skip_sweeps:
-        results = json.loads(out.read_text())
-        national = bench_national(args.plans, args.idle, sweeps=False)
-        results["national"].update(national, deploy_measured=stamp)
-    else:
-        results = {"sweep": bench_sweep(args.checkpoints, args.rounds) | {"measured": stamp}}
-        print(json.dumps(results, indent=2), flush=True)
-        results["national"] = bench_national(args.plans, args.idle) | {
-            "sweeps_measured": stamp, "deploy_measured": stamp}
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results.pop("sweep", None)  # superseded by results-sweep.json
+    national = bench_national(args.plans, args.idle, sweeps=False)
+    results["national"] = {**results.get("national", {}), **national,
+                           "deploy_measured": stamp}
     print(json.dumps(results, indent=2))
     out.write_text(json.dumps(results, indent=2) + "\n")
 
