@@ -29,11 +29,6 @@ def periode(text: str) -> str:
         return text
 
 
-def poin(points: float) -> str:
-    """``23,03``: points as the LKE reports them (already rounded), decimal comma."""
-    return f"{points:.2f}".replace(".", ",")
-
-
 def ukuran(size: int | None) -> str:
     if not size:
         return "-"

@@ -9,9 +9,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from monev.engine.closing import STATUS_LABELS
+from monev.lke.score import points_text
 from reports.build import KIND_WORDS
 from reports.charts import report_charts
-from reports.model import CATEGORIES, LABELS, UNMET, Report, delta_text, points_text
+from reports.model import CATEGORIES, LABELS, UNMET, Report, delta_text
 from reports.periods import tanggal
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from monev.engine.lke import standing
+from monev.engine.lke import Standing, standing
 from monev.errors import MonevError
 from monev.lke.score import check_gate, rounded
 from monev.store import models as m
@@ -23,6 +23,11 @@ def lke_part(session: Session, plan: m.Plan, as_of: date) -> LkePart | None:
         where = standing(session, plan, as_of)
     except MonevError:
         return None
+    return part_of(where)
+
+
+def part_of(where: Standing) -> LkePart:
+    """The page of a standing already computed (also what ``monev lke score`` shows)."""
     now, ahead = where.projection.now, where.projection.projected
     lines = [LkeLine(a.area.name, a.area.weight, rounded(a.points), rounded(b.points))
              for a, b in zip(now.areas(), ahead.areas(), strict=True)]

@@ -124,11 +124,6 @@ class LkeLine:
         return self.ahead / self.weight if self.weight else 0.0
 
 
-def points_text(value: float) -> str:
-    """LKE points as the workbook shows them: ``41,70``."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 @dataclass(frozen=True)
 class LkeGate:
     name: str  # WBK | WBBM

@@ -29,19 +29,16 @@ AsOfOpt = Annotated[str | None, typer.Option(  # noqa: UP007
 ADMIN = "admin (CLI)"
 
 
-def _num(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 @lke_app.command("score")
 def score_cmd(plan: PlanOpt, as_json: Annotated[bool, typer.Option("--json")] = False,
               as_of: AsOfOpt = None) -> None:
     """Nilai LKE satker rencana ini: saat ini (bukti terverifikasi saja) dan proyeksi
     (baris rencana selesai tepat waktu), per area, dengan syarat WBK/WBBM."""
     from monev.engine.lke import standing
-    from monev.lke.score import check_gate, rounded, summary
+    from monev.lke.score import points_text, summary
     from monev.store.db import open_session_factory
     from monev.store.queries import find_plan
+    from reports.lke_page import part_of
 
     try:
         day = parse_day(as_of, "--as-of") if as_of else today()
@@ -54,27 +51,22 @@ def score_cmd(plan: PlanOpt, as_json: Annotated[bool, typer.Option("--json")] = 
             factory.kw["bind"].dispose()
     except MonevError as exc:
         raise fail(exc) from exc
-    now, ahead = where.projection.now, where.projection.projected
     if as_json:
-        print(json.dumps(summary(ahead), ensure_ascii=False))
+        print(json.dumps(summary(where.projection.projected), ensure_ascii=False))
         return
+    page = part_of(where)
     table = Table(title=f"LKE {where.lke.version} — {satker.name}, per {day:%d-%m-%Y}")
     for column in ("Area", "Bobot", "Saat ini", "Proyeksi"):
         table.add_column(column, justify="left" if column == "Area" else "right")
-    for a_now, a_ahead in zip(now.areas(), ahead.areas(), strict=True):
-        table.add_row(a_now.area.name, _num(a_now.area.weight), _num(rounded(a_now.points)),
-                      _num(rounded(a_ahead.points)))
-    table.add_row("Pengungkit", "60,00", _num(rounded(now.pengungkit)),
-                  _num(rounded(ahead.pengungkit)))
-    table.add_row("Hasil", "40,00", _num(rounded(now.hasil)), _num(rounded(ahead.hasil)))
-    table.add_row("[bold]Total[/]", "100,00", f"[bold]{_num(rounded(now.total))}[/]",
-                  f"[bold]{_num(rounded(ahead.total))}[/]")
+    for line in page.lines:
+        bold = "[bold]{}[/]" if line.name == "Total" else "{}"
+        table.add_row(bold.format(line.name), points_text(line.weight),
+                      bold.format(points_text(line.now)), bold.format(points_text(line.ahead)))
     out.print(table)
-    for gate in where.lke.gates:
-        result = check_gate(ahead, gate)
-        verdict = "[green]terpenuhi[/]" if result.met else "[red]belum terpenuhi[/]"
+    for gate in page.gates:
+        verdict = "[green]terpenuhi[/]" if gate.met_ahead else "[red]belum terpenuhi[/]"
         out.print(f"Syarat {gate.name} (proyeksi): {verdict}", highlight=False)
-        for reason in result.short:
+        for reason in gate.short:
             out.print(f"  • {reason}", highlight=False)
     served = {c for codes in where.links.values() for c in codes}
     missing = [q.code for q in where.lke.questions() if q.code not in where.answers

@@ -27,6 +27,7 @@ from monev.lke.model import (
     Question,
     Ratio,
 )
+from monev.lke.score import points_text
 
 TOLERANCE = 0.005  # weights are published with two decimals
 MAX_LKE_BYTES = 4 * 1024 * 1024
@@ -169,16 +170,12 @@ def _line_of(text: str, code: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
-def _num(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 def _build(doc: LkeIn) -> Lke:
     index: dict[str, Node | Question | Ratio] = {}
     tree = tuple(_node(n, index) for n in doc.tree)
     total = sum(n.weight for n in tree)
     if abs(total - 100) > TOLERANCE:
-        raise _Problem(tree[0].code, f"bobot komponen berjumlah {_num(total)}, bukan 100")
+        raise _Problem(tree[0].code, f"bobot komponen berjumlah {points_text(total)}, bukan 100")
     for top in tree:
         for node in top.walk():
             _check_sums(node)
@@ -244,15 +241,15 @@ def _check_sums(node: Node) -> None:
     if node.children:
         parts = sum(c.weight for c in node.children)
         if abs(parts - node.weight) > TOLERANCE:
-            raise _Problem(node.code, f"bobot anak {node.code} berjumlah {_num(parts)}, "
-                                      f"bukan {_num(node.weight)}")
+            raise _Problem(node.code, f"bobot anak {node.code} berjumlah {points_text(parts)}, "
+                                      f"bukan {points_text(node.weight)}")
         return
     weighted = [u.weight for u in node.units if isinstance(u, Question) and u.weight]
     if weighted and (len(weighted) != len(node.units)
                      or abs(sum(weighted) - node.weight) > TOLERANCE):
         raise _Problem(node.code, f"bobot pertanyaan {node.code} berjumlah "
-                                  f"{_num(sum(weighted))} untuk {len(node.units)} butir, "
-                                  f"bukan {_num(node.weight)}")
+                                  f"{points_text(sum(weighted))} untuk {len(node.units)} butir, "
+                                  f"bukan {points_text(node.weight)}")
 
 
 def _check_ratio(ratio: Ratio, node: Node, index: dict[str, Node | Question | Ratio]) -> None:

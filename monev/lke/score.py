@@ -161,7 +161,8 @@ class GateResult:
     keys: tuple[str, ...] = ()  # the same, as a stable name ("area:5", "total", "min:H.I")
 
 
-def _num(value: float) -> str:
+def points_text(value: float) -> str:
+    """``23,03``: points as the LKE shows them, two decimals, decimal comma."""
     return f"{value:.2f}".replace(".", ",")
 
 
@@ -175,11 +176,11 @@ def check_gate(result: Score, gate: Gate) -> GateResult:
     """Whether ``result`` meets ``gate``, with a reason for every minimum it misses."""
     short: list[tuple[str, str]] = []
     if rounded(result.total) < gate.total:
-        short.append(("total", f"nilai total {_num(rounded(result.total))} < "
-                               f"{_num(gate.total)}"))
+        short.append(("total", f"nilai total {points_text(rounded(result.total))} < "
+                               f"{points_text(gate.total)}"))
     if rounded(result.pengungkit) < gate.pengungkit:
-        short.append(("pengungkit", f"pengungkit {_num(rounded(result.pengungkit))} < "
-                                    f"{_num(gate.pengungkit)}"))
+        short.append(("pengungkit", f"pengungkit {points_text(rounded(result.pengungkit))} < "
+                                    f"{points_text(gate.pengungkit)}"))
     for area in result.areas():
         if rounded(area.points) < rounded(gate.area_share * area.area.weight):
             short.append((f"area:{area.area.number}",
@@ -191,7 +192,8 @@ def check_gate(result: Score, gate: Gate) -> GateResult:
             item = result.lke.index[minimum.code]
             name = item.text if isinstance(item, Question) else item.name
             short.append((f"min:{minimum.code}",
-                          f"{name} ({minimum.code}) {_num(got)} < {_num(minimum.points)}"))
+                          f"{name} ({minimum.code}) {points_text(got)} < "
+                          f"{points_text(minimum.points)}"))
     return GateResult(not short, tuple(t for _, t in short), tuple(k for k, _ in short))
 
 

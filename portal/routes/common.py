@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import portal.format as fmt
 from monev.clock import today
 from monev.config import MonevConfig
+from monev.lke.score import points_text
 from monev.status import word
 from portal.access import Viewer, viewer_for
 from portal.page_cache import PageCache, cache_bytes, read_state
@@ -91,7 +92,7 @@ class Portal:
                           lstrip_blocks=True, autoescape=select_autoescape(["html", "j2"]),
                           auto_reload=False)
         env.globals.update(tanggal=fmt.tanggal, waktu=fmt.waktu, ukuran=fmt.ukuran,
-                           periode=fmt.periode, poin=fmt.poin, status_word=word,
+                           periode=fmt.periode, poin=points_text, status_word=word,
                            shown=fmt.SHOWN, role_words=ROLE_WORDS)
         return cls(factory, cfg, secret, home, env)
 
