@@ -6,7 +6,8 @@ its own process (it frames requests by Content-Length and answers ``{"status": t
 so it is not the bottleneck.
 
 Three figures per round: the dispatcher (outbox bookkeeping included, issue 21 item 1),
-``apprise_send`` alone (our plugin, no database), and the floor."""
+``send_message`` alone (the sending path, no database: one Apprise plugin for every
+phone, :func:`notifiers.gateway.template`), and the floor."""
 
 from __future__ import annotations
 
@@ -30,8 +31,7 @@ sys.path.insert(0, str(ROOT))
 from monev.digest import render_digest  # noqa: E402
 from monev.store import models as m  # noqa: E402
 from monev.store.db import open_session_factory  # noqa: E402
-from notifiers.channels import apprise_url  # noqa: E402
-from notifiers.dispatch import apprise_send, dispatch  # noqa: E402
+from notifiers.dispatch import dispatch, send_message  # noqa: E402
 
 SINK = r'''
 import asyncio, sys
@@ -153,11 +153,10 @@ def run(n: int, rounds: int) -> dict[str, object]:
                 figures["dispatcher"].append((time.perf_counter() - t0, la))
                 factory.kw["bind"].dispose()
                 assert len(report.sent) == n, (len(report.sent), report.failed[:3])
-                urls = [apprise_url("whatsapp", phone, env) for phone, _ in msgs]
                 la = load()
                 t0 = time.perf_counter()
-                for target, (_, body) in zip(urls, msgs, strict=True):
-                    apprise_send(target, "", body)
+                for phone, body in msgs:
+                    send_message("whatsapp", phone, "", body, env)
                 figures["plugin"].append((time.perf_counter() - t0, la))
                 la = load()
                 figures["floor"].append((floor(port, msgs), la))

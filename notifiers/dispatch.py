@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.clock import utcnow
 from monev.errors import MonevError
 from monev.store import models as m
-from notifiers import transport
+from notifiers import gateway, transport
 from notifiers.batch import (
     BATCH_SECONDS,
     BATCH_SIZE,
@@ -90,10 +90,11 @@ def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) 
     (:mod:`notifiers.transport`). Error texts name the service without secrets.
 
     An e-mail URL's recipient is passed to our SMTP plugin per message, so one plugin
-    (and its open session) serves every recipient on that server."""
+    (and its open session) serves every recipient on that server; likewise the phone
+    of a WhatsApp gateway URL (:func:`notifiers.gateway.template`)."""
     register()
     server, recipient = _split_recipient(url)
-    plugin = _plugin(server)
+    plugin = _plugin(gateway.template(server))
     if plugin is None:
         raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
                         f"('{url.split('://', 1)[0]}://')")
@@ -128,10 +129,11 @@ def send_message(channel: str, address: str, subject: str, body: str,
         body = one_line(body)  # template parameters may not hold line breaks
     # WhatsApp bodies already start with the subject (the plugins would prepend it again)
     try:
-        if attach:
-            sender(url, subject, body, attach)
-        else:
-            sender(url, "" if channel == "whatsapp" else subject, body)
+        with gateway.recipient(address if channel == "whatsapp" else None):
+            if attach:
+                sender(url, subject, body, attach)
+            else:
+                sender(url, "" if channel == "whatsapp" else subject, body)
     except (SendError, SendUncertain) as exc:  # belt and braces: no configured secret
         raise type(exc)(mask_secrets(str(exc), env)) from None  # in any reason, anywhere
 

@@ -625,6 +625,41 @@ def test_gateway_posts_what_the_requests_path_posted(keepalive: int) -> None:
     assert KeepAlive.connections == 1, "both messages over one kept-alive connection"
 
 
+@pytest.mark.parametrize("template", [
+    "wajson://127.0.0.1:{port}/send/{phone}?+X-Api-Key={token}&+X-To={phone_digits}"
+    "&:chatId={phone_digits}@c.us&:title=&:version=&:type=&-to={phone}",
+    "waform://{phone_digits}:pw@127.0.0.1:{port}/kirim?:target={phone}&:title=&-n={phone_digits}",
+])
+def test_one_gateway_plugin_serves_every_phone(keepalive: int, template: str) -> None:
+    """The phone sits in the path, a header, a field, a query parameter or the user
+    name: the one plugin built for the URL template puts, for each phone, exactly the
+    request on the wire that a plugin built for that phone's own URL does."""
+    from notifiers import gateway
+    from notifiers.channels import apprise_url
+    from notifiers.dispatch import _plugin, apprise_send, send_message
+
+    env = {"MONEV_WHATSAPP_TOKEN": "token-uji",
+           "MONEV_WHATSAPP_URL": template.replace("{port}", str(keepalive))}
+    phones = ["+6281200000001", "+6285711112222", "+628123456789"]
+    for phone in phones:  # one plugin per URL: Apprise parses each phone's URL
+        apprise_send(apprise_url("whatsapp", phone, env), "", f"Halo {phone}")
+    own = list(KeepAlive.posts)
+    KeepAlive.posts.clear()
+    _plugin.cache_clear()
+    for phone in phones:
+        send_message("whatsapp", phone, "", f"Halo {phone}", env)
+    assert KeepAlive.posts == own and len(own) == 3
+    assert all(p[1:].replace("+", "") in str(post)  # each went to its own phone
+               for p, post in zip(phones, own, strict=True))
+    assert _plugin.cache_info().currsize == 1, "one plugin for every phone"
+    with gateway.recipient("+6281200000001"):  # the phone in the host: not shared
+        url = "wajson://6281200000001.gw.test/send"
+        assert gateway.template(url) == url
+    with gateway.recipient("+62812"):  # too short to be told from a port or an address
+        assert gateway.template("wajson://127.0.0.1:62812/62812") == \
+            "wajson://127.0.0.1:62812/62812"
+
+
 def test_gateway_keeps_one_connection_and_survives_idle_closes(
         sessions: sessionmaker[Session], keepalive: int) -> None:
     """All messages of a dispatch go over one connection; the gateway closes it while
