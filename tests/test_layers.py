@@ -180,3 +180,24 @@ def test_the_check_finds_upward_imports_and_cycles() -> None:
         "reports/cycle.py:1: reports.cycle (layer 1) imports notifiers.outbox (layer 1)",
         "import cycle: monev.engine ↔ monev.engine.rules ↔ monev.engine.sweep ↔ portal.links",
     ]
+
+
+def test_the_app_process_loads_no_report_library(tmp_path: Path) -> None:
+    """``monev up`` keeps the HTTP app in its supervisor all day: the libraries that
+    make workbooks, charts, PDFs and plan readers (tens of MB each) load only in the
+    process that makes one."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    heavy = ("openpyxl", "numpy", "PIL", "lxml", "matplotlib", "weasyprint", "docx",
+             "pdfplumber", "pypdfium2")
+    code = ("import sys\nfrom monev.store.db import allow_creating_home\n"
+            "allow_creating_home()\nfrom app.web import create_app\ncreate_app()\n"
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT,
+                         env={**os.environ, "MONEV_HOME": str(tmp_path / "home")})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1].replace("'", '"')) == []

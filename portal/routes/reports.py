@@ -1,7 +1,10 @@
 """Laporan: the report files the monev cycle wrote (Ketua Tim ZI, Sekretaris, Ketua,
 admins) and, for those who see the LKE page (Tim ZI, TPI), the filled LKE workbook and
 the evidence bundle made on request — all downloaded as attachments, never shown
-inline. The bundle is streamed while it is written: no temporary file."""
+inline. The bundle is streamed while it is written: no temporary file.
+
+The workbook modules load openpyxl (with numpy, lxml and PIL, ~30 MB) when the first
+workbook is asked for, not in every process that serves the app."""
 
 from __future__ import annotations
 
@@ -18,9 +21,7 @@ from portal.routes.common import HEADERS, PathId, Portal, today_for
 from portal.routes.lke import NOT_YOURS
 from portal.streaming import streamed
 from reports.archive import archive
-from reports.lke_bundle import write_bundle_to
 from reports.lke_filing import LkePack, gather
-from reports.lke_workbook import workbook_bytes
 from reports.periods import ReportPeriod
 
 TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8",
@@ -75,6 +76,8 @@ def router(portal: Portal) -> APIRouter:
     @r.get("/portal/laporan/lke/{plan_id}/kertas-kerja")
     def lke_workbook(request: Request, plan_id: PathId) -> Response:
         """The filled LKE workbook (answers in K/L/M, the TPI's in N/Q)."""
+        from reports.lke_workbook import workbook_bytes  # heavy: see the docstring
+
         with portal.factory() as s:
             _, pack = lke_pack(s, request, plan_id)
         return Response(workbook_bytes(pack), headers=_attachment(lke_name(pack, "xlsx"),
@@ -83,6 +86,8 @@ def router(portal: Portal) -> APIRouter:
     @r.get("/portal/laporan/lke/{plan_id}/bundel")
     def lke_bundle(request: Request, plan_id: PathId) -> Response:
         """The evidence bundle (ZIP), written while it is sent."""
+        from reports.lke_bundle import write_bundle_to  # heavy: see the docstring
+
         with portal.factory() as s:
             _, pack = lke_pack(s, request, plan_id)
         return StreamingResponse(streamed(lambda out: write_bundle_to(pack, portal.home, out)),
