@@ -2,8 +2,8 @@
 
 Starts ``monev up --sink`` in a fresh ``MONEV_HOME`` on free ports, waits until the app
 answers and the process tree's memory has settled, then sums RSS and PSS
-(``/proc/<pid>/smaps_rollup``) over the whole tree: supervisor (with the HTTP app in
-its thread), Prefect server, runner. The floor, in the same rounds (interleaved): a
+(``/proc/<pid>/smaps_rollup``) over the whole tree: supervisor (with the HTTP app and
+the Prefect runner in threads) and Prefect server. The floor, in the same rounds (interleaved): a
 bare Prefect server started the same way (``flows.server.start_server``) plus a
 uvicorn process serving a minimal ASGI responder. Also lists, per process, the
 heavy shared libraries it has mapped (PDF, charts, images, Pango…), which tells what

@@ -240,7 +240,7 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         _live_plan_is_served_without_a_restart(tmp_path, env, port, home)
 
         children = _children_of(proc.pid)
-        assert len(children) >= 2  # Prefect server and runner (and their own children)
+        assert children  # the Prefect server (the runner is a thread of monev up)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=90) == 0
     deadline = time.monotonic() + 30

@@ -25,7 +25,7 @@ from app.cli.common import run_guarded
 # The order `monev --help` lists commands and groups in, whatever order their modules
 # happen to load in (a module that uses another's helpers loads it, and so registers its
 # commands, first).
-ORDER = ("_serve", "_catch-up", "up", "doctor", "deploy", "simulate", "tasks", "outbox",
+ORDER = ("_catch-up", "up", "doctor", "deploy", "simulate", "tasks", "outbox",
          "when", "report", "evidence", "feed", "notify", "plan", "portal", "lke")
 
 

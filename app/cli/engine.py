@@ -21,8 +21,11 @@ def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
 
     cfg = load_config(None)
     factory = open_session_factory()
-    with factory() as s:
-        deployments = compile_plan_deployments(s, cfg, today())
+    try:
+        with factory() as s:
+            deployments = compile_plan_deployments(s, cfg, today())
+    finally:
+        factory.kw["bind"].dispose()
     return deployments + ([safety_net(), dispatcher()] if include_safety_net else [])
 
 

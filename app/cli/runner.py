@@ -1,4 +1,4 @@
-"""The Prefect runner of ``monev up``: a supervised child serving every deployment.
+"""The Prefect runner of ``monev up``: a thread of the supervisor serving every deployment.
 
 The dispatcher's deployment is registered before the runner says it is ready, so the
 first sweep can already ask for a send run. While ``monev up`` runs, a plan imported,
@@ -8,18 +8,15 @@ runs Prefect schedules the readable names the runs get when they start."""
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import threading
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from app.cli.app import app
 from app.cli.common import err, out
-from app.cli.console_logs import keep_tracebacks_in
 from app.cli.engine import compiled_deployments
 from monev.errors import MonevError
 
@@ -34,24 +31,100 @@ RESTART_PATIENCE = 300.0  # how long a changed plan waits for running runs to en
 PlanSignature = tuple[tuple[int, int, str, bool], ...]
 
 
-def start_runner(home: Path) -> Any:
-    """The runner as a supervised child; returns once it registered the dispatcher and
-    compiled the rest (it prints how many)."""
-    from monev.processes import spawn
+class ServedRunner:
+    """Prefect's ``Runner`` serving every deployment, in a thread of the supervisor (a
+    process of its own cost ~150 MB for an idle poll loop). Flow runs still start as
+    processes of their own, as Prefect starts them; the ones still going when the
+    runner stops are stopped with it, as they were with the runner's process group.
 
-    ready = home / "run" / "runner.ready"
-    ready.unlink(missing_ok=True)
-    runner = spawn([sys.executable, "-m", "app", "_serve", "--ready", str(ready)],
-                   dict(os.environ))
-    deadline = time.monotonic() + RUNNER_READY_SECONDS
-    while not ready.exists():
-        if runner.poll() is not None:
-            raise MonevError(f"runner Prefect berhenti saat mulai (kode {runner.returncode})")
-        if time.monotonic() > deadline:
-            raise MonevError("runner Prefect tidak siap dalam "
-                             f"{RUNNER_READY_SECONDS:.0f} detik")
-        time.sleep(0.1)
-    return runner
+    ``poll()`` and ``returncode`` read like a child process's, for the supervisor."""
+
+    def __init__(self) -> None:
+        self.returncode: int | None = None
+        self.failure = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: Any = None
+        self._thread = threading.Thread(target=self._main, name="monev-runner", daemon=True)
+
+    def start(self) -> ServedRunner:
+        """Returns once the dispatcher is registered and the rest compiled (it prints
+        how many); serving goes on in the thread."""
+        self._thread.start()
+        if not self._ready.wait(RUNNER_READY_SECONDS):
+            raise MonevError(f"runner Prefect tidak siap dalam {RUNNER_READY_SECONDS:.0f} detik")
+        if self.returncode is not None:
+            raise MonevError(f"runner Prefect berhenti saat mulai: {self.failure}")
+        return self
+
+    def poll(self) -> int | None:
+        return None if self._thread.is_alive() else (self.returncode or 0)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop serving (the runs going on are stopped too; the sweeps catch up)."""
+        loop, runner = self._loop, self._runner
+        if loop is not None and runner is not None and self._thread.is_alive():
+            with contextlib.suppress(Exception):  # a loop that just ended
+                asyncio.run_coroutine_threadsafe(runner.astop(), loop).result(timeout)
+        self._thread.join(timeout)
+        _stop_flow_run_processes()
+
+    def _main(self) -> None:
+        try:
+            served = _registered()
+            from prefect.runner import Runner
+
+            runner = Runner(pause_on_shutdown=False)
+            for deployment in served:
+                runner.add_deployment(deployment)
+            self._runner = runner
+            asyncio.run(self._serve(runner))
+            self.returncode = 0
+        except BaseException as exc:  # noqa: BLE001 - the supervisor reports it in one line
+            logging.getLogger("monev.runner").warning("runner berhenti", exc_info=exc)
+            self.failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            self.returncode = 1
+        finally:
+            self._ready.set()
+
+    async def _serve(self, runner: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._ready.set()
+        await runner.start()
+
+
+def _registered() -> list[Any]:
+    """Compile every deployment, delete the ones no plan needs any more and register
+    the dispatcher's first (before anything can be queued; the rest are registered by
+    the runner as it starts)."""
+    from flows.deployments import DISPATCHER, runner_deployments
+    from flows.register import prune_deployments
+
+    deployments = compiled_deployments()
+    removed = prune_deployments(deployments)
+    plans = len({d.parameters.get("plan") for d in deployments} - {None})
+    n_sched = sum(len(d.schedules) for d in deployments)
+    served = runner_deployments(deployments)
+    for d, runner_deployment in zip(deployments, served, strict=True):
+        if d.name == DISPATCHER:
+            runner_deployment.apply()
+    out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) untuk "
+              f"{plans} rencana aksi" + (f"; {removed} deployment lama dihapus" if removed
+                                          else ""))
+    return served
+
+
+def _stop_flow_run_processes(timeout: float = 10.0) -> None:
+    """Flow runs the runner started and left going: TERM, then KILL after ``timeout``."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def plan_signature(factory: Sessions) -> PlanSignature:
@@ -72,16 +145,16 @@ class RunnerWatch:
     still marked running: a run cut off is caught up by the next sweep) and names the
     waiting runs."""
 
-    def __init__(self, home: Path, runner: Any) -> None:
+    def __init__(self, runner: ServedRunner) -> None:
         from monev.store.db import open_session_factory
 
-        self.home, self.runner = home, runner
+        self.runner = runner
         self.factory = open_session_factory()
         self.signature = plan_signature(self.factory)
         self.next_look = self.next_names = time.monotonic()
         self.changed_at: float | None = None  # when the plans were first seen changed
 
-    def tick(self) -> Any:
+    def tick(self) -> ServedRunner:
         """One look if it is time; returns the runner (a new one after a restart). Its
         calls to the server fail at once rather than retry: the supervisor's loop must
         stay free to notice a server that died."""
@@ -98,7 +171,7 @@ class RunnerWatch:
                                          PREFECT_API_REQUEST_TIMEOUT: 10}):
             return self._look(now)
 
-    def _look(self, now: float) -> Any:
+    def _look(self, now: float) -> ServedRunner:
         if now >= self.next_names:
             self.next_names = now + NAME_SECONDS
             _name_waiting_runs()
@@ -115,11 +188,9 @@ class RunnerWatch:
         self.changed_at = self.changed_at or now
         if now - self.changed_at < RESTART_PATIENCE and _busy():
             return self.runner  # a run is going on: after it (the sweeps catch up anyway)
-        from monev.processes import stop
-
         out.print("Rencana aksi berubah: deployment dimuat ulang …")
-        stop(self.runner, sig=signal.SIGINT)
-        self.runner = start_runner(self.home)
+        self.runner.stop()
+        self.runner = ServedRunner().start()
         self.signature, self.changed_at = current, None
         self.next_names = now  # the new runs get their names at once
         return self.runner
@@ -146,29 +217,3 @@ def _busy() -> bool:
         return running_runs() > 0
     except Exception:  # noqa: BLE001 - the server is checked by the supervisor itself
         return True
-
-
-@app.command("_serve", hidden=True)
-def serve_cmd(
-    ready: Annotated[Path, typer.Option("--ready", help="Berkas tanda siap.")],
-) -> None:
-    """(internal) Runner of ``monev up``: serve every deployment of this server."""
-    from flows.deployments import DISPATCHER, runner_deployments
-    from flows.register import prune_deployments
-
-    deployments = compiled_deployments()
-    removed = prune_deployments(deployments)
-    plans = len({d.parameters.get("plan") for d in deployments} - {None})
-    n_sched = sum(len(d.schedules) for d in deployments)
-    served = runner_deployments(deployments)
-    for d, runner_deployment in zip(deployments, served, strict=True):
-        if d.name == DISPATCHER:  # before anything can be queued (serve() registers
-            runner_deployment.apply()  # the rest one by one, after this)
-    out.print(f"[bold]{len(deployments)} deployment[/] ({n_sched} jadwal RRule) untuk "
-              f"{plans} rencana aksi" + (f"; {removed} deployment lama dihapus" if removed
-                                          else ""))
-    ready.write_text(str(os.getpid()), encoding="utf-8")
-    from prefect import serve
-
-    keep_tracebacks_in(ready.parent / "runner.log")
-    serve(*served, pause_on_shutdown=False, print_starting_message=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from app.cli.common import err, fail, load_config, out, today
 from app.cli.console_logs import keep_tracebacks_in
 from app.cli.plans import import_table, read_plans, store_plans
 from app.cli.portal import print_example_links
-from app.cli.runner import RunnerWatch, start_runner
+from app.cli.runner import RunnerWatch, ServedRunner
 from monev.errors import MonevError
 
 EXAMPLES = Path("examples/plans")
@@ -99,7 +98,7 @@ class Stack:
     """The running parts, stopped in reverse order of starting."""
 
     server: Any = None
-    runner: Any = None
+    runner: ServedRunner | None = None
     web: Any = None
     web_thread: threading.Thread | None = None
     smtp: Any = None
@@ -113,7 +112,7 @@ class Stack:
             return (f"server Prefect berhenti tiba-tiba (kode {self.server.returncode}); "
                     f"lihat {home / 'prefect' / 'server.log'}")
         if self.runner is not None and self.runner.poll() is not None:
-            return f"runner Prefect berhenti tiba-tiba (kode {self.runner.returncode})"
+            return f"runner Prefect berhenti tiba-tiba ({self.runner.failure or 'tanpa galat'})"
         if self.web_thread is not None and not self.web_thread.is_alive():
             return "aplikasi HTTP berhenti tiba-tiba"
         return None
@@ -125,7 +124,7 @@ class Stack:
             self.watch.close()
         if self.runner is not None:
             err.print("menghentikan runner …")
-            stop(self.runner, sig=signal.SIGINT)  # the runner stops quietly on INT
+            self.runner.stop()
         if self.server is not None and self.server.poll() is None:
             _close_stale_runs("monev up berhenti")
             _drain_prefect_services()
@@ -223,11 +222,11 @@ def _start(stack: Stack, settings: UpSettings, limit: int) -> None:
         stack.smtp = _start_sinks(web_app, home / "sink", settings)
     stack.web, stack.web_thread = _start_web(web_app, settings)
     _write_state(stack, settings)
-    stack.runner = start_runner(home)  # the dispatcher is registered before anything is queued
+    stack.runner = ServedRunner().start()  # registers the dispatcher before the catch-up
     _catch_up(send_now=settings.demo)
     _print_plans(home)
     _print_links(settings.demo)
-    stack.watch = RunnerWatch(home, stack.runner)
+    stack.watch = RunnerWatch(stack.runner)
     out.print(f"Prefect UI : http://127.0.0.1:{settings.prefect_port}/deployments "
               f"(masuk dengan isi {home / 'prefect-auth'})", highlight=False)
     from monev.links import public_url
