@@ -7,9 +7,11 @@ change. The front keeps nothing of its own; it reads the entries of the app's
 their data versions as rendered, the ETag) and checks them against the database with
 one indexed statement on a connection of its own — the token still active, each plan's
 ``data_version`` and ``revision``, the newest plan id. Every process sees another's
-writes at once: a changed plan, a rotated or revoked token never get a 304 here.
-Anything else (no entry, another day, a stale entry, no condition met, any error) goes
-on to the app, which answers exactly as before."""
+writes: a changed plan, a rotated or revoked token never get a 304 here (on SQLite at
+once; on PostgreSQL the statement is skipped while no write to ``plan`` or ``feed``
+was notified since the feed was last checked, :mod:`calendars.changes`, so within the
+milliseconds a notification takes). Anything else (no entry, another day, a stale
+entry, no condition met, any error) goes on to the app, which answers as before."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from calendars.changes import ChangeCount
 from calendars.service import FeedCache
 from calendars.tokens import looks_like_token, token_hash
 from monev.clock import today
@@ -64,6 +67,9 @@ class FeedFront:
         self._sql: dict[int, str] = {}
         self._conn: Any = None  # a DBAPI connection of its own, out of the pool
         self._lock = threading.Lock()
+        self.changes = ChangeCount(engine) if engine.dialect.name == "postgresql" else None
+        self._checked: dict[str, object] = {}  # token hash → entry key, as of _checked_at
+        self._checked_at: int | None = None  # the change count they were checked at
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -97,10 +103,26 @@ class FeedFront:
         rendered = entry.rendered
         if not not_modified(inm, ims, rendered.etag, rendered.modified):
             return None
-        if self._versions(digest, entry.feed_id, entry.scope.plan_ids) != entry.key[2]:
+        if not self._unchanged(digest, entry.feed_id, entry.scope.plan_ids, entry.key):
             return None
         self.cache.front_304 += 1
         return rendered.headers_304
+
+    def _unchanged(self, digest: str, feed_id: int, plan_ids: tuple[int, ...],
+                   key: tuple[object, ...]) -> bool:
+        """The cached feed is what the database holds now: checked by one statement,
+        or known without one when no change was notified since it was checked."""
+        count = self.changes.current() if self.changes is not None else None
+        if count is not None and count == self._checked_at \
+                and self._checked.get(digest) == key:
+            return True
+        if self._versions(digest, feed_id, plan_ids) != key[2]:
+            return False
+        if count is not None:
+            if count != self._checked_at:
+                self._checked, self._checked_at = {}, count
+            self._checked[digest] = key
+        return True
 
     def _versions(self, digest: str, feed_id: int, plan_ids: tuple[int, ...]
                   ) -> tuple[object, ...] | None:
