@@ -118,11 +118,12 @@ def match_items(old: list[Item], new: list[Item]) -> dict[int, int]:
     pairing in document order of the rows left (the same text, else most words shared)."""
     pairs: dict[int, int] = {}
     old_at = {i.key: k for k, i in enumerate(old)}
+    taken: set[int] = set()
     for j, item in enumerate(new):
         k = old_at.get(item.key)
-        if k is not None and k not in pairs.values():
+        if k is not None and k not in taken:
             pairs[j] = k
-    taken = set(pairs.values())
+            taken.add(k)
     rest_old = [k for k in range(len(old)) if k not in taken]
     rest_new = [j for j in range(len(new)) if j not in pairs]
     if not rest_old or not rest_new:

@@ -1,11 +1,19 @@
-"""Task: one idempotent sweep of one plan, in one database transaction."""
+"""Task: one idempotent sweep of one plan, in one database transaction.
+
+A plan whose transaction cannot get the database (another writer held it past the busy
+timeout) is tried again after RETRY_WAITS, then left for the next sweep with one
+warning: a sweep never dies of a long writer (issue 24)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
+from prefect.exceptions import MissingContextError
+from sqlalchemy.exc import DBAPIError
 
 from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
@@ -14,7 +22,7 @@ from monev.engine.rules import EngineSettings
 from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_and_count
 from monev.links import base_url
 from monev.store import models as m
-from monev.store.db import Sessions, monev_home, open_session_factory
+from monev.store.db import Sessions, is_busy, monev_home, open_session_factory, retry_busy
 from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
 from monev.workdays import WorkCalendar
 from reports.cycle import cycle_formats, run_cycle
@@ -24,6 +32,35 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from reports.cycle import Produced
+
+# seconds between tries of one plan's transaction while another writer holds the
+# database (each try itself waits the busy timeout, MONEV_SQLITE_BUSY_SECONDS)
+RETRY_WAITS: tuple[float, ...] = (2.0, 4.0, 8.0)
+LATER = "disapu lagi pada sapuan berikutnya"
+_log = logging.getLogger("monev.sweep")
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter[Any]:
+    """The flow run's logger (shown in the Prefect UI), or monev's outside a run."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return _log
+
+
+def _retrying(ref: str, what: str) -> Callable[[int, float, BaseException], None]:
+    def told(attempt: int, pause: float, _exc: BaseException) -> None:
+        _logger().info("%s rencana %s: basis data sedang dipakai penulis lain; dicoba "
+                       "lagi dalam %.1f detik (percobaan %d)", what, ref, pause, attempt + 1)
+    return told
+
+
+def _busy_or_raise(exc: DBAPIError, ref: str, what: str) -> None:
+    """One warning line for a plan left for later; anything but a busy database raises."""
+    if not is_busy(exc):
+        raise exc
+    _logger().warning("%s rencana %s ditunda: basis data terus dipakai penulis lain "
+                      "(%s); %s", what, ref, type(exc.orig).__name__, LATER)
 
 
 def _sweep(session: Session, plan_id: int, as_of: date, sc: SatkerConfig | None,
@@ -48,11 +85,20 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
     plan's capaian after them."""
     cfg = load_config()
     factory = open_session_factory()
-    with factory.begin() as session:
-        plan_row, satker = find_plan(session, plan)
-        result = _sweep(session, plan_row.id, as_of, cfg.satker(satker.name), flow)
-    factory.kw["bind"].dispose()
-    return result
+
+    def attempt() -> tuple[list[ActionRecord], Capaian]:
+        with factory.begin() as session:
+            plan_row, satker = find_plan(session, plan)
+            return _sweep(session, plan_row.id, as_of, cfg.satker(satker.name), flow)
+
+    try:
+        return retry_busy(attempt, RETRY_WAITS, _retrying(plan, "Sapuan"))
+    except DBAPIError as exc:
+        _busy_or_raise(exc, plan, "Sapuan")
+        with factory() as session:  # readers never wait for writers
+            return [], progress(session, find_plan(session, plan)[0].id, as_of)
+    finally:
+        factory.kw["bind"].dispose()
 
 
 Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
@@ -68,7 +114,7 @@ def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date) ->
             if plan is not None and plan.status != "selesai":
                 sweep_lke(session, plan, sc, day, now(sc.tz if sc else None))
     except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work
-        get_run_logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
+        _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
 
 
 @task(name="sweep-all-plans")
@@ -78,8 +124,15 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
     and quarter ends, a plan that closed); returns what each did, its capaian and its
     reports. One task for all plans: a Prefect task per plan would cost more than most
     sweeps."""
+    return sweep_plans(None, days)
+
+
+def sweep_plans(url: str | None, days: dict[str, date]) -> list[Swept]:
+    """:func:`sweep_all_task`'s work on the database at ``url`` (None: the configured
+    one). A plan the database stays too busy for is left out (a warning): the next
+    sweep catches it up."""
     cfg = load_config()
-    factory = open_session_factory()
+    factory = open_session_factory(url)
     printer = Printer() if "pdf" in cycle_formats() else None  # one browser, when needed
     done: list[Swept] = []
     try:
@@ -93,11 +146,28 @@ def sweep_all_task(days: dict[str, date]) -> list[Swept]:
             sc = satkers.get(satker.casefold())
             if satker not in rules:
                 rules[satker] = _rules(sc)
-            with factory.begin() as session:
-                records, capaian = _sweep(session, plan_id, day, sc, "sweep", rules[satker])
+
+            def attempt(plan_id: int = plan_id, day: date = day, sc: SatkerConfig | None = sc,
+                        satker: str = satker) -> tuple[list[ActionRecord], Capaian]:
+                with factory.begin() as session:
+                    return _sweep(session, plan_id, day, sc, "sweep", rules[satker])
+
+            try:
+                records, capaian = retry_busy(attempt, RETRY_WAITS, _retrying(ref, "Sapuan"))
+            except DBAPIError as exc:
+                _busy_or_raise(exc, ref, "Sapuan")
+                continue
             _lke(factory, plan_id, sc, day)
-            produced = run_cycle(factory, cfg, ref, day, monev_home(), printer,
+
+            def cycle(ref: str = ref, day: date = day) -> list[Produced]:
+                return run_cycle(factory, cfg, ref, day, monev_home(), printer,
                                  base_url=base_url(), now=datetime.now(UTC))
+
+            try:
+                produced = retry_busy(cycle, RETRY_WAITS, _retrying(ref, "Laporan"))
+            except DBAPIError as exc:
+                _busy_or_raise(exc, ref, "Laporan")
+                produced = []
             done.append((ref, day, records, capaian, produced))
     finally:
         if printer is not None:

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monev.model import Item, Plan, PlanHeader, assign_keys
+from monev.periods import Period
 from monev.plans import load_plan
 from monev.store import models as m
 from monev.store.imports import import_plan
@@ -128,3 +131,58 @@ def test_cli_import_is_all_or_nothing(db_url: str, tmp_path: Path) -> None:
     revised = _monev(["plan", "import", str(_revised_kota(tmp_path))], db_url, tmp_path)
     assert revised.returncode == 0, revised.stderr
     assert "ringkasan: 1 baru, 1 dihapus" in revised.stdout
+
+
+def _rows(n: int, first: int, periods: tuple[Period, ...], note: str = "") -> list[Item]:
+    items = [Item(area=("Manajemen Perubahan", "Penguatan Pengawasan")[i % 2],
+                  komponen="Tim Kerja", indikator=f"Indikator {i}", langkah_aksi=f"Langkah {i}",
+                  bukti_fisik=f"Bukti {i}{note}", target_text="-", source_line=i + 1,
+                  periods=periods) for i in range(first, first + n)]
+    assign_keys("ZI", items)
+    return items
+
+
+def test_a_revision_drops_exactly_the_untouched_future_checkpoints(
+        sessions: sessionmaker[Session]) -> None:
+    """Rows gone and periods moved: a future checkpoint nobody worked on goes, every
+    other one stays (the same row, its id unchanged) — counted against the rule itself,
+    on 60 rows of three periods each (one DELETE for all of them now, issue 24)."""
+    sep, okt, nov, des = (Period(2025, mo) for mo in (9, 10, 11, 12))
+    today = date(2025, 10, 15)  # September is past, October's due date not yet
+    header = PlanHeader("KPU Uji", "ZI", 2025, "1", date(2025, 1, 6))
+    first = _rows(60, 0, (sep, okt, des))
+    with sessions.begin() as s:
+        import_plan(s, Plan(header, first, "v1"), CAL, date(2025, 8, 1), "v1")
+        cps = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id)).all()
+        for cp in cps[::7]:  # worked on: those stay whatever the revision says
+            cp.status = "open" if cp.id % 2 else "submitted"
+    revised = [replace(item, periods=(sep, nov, des) if i % 2 else item.periods,
+                       bukti_fisik=f"{item.bukti_fisik} (revisi)" if i % 4 == 1
+                       else item.bukti_fisik)
+               for i, item in enumerate(first) if i % 3 != 2] + _rows(5, 100, (nov,))
+    with sessions() as s:
+        before = {(key, cp.period): (cp.id, cp.status, cp.due) for cp, key in s.execute(
+            select(m.Checkpoint, m.Item.key).join(m.Checkpoint.item)).tuples()}
+    with sessions.begin() as s:
+        res = import_plan(s, Plan(replace(header, number="2"), revised, "v2"), CAL, today,
+                          "v2")
+    wanted = {i.key: {str(p) for p in i.periods} for i in revised}  # keys as stored
+    stays = {k: v for k, v in before.items()
+             if k[1] in wanted.get(k[0], ()) or v[2] < today or v[1] != "scheduled"}
+    kept: dict[str, set[str]] = {}
+    for key, period in stays:
+        if period not in wanted.get(key, ()):
+            kept.setdefault(key, set()).add(period)
+    with sessions() as s:
+        after = {(key, cp.period): (cp.id, cp.status, cp.due) for cp, key in s.execute(
+            select(m.Checkpoint, m.Item.key).join(m.Checkpoint.item)).tuples()}
+    assert {k: v for k, v in after.items() if k in before} == stays
+    added = {k for k in after if k not in before}
+    assert added == {(key, p) for key, ps in wanted.items() for p in ps
+                     if (key, p) not in before}
+    assert all(after[k][1] == "scheduled" for k in added)
+    assert res.checkpoints_removed == len(before) - len(stays) > 20
+    assert res.checkpoints_added == len(added)
+    assert {k: set(v) for k, v in res.kept.items()} == kept
+    assert res.items_removed - res.items_added == 20 - 5  # some new rows carry old ones
+    assert res.checkpoints == len(after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -440,7 +440,7 @@ def plan_reopen(ref: PlanRef, reason: ReasonOpt = "") -> None:
     _change_status(ref, "reopen", reason)
 
 
-def _change_status(ref: str, verb: str, reason: str) -> None:
+def _change_status(ref: str, verb: Literal["close", "reopen"], reason: str) -> None:
     from monev.clock import DEFAULT_TZ
     from monev.store import plan_status
     from monev.store.db import open_session_factory
@@ -450,15 +450,9 @@ def _change_status(ref: str, verb: str, reason: str) -> None:
     try:
         with factory.begin() as s:
             plan, satker = find_plan(s, ref)
-            day = today(satker.timezone or DEFAULT_TZ)
-            # what `plan list` shows: the stored status moved on by the dates first, so a
-            # plan closed by them can be reopened (and is not closed a second time)
-            plan_status.advance(s, plan.id, day, load_config(None).grace_months(satker.name))
-            if verb == "close":
-                plan_status.close(s, plan, _actor(), reason, day)
-            else:
-                plan_status.reopen(s, plan, _actor(), reason)
-            status = plan.status
+            status = plan_status.change(s, plan.id, verb, _actor(), reason,
+                                        today(satker.timezone or DEFAULT_TZ),
+                                        load_config(None).grace_months(satker.name))
     except MonevError as exc:
         raise fail(exc) from exc
     finally:

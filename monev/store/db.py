@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.errors import MonevError
@@ -23,8 +26,57 @@ from monev.errors import MonevError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SQLITE_BUSY_SECONDS = 30  # a writer waits this long for another before giving up
+SQLITE_BUSY_SECONDS = 30.0  # a writer waits this long for another before giving up
+# PostgreSQL: a lock not granted (lock_timeout), a deadlock, a serialization failure
+BUSY_PG_CODES = ("55P03", "40P01", "40001")
 _may_create_home = False
+T = TypeVar("T")
+
+
+def busy_seconds() -> float:
+    """How long a SQLite writer waits for another (``MONEV_SQLITE_BUSY_SECONDS``, 30)
+    before it gives up with "database is locked" (:func:`is_busy`)."""
+    raw = os.environ.get("MONEV_SQLITE_BUSY_SECONDS", "")
+    try:
+        value = float(raw) if raw else SQLITE_BUSY_SECONDS
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise MonevError(f"MONEV_SQLITE_BUSY_SECONDS={raw!r} bukan lama tunggu (detik, "
+                         "lebih dari 0 sampai 3600)")
+    return value
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says only that another writer held the database too long (SQLite
+    "database is locked", a PostgreSQL lock timeout, deadlock or serialization failure):
+    nothing was written and the same work may simply be tried again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in BUSY_PG_CODES:
+        return True
+    text_ = str(orig).lower()
+    return type(orig).__name__ == "OperationalError" and (
+        "database is locked" in text_ or "database table is locked" in text_)
+
+
+def retry_busy(work: Callable[[], T], waits: Sequence[float],
+               on_retry: Callable[[int, float, BaseException], None] | None = None) -> T:
+    """``work()``, tried again after each of ``waits`` (seconds, with up to a quarter
+    more at random so two retrying writers part) while it fails :func:`is_busy`;
+    the last failure is raised. ``work`` must be a whole transaction."""
+    for attempt, wait in enumerate((*waits, None), start=1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if wait is None or not is_busy(exc):
+                raise
+            pause = wait * (1 + random.random() / 4)  # noqa: S311 - spreading retries
+            if on_retry is not None:
+                on_retry(attempt, pause, exc)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def monev_home() -> Path:
@@ -78,7 +130,8 @@ def make_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
     pool: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
     if not url.startswith("sqlite"):
         return create_engine(url, **pool)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **pool)
+    busy = busy_seconds()
+    engine = create_engine(url, connect_args={"timeout": busy}, **pool)
     _private_sqlite_file(engine)
 
     @event.listens_for(engine, "connect")
@@ -88,7 +141,7 @@ def make_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -140,9 +193,14 @@ def _file_lock(engine: Engine) -> Iterator[None]:
 
 def upgrade_schema(engine: Engine) -> None:
     """Run the Alembic migrations up to head on this engine, one process at a time (an
-    advisory lock for the transaction on PostgreSQL, a file lock on SQLite)."""
+    advisory lock for the transaction on PostgreSQL, a file lock on SQLite). A schema
+    already at head is only read: every process starts here, and a long writer holding
+    SQLite must not stop it (issue 24)."""
     from alembic import command
 
+    current, head, _known = schema_revisions(engine)
+    if current is not None and current == head:
+        return
     cfg = _alembic_config()
     with _file_lock(engine), engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
         if engine.dialect.name == "postgresql":

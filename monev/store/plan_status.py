@@ -1,11 +1,16 @@
 """Moving a stored plan along its life (:mod:`monev.engine.closing`), with an audit
 record for every change: by the sweeps as the dates pass, or by an admin
-(``monev plan close|reopen``), whose decision holds until an admin changes it."""
+(``monev plan close|reopen``), whose decision holds until an admin changes it.
+
+Every change reads the status it changes from the plan row locked for the rest of the
+transaction (:func:`locked`): a sweep and a close landing together run one after the
+other, so neither undoes the other (issue 24)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import date, datetime, time
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
@@ -85,13 +90,23 @@ def _record(session: Session, plan: m.Plan, to: str, actor: str, note: str,
     plan.updated_at = max(plan.updated_at, now) if plan.updated_at else now
 
 
-def advance(session: Session, plan_id: int, as_of: date, grace_months: int) -> str:
-    """Bring the stored status up to ``as_of`` (the sweeps call this first); returns it.
-    A plan only moves forward by the dates: an admin's reopening holds."""
-    plan = session.get(m.Plan, plan_id,  # not the decree's text: every sweep comes here
+def locked(session: Session, plan_id: int) -> m.Plan:
+    """The plan row read afresh and locked until the transaction ends: ``FOR UPDATE`` on
+    PostgreSQL (a concurrent status change waits, then reads what this one wrote); a
+    SQLite writer (:class:`monev.store.db.Sessions`) holds the database lock already.
+    Pending changes are flushed first, so none is lost by the re-read."""
+    plan = session.get(m.Plan, plan_id, with_for_update=True, populate_existing=True,
+                       # not the decree's text: every sweep comes here
                        options=[defer(m.Plan.source), defer(m.Plan.warnings)])
     if plan is None:
         raise MonevError(f"rencana aksi #{plan_id} tidak ada")
+    return plan
+
+
+def advance(session: Session, plan_id: int, as_of: date, grace_months: int) -> str:
+    """Bring the stored status up to ``as_of`` (the sweeps call this first); returns it.
+    A plan only moves forward by the dates: an admin's reopening holds."""
+    plan = locked(session, plan_id)
     if plan.status_manual:
         return plan.status
     last = last_due(session, plan_id)
@@ -110,6 +125,7 @@ def advance(session: Session, plan_id: int, as_of: date, grace_months: int) -> s
 
 def close(session: Session, plan: m.Plan, actor: str, reason: str, on: date) -> None:
     """An admin closes the plan now (``monev plan close``)."""
+    plan = locked(session, plan.id)
     if plan.status == "selesai":
         raise MonevError("rencana aksi ini sudah selesai (ditutup)")
     _record(session, plan, "selesai", actor, reason or "ditutup oleh admin", utcnow())
@@ -119,7 +135,22 @@ def close(session: Session, plan: m.Plan, actor: str, reason: str, on: date) -> 
 def reopen(session: Session, plan: m.Plan, actor: str, reason: str) -> None:
     """An admin reopens a closed plan (``monev plan reopen``): reminders and deployments
     come back, and it stays open until an admin closes it again."""
+    plan = locked(session, plan.id)
     if plan.status != "selesai":
         raise MonevError(f"rencana aksi ini berstatus '{plan.status}', bukan selesai")
     _record(session, plan, "aktif", actor, reason or "dibuka kembali oleh admin", utcnow())
     plan.status_manual, plan.closed_on = True, None
+
+
+def change(session: Session, plan_id: int, verb: Literal["close", "reopen"], actor: str,
+           reason: str, day: date, grace_months: int) -> str:
+    """``monev plan close|reopen``: the stored status moved on by the dates first (what
+    ``plan list`` shows: a plan closed by them can be reopened, and is not closed a
+    second time), then the admin's decision; returns the new status."""
+    advance(session, plan_id, day, grace_months)
+    plan = locked(session, plan_id)
+    if verb == "close":
+        close(session, plan, actor, reason, day)
+    else:
+        reopen(session, plan, actor, reason)
+    return plan.status

@@ -7,6 +7,9 @@ traceback. Other URLs of the app (feeds, ``/health``) keep FastAPI's answers.
 - 405: a GET of a POST-only URL below a checkpoint (a browser reloading the page an
   upload error answered at ``/portal/c/<id>/kirim``) goes back to the checkpoint with
   303; any other 405 is a page with a link.
+- The database held by another writer longer than the busy timeout
+  (:func:`monev.store.db.is_busy`): a 503 page "Sedang sibuk" with ``Retry-After`` —
+  the request's transaction wrote nothing, and an upload's files were discarded.
 - Anything unexpected: a 500 page. Starlette re-raises the exception after the page is
   sent, so the server (uvicorn) logs it with its traceback."""
 
@@ -22,8 +25,10 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from monev.store.db import is_busy
 from portal.routes.common import HEADERS, Portal
 
 BELOW_CHECKPOINT = re.compile(r"^/portal/c/(\d{1,19})(?:/|$)")
@@ -34,8 +39,13 @@ TITLES = {404: ("Tidak ditemukan", "Halaman ini tidak ada atau bukan bagian tuga
           422: ("Isian formulir tidak dapat dibaca",
                 "Ada isian formulir yang tidak sah. Kembali ke halaman sebelumnya, muat "
                 "ulang, lalu coba lagi."),
+          503: ("Sedang sibuk", "Sedang sibuk, coba lagi sebentar. Server sedang menyimpan "
+                "perubahan lain; permintaan Anda belum disimpan sama sekali. Kirim ulang "
+                "dalam beberapa detik."),
           500: ("Terjadi kesalahan", "Terjadi kesalahan di server; coba lagi sebentar. "
                 "Bila terus terjadi, hubungi admin monev.")}
+RETRY_AFTER = "5"  # seconds: a long write is seldom longer than the busy timeout again
+BUSY_TEXT = "Sedang sibuk, coba lagi sebentar.\n"
 OTHER = ("Permintaan tidak dapat diproses", "Permintaan ini tidak dapat diproses. Kembali "
          "ke halaman sebelumnya, muat ulang, lalu coba lagi.")  # any other 4xx
 
@@ -60,7 +70,7 @@ def error_page(portal: Portal, request: Request, status: int,
     response = portal.page("error.html.j2", status, title=title, message=message,
                            back=href, back_words=words)
     for key, value in (headers or {}).items():
-        if key.lower() == "allow":
+        if key.lower() in ("allow", "retry-after"):
             response.headers[key] = value
     return response
 
@@ -95,6 +105,15 @@ def install(app: FastAPI, portal: Portal) -> None:
                                          status_code=500, headers=HEADERS)
         return PlainTextResponse("Internal Server Error", status_code=500)
 
+    async def database(request: Request, exc: Exception) -> Response:
+        if not is_busy(exc):
+            raise exc  # to ``crashed``: a 500 page, and the traceback in the server's log
+        wait = {"Retry-After": RETRY_AFTER}
+        if is_portal(request.url.path):
+            return error_page(portal, request, 503, wait)
+        return PlainTextResponse(BUSY_TEXT, status_code=503, headers=wait)
+
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(DBAPIError, database)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Exception, crashed)
