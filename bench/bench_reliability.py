@@ -93,7 +93,7 @@ def wait_port(port: int) -> None:
 def fill(url: str, n: int, channel: str, address: str) -> None:
     factory = open_session_factory(url)
     with factory.begin() as s:
-        s.add_all(m.Outbox(idem_key=f"b|{i}", person=f"P{i}", role="pic", channel=channel,
+        s.add_all(m.Outbox(idem_key=f"b-{i}", person=f"P{i}", role="pic", channel=channel,
                            address=address, kind="harian", day=date(2026, 11, 2), items=[],
                            subject=f"baris {i}", body=f"baris {i}\n\nisi pesan {i}",
                            status="pending", attempts=0, not_before=datetime(2026, 1, 1))

@@ -241,7 +241,8 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
     outcome = ({i: "terkirim" for i in report.sent}
                | {i: "gagal" for i, _ in report.failed}
                | {i: "diulang nanti" for i, _ in report.retrying}
-               | {i: word("uncertain", OUTBOX_WORDS) for i in report.uncertain})
+               | {i: word("uncertain", OUTBOX_WORDS) for i in report.uncertain}
+               | {i: "menunggu jam kerja" for i in report.held})
     errors = dict(report.failed + report.retrying)
     factory = open_session_factory()
     with factory() as s:
@@ -253,7 +254,8 @@ def dispatch_outbox(limit: int = 1000, send_now: bool = False) -> int:
     create_table_artifact(key="outbox-dispatch", table=table or [{"hasil": "tidak ada"}],
                           description=f"{len(report.sent)} terkirim, {len(report.failed)} "
                                       f"gagal, {len(report.retrying)} diulang nanti, "
-                                      f"{len(report.uncertain)} tidak pasti")
+                                      f"{len(report.uncertain)} tidak pasti, "
+                                      f"{len(report.held)} menunggu jam kerja")
     if not send_now:
         schedule_dispatch()
     return len(report.sent)

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from monev.periods import Period
 
 WHATSAPP_LIMIT = 1024
+NAMED = frozenset({"tidak_pasti"})  # sections never summed up: each row is a decision
 HANDFUL = 5  # a section with more items is summed up: counts per plan and area, the worst few
 PHONE_HANDFUL = 3  # the same on WhatsApp (1,024 characters)
 WORST = 3  # items shown of a summed-up section (the longest overdue first)
@@ -139,7 +140,7 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
         section: dict[str, Any] = {"title": PHONE_TITLES.get(kind, title) if phone else title,
                                    "rows": rows, "by_person": by_person, "summed": False,
                                    "whole": own}
-        if len(rows) > (PHONE_HANDFUL if phone else HANDFUL):
+        if len(rows) > (PHONE_HANDFUL if phone else HANDFUL) and kind not in NAMED:
             section.update(summed_up(rows, home, role, by_person, phone, tasks),
                            summed=True)
             section["worst"] = [_shown(r, own) for r in section["worst"]]  # only these show

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
 from monev.errors import MonevError
+from notifiers import redaction
+from notifiers.redaction import SECRET_VARIABLES, remember, remember_template
 
 
 def secret_block_name(variable: str) -> str:
@@ -49,6 +51,8 @@ def _from_secret_block(variable: str) -> str:
         value = str(block.get())  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - a missing block means "not configured"
         value = ""
+    if variable in SECRET_VARIABLES:
+        remember(value)  # never printed by any log line from now on
     _BLOCKS[variable] = (time.monotonic(), value)
     return value
 
@@ -75,6 +79,7 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
         scheme = "smtp" if mode == "plain" else "smtps"
         port = env.get("MONEV_SMTP_PORT", "465" if mode == "ssl" else "587")
         user, password = _get(env, "MONEV_SMTP_USER"), _get(env, "MONEV_SMTP_PASSWORD")
+        remember(password)
         auth = f"{quote(user, safe='')}:{quote(password, safe='')}@" if user else ""
         query = {"from": _need(env, "MONEV_SMTP_FROM"), "name": "Monev", "to": address,
                  "format": "text", "cto": env.get("MONEV_SMTP_TIMEOUT", "30")}
@@ -83,11 +88,15 @@ def apprise_url(channel: str, address: str, env: Mapping[str, str] | None = None
         return f"{scheme}://{auth}{host}:{port}?{urlencode(query)}"
     if channel == "whatsapp":
         template = _need(env, "MONEV_WHATSAPP_URL")
+        token = _get(env, "MONEV_WHATSAPP_TOKEN")
+        remember(token)
+        remember_template(template)
         return patient(template.replace("{phone}", quote(address, safe="+")).replace(
-            "{phone_digits}", address.lstrip("+")).replace(
-            "{token}", quote(_get(env, "MONEV_WHATSAPP_TOKEN"), safe="")))
+            "{phone_digits}", address.lstrip("+")).replace("{token}", quote(token, safe="")))
     if channel == "telegram":
-        return patient(f"tgram://{_need(env, 'MONEV_TELEGRAM_TOKEN')}/{address}")
+        token = _need(env, "MONEV_TELEGRAM_TOKEN")
+        remember(token)
+        return patient(f"tgram://{token}/{address}")
     raise MonevError(f"kanal tidak dikenal: {channel}")
 
 
@@ -117,19 +126,14 @@ def redact(url: str) -> str:
     return str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
 
 
-SECRET_VARIABLES = ("MONEV_SMTP_PASSWORD", "MONEV_WHATSAPP_TOKEN", "MONEV_TELEGRAM_TOKEN")
-
-
 def mask_secrets(text: str, env: Mapping[str, str] | None = None) -> str:
     """``text`` with every configured secret value (and its URL-quoted form) replaced
     by ``***``: a token a plugin cannot know is secret (e.g. in a ``json://`` path) still
-    never reaches an error message."""
+    never reaches an error message. The same masking as the log filter
+    (:func:`notifiers.redaction.redact`)."""
     env = os.environ if env is None else env
-    for name in SECRET_VARIABLES:
-        value = _get(env, name)
-        for form in {value, quote(value, safe="")} if len(value) >= 4 else ():
-            text = text.replace(form, "***")
-    return text
+    remember(*(_get(env, name) for name in SECRET_VARIABLES))
+    return redaction.redact(text)
 
 
 def is_cloud_template(url: str) -> bool:

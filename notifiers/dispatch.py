@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.clock import utcnow
+from monev.config import MonevConfig, load_config
 from monev.errors import MonevError
 from monev.store import models as m
 from notifiers import gateway, transport
@@ -41,6 +42,7 @@ from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, red
 from notifiers.messages import one_line
 from notifiers.outbox import withdraw_closed, withdraw_expired
 from notifiers.plugins import register
+from notifiers.quiet import SendHours
 from notifiers.smtp import close_sessions
 from notifiers.smtp import recipient as smtp_recipient
 from notifiers.stale import withdraw_stale
@@ -144,6 +146,7 @@ class DispatchReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
     retrying: list[tuple[int, str]] = field(default_factory=list)
     uncertain: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)  # outside working hours: later
 
 
 def mark_uncertain(session: Session, started_before: datetime) -> list[int]:
@@ -184,15 +187,19 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
              env: dict[str, str] | None = None, send_now: bool = False,
              lease: timedelta = SEND_LEASE,
              only: Collection[int] | None = None,
-             batch_size: int = BATCH_SIZE) -> DispatchReport:
+             batch_size: int = BATCH_SIZE, cfg: MonevConfig | None = None) -> DispatchReport:
     """Send every due pending row (at most ``limit``); ``send_now`` also sends rows held
     for quiet hours (the demo of ``make up``, or an admin's explicit decision);
     ``only`` limits the pass to those rows (the portal sending a sign-in link at once).
+    Otherwise a row whose recipient is outside working hours when its turn comes waits
+    for the next allowed moment (:mod:`notifiers.quiet`; ``cfg`` gives each satker's
+    zone and days off, the configuration file when not given).
 
     Rows go in batches of ``batch_size`` (:mod:`notifiers.batch`): one transaction
     claims a batch and writes the results of the one before it; per message only the
     one-row "send begun" mark is committed before it goes out."""
     report = DispatchReport()
+    hours = None if send_now else SendHours(cfg if cfg is not None else load_config())
     with factory.begin() as s:
         report.uncertain = mark_uncertain(s, now() - lease)
         query = select(m.Outbox.id).where(m.Outbox.status == "pending")
@@ -204,6 +211,8 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
         due = withdraw_closed(s, due)  # nothing nags about a plan that closed meanwhile
         due = withdraw_expired(s, due, now())  # nor sends a sign-in link that expired
         due = withdraw_stale(s, due)  # nor about evidence sent or accepted meanwhile
+        if hours is not None:
+            hours.load(s, due)
     writer = getattr(factory, "writer", factory.kw["bind"])  # BEGIN IMMEDIATE on SQLite
     outcomes = Outcomes(report.sent, report.failed, report.retrying, report.uncertain)
     results: list[tuple[Claimed, Result]] = []
@@ -215,11 +224,14 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
                     finish_batch(conn, results, unstarted, now(), max_attempts, outcomes)
                     due = [c.row_id for c in unstarted] + due
                     results, unstarted = [], []
-                    batch = claim_batch(conn, due[:batch_size], now()) if due else []
-                    due = due[batch_size:]
+                    ids, due = due[:batch_size], due[batch_size:]
+                    if hours is not None:  # quiet hours judged when the batch is claimed
+                        ids = hours.hold(conn, ids, now(), report.held)
+                    batch = claim_batch(conn, ids, now()) if ids else []
                 unstarted = _send_batch(conn, batch, results, env, sender, now,
                                         lambda r, u: finish_batch(conn, r, u, now(),
-                                                                  max_attempts, outcomes))
+                                                                  max_attempts, outcomes),
+                                        hours)
     finally:
         close_sessions()
     return report
@@ -228,16 +240,18 @@ def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcno
 def _send_batch(conn: Connection, batch: list[Claimed], results: list[tuple[Claimed, Result]],
                 env: dict[str, str] | None, sender: Sender, now: Callable[[], datetime],
                 finish: Callable[[list[tuple[Claimed, Result]], list[Claimed]], None],
-                ) -> list[Claimed]:
+                hours: SendHours | None = None) -> list[Claimed]:
     """Send the rows of a claimed batch in order, each after its "begun" mark; returns
-    the rows not started within :data:`BATCH_SECONDS` (they go back to pending). When
+    the rows not started within :data:`BATCH_SECONDS` or from the first whose working
+    hours ended meanwhile (they go back to pending; the next claim holds that one). When
     interrupted (a cancelled run), what was done is still written before leaving."""
     deadline = time.monotonic() + BATCH_SECONDS
     i = 0
     try:
         for i, claimed in enumerate(batch):  # noqa: B007 - i is read when interrupted
-            if time.monotonic() > deadline:
-                return batch[i:]  # claimed again by the next batch
+            if time.monotonic() > deadline or (
+                    hours is not None and hours.opens(claimed.row_id, now()) is not None):
+                return batch[i:]  # claimed again (or held) by the next batch
             last = results[-1] if results else None
             sent_before = last[0].row_id if last and last[1][0] == "sent" else None
             if begin_send(conn, claimed, sent_before, now()):

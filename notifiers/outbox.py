@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monev.clock import today
-from monev.config import MonevConfig, Person
+from monev.config import MonevConfig, Person, SatkerConfig
 from monev.store import models as m
 from monev.store.outbox import Delivery, address_of, enqueue, render_again
 from monev.store.plan_status import OPEN_STATUSES
@@ -121,11 +121,19 @@ def withdraw_expired(session: Session, ids: list[int], now: datetime) -> list[in
     return [i for i in ids if i not in stale]
 
 
+def deciders(satker: SatkerConfig) -> list[Person]:
+    """Who decides about a satker's uncertain messages: its admins, else its
+    Sekretaris (the head of the secretariat the admin works for)."""
+    admins = [p for p in satker.people if p.role == "admin" or p.admin]
+    return admins or [p for p in satker.people if p.role == "sekretaris"]
+
+
 def tell_admins(session: Session, cfg: MonevConfig, now: datetime) -> int:
     """Put every ``uncertain`` row nobody was told about yet into the digest of its
-    satker's admins (role ``admin``), with the command that resends or closes it: a
-    message that may not have arrived is a person's decision, never left silent.
-    Returns how many rows were reported."""
+    satker's admins (role ``admin``, or the Sekretaris of a satker without one), each
+    row named with the command that resends or closes it: a message that may not have
+    arrived is a person's decision, never left silent. Returns how many rows were
+    reported."""
     rows = session.scalars(select(m.Outbox).where(
         m.Outbox.status == "uncertain", m.Outbox.admin_told_at.is_(None))
         .order_by(m.Outbox.id)).all()
@@ -136,8 +144,7 @@ def tell_admins(session: Session, cfg: MonevConfig, now: datetime) -> int:
     told = 0
     for name, group in by_satker.items():
         satkers = [cfg.satker(name)] if name else list(cfg.satkers)
-        admins = [(sc, p) for sc in satkers if sc for p in sc.people
-                  if p.role == "admin" or p.admin]
+        admins = [(sc, p) for sc in satkers if sc for p in deciders(sc)]
         if not admins:
             continue  # `monev outbox` and the Prefect artifact still show them
         items = [{"kind": "tidak_pasti", "ref": f"outbox-{r.id}", "step": "",

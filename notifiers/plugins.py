@@ -13,7 +13,7 @@ def register() -> None:
     modules load here, on first use: they take long to import."""
     from apprise.manager_plugins import NotificationManager
 
-    from notifiers import transport
+    from notifiers import redaction, transport
     from notifiers.gateway import PLUGINS
     from notifiers.smtp import NotifySMTP
 
@@ -22,3 +22,4 @@ def register() -> None:
         if plugin.protocol not in manager:
             manager.add(plugin)  # type: ignore[no-untyped-call]
     transport.install()
+    redaction.install()  # Apprise and the HTTP clients log URLs holding tokens

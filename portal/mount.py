@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.config import MonevConfig
+from monev.engine.blobs import clean_partial_uploads
 from monev.store.db import monev_home
 from monev.tokens import server_secret
 from portal.routes import (
@@ -30,6 +31,7 @@ from portal.routes.common import Halt, Portal
 def mount(app: FastAPI, factory: sessionmaker[Session], cfg: MonevConfig) -> None:
     """Add the portal's pages, static files and error handling to ``app``."""
     home = monev_home()
+    clean_partial_uploads(home)  # left by a killed app (never a running upload's)
     portal = Portal.make(factory, cfg, server_secret(home), home)
     for module in (auth, signin, checkpoint, preview, verify, board, lke, reports):
         app.include_router(module.router(portal))

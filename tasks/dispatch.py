@@ -22,9 +22,10 @@ def dispatch_task(limit: int, send_now: bool = False) -> DispatchReport:
     """One pass; rows left uncertain go into their satker admins' next digest."""
     factory = open_session_factory()
     try:
-        report = dispatch(factory, limit=limit, send_now=send_now)
+        cfg = load_config()
+        report = dispatch(factory, limit=limit, send_now=send_now, cfg=cfg)
         with factory.begin() as s:
-            told = tell_admins(s, load_config(), datetime.now(UTC))
+            told = tell_admins(s, cfg, datetime.now(UTC))
         if told:
             get_run_logger().warning("%d pesan tidak pasti terkirim dilaporkan ke admin", told)
         return report

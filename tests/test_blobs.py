@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from app.web import create_app
 from monev.engine.blobs import (
     BlobWriter,
     EvidenceRefused,
@@ -19,6 +25,7 @@ from monev.engine.blobs import (
     sniff,
     store_file,
 )
+from tests.conftest import ROOT
 
 
 def _zip(entries: dict[str, bytes], first: str | None = None) -> bytes:
@@ -187,3 +194,49 @@ def test_real_office_files_still_pass(tmp_path: Path) -> None:
         z.writestr("daftar-hadir.csv", "".join(f"{i};Pegawai {i % 50};hadir\n"
                                                for i in range(200_000)))
     assert sniff(photos, "dokumentasi.zip").ext == ".zip"
+
+
+def test_a_killed_upload_is_cleaned_at_start_a_running_one_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed mid-upload leaves its ``.part``; the next app start removes it
+    once it is a few minutes old, never the file of an upload still running."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    code = ("import os, signal\nfrom pathlib import Path\n"
+            "from monev.engine.blobs import BlobWriter\n"
+            f"w = BlobWriter(Path({str(home)!r}), 'sk.pdf')\nw.write(b'%PDF-1.4 ' * 1000)\n"
+            "w._file.flush()\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    killed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    left = list((home / "evidence" / "tmp").iterdir())
+    assert len(left) == 1 and left[0].stat().st_size > 0
+    hour_ago = time.time() - 3600
+    os.utime(left[0], (hour_ago, hour_ago))
+    running = BlobWriter(home, "berjalan.pdf")
+    running.write(b"%PDF-1.4 sedang diunggah")
+    monkeypatch.setenv("MONEV_HOME", str(home))
+    monkeypatch.delenv("MONEV_DATABASE_URL", raising=False)
+    create_app()
+    assert not left[0].exists(), "the killed upload's file is gone"
+    assert running.tmp.exists()
+    assert running.finish().size > 0, "the running upload still finishes"
+
+
+def test_an_open_home_is_tightened_at_start(tmp_path: Path) -> None:
+    """A home found at 0755 (made by hand, restored from a backup): the next command
+    closes it to 0700 and its evidence to 0640; reports and sink mails keep 0644."""
+    home = tmp_path / "home"
+    files = {home / "evidence" / "ab" / "abcdef": 0o640, home / "reports" / "x" / "l.pdf": 0o644,
+             home / "sink" / "1-email.eml": 0o644}
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"isi")
+        path.chmod(0o644)
+    home.chmod(0o755)
+    env = {**os.environ, "MONEV_HOME": str(home)}
+    env.pop("MONEV_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "app", "plan", "list"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert {p: stat.S_IMODE(p.stat().st_mode) for p in files} == files

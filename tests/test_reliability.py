@@ -207,6 +207,42 @@ def test_uncertain_rows_reach_the_admin_once(sessions: sessionmaker[Session]) ->
     assert "tidak pasti terkirim" in admin.subject
 
 
+def test_every_uncertain_row_is_named_and_without_admin_the_sekretaris_hears(
+        sessions: sessionmaker[Session]) -> None:
+    """Nine uncertain rows: the admin's message names each with its commands (never
+    "lainnya: 9"); a satker without an admin has them reported to its Sekretaris."""
+    assert MUARO is not None
+    zi, _ = _import_both(sessions)
+    with sessions.begin() as s:  # a dispatcher killed nine times, say
+        rows = [m.Outbox(idem_key=f"2026-11-02|KPU Kabupaten Muaro Jambi|P{i}|email",
+                         plan_id=zi, person=f"Pegawai {i}", role="pic", channel="email",
+                         address=f"p{i}@example.org", kind="harian", day=DAY, items=[],
+                         subject=f"[Monev] {i} tugas", body="isi", status="uncertain",
+                         attempts=1, not_before=datetime(2026, 11, 2),
+                         last_error="pengiriman terputus") for i in range(9)]
+        s.add_all(rows)
+        s.flush()
+        ids = [row.id for row in rows]
+    raw = CFG.model_dump()
+    for sc in raw["satkers"]:
+        sc["people"] = [p for p in sc["people"] if p["role"] != "admin" and not p["admin"]]
+    no_admin = type(CFG).model_validate(raw)
+    with sessions.begin() as s:
+        assert tell_admins(s, no_admin, datetime(2026, 11, 2, 3, tzinfo=UTC)) == 9
+    with sessions() as s:
+        told = s.scalars(select(m.Outbox).where(m.Outbox.kind == "harian",
+                                                m.Outbox.person == "Sekretaris Contoh",
+                                                m.Outbox.body.contains("tidak pasti"))).all()
+        assert not s.scalars(select(m.Outbox).where(
+            m.Outbox.person == "Admin Monev Contoh")).all()
+    assert told, "the Sekretaris was told"
+    body = "\n".join(r.body for r in told if r.channel == "email")
+    for row_id in ids:
+        assert f"monev outbox --resend {row_id}`" in body, row_id
+        assert f"monev outbox --dismiss {row_id}`" in body, row_id
+    assert "lainnya" not in body
+
+
 def test_feed_secret_is_created_once_and_never_short(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         from pathlib import Path

@@ -236,6 +236,20 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         assert not (tmp_path / "other" / "monev.db").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:
             assert json.load(r)["plans"] == 3, "the first instance is untouched"
+        # a second instance on the same home with other ports: refused by the home's lock,
+        # naming the running one; it starts nothing and leaves the first's state alone
+        state = (home / "run" / "up.json").read_bytes()
+        others = _ports()
+        same_home = subprocess.run([sys.executable, "-m", "app", "up", "--sink"], cwd=ROOT,
+                                   env=_env(home, others), capture_output=True, text=True,
+                                   timeout=60)
+        assert same_home.returncode != 0
+        refused = same_home.stderr.strip()
+        assert len(refused.splitlines()) == 1 and "Traceback" not in refused, refused
+        assert "sudah berjalan" in refused and f"pid {proc.pid}" in refused, refused
+        assert f"Prefect {ports['prefect']}" in refused and f"HTTP {ports['http']}" in refused
+        assert not any(_listening(p) for p in others.values()), "nothing started"
+        assert (home / "run" / "up.json").read_bytes() == state
 
         _live_plan_is_served_without_a_restart(tmp_path, env, port, home)
 

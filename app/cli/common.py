@@ -17,6 +17,7 @@ from monev.errors import MonevError
 from monev.grammar import RangePolicy
 from monev.model import Plan
 from monev.workdays import WorkCalendar
+from notifiers.redaction import redact
 
 if TYPE_CHECKING:
     from monev.config import MonevConfig
@@ -98,8 +99,8 @@ def _log_traceback(exc: BaseException) -> str:
     folder.mkdir(exist_ok=True)
     path = folder / ("cli.log" if home.is_dir() else "monev-cli.log")
     with path.open("a", encoding="utf-8") as f:
-        f.write(f"--- {' '.join(sys.argv)}\n")
-        f.write("".join(traceback.format_exception(exc)))
+        f.write(redact(f"--- {' '.join(sys.argv)}\n"))
+        f.write(redact("".join(traceback.format_exception(exc))))
     return str(path)
 
 

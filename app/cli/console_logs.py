@@ -12,6 +12,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from notifiers.redaction import install, redact
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
@@ -31,7 +33,7 @@ class OneLineTracebacks(logging.Formatter):
         brief = logging.makeLogRecord(record.__dict__)
         brief.exc_info = brief.exc_text = None
         message = " ".join(record.getMessage().split())
-        brief.msg = f"{message} — {summary(exc[1])} (rincian di {self.log})"
+        brief.msg = redact(f"{message} — {summary(exc[1])} (rincian di {self.log})")
         brief.args = None
         return self.inner.format(brief)
 
@@ -47,7 +49,7 @@ def summary(exc: BaseException | None) -> str:
 def _append(log: Path, text: str) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as f:
-        f.write(text.rstrip("\n") + "\n")
+        f.write(redact(text).rstrip("\n") + "\n")
 
 
 def _console_handlers() -> list[logging.Handler]:
@@ -63,8 +65,11 @@ def _console_handlers() -> list[logging.Handler]:
 
 
 def keep_tracebacks_in(log: Path) -> None:
-    """Route every traceback of this process to ``log``; the console keeps one line."""
+    """Route every traceback of this process to ``log``; the console keeps one line.
+    No secret reaches either (:mod:`notifiers.redaction`)."""
+    install()
     for handler in _console_handlers():
+        install(handler)
         inner = handler.formatter or logging.Formatter()
         if not isinstance(inner, OneLineTracebacks):
             handler.setFormatter(OneLineTracebacks(inner, log))
@@ -75,7 +80,7 @@ def keep_tracebacks_in(log: Path) -> None:
         _append(log, "".join(traceback.format_exception(
             args.exc_type, args.exc_value, args.exc_traceback)))
         name = args.thread.name if args.thread else "?"
-        print(f"galat di thread {name}: {summary(args.exc_value)} (rincian di {log})",
+        print(redact(f"galat di thread {name}: {summary(args.exc_value)} (rincian di {log})"),
               file=sys.stderr)
 
     threading.excepthook = thread_hook

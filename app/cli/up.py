@@ -23,6 +23,7 @@ from rich.table import Table
 from app.cli.app import app
 from app.cli.common import err, fail, load_config, out, today
 from app.cli.console_logs import keep_tracebacks_in
+from app.cli.home_lock import hold_home, release_home
 from app.cli.plans import import_table, read_plans, store_plans
 from app.cli.portal import print_example_links
 from app.cli.runner import RunnerWatch, ServedRunner
@@ -153,11 +154,13 @@ def up(
 ) -> None:
     """Pekerjaan utama: server Prefect lokal, rencana aksi, jadwal dan layanan."""
     from monev.processes import StopRequest
-    from monev.store.db import allow_creating_home
+    from monev.store.db import allow_creating_home, monev_home
 
     allow_creating_home()
-    try:
+    try:  # one instance per home (a home not yet made has none): before anything starts
+        lock = hold_home(monev_home()) if monev_home().is_dir() else None
         settings = _settings(sink, plans_dir)
+        lock = lock if lock is not None else hold_home(settings.home)
     except MonevError as exc:
         raise fail(exc) from exc
     stop = StopRequest()
@@ -177,6 +180,7 @@ def up(
             raise
     finally:
         stack.stop()
+        release_home(lock)
     # Every child is stopped, our Prefect server too: Prefect's own exit hooks would only
     # retry sending to it (a minute or more). What they held was sent while it ran.
     sys.stdout.flush()

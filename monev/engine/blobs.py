@@ -6,6 +6,7 @@ through here."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -265,6 +266,28 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self.tmp.unlink(missing_ok=True)
+
+
+PARTIAL_MAX_AGE = 600.0  # seconds: an upload writes far more often than this
+
+
+def clean_partial_uploads(home: Path, older_than: float = PARTIAL_MAX_AGE) -> int:
+    """Remove what uploads of a killed process left in ``evidence/tmp``: files
+    untouched for ``older_than`` seconds (a running upload writes every chunk, so its
+    file is always younger). Returns how many were removed."""
+    import time
+
+    folder = home / "evidence" / "tmp"
+    if not folder.is_dir():
+        return 0
+    limit = time.time() - older_than
+    removed = 0
+    for entry in os.scandir(folder):
+        with contextlib.suppress(OSError):  # finished or removed meanwhile
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 def _mkstemp(directory: Path) -> tuple[int, str]:

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import random
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -79,6 +80,9 @@ def retry_busy(work: Callable[[], T], waits: Sequence[float],
     raise AssertionError("unreachable")
 
 
+_checked_homes: set[Path] = set()
+
+
 def monev_home() -> Path:
     return Path(os.environ.get("MONEV_HOME", ".monev")).resolve()
 
@@ -93,6 +97,9 @@ def ensure_home() -> Path:
     """The home folder (0700), created only when the running command may create it."""
     home = monev_home()
     if home.is_dir():
+        if home not in _checked_homes:
+            _checked_homes.add(home)
+            tighten_home(home)
         return home
     if not _may_create_home:
         raise MonevError(
@@ -101,6 +108,24 @@ def ensure_home() -> Path:
             "`monev up`")
     home.mkdir(parents=True, mode=0o700)
     return home
+
+
+def tighten_home(home: Path) -> bool:
+    """A home others can enter (made by hand, restored from a backup at 0755) is closed
+    to 0700 and its evidence files to 0640 at most; reports and sink mails keep 0644
+    (the home's own mode guards them). True when something was tightened. Only the
+    owner can change modes: another user's home is left to ``monev doctor``."""
+    info = home.stat()
+    if not stat.S_IMODE(info.st_mode) & 0o077 or info.st_uid != os.getuid():
+        return False
+    home.chmod(0o700)
+    for folder, _, files in os.walk(home / "evidence"):
+        for name in files:
+            path = Path(folder) / name
+            with contextlib.suppress(OSError):  # an upload finishing meanwhile
+                if stat.S_IMODE(path.lstat().st_mode) & 0o137 and not path.is_symlink():
+                    path.chmod(0o640)
+    return True
 
 
 def database_url() -> str:
