@@ -31,9 +31,12 @@ from portal.effects import after_change
 
 log = logging.getLogger("monev.inbound")
 BODY_LIMIT = 1024 * 1024  # a webhook's JSON (the media come separately)
-OK = PlainTextResponse("ok\n")
-NOT_FOUND = PlainTextResponse("tidak ditemukan\n", status_code=404)
-DENIED = PlainTextResponse("tidak sah\n", status_code=401)
+
+
+def _answer(text: str, status: int = 200) -> Response:
+    """A new response each time (FastAPI hangs a request's background tasks on the
+    response object: a shared one would run the first request's tasks forever)."""
+    return PlainTextResponse(f"{text}\n", status_code=status)
 
 
 def handle(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, ids: list[int],
@@ -66,36 +69,36 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
                      parse: Callable[[dict[str, Any]], list[Incoming]]) -> Response:
         body = await _body(request)
         if body is None:
-            return PlainTextResponse("terlalu besar\n", status_code=413)
+            return _answer("terlalu besar", 413)
         if not allowed(body):
-            return DENIED
+            return _answer("tidak sah", 401)
         try:
             payload = json.loads(body)
             messages = parse(payload) if isinstance(payload, dict) else []
         except (ValueError, KeyError, TypeError, AttributeError):
-            return PlainTextResponse("tidak dapat dibaca\n", status_code=400)
+            return _answer("tidak dapat dibaca", 400)
         ids = await run_in_threadpool(record_all, factory, messages) if messages else []
         if ids:
             background.add_task(handle, factory, cfg, home, ids)
-        return OK
+        return _answer("ok")
 
     @r.get("/masuk/whatsapp")
     def cloud_verify(request: Request) -> Response:
         """The Cloud API's subscription handshake: echo ``hub.challenge``."""
         expected = setting("MONEV_WHATSAPP_VERIFY_TOKEN")
         if not expected or not setting("MONEV_WHATSAPP_APP_SECRET"):
-            return NOT_FOUND
+            return _answer("tidak ditemukan", 404)
         q = request.query_params
         if q.get("hub.mode") != "subscribe" or not providers.same_secret(
                 q.get("hub.verify_token"), expected):
-            return PlainTextResponse("tidak sah\n", status_code=403)
+            return _answer("tidak sah", 403)
         return PlainTextResponse(q.get("hub.challenge", ""))
 
     @r.post("/masuk/whatsapp")
     async def cloud(request: Request, background: BackgroundTasks) -> Response:
         secret = setting("MONEV_WHATSAPP_APP_SECRET")
         if not secret:
-            return NOT_FOUND
+            return _answer("tidak ditemukan", 404)
         header = request.headers.get("x-hub-signature-256")
         return await accept(request, background,
                             lambda body: providers.cloud_signature_ok(body, header, secret),
@@ -105,7 +108,7 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
     async def waha(request: Request, background: BackgroundTasks) -> Response:
         key = setting("MONEV_WAHA_WEBHOOK_KEY")
         if not key:
-            return NOT_FOUND
+            return _answer("tidak ditemukan", 404)
         given = request.headers.get("x-api-key")
         return await accept(request, background,
                             lambda _body: providers.same_secret(given, key),
@@ -115,7 +118,7 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
     async def telegram(request: Request, background: BackgroundTasks) -> Response:
         secret = setting("MONEV_TELEGRAM_WEBHOOK_SECRET")
         if not secret:
-            return NOT_FOUND
+            return _answer("tidak ditemukan", 404)
         given = request.headers.get("x-telegram-bot-api-secret-token")
         return await accept(request, background,
                             lambda _body: providers.same_secret(given, secret),
