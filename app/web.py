@@ -27,7 +27,8 @@ from monev.config import load_config
 from monev.errors import MonevError
 from monev.links import public_url
 from monev.store import models as m
-from monev.store.db import open_session_factory
+from monev.store.db import monev_home, open_session_factory
+from portal import webhooks
 from portal.mount import mount
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -65,6 +66,8 @@ def create_app() -> FeedFront:
     secret = feed_secret()
     missing = Response("tidak ditemukan\n", status_code=404, media_type="text/plain")
     mount(app, factory, cfg)  # the portal's pages, reached through personal links
+    # replies by WhatsApp/Telegram with evidence: each route behind its own secret
+    app.include_router(webhooks.router(factory, cfg, monev_home()))
 
     @app.get("/health")
     def health() -> dict[str, Any]:

@@ -6,6 +6,7 @@ so it lives in the core beside ``monev.store.outbox``; the notifiers deliver it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from datetime import date
@@ -113,17 +114,19 @@ def render_digest(person: str, role: str, satker: str, day: date, items: list[di
     subject = subject_for(satker, items)
     if contact.casefold().startswith(person.casefold()):
         contact = ""  # never "contact yourself": the Ketua Tim ZI is the contact
+    answer = answer_hint(items, channel)
     if channel != "whatsapp":
-        return subject, _body(person, role, satker, day, items, contact, False, 0)
+        return subject, _body(person, role, satker, day, items, contact, False, 0, answer)
     for squeeze in (0, 1, 2):
-        text = f"{subject}\n\n{_body(person, role, satker, day, items, contact, True, squeeze)}"
+        body = _body(person, role, satker, day, items, contact, True, squeeze, answer)
+        text = f"{subject}\n\n{body}"
         if len(text) <= WHATSAPP_LIMIT:
             return subject, text
     return subject, fit_whatsapp(text, len(items), tasks_link(items))
 
 
 def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, str]],
-          contact: str, phone: bool, squeeze: int) -> str:
+          contact: str, phone: bool, squeeze: int, answer: str = "") -> str:
     home, tasks = home_link(items), tasks_link(items)
     by_kind: dict[str, list[dict[str, str]]] = defaultdict(list)
     for it in items:
@@ -153,8 +156,24 @@ def _body(person: str, role: str, satker: str, day: date, items: list[dict[str, 
         sections.append(section)
     return _template().render(
         person=person, satker=satker, day=f"{day:%d-%m-%Y}", sections=sections,
-        contact=contact, home=tasks, phone=phone,
+        contact=contact, home=tasks, phone=phone, answer=answer,
         more_link=next((x["more_link"] for x in sections if x["summed"]), ""))
+
+
+def reply_channels() -> frozenset[str]:
+    """Channels whose replies monev reads (``MONEV_REPLY_CHANNELS``, e.g.
+    ``whatsapp,telegram``: set it where their webhooks are configured, docs/inbound.md);
+    a digest on them tells people they can answer with the file."""
+    raw = os.environ.get("MONEV_REPLY_CHANNELS", "")
+    return frozenset(c.strip() for c in raw.split(",") if c.strip())
+
+
+def answer_hint(items: list[dict[str, str]], channel: str) -> str:
+    """The example code of "answer with the file and its code" (the first item's), or ""
+    when this channel's replies are not read or no item has a code."""
+    if channel not in reply_channels():
+        return ""
+    return next((it["code"] for it in items if it.get("code")), "")
 
 
 @cache

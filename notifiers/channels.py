@@ -62,6 +62,11 @@ def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
     return env.get(name) or _from_secret_block(name) or default
 
 
+def setting(name: str, default: str = "") -> str:
+    """A setting or secret from the environment, else its Prefect Secret block."""
+    return _get(os.environ, name, default)
+
+
 def _need(env: Mapping[str, str], name: str) -> str:
     value = _get(env, name)
     if not value:

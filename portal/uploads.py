@@ -23,14 +23,7 @@ import anyio
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from monev.engine.blobs import (
-    Blob,
-    BlobWriter,
-    EvidenceRefused,
-    EvidenceTooLarge,
-    Kind,
-    max_evidence_bytes,
-)
+from monev.engine.blobs import BlobWriter, EvidenceTooLarge, max_evidence_bytes
 
 MAX_FILES = 10
 FIELD_LIMIT = 8 * 1024
@@ -63,17 +56,6 @@ class Received:
     def discard(self) -> None:
         for w in self.writers:
             w.discard()
-
-    def commit(self) -> list[tuple[Blob, bool]]:
-        """Type every file by its content, then store them all (or none)."""
-        kinds: list[Kind] = []
-        try:
-            for w in self.writers:
-                kinds.append(w.check())
-        except EvidenceRefused as exc:
-            self.discard()
-            raise UploadError(415, str(exc)) from exc
-        return [w.commit(k) for w, k in zip(self.writers, kinds, strict=True)]
 
 
 class _Parts:

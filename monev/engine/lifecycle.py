@@ -22,10 +22,11 @@ from monev.config import MonevConfig
 from monev.engine.blobs import Blob, store_file
 from monev.engine.people import holders
 from monev.errors import MonevError
+from monev.inbound.replies import rejection_back
 from monev.links import LinkBook
 from monev.status import word
 from monev.store import models as m
-from monev.store.outbox import Delivery, enqueue
+from monev.store.outbox import Delivery, address_of, enqueue
 from monev.store.queries import bump_plans
 
 TRANSITIONS = {
@@ -312,23 +313,25 @@ def reject(session: Session, cp: m.Checkpoint, by: str, reason: str,
     """Reject with a reason; the PIC (and whoever submitted) hear it in their next
     digest, through the outbox, in this same transaction."""
     row = transition(session, cp, "reject", by, reason, now)
-    if cfg is not None:
-        _notify_rejection(session, cp, row, cfg, now)
+    covered = _notify_rejection(session, cp, row, cfg, now) if cfg is not None else set()
+    local, utc = moments(cp, now)  # evidence that came by a reply: told on that channel
+    rejection_back(session, cp, row, covered, utc, local.date())
     return row
 
 
 def _notify_rejection(session: Session, cp: m.Checkpoint, row: m.Transition,
-                      cfg: MonevConfig, now: datetime | None) -> None:
+                      cfg: MonevConfig, now: datetime | None) -> set[tuple[str, str]]:
+    """Queue the rejection into the digests; the (channel, address) pairs it goes to."""
     item, plan = cp.item, cp.item.plan
     sc = cfg.satker(plan.satker.name)
     if sc is None:
-        return
+        return set()
     area = item.area.name
     pics = holders("pic", area, item.komponen, sc.people)
     submitter = last_submitter(session, cp.id)
     people = pics + [p for p in sc.people if p.name == submitter and p not in pics]
     if not people:
-        return
+        return set()
     local, utc = moments(cp, now)
     day, moment = local.date(), utc.replace(tzinfo=UTC)
     book = LinkBook(session)
@@ -344,3 +347,4 @@ def _notify_rejection(session: Session, cp: m.Checkpoint, row: m.Transition,
     ketua_tim = [p for p in sc.people if p.role == "ketua_tim"]
     contact = f"{ketua_tim[0].name} (Ketua Tim ZI)" if ketua_tim else "Tim ZI"
     enqueue(session, plan.id, sc.name, day, moment, sc.tz, sc.calendar(), deliveries, contact)
+    return {(c, a) for p in people for c in p.channels if (a := address_of(p, c))}

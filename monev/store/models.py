@@ -475,3 +475,61 @@ class DeployedPlan(Base):
     inputs: Mapped[str] = mapped_column(String(40))
     specs: Mapped[str] = mapped_column(String(40))
     names: Mapped[list[str]] = mapped_column(JSON)
+
+
+class InboundMessage(Base):
+    """One message received from a provider (WhatsApp, Telegram, e-mail): processed
+    exactly once — unique by (channel, provider's message id), and moved from
+    ``received`` to ``done``/``refused`` in the same transaction as the evidence it
+    brought and the reply it is answered with. A media download that fails leaves it
+    ``received`` for the next try (``failed`` after the last one, with a reply)."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12))  # whatsapp | telegram | email
+    provider: Mapped[str] = mapped_column(String(12))  # cloud | waha | telegram | imap
+    provider_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(200))  # +62… phone, chat id or e-mail
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    text: Mapped[str] = mapped_column(Text, default="")
+    reply_to: Mapped[str] = mapped_column(String(200), default="")
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="received", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    person: Mapped[str] = mapped_column(String(200), default="")
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkpoint.id", ondelete="SET NULL"))
+    evidence_version: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class ShortCode(Base):
+    """The short per-item code a person's digest showed (``#3``): stable per person and
+    day (a later digest of the same day keeps the numbers and adds new ones), so a
+    reply from a phone names its item with two keystrokes."""
+
+    __tablename__ = "short_code"
+    __table_args__ = (UniqueConstraint("satker", "person", "day", "code"),
+                      UniqueConstraint("satker", "person", "day", "plan_id", "ref"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    satker: Mapped[str] = mapped_column(String(200))
+    person: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    code: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(60))  # ITEMKEY@PERIOD
+
+
+class SentMessage(Base):
+    """A provider's id of a message we sent (where the provider returns one), so a reply
+    to it (WhatsApp ``context.id``, Telegram ``reply_to_message``) finds what it named."""
+
+    __tablename__ = "sent_message"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12))
+    provider_id: Mapped[str] = mapped_column(String(200))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           index=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from monev.clock import utcnow
 from monev.config import Person
 from monev.digest import render_digest
+from monev.inbound import codes
 from monev.store import models as m
 from monev.workdays import WorkCalendar
 
@@ -69,6 +70,7 @@ def enqueue(session: Session, plan_id: int | None, satker: str, day: date,
     new rows inserted together; should a concurrent sweep insert one of those keys
     first, each of them is done again one by one (:func:`_merge_one`), as before."""
     label = plan_label(session, plan_id)
+    codes.assign(session, satker, day, plan_id, [(d.person.name, d.items) for d in deliveries])
     wanted: list[tuple[Delivery, str, str, str]] = []  # delivery, channel, address, key
     for d in deliveries:
         for it in d.items:  # every item names its plan (ZI 2025 / RB 2026)

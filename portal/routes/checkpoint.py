@@ -12,16 +12,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from monev.engine import lifecycle
-from monev.engine.blobs import blob_path, blob_relative
+from monev.engine.blobs import EvidenceRefused, blob_path
+from monev.engine.evidence import Intake
 from monev.engine.lifecycle import rejection_reasons
 from monev.errors import MonevError
-from monev.store import models as m
 from portal.access import (
     Row,
     Viewer,
@@ -274,7 +273,7 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
         status_code=303, headers=HEADERS)
     if received.repeat:  # the same form again (a double tap): it was stored once
         return done
-    created: list[str] = []
+    intake = Intake(portal.home)
     try:
         with portal.factory.begin() as s:
             viewer = portal.viewer(request, s)
@@ -292,27 +291,25 @@ def _store(portal: Portal, request: Request, cp_id: int, received: Received,
                 received.discard()
                 raise _Refused(422, "Pilih sedikitnya satu berkas atau isi satu tautan.")
             try:
-                stored = received.commit()
-            except UploadError as exc:
-                raise _Refused(exc.status, exc.message) from exc
-            created = [b.sha256 for b, new in stored if new]
-            act = lifecycle.add if adding else lifecycle.submit
-            act(s, row[0], viewer.person.name, [b for b, _ in stored], links, note, key=key)
+                intake.submit(s, row[0], viewer.person.name, received.writers, links, note,
+                              key=key, adding=adding)
+            except EvidenceRefused as exc:
+                raise _Refused(415, str(exc)) from exc
             plan_id = row[3].id
     except _Refused as exc:
-        _forget(portal, created)
+        intake.forget(portal.factory)
         return _failed(portal, request, cp_id, UploadError(exc.status, exc.message))
     except MonevError as exc:
-        _forget(portal, created)
+        intake.forget(portal.factory)
         return _failed(portal, request, cp_id, UploadError(409, str(exc)))
     except IntegrityError:  # the same form, stored meanwhile by a concurrent request
-        _forget(portal, created)
+        intake.forget(portal.factory)
         if _seen(portal, cp_id, key):
             return done
         raise
     except BaseException:  # e.g. the session ended meanwhile: keep nothing
         received.discard()
-        _forget(portal, created)
+        intake.forget(portal.factory)
         raise
     background.add_task(after_change, portal.factory, [plan_id])
     return done
@@ -322,13 +319,3 @@ class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
-
-
-def _forget(portal: Portal, created: list[str]) -> None:
-    """Blobs stored by a submission that then failed, and used by nothing else."""
-    for digest in created:
-        with portal.factory() as s:
-            used = s.scalar(select(func.count(m.Evidence.id)).where(
-                m.Evidence.sha256 == digest)) or 0
-        if not used:
-            (portal.home / blob_relative(digest)).unlink(missing_ok=True)

@@ -1,0 +1,127 @@
+"""Webhook routes of the messaging providers: a reply to a reminder, with its file,
+becomes evidence (``monev.inbound``). Each route has its own secret or signature and
+answers 404 while that secret is not configured, 401 when it does not match — nothing
+is read or stored then. A good delivery is recorded (once per provider message id) and
+acknowledged at once; downloading the media and storing the evidence run after the
+answer (providers retry slow webhooks), and a message left unfinished is taken up
+again by the ``inbound-retry`` flow.
+
+Settings (environment, else a Prefect Secret block of the same name): WhatsApp Cloud
+API ``MONEV_WHATSAPP_APP_SECRET`` and ``MONEV_WHATSAPP_VERIFY_TOKEN``; WAHA
+``MONEV_WAHA_WEBHOOK_KEY``; Telegram ``MONEV_TELEGRAM_WEBHOOK_SECRET`` (docs/inbound.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from monev.config import MonevConfig
+from monev.inbound.receive import Fetch, Incoming, process, record_all
+from notifiers import providers
+from notifiers.channels import setting
+from portal.effects import after_change
+
+log = logging.getLogger("monev.inbound")
+BODY_LIMIT = 1024 * 1024  # a webhook's JSON (the media come separately)
+
+
+def _answer(text: str, status: int = 200) -> Response:
+    """A new response each time (FastAPI hangs a request's background tasks on the
+    response object: a shared one would run the first request's tasks forever)."""
+    return PlainTextResponse(f"{text}\n", status_code=status)
+
+
+def handle(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, ids: list[int],
+           fetch: Fetch = providers.fetch) -> None:
+    """After the answer: each recorded message processed, then feeds republished and
+    the dispatcher asked to send the replies; never raises (the retry flow catches up)."""
+    plans: set[int] = set()
+    for inbound_id in ids:
+        try:
+            plans.update(process(factory, cfg, home, inbound_id, fetch)[1])
+        except Exception:
+            log.exception("pesan masuk %s gagal diproses; dicoba lagi nanti", inbound_id)
+    after_change(factory, plans, queued=True)
+
+
+async def _body(request: Request) -> bytes | None:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            return None
+    return bytes(body)
+
+
+def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIRouter:
+    r = APIRouter()
+
+    async def accept(request: Request, background: BackgroundTasks,
+                     allowed: Callable[[bytes], bool],
+                     parse: Callable[[dict[str, Any]], list[Incoming]]) -> Response:
+        body = await _body(request)
+        if body is None:
+            return _answer("terlalu besar", 413)
+        if not allowed(body):
+            return _answer("tidak sah", 401)
+        try:
+            payload = json.loads(body)
+            messages = parse(payload) if isinstance(payload, dict) else []
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _answer("tidak dapat dibaca", 400)
+        ids = await run_in_threadpool(record_all, factory, messages) if messages else []
+        if ids:
+            background.add_task(handle, factory, cfg, home, ids)
+        return _answer("ok")
+
+    @r.get("/masuk/whatsapp")
+    def cloud_verify(request: Request) -> Response:
+        """The Cloud API's subscription handshake: echo ``hub.challenge``."""
+        expected = setting("MONEV_WHATSAPP_VERIFY_TOKEN")
+        if not expected or not setting("MONEV_WHATSAPP_APP_SECRET"):
+            return _answer("tidak ditemukan", 404)
+        q = request.query_params
+        if q.get("hub.mode") != "subscribe" or not providers.same_secret(
+                q.get("hub.verify_token"), expected):
+            return _answer("tidak sah", 403)
+        return PlainTextResponse(q.get("hub.challenge", ""))
+
+    @r.post("/masuk/whatsapp")
+    async def cloud(request: Request, background: BackgroundTasks) -> Response:
+        secret = setting("MONEV_WHATSAPP_APP_SECRET")
+        if not secret:
+            return _answer("tidak ditemukan", 404)
+        header = request.headers.get("x-hub-signature-256")
+        return await accept(request, background,
+                            lambda body: providers.cloud_signature_ok(body, header, secret),
+                            providers.cloud_messages)
+
+    @r.post("/masuk/waha")
+    async def waha(request: Request, background: BackgroundTasks) -> Response:
+        key = setting("MONEV_WAHA_WEBHOOK_KEY")
+        if not key:
+            return _answer("tidak ditemukan", 404)
+        given = request.headers.get("x-api-key")
+        return await accept(request, background,
+                            lambda _body: providers.same_secret(given, key),
+                            providers.waha_messages)
+
+    @r.post("/masuk/telegram")
+    async def telegram(request: Request, background: BackgroundTasks) -> Response:
+        secret = setting("MONEV_TELEGRAM_WEBHOOK_SECRET")
+        if not secret:
+            return _answer("tidak ditemukan", 404)
+        given = request.headers.get("x-telegram-bot-api-secret-token")
+        return await accept(request, background,
+                            lambda _body: providers.same_secret(given, secret),
+                            providers.telegram_messages)
+
+    return r

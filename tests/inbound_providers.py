@@ -1,0 +1,84 @@
+"""A local stand-in for the providers' APIs (graph.facebook.com, api.telegram.org, a
+WAHA server) on 127.0.0.1: serves media by id/path with the credentials checked, and
+can fail the next few requests (a provider having a bad minute)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+TOKEN = "uji-token-cloud"
+BOT = "123456:uji-bot"
+WAHA_KEY = "uji-waha-api"
+
+
+@dataclass
+class Provider:
+    url: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)  # media id / file id → bytes
+    fail: int = 0  # the next requests answered 500
+    seen: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def provider() -> Iterator[Provider]:
+    state = Provider()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlparse(self.path)
+            state.seen.append(url.path)
+            if state.fail:
+                state.fail -= 1
+                return self._send(500, b'{"error": "sementara"}')
+            parts = url.path.strip("/").split("/")
+            auth = self.headers.get("Authorization")
+            if parts[0] == "v21.0" and len(parts) == 2:  # Cloud API: media id → URL
+                if auth != f"Bearer {TOKEN}" or parts[1] not in state.files:
+                    return self._send(401, b'{"error": {"message": "token"}}')
+                return self._send(200, json.dumps({
+                    "messaging_product": "whatsapp", "id": parts[1],
+                    "url": f"{state.url}/lookaside/{parts[1]}", "mime_type": "application/pdf",
+                    "file_size": len(state.files[parts[1]])}).encode())
+            if parts[0] == "lookaside" and auth == f"Bearer {TOKEN}":
+                return self._send(200, state.files[parts[1]], "application/octet-stream")
+            if parts[0] == "api" and self.headers.get("X-Api-Key") == WAHA_KEY:  # WAHA
+                return self._send(200, state.files[parts[-1]], "application/octet-stream")
+            if parts[0] == f"bot{BOT}" and parts[1] == "getFile":  # Telegram
+                file_id = parse_qs(url.query)["file_id"][0]
+                if file_id not in state.files:
+                    return self._send(400, b'{"ok": false, "description": "Bad Request"}')
+                return self._send(200, json.dumps({"ok": True, "result": {
+                    "file_id": file_id, "file_unique_id": "u" + file_id,
+                    "file_size": len(state.files[file_id]),
+                    "file_path": f"documents/{file_id}.pdf"}}).encode())
+            if parts[:2] == ["file", f"bot{BOT}"]:
+                return self._send(200, state.files[parts[-1].removesuffix(".pdf")],
+                                  "application/octet-stream")
+            return self._send(404, b"{}")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
