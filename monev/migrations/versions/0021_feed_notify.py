@@ -3,12 +3,12 @@
 (calendars.changes); nothing on SQLite
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 """
 from alembic import op
 
 revision = '0021'
-down_revision = '0016'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
