@@ -222,3 +222,27 @@ def test_telegram_long_poll(world: tuple[sessionmaker[Session], Path], tmp_path:
         assert ev.sha256 == hashlib.sha256(pdf("telegram-poll")).hexdigest()
         assert s.scalar(select(func.count(m.Outbox.id)).where(
             m.Outbox.kind == "balasan")) == 1
+
+
+def test_readers_deployed_only_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from flows.deployments import inbound_deployments
+    from portal.webhooks import router
+
+    for key in ("MONEV_IMAP_HOST", "MONEV_TELEGRAM_MODE", "MONEV_TELEGRAM_TOKEN",
+                "PREFECT_API_URL"):
+        monkeypatch.delenv(key, raising=False)
+    assert inbound_deployments() == []
+    monkeypatch.setenv("MONEV_IMAP_HOST", "imap.example.org")
+    monkeypatch.setenv("MONEV_TELEGRAM_TOKEN", BOT)
+    monkeypatch.setenv("MONEV_TELEGRAM_WEBHOOK_SECRET", "rahasia")
+    assert [d.flow_name for d in inbound_deployments()] == ["inbound_mail"]
+    web = FastAPI()
+    web.include_router(router(None, None, Path(".")))  # type: ignore[arg-type]
+    hook = {"X-Telegram-Bot-Api-Secret-Token": "rahasia"}
+    assert TestClient(web).post("/masuk/telegram", json={}, headers=hook).status_code == 200
+    monkeypatch.setenv("MONEV_TELEGRAM_MODE", "poll")  # a bot uses one or the other
+    assert [d.flow_name for d in inbound_deployments()] == ["inbound_mail", "telegram_poll"]
+    assert TestClient(web).post("/masuk/telegram", json={}, headers=hook).status_code == 404
