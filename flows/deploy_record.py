@@ -28,7 +28,13 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from flows.deployments import PlanDeployment, compile_by_plan, dispatcher, safety_net
+from flows.deployments import (
+    PlanDeployment,
+    compile_by_plan,
+    dispatcher,
+    inbound_deployments,
+    safety_net,
+)
 from flows.register import PROJECT_DIR, SyncReport, apply, server_state, spec_hash, sync
 from monev.config import MonevConfig
 from monev.engine.closing import phase
@@ -95,7 +101,7 @@ def deploy(factory: sessionmaker[Session], cfg: MonevConfig, since: date, work_p
            api_url: str, project_dir: Path = PROJECT_DIR) -> SyncReport:
     """Bring the server's deployments up to the plans, writing only what changed."""
     target = target_key(api_url, work_pool, project_dir)
-    fixed = [safety_net(), dispatcher()]
+    fixed = [safety_net(), dispatcher(), *inbound_deployments()]
     with factory() as s:
         inputs = plan_inputs(s, cfg, since)
         epoch, records = _read(s, target)

@@ -3,19 +3,22 @@
 Per plan and flow: a deployment ``<flow>/<kind>-<year>-<short satker slug>`` (Prefect
 bans '/' inside deployment names) tagged with satker, kind and year, whose RRule
 schedules carry exactly the dates that plan needs.
-Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, and the
-dispatcher ``dispatch/antrean`` whose runs are created when there is something to send."""
+Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, the
+dispatcher ``dispatch/antrean`` whose runs are created when there is something to send,
+and — only where configured — the readers of replies without a webhook
+(``inbound_mail/kotak-surat``, ``telegram_poll/telegram``)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from prefect.schedules import Cron, RRule, Schedule
+from prefect.schedules import Cron, Interval, RRule, Schedule
 
+from flows.inbound import inbound_mail, telegram_poll
 from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
@@ -23,10 +26,14 @@ from monev.engine.rules import EngineSettings, schedule_dates
 from monev.store.plan_status import status_on
 from monev.store.queries import all_plans, due_dates, plan_ref
 from monev.workdays import WorkCalendar
+from notifiers.imap import ImapSettings
+from notifiers.telegram_poll import polling
 from tasks.naming import OWNER_TAG
 
 SAFETY_NET = "harian"
 DISPATCHER = "antrean"
+MAILBOX = "kotak-surat"
+POLL_EVERY = timedelta(minutes=5)  # a poll run lasts a little less, then the next one
 
 
 @dataclass
@@ -116,9 +123,31 @@ def dispatcher() -> PlanDeployment:
                                       "saat ada yang perlu dikirim")
 
 
+def inbound_deployments() -> list[PlanDeployment]:
+    """The reply readers that need no webhook, each only when configured: the IMAP
+    mailbox (``MONEV_IMAP_HOST``) and the Telegram long poll
+    (``MONEV_TELEGRAM_MODE=poll``). Each run reads for ~4.5 minutes, one every 5."""
+    seconds = int(POLL_EVERY.total_seconds()) - 30
+    out: list[PlanDeployment] = []
+    if ImapSettings.configured() is not None:
+        out.append(PlanDeployment(
+            flow_name="inbound_mail", name=MAILBOX, tags=[OWNER_TAG, "monev:masuk"],
+            parameters={"seconds": seconds, "every": 30},
+            schedules=[Interval(POLL_EVERY, slug="inbound_mail")],
+            description="Baca balasan e-mail berisi bukti dari kotak surat IMAP"))
+    if polling():
+        out.append(PlanDeployment(
+            flow_name="telegram_poll", name="telegram", tags=[OWNER_TAG, "monev:masuk"],
+            parameters={"seconds": seconds},
+            schedules=[Interval(POLL_EVERY, slug="telegram_poll")],
+            description="Ambil pesan bot Telegram (getUpdates) berisi bukti"))
+    return out
+
+
 def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:
     """RunnerDeployments for ``serve()`` (the one-machine set-up of ``monev up``)."""
-    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox}
+    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox,
+                             "inbound_mail": inbound_mail, "telegram_poll": telegram_poll}
     return [flows[d.flow_name].to_deployment(
         name=d.name, tags=d.tags, parameters=d.parameters, schedules=d.schedules,
         description=d.description) for d in deployments]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.clock import utcnow
 from monev.config import MonevConfig, load_config
 from monev.errors import MonevError
+from monev.inbound.mailtoken import reply_headers
 from monev.store import models as m
+from monev.tokens import server_secret
 from notifiers import gateway, transport
 from notifiers.batch import (
     BATCH_SECONDS,
@@ -38,12 +41,12 @@ from notifiers.batch import (
     finish_batch,
     release_stale_claims,
 )
-from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact
+from notifiers.channels import apprise_url, is_cloud_template, mask_secrets, redact, setting
 from notifiers.messages import one_line
 from notifiers.outbox import withdraw_closed, withdraw_expired
 from notifiers.plugins import register
 from notifiers.quiet import SendHours
-from notifiers.smtp import close_sessions
+from notifiers.smtp import answerable, close_sessions
 from notifiers.smtp import recipient as smtp_recipient
 from notifiers.stale import withdraw_stale
 
@@ -169,10 +172,21 @@ def mark_uncertain(session: Session, started_before: datetime) -> list[int]:
     return ids
 
 
+def _answerable(claimed: Claimed, env: dict[str, str] | None) -> AbstractContextManager[None]:
+    """An e-mail carries the reply address and token of its row when replies are read
+    (``MONEV_REPLY_ADDRESS``, docs/inbound.md)."""
+    address = (env.get("MONEV_REPLY_ADDRESS", "") if env is not None
+               else setting("MONEV_REPLY_ADDRESS"))
+    if claimed.channel != "email" or "@" not in address:
+        return nullcontext()
+    return answerable(*reply_headers(claimed.row_id, address, server_secret()))
+
+
 def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
     try:
-        send_message(claimed.channel, claimed.address, claimed.subject, claimed.body, env,
-                     sender, claimed.attachments)
+        with _answerable(claimed, env):
+            send_message(claimed.channel, claimed.address, claimed.subject, claimed.body,
+                         env, sender, claimed.attachments)
     except (SendError, MonevError) as exc:
         return "error", str(exc) or exc.__class__.__name__
     except SendUncertain as exc:

@@ -18,7 +18,8 @@ import os
 import re
 from urllib.parse import quote
 
-SECRET_VARIABLES = ("MONEV_SMTP_PASSWORD", "MONEV_WHATSAPP_TOKEN", "MONEV_TELEGRAM_TOKEN")
+SECRET_VARIABLES = ("MONEV_SMTP_PASSWORD", "MONEV_WHATSAPP_TOKEN", "MONEV_TELEGRAM_TOKEN",
+                    "MONEV_IMAP_PASSWORD")
 LOGGERS = ("apprise", "httpx", "urllib3.connectionpool")  # what logs request URLs
 MASK = "***"
 _KNOWN: set[str] = set()

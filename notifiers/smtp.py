@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import re
 import smtplib
 import ssl
 import threading
@@ -33,6 +34,9 @@ from notifiers.transport import record
 
 _recipient: contextvars.ContextVar[str | None] = contextvars.ContextVar("recipient",
                                                                        default=None)
+# (Reply-To, Message-ID) of the message being sent: a reply to it names its outbox row
+_reply: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("reply",
+                                                                               default=None)
 IDLE_SECONDS = 50.0  # older sessions are replaced, not probed (servers drop them ~60 s)
 _local = threading.local()
 
@@ -45,6 +49,18 @@ def recipient(address: str | None) -> Iterator[None]:
         yield
     finally:
         _recipient.reset(token)
+
+
+@contextlib.contextmanager
+def answerable(reply_to: str, message_id: str) -> Iterator[None]:
+    """Messages of the block carry ``Reply-To`` and ``Message-ID`` (the token of
+    :mod:`monev.inbound.mailtoken`) and ``Auto-Submitted: auto-generated`` (RFC 3834:
+    auto-responders stay quiet, and our mailbox poll ignores their answers)."""
+    token = _reply.set((reply_to, message_id))
+    try:
+        yield
+    finally:
+        _reply.reset(token)
 
 
 @functools.cache
@@ -150,18 +166,23 @@ class NotifySMTP(NotifyEmail):  # type: ignore[no-untyped-call]
             record("refused", "tidak ada alamat penerima e-mail")
             return False
         self.throttle()  # type: ignore[no-untyped-call]
+        reply = _reply.get()
+        headers = {"X-Application": self.app_id, **self.headers}
+        if reply:
+            headers["Auto-Submitted"] = "auto-generated"
         try:
             messages = list(NotifyEmail.prepare_emails(
                 subject=title, body=body, notify_format=self.notify_format,
                 from_addr=self.from_addr, to=targets, cc=self.cc, bcc=self.bcc,
-                reply_to=self.reply_to, smtp_host=self.smtp_host, attach=attach,
-                headers={"X-Application": self.app_id, **self.headers}, names=self.names,
+                reply_to={reply[0]} if reply else self.reply_to, smtp_host=self.smtp_host,
+                attach=attach, headers=headers, names=self.names,
                 pgp=self.pgp, pgp_mode=self.pgp_mode, inline=self.inline,
                 tzinfo=self.tzinfo))
         except AppriseEmailException:
             record("refused", "pesan e-mail tidak dapat disusun (lampiran atau alamat)")
             return False
-        return all(self._deliver(str(self.from_addr[1]), m.to_addrs, m.body)
+        return all(self._deliver(str(self.from_addr[1]), m.to_addrs,
+                                 _with_id(m.body, reply[1]) if reply else m.body)
                    for m in messages)
 
     def _deliver(self, sender: str, recipients: list[str], body: str) -> bool:
@@ -229,3 +250,11 @@ class NotifySMTP(NotifyEmail):  # type: ignore[no-untyped-call]
             conn.close()
         record("refused", f"server SMTP menolak {what} (kode {code})", code)
         return False
+
+
+def _with_id(message: str, message_id: str) -> str:
+    """The prepared message with our ``Message-ID`` instead of Apprise's random one
+    (Apprise always sets its own; a second header would be invalid)."""
+    head, sep, rest = message.partition("\n\n")
+    head = re.sub(r"(?im)^Message-ID:.*$", f"Message-ID: {message_id}", head, count=1)
+    return head + sep + rest

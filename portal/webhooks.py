@@ -8,7 +8,8 @@ again by the ``inbound-retry`` flow.
 
 Settings (environment, else a Prefect Secret block of the same name): WhatsApp Cloud
 API ``MONEV_WHATSAPP_APP_SECRET`` and ``MONEV_WHATSAPP_VERIFY_TOKEN``; WAHA
-``MONEV_WAHA_WEBHOOK_KEY``; Telegram ``MONEV_TELEGRAM_WEBHOOK_SECRET`` (docs/inbound.md)."""
+``MONEV_WAHA_WEBHOOK_KEY``; Telegram ``MONEV_TELEGRAM_WEBHOOK_SECRET`` (not in
+``MONEV_TELEGRAM_MODE=poll``) (docs/inbound.md)."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
     @r.post("/masuk/telegram")
     async def telegram(request: Request, background: BackgroundTasks) -> Response:
         secret = setting("MONEV_TELEGRAM_WEBHOOK_SECRET")
-        if not secret:
+        if not secret or setting("MONEV_TELEGRAM_MODE").strip().lower() == "poll":
+            # a bot read by getUpdates (notifiers.telegram_poll) has no webhook
             return _answer("tidak ditemukan", 404)
         given = request.headers.get("x-telegram-bot-api-secret-token")
         return await accept(request, background,

@@ -168,7 +168,7 @@ class Sink:
         msg = message_from_bytes(envelope.content)
         body = msg.get_payload(decode=True) if not msg.is_multipart() else \
             msg.get_payload()[0].get_payload(decode=True)
-        self.messages.append({"to": list(envelope.rcpt_tos),
+        self.messages.append({"to": list(envelope.rcpt_tos), "raw": envelope.content,
                               "subject": str(make_header(decode_header(msg["Subject"]))),
                               "body": body.decode("utf-8")})
         return "250 OK"

@@ -24,6 +24,8 @@ class Provider:
     files: dict[str, bytes] = field(default_factory=dict)  # media id / file id → bytes
     fail: int = 0  # the next requests answered 500
     seen: list[str] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # Telegram getUpdates
+    offsets: list[int] = field(default_factory=list)  # the offset of each getUpdates
 
 
 @contextmanager
@@ -60,6 +62,12 @@ def provider() -> Iterator[Provider]:
                 return self._send(200, state.files[parts[1]], "application/octet-stream")
             if parts[0] == "api" and self.headers.get("X-Api-Key") == WAHA_KEY:  # WAHA
                 return self._send(200, state.files[parts[-1]], "application/octet-stream")
+            if parts == [f"bot{BOT}", "getUpdates"]:  # confirmed updates are forgotten
+                offset = int(parse_qs(url.query).get("offset", ["0"])[0])
+                state.offsets.append(offset)
+                state.updates = [u for u in state.updates if u["update_id"] >= offset]
+                return self._send(200, json.dumps({"ok": True,
+                                                   "result": state.updates}).encode())
             if parts[0] == f"bot{BOT}" and parts[1] == "getFile":  # Telegram
                 file_id = parse_qs(url.query)["file_id"][0]
                 if file_id not in state.files:

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from monev.config import MonevConfig, Person, SatkerConfig
 from monev.engine.people import concerns, holders
 from monev.inbound import codes
+from monev.inbound.mailtoken import read_token
 from monev.store import models as m
 from monev.store.plan_status import OPEN_STATUSES
+from monev.tokens import server_secret
 
 OPEN_ITEM = ("open", "rejected", "backlog", "submitted")  # a reply may still be for it
 LISTED = 8  # candidates a reply lists
@@ -57,12 +59,15 @@ def match(session: Session, found: list[Sender], text: str, reply_to: str, chann
             return Match(refusal=f"Kode {', '.join(refs)} tidak ditemukan pada rencana aksi "
                                  "Anda. Periksa kodenya pada pesan pengingat.")
         return _one(session, found, cps, day)
+    answered = _answered(session, channel, reply_to)
     shorts = list(dict.fromkeys(int(n) for n in codes.SHORT_RE.findall(text)))
     if shorts:
         cps = []
+        # an e-mail's token names the digest answered: its day's codes, not today's
+        code_day = answered.day if answered is not None and channel == "email" else day
         for sc, p in found:
             for n in shorts:
-                hit = codes.lookup(session, sc.name, p.name, n, day)
+                hit = codes.lookup(session, sc.name, p.name, n, code_day)
                 if hit is not None:
                     cps += _by_ref(session, [sc.name], hit[0], hit[1])
         if not cps:
@@ -70,8 +75,8 @@ def match(session: Session, found: list[Sender], text: str, reply_to: str, chann
                                  "pesan pengingat Anda. Tulis kode yang tertera di "
                                  "pesan terakhir, mis. #1.")
         return _one(session, found, cps, day)
-    if reply_to:
-        cps = _replied(session, channel, reply_to, names)
+    if answered is not None:
+        cps = _replied(session, answered, names)
         if len(cps) == 1:
             return _one(session, found, cps, day)
     return _only_open(session, found, day)
@@ -87,14 +92,24 @@ def _by_ref(session: Session, satkers: list[str], plan_id: int | None,
     return list(session.scalars(q))
 
 
-def _replied(session: Session, channel: str, reply_to: str,
-             satkers: list[str]) -> list[m.Checkpoint]:
-    """The checkpoints the answered message named (by its provider id)."""
-    row = session.scalars(select(m.Outbox).join(m.SentMessage,
-                                                m.SentMessage.outbox_id == m.Outbox.id)
-                          .where(m.SentMessage.channel == channel,
-                                 m.SentMessage.provider_id == reply_to)).first()
-    if row is None or row.plan_id is None:
+def _answered(session: Session, channel: str, reply_to: str) -> m.Outbox | None:
+    """The message a reply answers: by the provider's id of it, or (e-mail) by the
+    token its Reply-To and Message-ID carried (``monev.inbound.mail``)."""
+    if not reply_to:
+        return None
+    if channel == "email":
+        outbox_id = read_token(reply_to, server_secret())
+        row = session.get(m.Outbox, outbox_id) if outbox_id is not None else None
+        return row if row is not None and row.channel == "email" else None
+    return session.scalars(select(m.Outbox).join(m.SentMessage,
+                                                 m.SentMessage.outbox_id == m.Outbox.id)
+                           .where(m.SentMessage.channel == channel,
+                                  m.SentMessage.provider_id == reply_to)).first()
+
+
+def _replied(session: Session, row: m.Outbox, satkers: list[str]) -> list[m.Checkpoint]:
+    """The checkpoints the answered message named."""
+    if row.plan_id is None:
         return []
     refs = {it["ref"] for it in row.items if "@" in (it.get("ref") or "")}
     return [cp for ref in sorted(refs) for cp in _by_ref(session, satkers, row.plan_id, ref)]

@@ -94,6 +94,22 @@ def record_all(factory: sessionmaker[Session], messages: Sequence[Incoming]) -> 
         return [i for msg in messages if (i := record(s, msg)) is not None]
 
 
+def record_or_resume(factory: sessionmaker[Session], messages: Sequence[Incoming]) -> list[int]:
+    """For a poll that reads its messages again until it confirms them (IMAP, Telegram
+    ``getUpdates``): the ids of the messages new now, and of those an earlier poll
+    recorded but stopped before handling; ones already handled are left out."""
+    ids = record_all(factory, messages)
+    known = {(msg.channel, msg.provider_id[:200]) for msg in messages}
+    with factory() as s:
+        again = s.scalars(select(m.InboundMessage.id).where(
+            m.InboundMessage.status == "received",
+            m.InboundMessage.channel.in_(sorted({c for c, _ in known})),
+            m.InboundMessage.provider_id.in_(sorted(p for _, p in known)),
+            m.InboundMessage.id.not_in(ids or [0])))
+        ids += list(again)
+    return ids
+
+
 def process(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, inbound_id: int,
             fetch: Fetch, max_attempts: int = MAX_ATTEMPTS) -> tuple[str, list[int]]:
     """Handle one recorded message (see the module); returns its status and the plans
@@ -238,10 +254,11 @@ def _store(factory: sessionmaker[Session], home: Path, inbound_id: int, cp_id: i
 def pending(factory: sessionmaker[Session], older_than: timedelta = timedelta(0),
             limit: int = 200) -> list[int]:
     """Messages still ``received`` (a download failed, or the process stopped before
-    handling them), oldest first."""
+    handling them), oldest first. E-mails are not among them: their files are in the
+    mailbox, and the poll that reads it again finishes them (``notifiers.imap``)."""
     with factory() as s:
         return list(s.scalars(select(m.InboundMessage.id).where(
-            m.InboundMessage.status == "received",
+            m.InboundMessage.status == "received", m.InboundMessage.provider != "imap",
             m.InboundMessage.received_at <= utcnow() - older_than)
             .order_by(m.InboundMessage.id).limit(limit)))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -533,3 +534,13 @@ class SentMessage(Base):
     provider_id: Mapped[str] = mapped_column(String(200))
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
                                            index=True)
+
+
+class InboundCursor(Base):
+    """How far a polled source was read (Telegram ``getUpdates``: the next update id):
+    written only after the updates before it were recorded and handled."""
+
+    __tablename__ = "inbound_cursor"
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
