@@ -116,10 +116,13 @@ ADDRESS = {"email": "a@example.org", "telegram": "987654321"}
 
 
 @pytest.mark.parametrize("kind", sorted(CHANNELS))
-def test_failures_of_every_channel_name_no_secret(kind: str) -> None:
+def test_failures_of_every_channel_name_no_secret(kind: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Nobody listens on the port (or the service is unreachable): the error says so in
     Indonesian and never repeats a token or password, however the plugin's URL keeps it."""
     port = free_port()
+    monkeypatch.setenv("MONEV_WHATSAPP_GRAPH_URL", f"http://127.0.0.1:{port}/v21.0")
+    monkeypatch.setenv("MONEV_TELEGRAM_API_URL", f"http://127.0.0.1:{port}")
     env = {k: v.replace("{port}", str(port)) for k, v in CHANNELS[kind].items()}
     channel = kind.split("-")[0]
     address = ADDRESS.get(channel, "+6281200000011")
