@@ -3,8 +3,9 @@
 Per plan and flow: a deployment ``<flow>/<kind>-<year>-<short satker slug>`` (Prefect
 bans '/' inside deployment names) tagged with satker, kind and year, whose RRule
 schedules carry exactly the dates that plan needs.
-Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, and the
-dispatcher ``dispatch/antrean`` whose runs are created when there is something to send."""
+Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, the
+dispatcher ``dispatch/antrean`` whose runs are created when there is something to send,
+and the retry of inbound replies ``inbound_retry/ulang`` (:func:`fixed_deployments`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from prefect.schedules import Cron, RRule, Schedule
 
+from flows.inbound import inbound_retry
 from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
@@ -27,6 +29,7 @@ from tasks.naming import OWNER_TAG
 
 SAFETY_NET = "harian"
 DISPATCHER = "antrean"
+INBOUND_RETRY = "ulang"
 
 
 @dataclass
@@ -116,9 +119,28 @@ def dispatcher() -> PlanDeployment:
                                       "saat ada yang perlu dikirim")
 
 
+def inbound_retrier(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
+    """The retry of inbound replies whose media download failed. No 10-minute schedule
+    (144 runs a day, nearly all empty): a reply left waiting asks for a run ten minutes
+    later, and a run that leaves one waiting asks for the next
+    (``notifiers.trigger.request_inbound_retry``). Once a day at ``hour`` it also runs
+    by itself, for replies an app recorded and never got to (it stopped): a safety net."""
+    return PlanDeployment(flow_name="inbound_retry", name=INBOUND_RETRY,
+                          tags=[OWNER_TAG, "monev:masuk"], parameters={},
+                          schedules=[Cron(f"40 {hour} * * *", timezone=timezone)],
+                          description="Ulangi pesan masuk berisi bukti yang berkasnya belum "
+                                      "terunduh (balasan WhatsApp/Telegram)")
+
+
+def fixed_deployments() -> list[PlanDeployment]:
+    """The deployments every set-up has besides the plans' own."""
+    return [safety_net(), dispatcher(), inbound_retrier()]
+
+
 def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:
     """RunnerDeployments for ``serve()`` (the one-machine set-up of ``monev up``)."""
-    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox}
+    flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox,
+                             "inbound_retry": inbound_retry}
     return [flows[d.flow_name].to_deployment(
         name=d.name, tags=d.tags, parameters=d.parameters, schedules=d.schedules,
         description=d.description) for d in deployments]

@@ -38,6 +38,7 @@ ENTRYPOINTS = {
     "monev_cycle": "flows/monev_flows.py:monev_cycle",
     "sweep_all": "flows/monev_flows.py:sweep_all",
     "dispatch": "flows/monev_flows.py:dispatch_outbox",
+    "inbound_retry": "flows/inbound.py:inbound_retry",
 }
 OWNED_FLOWS = frozenset(ENTRYPOINTS)
 MARK = "monev-sync"  # Prefect variable: fingerprint of the set the last full sync left

@@ -85,7 +85,7 @@ def _cloud(plugin: Any, body: str) -> tuple[bool, tuple[str, ...]]:
         return False, ()
     data = _json(reply)
     if reply.status_code not in (200, 201):
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        error = _dict(data.get("error"))
         detail = str(error.get("message") or "")[:200]
         _refused(f"Cloud API menjawab HTTP {reply.status_code}"
                  + (f": {detail}" if detail else ""), reply.status_code)
@@ -122,8 +122,8 @@ def _telegram(plugin: Any, subject: str, body: str) -> tuple[bool, tuple[str, ..
         data = _json(reply) if reply is not None else {}
         if reply is not None and reply.status_code == 200 and data.get("ok") is not False:
             record("ok", "", 200)
-            result = data.get("result") if isinstance(data.get("result"), dict) else {}
-            chat_of = (result.get("chat") or {}).get("id", chat)
+            result = _dict(data.get("result"))
+            chat_of = _dict(result.get("chat")).get("id", chat)
             if result.get("message_id") is not None:
                 ids.append(f"{chat_of}:{result['message_id']}")
             continue
@@ -170,7 +170,10 @@ def _refused(detail: str, status: int) -> None:
 
 def _json(reply: httpx.Response) -> dict[str, Any]:
     try:
-        data = reply.json()
+        return _dict(reply.json())
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

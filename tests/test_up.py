@@ -130,7 +130,7 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         assert f"http://127.0.0.1:{ports['prefect']}/deployments" in output, output
         # the ZI 2025 plans closed (end of January 2026) with their year-end report; only
         # the RB 2026 plan is live: its 4 deployments, the safety net and the dispatcher
-        assert "6 deployment" in output and "untuk 1 rencana aksi" in output, output
+        assert "7 deployment" in output and "untuk 1 rencana aksi" in output, output
         for satker in ("kpu-kabupaten-muaro-jambi", "kpu-kota-jambi"):
             final = home / "reports" / satker / "zi-2025" / "laporan-2025.pdf"
             assert final.read_bytes().startswith(b"%PDF")
