@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,34 +137,6 @@ def test_failures_of_every_channel_name_no_secret(kind: str,
 
 
 # -- the demo's WhatsApp sink ---------------------------------------------------------
-
-@pytest.fixture
-def sink_app(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
-    import uvicorn
-    from fastapi import FastAPI
-
-    from notifiers.sink import whatsapp_sink_router
-
-    arrived: list[str] = []
-    app = FastAPI()
-    app.include_router(whatsapp_sink_router(tmp_path, lambda c, r, s: arrived.append(s),
-                                            "kunci-sink"))
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", "kunci-sink", arrived
-    server.should_exit = True
-    thread.join(timeout=10)
-
 
 def test_demo_sink_takes_only_monev_small_and_never_stalls(
         sink_app: tuple[str, str, list[str]]) -> None:
