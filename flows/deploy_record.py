@@ -28,20 +28,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from flows.deployments import (
-    PlanDeployment,
-    compile_by_plan,
-    dispatcher,
-    inbound_deployments,
-    safety_net,
-)
+from flows.deployments import PlanDeployment, compile_by_plan, fixed_deployments
 from flows.register import PROJECT_DIR, SyncReport, apply, server_state, spec_hash, sync
 from monev.config import MonevConfig
 from monev.engine.closing import phase
 from monev.store import models as m
 
 COMPILE_VERSION = "1"  # bump when the same inputs compile to different deployments
-GLOBAL = 0  # the record of the safety net and the dispatcher
+GLOBAL = 0  # the record of the safety net, the dispatcher and the inbound retry
 
 
 @dataclass
@@ -101,7 +95,7 @@ def deploy(factory: sessionmaker[Session], cfg: MonevConfig, since: date, work_p
            api_url: str, project_dir: Path = PROJECT_DIR) -> SyncReport:
     """Bring the server's deployments up to the plans, writing only what changed."""
     target = target_key(api_url, work_pool, project_dir)
-    fixed = [safety_net(), dispatcher(), *inbound_deployments()]
+    fixed = fixed_deployments()
     with factory() as s:
         inputs = plan_inputs(s, cfg, since)
         epoch, records = _read(s, target)

@@ -5,7 +5,8 @@ bans '/' inside deployment names) tagged with satker, kind and year, whose RRule
 schedules carry exactly the dates that plan needs.
 Plus one daily safety-net deployment ``sweep_all/harian`` covering all plans, the
 dispatcher ``dispatch/antrean`` whose runs are created when there is something to send,
-and — only where configured — the readers of replies without a webhook
+the retry of inbound replies ``inbound_retry/ulang`` (:func:`fixed_deployments`), and —
+only where configured — the readers of replies without a webhook
 (``inbound_mail/kotak-surat``, ``telegram_poll/telegram``)."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from prefect.schedules import Cron, Interval, RRule, Schedule
 
-from flows.inbound import inbound_mail, telegram_poll
+from flows.inbound import inbound_mail, inbound_retry, telegram_poll
 from flows.monev_flows import FLOWS, dispatch_outbox, sweep_all
 from monev.config import MonevConfig
 from monev.engine.compile import compile_schedules
@@ -34,6 +35,7 @@ SAFETY_NET = "harian"
 DISPATCHER = "antrean"
 MAILBOX = "kotak-surat"
 POLL_EVERY = timedelta(minutes=5)  # a poll run lasts a little less, then the next one
+INBOUND_RETRY = "ulang"
 
 
 @dataclass
@@ -144,10 +146,29 @@ def inbound_deployments() -> list[PlanDeployment]:
     return out
 
 
+def inbound_retrier(hour: int = 6, timezone: str = "Asia/Jakarta") -> PlanDeployment:
+    """The retry of inbound replies whose media download failed. No 10-minute schedule
+    (144 runs a day, nearly all empty): a reply left waiting asks for a run ten minutes
+    later, and a run that leaves one waiting asks for the next
+    (``notifiers.trigger.request_inbound_retry``). Once a day at ``hour`` it also runs
+    by itself, for replies an app recorded and never got to (it stopped): a safety net."""
+    return PlanDeployment(flow_name="inbound_retry", name=INBOUND_RETRY,
+                          tags=[OWNER_TAG, "monev:masuk"], parameters={},
+                          schedules=[Cron(f"40 {hour} * * *", timezone=timezone)],
+                          description="Ulangi pesan masuk berisi bukti yang berkasnya belum "
+                                      "terunduh (balasan WhatsApp/Telegram)")
+
+
+def fixed_deployments() -> list[PlanDeployment]:
+    """The deployments every set-up has besides the plans' own."""
+    return [safety_net(), dispatcher(), inbound_retrier(), *inbound_deployments()]
+
+
 def runner_deployments(deployments: list[PlanDeployment]) -> list[Any]:
     """RunnerDeployments for ``serve()`` (the one-machine set-up of ``monev up``)."""
     flows: dict[str, Any] = {**FLOWS, "sweep_all": sweep_all, "dispatch": dispatch_outbox,
-                             "inbound_mail": inbound_mail, "telegram_poll": telegram_poll}
+                             "inbound_mail": inbound_mail, "telegram_poll": telegram_poll,
+                             "inbound_retry": inbound_retry}
     return [flows[d.flow_name].to_deployment(
         name=d.name, tags=d.tags, parameters=d.parameters, schedules=d.schedules,
         description=d.description) for d in deployments]

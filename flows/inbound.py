@@ -5,7 +5,10 @@
 - ``telegram_poll``: the bot's updates by ``getUpdates`` long poll
   (:mod:`notifiers.telegram_poll`), handled by the webhook's own ``handle``;
 - ``inbound_retry``: messages left ``received`` (a media download that failed, or an
-  app stopped before handling them) handled again.
+  app stopped before handling them) handled again. Deployment ``inbound_retry/ulang``
+  (``flows.deployments.inbound_retrier``): a run is asked for when a reply is left
+  waiting, each run that still leaves one asks for the next ten minutes later, and a
+  daily run is the safety net.
 
 The polls run for ``seconds`` (a few minutes, then the next scheduled run takes over;
 0: one pass), so the Prefect UI shows a run every few minutes, not one per poll. The
@@ -27,6 +30,7 @@ from monev.tokens import server_secret
 from notifiers import providers
 from notifiers.imap import ImapSettings, mailbox, poll_mailbox
 from notifiers.telegram_poll import LONG_POLL, poll_updates, polling
+from notifiers.trigger import request_inbound_retry
 from portal.effects import after_change
 from portal.webhooks import handle
 
@@ -39,6 +43,8 @@ def inbound_retry(older_than_minutes: int = 1) -> dict[str, int]:
         done = process_pending(factory, load_config(None), monev_home(), providers.fetch,
                                timedelta(minutes=older_than_minutes))
         after_change(factory, done["plans"], queued=True)
+        if done["counts"].get("received"):
+            get_run_logger().info("masih menunggu: %s", request_inbound_retry(factory))
         return dict(done["counts"])
     finally:
         factory.kw["bind"].dispose()

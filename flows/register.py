@@ -40,6 +40,7 @@ ENTRYPOINTS = {
     "dispatch": "flows/monev_flows.py:dispatch_outbox",
     "inbound_mail": "flows/inbound.py:inbound_mail",
     "telegram_poll": "flows/inbound.py:telegram_poll",
+    "inbound_retry": "flows/inbound.py:inbound_retry",
 }
 OWNED_FLOWS = frozenset(ENTRYPOINTS)
 MARK = "monev-sync"  # Prefect variable: fingerprint of the set the last full sync left

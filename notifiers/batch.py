@@ -14,7 +14,12 @@ So, when a dispatcher is killed mid-batch:
 
 Both the marker and the release are conditional UPDATEs of the outbox row itself, so
 they exclude each other (row lock on PostgreSQL, the one writer on SQLite): a row is
-either released or sent, never both."""
+either released or sent, never both.
+
+The provider's ids of a sent message (Cloud API ``wamid``, Telegram chat:message, issue
+23) go into ``sent_message`` in the transaction that marks the row ``sent`` — the
+"send begun" commit of the next row, or the batch's end — so a reply to that message
+finds the items it named whenever the row reads as sent."""
 
 from __future__ import annotations
 
@@ -50,7 +55,8 @@ class Claimed:
     claimed_at: datetime | None = None
 
 
-Result = tuple[str, str]  # ("sent" | "error" | "uncertain", reason)
+# ("sent" | "error" | "uncertain", reason, the provider's ids of what was sent)
+Result = tuple[str, str, tuple[str, ...]]
 
 
 def _sql(sql: str) -> TextClause:
@@ -107,6 +113,15 @@ _BEGIN_RAW = ("UPDATE outbox SET claimed_at = NULL "
               "WHERE id = :id AND status = 'sending' AND claimed_at = :at")
 _SENT_RAW = ("UPDATE outbox SET status = 'sent', sent_at = :now, last_error = '' "
              "WHERE id = :id AND status = 'sending'")
+# once per (channel, id), whichever of the two transactions above writes it first
+_PROVIDER_ID_RAW = ("INSERT INTO sent_message (channel, provider_id, outbox_id) "
+                    "VALUES (:channel, :pid, :id) ON CONFLICT DO NOTHING")
+_PROVIDER_ID = text(_PROVIDER_ID_RAW)
+
+
+def _provider_ids(results: Iterable[tuple[Claimed, Result]]) -> list[dict[str, Any]]:
+    return [{"channel": c.channel, "pid": pid[:200], "id": c.row_id}
+            for c, (outcome, _, ids) in results if outcome == "sent" for pid in ids]
 
 
 @functools.cache
@@ -118,12 +133,12 @@ def _driver_sql(dialect: Dialect, sql: str) -> str:
     return sql if dialect.name == "sqlite" else re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
-def begin_send(conn: Connection, claimed: Claimed, sent_before: int | None,
-               now: datetime) -> bool:
-    """Mark the row's send as begun, and the row sent just before as ``sent``, and
-    commit; False when the row is no longer ours (released by another dispatcher after
-    the lease: then it must not be sent). Marking the previous row here keeps a crash
-    to at most one ``uncertain`` row, at no extra commit.
+def begin_send(conn: Connection, claimed: Claimed,
+               sent_before: tuple[Claimed, Result] | None, now: datetime) -> bool:
+    """Mark the row's send as begun, and the row sent just before as ``sent`` (with its
+    provider ids), and commit; False when the row is no longer ours (released by another
+    dispatcher after the lease: then it must not be sent). Marking the previous row here
+    keeps a crash to at most one ``uncertain`` row, at no extra commit.
 
     The one commit per message, so it goes straight to the driver (SQLAlchemy's
     per-statement work cost more than the write); ``conn`` must be outside a
@@ -138,7 +153,9 @@ def begin_send(conn: Connection, claimed: Claimed, sent_before: int | None,
             cursor.execute("BEGIN IMMEDIATE")
         if sent_before is not None:
             cursor.execute(_driver_sql(dialect, _SENT_RAW),
-                           {"id": sent_before, "now": to_db(now)})
+                           {"id": sent_before[0].row_id, "now": to_db(now)})
+            for params in _provider_ids([sent_before]):
+                cursor.execute(_driver_sql(dialect, _PROVIDER_ID_RAW), params)
         cursor.execute(_driver_sql(dialect, _BEGIN_RAW),
                        {"id": claimed.row_id, "at": to_db(claimed.claimed_at)})
         ours = cursor.rowcount == 1
@@ -173,7 +190,8 @@ def finish_batch(conn: Connection, results: Iterable[tuple[Claimed, Result]],
     """Write the results of a batch (a statement per kind of outcome) and put rows
     whose send never began back to ``pending``, in the caller's transaction."""
     finished, sent, stopped, again = [], [], [], []
-    for claimed, (outcome, error) in results:
+    results = list(results)
+    for claimed, (outcome, error, _) in results:
         rid = claimed.row_id
         finished.append({"at": at, "ok": outcome == "sent", "error": error,
                          "attempt": claimed.attempt_id})
@@ -194,6 +212,9 @@ def finish_batch(conn: Connection, results: Iterable[tuple[Claimed, Result]],
     if sent:
         conn.execute(_SENT, {"ids": sent, "at": at})
         out.sent += sent
+        known = _provider_ids(results)
+        if known:
+            conn.execute(_PROVIDER_ID, known)
     for statement, params in ((_STOPPED, stopped), (_AGAIN, again)):
         if params:
             conn.execute(statement, params)

@@ -29,7 +29,7 @@ from monev.errors import MonevError
 from monev.inbound.mailtoken import reply_headers
 from monev.store import models as m
 from monev.tokens import server_secret
-from notifiers import gateway, transport
+from notifiers import direct, gateway, transport
 from notifiers.batch import (
     BATCH_SECONDS,
     BATCH_SIZE,
@@ -52,10 +52,11 @@ from notifiers.stale import withdraw_stale
 
 
 class Sender(Protocol):
-    """Delivers (apprise url, subject, body[, attached files]); raises on failure."""
+    """Delivers (apprise url, subject, body[, attached files]); raises on failure.
+    Returns the provider's ids of what it sent, where the provider gives them."""
 
     def __call__(self, url: str, subject: str, body: str,
-                 attach: Sequence[str] = ()) -> None: ...
+                 attach: Sequence[str] = ()) -> Sequence[str] | None: ...
 
 
 SEND_LEASE = timedelta(minutes=10)  # a row "sending" longer than this was left by a crash
@@ -90,9 +91,12 @@ def _plugin(url: str) -> Any:
     return apprise.Apprise.instantiate(url)
 
 
-def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) -> None:
+def apprise_send(url: str, subject: str, body: str,
+                 attach: Sequence[str] = ()) -> tuple[str, ...]:
     """Deliver one message through Apprise; raise by cause when it was not a success
-    (:mod:`notifiers.transport`). Error texts name the service without secrets.
+    (:mod:`notifiers.transport`). Error texts name the service without secrets. Cloud
+    API and Telegram URLs are parsed by Apprise but sent by :mod:`notifiers.direct`,
+    which returns the provider's message ids.
 
     An e-mail URL's recipient is passed to our SMTP plugin per message, so one plugin
     (and its open session) serves every recipient on that server; likewise the phone
@@ -103,12 +107,16 @@ def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) 
     if plugin is None:
         raise SendError(f"URL Apprise tidak sah atau skemanya tidak dikenal "
                         f"('{url.split('://', 1)[0]}://')")
+    ids: tuple[str, ...] = ()
     with transport.observe() as outcome, smtp_recipient(recipient):
-        # --- attachments (issue 13): report files go with the e-mail ---
-        extra = {"attach": list(attach)} if attach else {}
-        ok = plugin.notify(body=body, title=subject, **extra)
+        if not attach and direct.handles(server, plugin):
+            ok, ids = direct.send(plugin, subject, body)
+        else:
+            # --- attachments (issue 13): report files go with the e-mail ---
+            extra = {"attach": list(attach)} if attach else {}
+            ok = plugin.notify(body=body, title=subject, **extra)
     if ok:
-        return
+        return ids
     where = redact(url)
     if outcome.kind == "unknown":
         raise SendUncertain(f"{outcome.detail} — {where}")
@@ -122,8 +130,9 @@ def apprise_send(url: str, subject: str, body: str, attach: Sequence[str] = ()) 
 
 def send_message(channel: str, address: str, subject: str, body: str,
                  env: dict[str, str] | None = None, sender: Sender = apprise_send,
-                 attach: Sequence[str] = ()) -> None:
-    """Send one message to one address; raises SendError/MonevError when not delivered."""
+                 attach: Sequence[str] = ()) -> tuple[str, ...]:
+    """Send one message to one address; raises SendError/MonevError when not delivered.
+    Returns the provider's ids of the message (Cloud API, Telegram), else ()."""
     # --- attachments (issue 13): e-mail only; a missing file is a definite failure ---
     attach = list(attach) if channel == "email" else []
     missing = [a for a in attach if not Path(a).is_file()]
@@ -136,11 +145,12 @@ def send_message(channel: str, address: str, subject: str, body: str,
     try:
         with gateway.recipient(address if channel == "whatsapp" else None):
             if attach:
-                sender(url, subject, body, attach)
+                ids = sender(url, subject, body, attach)
             else:
-                sender(url, "" if channel == "whatsapp" else subject, body)
+                ids = sender(url, "" if channel == "whatsapp" else subject, body)
     except (SendError, SendUncertain) as exc:  # belt and braces: no configured secret
         raise type(exc)(mask_secrets(str(exc), env)) from None  # in any reason, anywhere
+    return tuple(ids or ())
 
 
 @dataclass
@@ -185,15 +195,16 @@ def _answerable(claimed: Claimed, env: dict[str, str] | None) -> AbstractContext
 def _send(claimed: Claimed, env: dict[str, str] | None, sender: Sender) -> Result:
     try:
         with _answerable(claimed, env):
-            send_message(claimed.channel, claimed.address, claimed.subject, claimed.body,
-                         env, sender, claimed.attachments)
+            ids = send_message(claimed.channel, claimed.address, claimed.subject,
+                               claimed.body, env, sender, claimed.attachments)
     except (SendError, MonevError) as exc:
-        return "error", str(exc) or exc.__class__.__name__
+        return "error", str(exc) or exc.__class__.__name__, ()
     except SendUncertain as exc:
-        return "uncertain", str(exc)
+        return "uncertain", str(exc), ()
     except Exception as exc:  # noqa: BLE001 - unknown outcome: never resend blindly
-        return "uncertain", f"galat tak terduga ({type(exc).__name__}); tidak diketahui terkirim"
-    return "sent", ""
+        return ("uncertain", f"galat tak terduga ({type(exc).__name__}); tidak diketahui "
+                             "terkirim", ())
+    return "sent", "", ids
 
 
 def dispatch(factory: sessionmaker[Session], now: Callable[[], datetime] = utcnow,
@@ -267,7 +278,7 @@ def _send_batch(conn: Connection, batch: list[Claimed], results: list[tuple[Clai
                     hours is not None and hours.opens(claimed.row_id, now()) is not None):
                 return batch[i:]  # claimed again (or held) by the next batch
             last = results[-1] if results else None
-            sent_before = last[0].row_id if last and last[1][0] == "sent" else None
+            sent_before = last if last and last[1][0] == "sent" else None
             if begin_send(conn, claimed, sent_before, now()):
                 results.append((claimed, _send(claimed, env, sender)))
     except BaseException:

@@ -4,8 +4,10 @@ backlog, a restart in the evening) and a retry's backoff can land after 17:00: s
 before a batch is claimed, and again before each message goes out, the dispatcher asks
 the same rule (:func:`monev.store.outbox.next_send_time`: 07:00–17:00 on the satker's
 working days, in its time zone). A row outside them stays ``pending`` with its
-``not_before`` moved to the next allowed moment; ``send_now`` (demo, admin) and sign-in
-links (the person is waiting for them) are never held.
+``not_before`` moved to the next allowed moment; ``send_now`` (demo, admin), sign-in
+links and the replies to a person's own message (``balasan|…``: they are waiting for
+them, and WhatsApp allows free text only within 24 hours of their message) are never
+held.
 
 The recipient's satker is the second field of the row's key (``day|satker|person|channel``,
 ``masuk|satker|…``); a satker missing from the configuration gets the national defaults
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from monev.clock import DEFAULT_TZ
 from monev.config import MonevConfig
+from monev.inbound.replies import REPLY_KIND
 from monev.store import models as m
 from monev.store.outbox import next_send_time
 from monev.workdays import WorkCalendar
@@ -46,7 +49,8 @@ class SendHours:
                     select(m.Outbox.id, m.Outbox.idem_key, m.Outbox.kind)
                     .where(m.Outbox.id.in_(wanted[start:start + 500]))).tuples():
                 parts = key.split("|")
-                if kind != SIGN_IN_KIND and len(parts) > 2 and parts[1]:
+                if kind != SIGN_IN_KIND and parts[0] != REPLY_KIND and len(parts) > 2 \
+                        and parts[1]:
                     self.satker_of[row_id] = parts[1]
 
     def opens(self, row_id: int, now: datetime) -> datetime | None:

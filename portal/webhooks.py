@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from monev.config import MonevConfig
 from monev.inbound.receive import Fetch, Incoming, process, record_all
 from notifiers import providers
 from notifiers.channels import setting
+from notifiers.trigger import request_inbound_retry
 from portal.effects import after_change
 
 log = logging.getLogger("monev.inbound")
@@ -43,14 +45,25 @@ def _answer(text: str, status: int = 200) -> Response:
 def handle(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, ids: list[int],
            fetch: Fetch = providers.fetch) -> None:
     """After the answer: each recorded message processed, then feeds republished and
-    the dispatcher asked to send the replies; never raises (the retry flow catches up)."""
+    the dispatcher asked to send the replies; a message left waiting (a failed download)
+    asks for an ``inbound_retry`` run ten minutes later. Never raises (the retry flow's
+    daily run catches up on the rest)."""
     plans: set[int] = set()
+    waiting = False
     for inbound_id in ids:
         try:
-            plans.update(process(factory, cfg, home, inbound_id, fetch)[1])
+            status, changed = process(factory, cfg, home, inbound_id, fetch)
+            plans.update(changed)
+            waiting = waiting or status == "received"
         except Exception:
             log.exception("pesan masuk %s gagal diproses; dicoba lagi nanti", inbound_id)
+            waiting = True
     after_change(factory, plans, queued=True)
+    if waiting and os.environ.get("PREFECT_API_URL"):
+        try:
+            log.info("pesan masuk menunggu: %s", request_inbound_retry(factory))
+        except Exception:
+            log.exception("meminta run inbound_retry di Prefect gagal")
 
 
 async def _body(request: Request) -> bytes | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
@@ -186,3 +187,33 @@ def smtp() -> Iterator[tuple[Sink, int]]:
     ctl.start()
     yield sink, port
     ctl.stop()
+
+
+@pytest.fixture
+def sink_app(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """The demo's WhatsApp sink (files in ``tmp_path``) served on 127.0.0.1: (its URL,
+    its key, the first line of each message it took)."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from notifiers.sink import whatsapp_sink_router
+
+    arrived: list[str] = []
+    app = FastAPI()
+    app.include_router(whatsapp_sink_router(tmp_path, lambda c, r, s: arrived.append(s),
+                                            "kunci-sink"))
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", "kunci-sink", arrived
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,11 +1,15 @@
 """A local stand-in for the providers' APIs (graph.facebook.com, api.telegram.org, a
-WAHA server) on 127.0.0.1: serves media by id/path with the credentials checked, and
-can fail the next few requests (a provider having a bad minute)."""
+WAHA server) on 127.0.0.1: serves media by id/path with the credentials checked, takes
+messages sent to it (Cloud API ``/{phone id}/messages``, Bot API ``sendMessage``) and
+answers with their ids as the providers document, and can fail the next few requests
+(a provider having a bad minute) or answer late."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-TOKEN = "uji-token-cloud"
+TOKEN = "EAAujitokencloud123"  # alphanumeric, as Meta's tokens (Apprise checks)
 BOT = "123456:uji-bot"
 WAHA_KEY = "uji-waha-api"
 
@@ -23,25 +27,55 @@ class Provider:
     url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)  # media id / file id → bytes
     fail: int = 0  # the next requests answered 500
+    late: float = 0.0  # seconds before answering a sent message (it is kept all the same)
     seen: list[str] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # Telegram getUpdates
     offsets: list[int] = field(default_factory=list)  # the offset of each getUpdates
+    sent: list[dict[str, Any]] = field(default_factory=list)  # path, headers, json, id
 
 
 @contextmanager
 def provider() -> Iterator[Provider]:
     state = Provider()
+    numbers = itertools.count(500)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
 
         def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a late answer)
+
+        def do_POST(self) -> None:  # noqa: N802
+            path = urlparse(self.path).path
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            parts = path.strip("/").split("/")
+            if parts[0] == "v21.0" and parts[-1] == "messages":  # Cloud API send
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self._send(401, b'{"error": {"message": "token", "code": 190}}')
+                ident = f"wamid.HBgLNjI4MTIwMDAwMDAx{next(numbers)}"
+                answer = {"messaging_product": "whatsapp",
+                          "contacts": [{"input": body.get("to"),
+                                        "wa_id": str(body.get("to", "")).lstrip("+")}],
+                          "messages": [{"id": ident}]}
+            elif parts == [f"bot{BOT}", "sendMessage"]:  # Bot API send
+                ident = str(next(numbers))
+                answer = {"ok": True, "result": {
+                    "message_id": int(ident), "date": 1761620000, "text": body.get("text"),
+                    "chat": {"id": body.get("chat_id"), "type": "private"}}}
+            else:
+                return self._send(404, b"{}")
+            state.sent.append({"path": path, "headers": dict(self.headers), "json": body,
+                               "id": ident})
+            time.sleep(state.late)
+            return self._send(200, json.dumps(answer).encode())
 
         def do_GET(self) -> None:  # noqa: N802
             url = urlparse(self.path)

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,10 +115,13 @@ ADDRESS = {"email": "a@example.org", "telegram": "987654321"}
 
 
 @pytest.mark.parametrize("kind", sorted(CHANNELS))
-def test_failures_of_every_channel_name_no_secret(kind: str) -> None:
+def test_failures_of_every_channel_name_no_secret(kind: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Nobody listens on the port (or the service is unreachable): the error says so in
     Indonesian and never repeats a token or password, however the plugin's URL keeps it."""
     port = free_port()
+    monkeypatch.setenv("MONEV_WHATSAPP_GRAPH_URL", f"http://127.0.0.1:{port}/v21.0")
+    monkeypatch.setenv("MONEV_TELEGRAM_API_URL", f"http://127.0.0.1:{port}")
     env = {k: v.replace("{port}", str(port)) for k, v in CHANNELS[kind].items()}
     channel = kind.split("-")[0]
     address = ADDRESS.get(channel, "+6281200000011")
@@ -135,34 +137,6 @@ def test_failures_of_every_channel_name_no_secret(kind: str) -> None:
 
 
 # -- the demo's WhatsApp sink ---------------------------------------------------------
-
-@pytest.fixture
-def sink_app(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
-    import uvicorn
-    from fastapi import FastAPI
-
-    from notifiers.sink import whatsapp_sink_router
-
-    arrived: list[str] = []
-    app = FastAPI()
-    app.include_router(whatsapp_sink_router(tmp_path, lambda c, r, s: arrived.append(s),
-                                            "kunci-sink"))
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", "kunci-sink", arrived
-    server.should_exit = True
-    thread.join(timeout=10)
-
 
 def test_demo_sink_takes_only_monev_small_and_never_stalls(
         sink_app: tuple[str, str, list[str]]) -> None:

@@ -73,8 +73,8 @@ def test_redeploy_touches_only_what_changed_and_heals(
     asyncio.run(_server())
     first = _deploy(db_url)  # no record yet: a complete sync (leftovers of others go)
     before = asyncio.run(_server())
-    assert len(before) == 3 * 4 + 2 and first.unchanged + len(first.created) + len(
-        first.updated) == 14
+    assert len(before) == 3 * 4 + 3 and first.unchanged + len(first.created) + len(
+        first.updated) == 15
 
     compiled: list[object] = []
     real_compile = record.compile_by_plan
@@ -90,7 +90,7 @@ def test_redeploy_touches_only_what_changed_and_heals(
     monkeypatch.setattr(register, "_owned", no_full_read)
     # unchanged: nothing compiled, nothing written, no deployment read
     again = _deploy(db_url)
-    assert (again.created, again.updated, again.deleted, again.unchanged) == ([], [], [], 14)
+    assert (again.created, again.updated, again.deleted, again.unchanged) == ([], [], [], 15)
     assert compiled == []
     # evidence moved a plan's data version but not its dates: compiled, nothing written
     with factory.begin() as s:
@@ -108,7 +108,7 @@ def test_redeploy_touches_only_what_changed_and_heals(
                   .values(due=due + timedelta(days=1)))
         bump_plans(s, [kota])
     revised = _deploy(db_url)
-    assert compiled[-1] == {kota} and revised.unchanged == 10
+    assert compiled[-1] == {kota} and revised.unchanged == 11
     assert sorted(revised.updated) == sorted(f"{f}/zi-2025-kpu-kota-jambi" for f in (
         "open_checkpoints", "remind", "escalate", "monev_cycle"))
     moved = (due + timedelta(days=1)).strftime("%Y%m%d")
@@ -143,7 +143,7 @@ def test_redeploy_touches_only_what_changed_and_heals(
         s.execute(update(m.Plan).where(m.Plan.id == kota).values(
             status="selesai", status_manual=True, data_version=m.Plan.data_version + 1))
     closed = _deploy(db_url)
-    assert len(closed.deleted) == 4 and closed.unchanged == 10
+    assert len(closed.deleted) == 4 and closed.unchanged == 11
     assert not any("kpu-kota-jambi" in k for k in asyncio.run(_server()))
 
     # a deployment removed by hand: the count differs, a complete sync brings it back
@@ -158,10 +158,10 @@ def test_redeploy_touches_only_what_changed_and_heals(
     asyncio.run(remove_one())
     healed = _deploy(db_url)
     assert healed.created == ["remind/rb-2026-kpu-kab-muaro-jambi"]
-    assert len(asyncio.run(_server())) == 10
+    assert len(asyncio.run(_server())) == 11
     # the server lost its database (no deployments, no mark): everything comes back
     asyncio.run(_server("reset"))
     reborn = _deploy(db_url)
-    assert len(reborn.created) == 10 and len(asyncio.run(_server())) == 10
-    assert _deploy(db_url).unchanged == 10
+    assert len(reborn.created) == 11 and len(asyncio.run(_server())) == 11
+    assert _deploy(db_url).unchanged == 11
     factory.kw["bind"].dispose()

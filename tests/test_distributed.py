@@ -73,9 +73,9 @@ def test_two_workers_run_each_scheduled_run_once(tmp_path: Path) -> None:
                         "--type", "process"], env=env, check=True, capture_output=True)
         _monev(env, "plan", "import", *map(str, ALL_PLANS), "-q")
         deployed = _monev(env, "deploy", "--work-pool", POOL)
-        assert "14 dibuat" in deployed.stdout, deployed.stdout
+        assert "15 dibuat" in deployed.stdout, deployed.stdout
         again = _monev(env, "deploy", "--work-pool", POOL)
-        assert "0 dibuat, 0 diperbarui, 14 tetap, 0 dihapus" in again.stdout, again.stdout
+        assert "0 dibuat, 0 diperbarui, 15 tetap, 0 dihapus" in again.stdout, again.stdout
 
         from prefect.settings import (
             PREFECT_API_AUTH_STRING,

@@ -21,6 +21,7 @@ from monev.engine import lifecycle
 from monev.inbound.receive import process_pending
 from monev.store import models as m
 from notifiers import providers
+from notifiers.dispatch import dispatch
 from tests.inbound_providers import BOT, TOKEN, WAHA_KEY, Provider, provider
 from tests.portal_app import CONFIG, App, pdf
 
@@ -250,13 +251,20 @@ def test_telegram_replies(portal_app: Callable[..., App], tmp_path: Path) -> Non
                 m.Outbox.kind == "balasan", m.Outbox.address == CHAT)
                 .order_by(m.Outbox.id.desc())).first()
             assert confirm is not None and "Bukti diterima" in confirm.body
-            # the bot's confirmation was message 500 in the chat: a photo answering it
-            # (no code) is added to that item's waiting submission
-            s.add(m.SentMessage(channel="telegram", provider_id=f"{CHAT}:500",
-                                outbox_id=confirm.id))
-            s.commit()
+        # the bot's confirmation goes out by the Bot API (its message id stored); a photo
+        # answering it (no code) is added to that item's waiting submission
+        assert dispatch(app.sessions, send_now=True, only=[confirm.id], cfg=cfg).sent == \
+            [confirm.id]
+        (wire,) = p.sent
+        assert wire["path"] == f"/bot{BOT}/sendMessage" and wire["json"] == {
+            "chat_id": int(CHAT), "text": f"{confirm.subject}\n\n{confirm.body}",
+            "link_preview_options": {"is_disabled": True}}
+        with app.sessions() as s:
+            assert s.scalars(select(m.SentMessage.provider_id).where(
+                m.SentMessage.outbox_id == confirm.id)).all() == [f"{CHAT}:{wire['id']}"]
         p.files["F2"] = b"\xff\xd8\xff\xe0" + b"\x00" * 900
-        assert web.post("/masuk/telegram", json=_telegram(4, 13, "", "F2", 500, photo=True),
+        assert web.post("/masuk/telegram", json=_telegram(4, 13, "", "F2", int(wire["id"]),
+                                                          photo=True),
                         headers=hook).status_code == 200
         photo = _settled(app, f"{CHAT}:13")
         assert photo.status == "done" and photo.checkpoint_id == cp.id, photo.outcome

@@ -491,6 +491,9 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setattr(NotifyWhatsApp, "notify_url",
                         f"http://127.0.0.1:{port}/{{fb_ver}}/{{phone_id}}/messages")
     monkeypatch.setattr(NotifyTelegram, "notify_url", f"http://127.0.0.1:{port}/bot")
+    # both are sent directly (notifiers.direct), to these base URLs
+    monkeypatch.setenv("MONEV_WHATSAPP_GRAPH_URL", f"http://127.0.0.1:{port}/v21.0")
+    monkeypatch.setenv("MONEV_TELEGRAM_API_URL", f"http://127.0.0.1:{port}")
     with http_server(Graph, port):
         yield port
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -388,3 +388,36 @@ def test_busy_server_answers_are_retried_with_backoff() -> None:
 
     with pytest.raises(PrefectHTTPStatusError):  # a real refusal is not retried
         asyncio.run(_retrying(refused, SyncReport()))
+
+
+def test_inbound_retry_runs_only_while_a_reply_waits(prefect_server: dict[str, str],
+                                                    monev_db: str) -> None:
+    """``inbound_retry/ulang`` has one daily schedule (no 10-minute interval filling the
+    run list); a reply left waiting asks for one run ten minutes ahead, once."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.deployments import inbound_retrier
+    from monev.inbound.receive import Incoming, record_all
+    from notifiers.trigger import COVERED, EMPTY, request_inbound_retry
+
+    async def runs(clear: bool = False) -> list[datetime]:
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("inbound_retry/ulang")
+            assert [s.schedule.cron for s in dep.schedules] == ["40 6 * * *"]  # type: ignore[union-attr]
+            found = await client.read_flow_runs(deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[dep.id])))
+            for run in found if clear else []:  # left by the other backend's round
+                await client.delete_flow_run(run.id)
+            return [r.expected_start_time for r in found if r.expected_start_time
+                    and r.expected_start_time < datetime.now(UTC) + timedelta(hours=1)]
+
+    asyncio.run(_register_and_read([inbound_retrier()]))
+    asyncio.run(runs(clear=True))
+    factory = open_session_factory(monev_db)
+    assert request_inbound_retry(factory) == EMPTY and asyncio.run(runs()) == []
+    record_all(factory, [Incoming("telegram", "telegram", "1:2", "1")])  # waits
+    assert "dijadwalkan" in request_inbound_retry(factory)
+    (when,) = asyncio.run(runs())
+    assert timedelta(minutes=9) < when - datetime.now(UTC) <= timedelta(minutes=10)
+    assert request_inbound_retry(factory) == COVERED and len(asyncio.run(runs())) == 1

@@ -130,7 +130,7 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         assert f"http://127.0.0.1:{ports['prefect']}/deployments" in output, output
         # the ZI 2025 plans closed (end of January 2026) with their year-end report; only
         # the RB 2026 plan is live: its 4 deployments, the safety net and the dispatcher
-        assert "6 deployment" in output and "untuk 1 rencana aksi" in output, output
+        assert "7 deployment" in output and "untuk 1 rencana aksi" in output, output
         for satker in ("kpu-kabupaten-muaro-jambi", "kpu-kota-jambi"):
             final = home / "reports" / satker / "zi-2025" / "laporan-2025.pdf"
             assert final.read_bytes().startswith(b"%PDF")
@@ -167,11 +167,11 @@ def test_up_serves_refuses_a_second_instance_and_stops_on_term(tmp_path: Path) -
         deployments: list[dict[str, object]] = []
         for _ in range(90):  # the runner registers the deployments one by one
             deployments = _api(port, "/deployments/filter", {}, home)  # type: ignore[assignment]
-            if len(deployments) >= 6:
+            if len(deployments) >= 7:
                 break
             time.sleep(1)
         names = {str(d["name"]) for d in deployments}
-        assert names == {"rb-2026-kpu-kab-muaro-jambi", "harian", "antrean"}, names
+        assert names == {"rb-2026-kpu-kab-muaro-jambi", "harian", "antrean", "ulang"}, names
         dispatcher = [d for d in deployments if d["name"] == "antrean"][0]
         assert dispatcher["schedules"] == [], "no empty dispatch run every 5 minutes"
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['http']}/health", timeout=10) as r:

@@ -16,12 +16,7 @@ from monev.errors import MonevError
 
 
 def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
-    from flows.deployments import (
-        compile_plan_deployments,
-        dispatcher,
-        inbound_deployments,
-        safety_net,
-    )
+    from flows.deployments import compile_plan_deployments, fixed_deployments
     from monev.store.db import open_session_factory
 
     cfg = load_config(None)
@@ -31,8 +26,7 @@ def compiled_deployments(include_safety_net: bool = True) -> list[Any]:
             deployments = compile_plan_deployments(s, cfg, today())
     finally:
         factory.kw["bind"].dispose()
-    fixed = [safety_net(), dispatcher(), *inbound_deployments()]
-    return deployments + (fixed if include_safety_net else [])
+    return deployments + (fixed_deployments() if include_safety_net else [])
 
 
 def sync_deployments(work_pool: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -190,3 +191,41 @@ def demo_sinks() -> int | None:
     os.environ.update(sink_env(int(info["smtp_port"]), int(info["http_port"]),
                                str(info.get("whatsapp_token", ""))))
     return int(info["pid"])
+
+
+@notify_app.command("reply")
+def notify_reply(
+    person: Annotated[str, typer.Argument(help="Nama orang yang membalas (nomor WhatsApp "
+                                               "dari konfigurasi).")],
+    file: Annotated[Path, typer.Argument(help="Berkas bukti (PDF/foto) yang dilampirkan.",
+                                         exists=True, dir_okay=False, readable=True)],
+    text: Annotated[str, typer.Option(
+        "--text", help="Teks balasan, mis. kode dari pesan pengingat: '#1'.")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Demo (`make up`): balas pesan di sink WhatsApp dengan berkas, seperti dari ponsel."""
+    import httpx
+
+    from monev.store.db import monev_home
+    from notifiers.sink import demo_reply
+
+    info = running_state(monev_home())
+    if info is None or not info.get("demo"):
+        raise fail(MonevError("hanya untuk demo: jalankan `make up` (monev up --sink) "
+                              "lebih dulu; di produksi balasan datang dari WhatsApp sendiri"))
+    found = [p for sc in load_config(config).satkers for p in sc.people
+             if p.name.casefold() == person.casefold()]
+    if not found or not found[0].whatsapp:
+        raise fail(MonevError(f"'{person}' tidak ada di konfigurasi atau belum punya nomor "
+                              "WhatsApp"))
+    who = found[0]
+    try:
+        msg_id = demo_reply(f"http://127.0.0.1:{info['http_port']}", monev_home() / "sink",
+                            str(info.get("whatsapp_token", "")), who.whatsapp or "", file,
+                            text)
+    except httpx.HTTPError as exc:
+        raise fail(MonevError(f"aplikasi tidak menerima balasan ({type(exc).__name__})")) \
+            from None
+    out.print(f"Balasan WhatsApp {who.name} ({who.whatsapp}) dengan {file.name} diterima "
+              f"aplikasi (pesan {msg_id}). Jawabannya masuk ke sink dalam beberapa detik.",
+              highlight=False, soft_wrap=True)
