@@ -227,5 +227,35 @@ def notify_reply(
         raise fail(MonevError(f"aplikasi tidak menerima balasan ({type(exc).__name__})")) \
             from None
     out.print(f"Balasan WhatsApp {who.name} ({who.whatsapp}) dengan {file.name} diterima "
-              f"aplikasi (pesan {msg_id}). Jawabannya masuk ke sink dalam beberapa detik.",
+              f"aplikasi (pesan {msg_id}).", highlight=False, soft_wrap=True)
+    answer = _answer_to(msg_id)
+    out.print(f"Jawaban monev: {answer}" if answer else
+              "Jawaban monev belum ada setelah 60 detik; lihat `monev outbox`.",
               highlight=False, soft_wrap=True)
+
+
+def _answer_to(msg_id: str, wait: float = 60.0) -> str:
+    """The reply monev queued for the demo message (its body without the title line),
+    once the app has handled the message in the background; "" if none came in time."""
+    import time
+
+    from sqlalchemy import select
+
+    from monev.inbound.replies import reply_key
+    from monev.store import models as m
+    from monev.store.db import open_session_factory
+
+    factory = open_session_factory()
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            with factory() as s:
+                body = s.scalar(select(m.Outbox.body).where(
+                    m.Outbox.idem_key == reply_key("whatsapp", msg_id)))
+            if body is not None:
+                return " ".join(body.split("\n", 1)[-1].split())
+            if time.monotonic() > deadline:
+                return ""
+            time.sleep(0.2)
+    finally:
+        factory.kw["bind"].dispose()

@@ -385,8 +385,9 @@ def _start_sinks(web_app: Any, directory: Path, settings: UpSettings) -> Any:
     out.print(f"Sink lokal : SMTP 127.0.0.1:{settings.smtp_port}, WhatsApp "
               f"http://127.0.0.1:{settings.http_port}/sink/whatsapp → {directory}",
               highlight=False)
-    out.print("Balas demo : monev notify reply \"Pegawai Contoh Satu\" bukti.pdf --text "
-              "\"#1\" (sink WhatsApp membalas pengingat dengan berkas)", highlight=False)
+    out.print("Balas demo : monev notify reply \"NAMA\" bukti.pdf --text \"KODE\" (kirim "
+              "bukti lewat WhatsApp seperti dari ponsel; NAMA punya nomor WhatsApp di "
+              "konfigurasi, KODE dari pesan pengingat atau `monev tasks`)", highlight=False)
     return controller
 
 

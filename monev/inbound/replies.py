@@ -32,11 +32,16 @@ def _key(prefix: str, channel: str, ident: str) -> str:
         f"{prefix}|{channel}|{hashlib.sha256(ident.encode()).hexdigest()}"
 
 
+def reply_key(channel: str, provider_id: str) -> str:
+    """The outbox key of the one reply to an inbound message."""
+    return _key(REPLY_KIND, channel, provider_id)
+
+
 def enqueue_reply(session: Session, msg: m.InboundMessage, text: str, now: datetime,
                   day: date, person: str = "", plan_id: int | None = None,
                   ref: str = "") -> m.Outbox:
     """The reply to ``msg`` (in the caller's transaction, with what it answers)."""
-    row = m.Outbox(idem_key=_key(REPLY_KIND, msg.channel, msg.provider_id),
+    row = m.Outbox(idem_key=reply_key(msg.channel, msg.provider_id),
                    plan_id=plan_id, person=person or "(pengirim tidak dikenal)",
                    role="", channel=msg.channel,
                    address=address_for(msg.channel, msg.sender), kind=REPLY_KIND, day=day,
