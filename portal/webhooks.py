@@ -16,6 +16,7 @@ API ``MONEV_WHATSAPP_APP_SECRET`` and ``MONEV_WHATSAPP_VERIFY_TOKEN``; WAHA
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from monev.config import MonevConfig
 from monev.errors import MonevError
-from monev.inbound.receive import Fetch, Incoming, process, record_all
+from monev.inbound.receive import Fetch, Incoming, process, record_all, record_groups
 from notifiers import providers
 from notifiers.channels import setting
 from portal.effects import after_change
@@ -79,9 +80,48 @@ async def _body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+class Recorder:
+    """On SQLite, deliveries arriving together are recorded in one transaction before
+    they are answered (a group commit): every transaction waits its turn at the one
+    writer, behind the evidence being stored in the background, so fifty deliveries
+    take one turn instead of fifty. A delivery whose turn comes finds its messages
+    already recorded by the one before, or records everything waiting. PostgreSQL
+    inserts side by side: each delivery its own transaction (batches measured slower).
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+        self.grouped = factory.kw["bind"].dialect.name == "sqlite"
+        self.waiting: list[tuple[list[Incoming], asyncio.Future[list[int]]]] = []
+        self.turn = asyncio.Lock()
+
+    async def record(self, messages: list[Incoming]) -> list[int]:
+        if not self.grouped:
+            return await run_in_threadpool(record_all, self.factory, messages)
+        mine: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self.waiting.append((messages, mine))
+        async with self.turn:
+            if not mine.done():
+                batch, self.waiting = self.waiting, []
+                try:
+                    found = await run_in_threadpool(record_groups, self.factory,
+                                                    [group for group, _ in batch])
+                except BaseException as exc:  # each of them answers 500: sent again
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc if isinstance(exc, Exception)
+                                            else RuntimeError("berhenti"))
+                    raise
+                for (_, f), ids in zip(batch, found, strict=True):
+                    f.set_result(ids)
+        return await mine
+
+
 def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIRouter:
     r = APIRouter()
     workers = anyio.CapacityLimiter(inbound_workers())  # apart from the request pool
+
+    recorder = Recorder(factory)
 
     async def later(ids: list[int]) -> None:
         await anyio.to_thread.run_sync(handle, factory, cfg, home, ids, limiter=workers)
@@ -99,7 +139,7 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
             messages = parse(payload) if isinstance(payload, dict) else []
         except (ValueError, KeyError, TypeError, AttributeError):
             return _answer("tidak dapat dibaca", 400)
-        ids = await run_in_threadpool(record_all, factory, messages) if messages else []
+        ids = await recorder.record(messages) if messages else []
         if ids:
             background.add_task(later, ids)
         return _answer("ok")

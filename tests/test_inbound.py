@@ -9,6 +9,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,27 @@ def test_acknowledged_while_downloads_wait(portal_app: Callable[..., App]) -> No
             assert _settled(app, f"wamid.tahan{i}").status == "done"
             with app.sessions() as s:
                 assert len(lifecycle.current_evidence(s, cp_id)) == 1
+
+
+def test_deliveries_together_recorded_once(portal_app: Callable[..., App]) -> None:
+    """Twelve deliveries at once, four of them a message delivered again (on SQLite
+    they share one transaction, portal/webhooks.py ``Recorder``): every one answered
+    200, each message recorded and answered once."""
+    with provider() as p:
+        app = portal_app(**_env(p))
+        bodies = [_cloud(f"wamid.bersama{i % 8}", None, f"halo {i % 8}") for i in range(12)]
+        with httpx.Client(base_url=app.url, timeout=30) as web, \
+                ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda b: web.post("/masuk/whatsapp", content=b,
+                                                       headers=_signed(b)).status_code,
+                                    bodies))
+        assert answers == [200] * 12
+        for i in range(8):
+            assert _settled(app, f"wamid.bersama{i}").status == "refused"
+        with app.sessions() as s:
+            assert s.scalar(select(func.count(m.InboundMessage.id))) == 8
+        assert sorted(r.idem_key for r in _replies(app)) == [
+            f"balasan|whatsapp|wamid.bersama{i}" for i in range(8)]
 
 
 def test_telegram_replies(portal_app: Callable[..., App], tmp_path: Path) -> None:
