@@ -4,7 +4,11 @@ answers 404 while that secret is not configured, 401 when it does not match — 
 is read or stored then. A good delivery is recorded (once per provider message id) and
 acknowledged at once; downloading the media and storing the evidence run after the
 answer (providers retry slow webhooks), and a message left unfinished is taken up
-again by the ``inbound-retry`` flow.
+again by the ``inbound-retry`` flow. That work runs on its own few threads
+(``MONEV_INBOUND_WORKERS``, default 2), never on the app's shared pool: fifty
+deliveries fetching media would otherwise hold every thread, and the next delivery's
+acknowledgement — like every portal page — would wait for a download
+(bench/bench_inbound.py).
 
 Settings (environment, else a Prefect Secret block of the same name): WhatsApp Cloud
 API ``MONEV_WHATSAPP_APP_SECRET`` and ``MONEV_WHATSAPP_VERIFY_TOKEN``; WAHA
@@ -13,6 +17,7 @@ API ``MONEV_WHATSAPP_APP_SECRET`` and ``MONEV_WHATSAPP_VERIFY_TOKEN``; WAHA
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,13 +25,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from monev.config import MonevConfig
-from monev.inbound.receive import Fetch, Incoming, process, record_all
+from monev.errors import MonevError
+from monev.inbound.receive import Fetch, Incoming, process, record_all, record_groups
 from notifiers import providers
 from notifiers.channels import setting
 from notifiers.trigger import request_inbound_retry
@@ -34,6 +42,16 @@ from portal.effects import after_change
 
 log = logging.getLogger("monev.inbound")
 BODY_LIMIT = 1024 * 1024  # a webhook's JSON (the media come separately)
+WORKERS = 2  # messages handled at once after their answer (MONEV_INBOUND_WORKERS)
+
+
+def inbound_workers() -> int:
+    """``MONEV_INBOUND_WORKERS``: more only helps where downloads wait on the network
+    (on two cores, SQLite, more workers only take CPU from the acknowledgements)."""
+    raw = os.environ.get("MONEV_INBOUND_WORKERS", str(WORKERS))
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise MonevError(f"MONEV_INBOUND_WORKERS={raw!r} bukan jumlah thread (1–64)")
+    return int(raw)
 
 
 def _answer(text: str, status: int = 200) -> Response:
@@ -75,8 +93,51 @@ async def _body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+class Recorder:
+    """On SQLite, deliveries arriving together are recorded in one transaction before
+    they are answered (a group commit): every transaction waits its turn at the one
+    writer, behind the evidence being stored in the background, so fifty deliveries
+    take one turn instead of fifty. A delivery whose turn comes finds its messages
+    already recorded by the one before, or records everything waiting. PostgreSQL
+    inserts side by side: each delivery its own transaction (batches measured slower).
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+        self.grouped = factory.kw["bind"].dialect.name == "sqlite"
+        self.waiting: list[tuple[list[Incoming], asyncio.Future[list[int]]]] = []
+        self.turn = asyncio.Lock()
+
+    async def record(self, messages: list[Incoming]) -> list[int]:
+        if not self.grouped:
+            return await run_in_threadpool(record_all, self.factory, messages)
+        mine: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self.waiting.append((messages, mine))
+        async with self.turn:
+            if not mine.done():
+                batch, self.waiting = self.waiting, []
+                try:
+                    found = await run_in_threadpool(record_groups, self.factory,
+                                                    [group for group, _ in batch])
+                except BaseException as exc:  # each of them answers 500: sent again
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc if isinstance(exc, Exception)
+                                            else RuntimeError("berhenti"))
+                    raise
+                for (_, f), ids in zip(batch, found, strict=True):
+                    f.set_result(ids)
+        return await mine
+
+
 def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIRouter:
     r = APIRouter()
+    workers = anyio.CapacityLimiter(inbound_workers())  # apart from the request pool
+
+    recorder = Recorder(factory)
+
+    async def later(ids: list[int]) -> None:
+        await anyio.to_thread.run_sync(handle, factory, cfg, home, ids, limiter=workers)
 
     async def accept(request: Request, background: BackgroundTasks,
                      allowed: Callable[[bytes], bool],
@@ -91,9 +152,9 @@ def router(factory: sessionmaker[Session], cfg: MonevConfig, home: Path) -> APIR
             messages = parse(payload) if isinstance(payload, dict) else []
         except (ValueError, KeyError, TypeError, AttributeError):
             return _answer("tidak dapat dibaca", 400)
-        ids = await run_in_threadpool(record_all, factory, messages) if messages else []
+        ids = await recorder.record(messages) if messages else []
         if ids:
-            background.add_task(handle, factory, cfg, home, ids)
+            background.add_task(later, ids)
         return _answer("ok")
 
     @r.get("/masuk/whatsapp")

@@ -6,6 +6,8 @@ answers with their ids as the providers document, and can fail the next few requ
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import threading
@@ -17,9 +19,41 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+SECRET = "uji-rahasia-aplikasi"  # the Cloud API app secret signing webhooks
 TOKEN = "EAAujitokencloud123"  # alphanumeric, as Meta's tokens (Apprise checks)
 BOT = "123456:uji-bot"
 WAHA_KEY = "uji-waha-api"
+
+
+PHONE = "6281200000011"  # Pegawai Contoh Satu
+
+
+def cloud_webhook(msg_id: str, media_id: str | None, caption: str, sender: str = PHONE,
+                  context: str = "") -> bytes:
+    """A Cloud API ``messages`` webhook, field for field as Meta documents it."""
+    msg: dict[str, Any] = {"from": sender, "id": msg_id, "timestamp": "1761620000"}
+    if media_id:
+        msg.update(type="document", document={
+            "caption": caption, "filename": "SK Tim Kerja.pdf", "mime_type": "application/pdf",
+            "sha256": "x", "id": media_id})
+    else:
+        msg.update(type="text", text={"body": caption})
+    if context:
+        msg["context"] = {"from": "15550783881", "id": context}
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{
+        "id": "102290129340398", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881",
+                         "phone_number_id": "106540352242922"},
+            "contacts": [{"profile": {"name": "Pegawai"}, "wa_id": sender}],
+            "messages": [msg]}}]}]}).encode()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    """The headers of a Cloud API delivery: ``X-Hub-Signature-256`` over the raw body."""
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body,
+                                                          hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json"}
 
 
 @dataclass
@@ -32,6 +66,7 @@ class Provider:
     updates: list[dict[str, Any]] = field(default_factory=list)  # Telegram getUpdates
     offsets: list[int] = field(default_factory=list)  # the offset of each getUpdates
     sent: list[dict[str, Any]] = field(default_factory=list)  # path, headers, json, id
+    hold: threading.Event | None = None  # when given, every request waits until it is set
 
 
 @contextmanager
@@ -80,6 +115,8 @@ def provider() -> Iterator[Provider]:
         def do_GET(self) -> None:  # noqa: N802
             url = urlparse(self.path)
             state.seen.append(url.path)
+            if state.hold is not None:
+                state.hold.wait(30)
             if state.fail:
                 state.fail -= 1
                 return self._send(500, b'{"error": "sementara"}')

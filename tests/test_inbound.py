@@ -6,10 +6,10 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,13 @@ from monev.inbound.receive import process_pending
 from monev.store import models as m
 from notifiers import providers
 from notifiers.dispatch import dispatch
-from tests.inbound_providers import BOT, TOKEN, WAHA_KEY, Provider, provider
+from tests.inbound_providers import BOT, PHONE, SECRET, TOKEN, WAHA_KEY, Provider, provider
+from tests.inbound_providers import cloud_webhook as _cloud
+from tests.inbound_providers import signed as _signed
 from tests.portal_app import CONFIG, App, pdf
 
-SECRET = "uji-rahasia-aplikasi"
 WAHA_HOOK = "uji-kunci-webhook-waha"
 TG_HOOK = "uji-rahasia-telegram"
-PHONE = "6281200000011"  # Pegawai Contoh Satu
 CHAT = "987654321"
 
 
@@ -47,33 +47,6 @@ def _config(tmp: Path) -> Path:
     path = tmp / "monev.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _cloud(msg_id: str, media_id: str | None, caption: str, sender: str = PHONE,
-           context: str = "") -> bytes:
-    """A Cloud API ``messages`` webhook, field for field as Meta documents it."""
-    msg: dict[str, Any] = {"from": sender, "id": msg_id, "timestamp": "1761620000"}
-    if media_id:
-        msg.update(type="document", document={
-            "caption": caption, "filename": "SK Tim Kerja.pdf", "mime_type": "application/pdf",
-            "sha256": "x", "id": media_id})
-    else:
-        msg.update(type="text", text={"body": caption})
-    if context:
-        msg["context"] = {"from": "15550783881", "id": context}
-    return json.dumps({"object": "whatsapp_business_account", "entry": [{
-        "id": "102290129340398", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881",
-                         "phone_number_id": "106540352242922"},
-            "contacts": [{"profile": {"name": "Pegawai"}, "wa_id": sender}],
-            "messages": [msg]}}]}]}).encode()
-
-
-def _signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body,
-                                                          hashlib.sha256).hexdigest(),
-            "Content-Type": "application/json"}
 
 
 def _waha(msg_id: str, sender: str, body: str, url: str = "") -> dict[str, Any]:
@@ -202,6 +175,60 @@ def test_whatsapp_replies(portal_app: Callable[..., App], tmp_path: Path) -> Non
         assert len(bodies) == 3 and "tidak terdaftar" in bodies[1]
         assert "melebihi batas 25 MB" in bodies[2]
         assert not [f for f in (app.home / "evidence").rglob("*.part")]
+
+
+def test_acknowledged_while_downloads_wait(portal_app: Callable[..., App]) -> None:
+    """Media downloads that hang must not hold the app's threads: with two request
+    threads and three deliveries whose files the provider holds back, each is still
+    acknowledged at once (and the portal's /health answers); released, each is stored
+    once."""
+    with provider() as p:
+        p.hold = threading.Event()
+        app = portal_app(**_env(p), MONEV_HTTP_THREADS="2", MONEV_INBOUND_WORKERS="1")
+        cps = [cp for status in ("open", "backlog", "scheduled")
+               for komponen in ("Tim Kerja", "Kepegawaian")
+               for cp in app.checkpoints_of(status, komponen=komponen)][:3]
+        assert len(cps) == 3
+        web = httpx.Client(base_url=app.url, timeout=5)
+        try:
+            for i, cp_id in enumerate(cps):
+                p.files[f"TAHAN{i}"] = pdf(f"tahan-{i}")
+                body = _cloud(f"wamid.tahan{i}", f"TAHAN{i}", f"bukti {_ref(app, cp_id)}")
+                assert web.post("/masuk/whatsapp", content=body,
+                                headers=_signed(body)).status_code == 200
+            assert web.get("/health").status_code == 200
+            deadline = time.monotonic() + 10
+            while not p.seen and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)
+            assert len(p.seen) == 1  # one worker: one download under way, two queued
+        finally:
+            p.hold.set()
+        for i, cp_id in enumerate(cps):
+            assert _settled(app, f"wamid.tahan{i}").status == "done"
+            with app.sessions() as s:
+                assert len(lifecycle.current_evidence(s, cp_id)) == 1
+
+
+def test_deliveries_together_recorded_once(portal_app: Callable[..., App]) -> None:
+    """Twelve deliveries at once, four of them a message delivered again (on SQLite
+    they share one transaction, portal/webhooks.py ``Recorder``): every one answered
+    200, each message recorded and answered once."""
+    with provider() as p:
+        app = portal_app(**_env(p))
+        bodies = [_cloud(f"wamid.bersama{i % 8}", None, f"halo {i % 8}") for i in range(12)]
+        with httpx.Client(base_url=app.url, timeout=30) as web, \
+                ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda b: web.post("/masuk/whatsapp", content=b,
+                                                       headers=_signed(b)).status_code,
+                                    bodies))
+        assert answers == [200] * 12
+        for i in range(8):
+            assert _settled(app, f"wamid.bersama{i}").status == "refused"
+        with app.sessions() as s:
+            assert s.scalar(select(func.count(m.InboundMessage.id))) == 8
+        assert sorted(r.idem_key for r in _replies(app)) == [
+            f"balasan|whatsapp|wamid.bersama{i}" for i in range(8)]
 
 
 def test_telegram_replies(portal_app: Callable[..., App], tmp_path: Path) -> None:

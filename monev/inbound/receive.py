@@ -30,12 +30,14 @@ from monev.engine.blobs import BlobWriter, EvidenceRefused, EvidenceTooLarge, sa
 from monev.engine.evidence import Intake
 from monev.errors import MonevError
 from monev.inbound import codes
-from monev.inbound.match import Match, match, senders
+from monev.inbound.match import Match, Sender, match, senders
 from monev.inbound.replies import enqueue_reply
 from monev.store import models as m
+from monev.store.db import retry_busy
 
 MAX_ATTEMPTS = 5
 MAX_MEDIA = 10
+BUSY_WAITS = (0.05, 0.2, 1.0)  # seconds before matching again after "database is locked"
 LINK_RE = re.compile(r"https?://[^\s<>\"']+")
 CHANNEL_WORDS = {"whatsapp": "WhatsApp", "telegram": "Telegram", "email": "e-mail"}
 
@@ -90,8 +92,16 @@ def record(session: Session, msg: Incoming, now: datetime | None = None) -> int 
 
 def record_all(factory: sessionmaker[Session], messages: Sequence[Incoming]) -> list[int]:
     """Record a webhook's messages in one transaction; the ids of the new ones."""
+    return record_groups(factory, [messages])[0]
+
+
+def record_groups(factory: sessionmaker[Session], groups: Sequence[Sequence[Incoming]],
+                  ) -> list[list[int]]:
+    """Several webhooks' messages in one transaction (webhooks arriving together share
+    one turn at the writer); the ids of the new ones, per webhook."""
     with factory.begin() as s:
-        return [i for msg in messages if (i := record(s, msg)) is not None]
+        return [[i for msg in group if (i := record(s, msg)) is not None]
+                for group in groups]
 
 
 def record_or_resume(factory: sessionmaker[Session], messages: Sequence[Incoming]) -> list[int]:
@@ -124,20 +134,27 @@ def process(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, inboun
     found = senders(cfg, channel, sender)
     if not found:
         return _refuse(factory, inbound_id, STRANGER, None)
-    with factory() as s:
-        row = s.get(m.InboundMessage, inbound_id)
-        assert row is not None
-        tz = found[0][0].tz
-        hit = match(s, found, text, row.reply_to, channel, today(tz))
-        s.commit()  # short codes given to the candidates of an ambiguous reply
-        if hit.checkpoint is None:
-            return _refuse(factory, inbound_id, _refusal_text(hit), hit)
-        cp_id = hit.checkpoint.id
-        who = hit.who
-        assert who is not None
+    tz = found[0][0].tz
+
+    def matched() -> tuple[int | None, Sender | None, str]:
+        """(checkpoint id, sender, refusal). An ambiguous reply's candidates get short
+        codes, committed here: a write after reads, which SQLite refuses at once
+        ("database is locked") when another writer committed meanwhile — tried again."""
+        with factory() as s:
+            row = s.get(m.InboundMessage, inbound_id)
+            assert row is not None
+            hit = match(s, found, text, row.reply_to, channel, today(tz))
+            refusal = "" if hit.checkpoint is not None else _refusal_text(hit)
+            s.commit()
+            return (hit.checkpoint.id if hit.checkpoint else None), hit.who, refusal
+
+    cp_id, who, refusal = retry_busy(matched, BUSY_WAITS)
+    if cp_id is None:
+        return _refuse(factory, inbound_id, refusal, None)
+    assert who is not None
     links = LINK_RE.findall(text)
     if not media and not links:
-        return _refuse(factory, inbound_id, NOTHING, hit, person=who[1].name)
+        return _refuse(factory, inbound_id, NOTHING, None, person=who[1].name)
     writers: list[BlobWriter] = []
     try:
         for item in media:
@@ -147,7 +164,7 @@ def process(factory: sessionmaker[Session], cfg: MonevConfig, home: Path, inboun
     except (EvidenceTooLarge, EvidenceRefused) as exc:
         _discard(writers)
         return _refuse(factory, inbound_id, f"Berkas tidak diterima: {exc}. Kirim ulang "
-                                            "berkas yang benar.", hit, person=who[1].name)
+                                            "berkas yang benar.", None, person=who[1].name)
     except FetchError as exc:
         _discard(writers)
         return _retry_later(factory, inbound_id, str(exc), max_attempts, who[1].name)
