@@ -21,6 +21,14 @@ from monev.engine.blobs import Blob, BlobWriter, EvidenceRefused, Kind, blob_rel
 from monev.store import models as m
 
 
+def locked(session: Session, cp: m.Checkpoint) -> m.Checkpoint:
+    """``cp`` read afresh and locked until the transaction ends (``FOR UPDATE`` on
+    PostgreSQL; a SQLite writer holds the database lock already), so a decision on its
+    status — submit, or add to the waiting submission — sees every earlier commit."""
+    session.refresh(cp, with_for_update=True)
+    return cp
+
+
 class Intake:
     """One submission's files on their way in; remembers the blobs it created."""
 
@@ -48,8 +56,10 @@ class Intake:
                note: str = "", key: str = "", adding: bool = False,
                now: datetime | None = None) -> list[m.Evidence]:
         """Store the files and record them as a new submission (``adding``: joined to
-        the submission waiting for verification)."""
+        the submission waiting for verification). The checkpoint is read again, locked
+        (:func:`locked`): two doors submitting to it at once take turns."""
         blobs = self.store(writers)
+        locked(session, cp)
         act = lifecycle.add if adding else lifecycle.submit
         return act(session, cp, by, blobs, links, note, now=now, key=key)
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monev.clock import today, utcnow
 from monev.config import MonevConfig
 from monev.engine.blobs import BlobWriter, EvidenceRefused, EvidenceTooLarge, safe_name
-from monev.engine.evidence import Intake
+from monev.engine.evidence import Intake, locked
 from monev.errors import MonevError
 from monev.inbound import codes
 from monev.inbound.match import Match, Sender, match, senders
@@ -243,7 +243,7 @@ def _store(factory: sessionmaker[Session], home: Path, inbound_id: int, cp_id: i
                 caption = caption.replace(url, "").strip()
             note = f"via {word} dari {row.sender}, pesan {row.provider_id}"
             note = f"{note} — {caption[:500]}" if caption else note
-            adding = cp.status == "submitted"
+            adding = locked(s, cp).status == "submitted"  # a reply just before counts
             rows = intake.submit(s, cp, person, writers, links, note, adding=adding)
             row.status, row.person, row.checkpoint_id = "done", person, cp.id
             row.evidence_version = rows[0].version if rows else None
