@@ -132,6 +132,7 @@ class Lke:
     gates: tuple[Gate, ...]
     tree: tuple[Node, ...]
     index: dict[str, Node | Question | Ratio] = field(default_factory=dict, compare=False)
+    digest: str = field(default="", compare=False)  # SHA-256 of the YAML it was read from
 
     def question(self, code: str) -> Question | None:
         found = self.index.get(code)
