@@ -21,7 +21,7 @@ from monev.lke.score import Answer, AnswerError, check_gate, parse_answer, round
 from monev.lke.suggest import RowText, suggest
 from monev.store import lke as store
 from monev.store import models as m
-from monev.store.queries import CheckpointView, bump_plans
+from monev.store.queries import bump_plans
 
 
 def version_for(plan: m.Plan, available: list[str]) -> str:
@@ -93,7 +93,7 @@ def standing(session: Session, plan: m.Plan, as_of: date,
 
 
 def _standing(session: Session, plan: m.Plan, lke: Lke, as_of: date, rows: list[RowText],
-              views: Sequence[CheckpointView]) -> Standing:
+              views: Sequence[store.Counted]) -> Standing:
     admin = store.admin_links(session, plan.id)
     links, confidence = effective_links(lke, rows, admin)
     stored = store.answers(session, plan.satker_id, lke.version)

@@ -5,6 +5,7 @@ whole instrument is 100); a question's value is a multiplier between 0 and 1."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -78,9 +79,10 @@ class Node:
     questions: tuple[Question, ...] = ()
     ratios: tuple[Ratio, ...] = ()
 
-    @property
+    @functools.cached_property
     def units(self) -> tuple[Question | Ratio, ...]:
-        """What this node's score averages: its scored questions and its ratios."""
+        """What this node's score averages: its scored questions and its ratios (once
+        per node: every score of every plan reads them)."""
         return (*(q for q in self.questions if q.scored), *self.ratios)
 
     def walk(self) -> list[Node]:
@@ -139,7 +141,12 @@ class Lke:
         return found if isinstance(found, Question) else None
 
     def questions(self) -> list[Question]:
-        return [q for top in self.tree for n in top.walk() for q in n.questions]
+        return list(self._questions)
+
+    @functools.cached_property
+    def _questions(self) -> tuple[Question, ...]:
+        """In the tree's order, walked once (each plan's score asks several times)."""
+        return tuple(q for top in self.tree for n in top.walk() for q in n.questions)
 
     @property
     def pengungkit(self) -> Node:
