@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from monev.engine.sweep import Left
 from monev.errors import MonevError
 from monev.lke.load import available_versions, load_lke
 from monev.lke.model import Lke
@@ -32,14 +33,25 @@ def version_for(plan: m.Plan, available: list[str]) -> str:
             raise MonevError(f"LKE {plan.lke_version} yang dipakai rencana ini tidak ada "
                              f"(tersedia: {', '.join(available) or 'tidak ada'})")
         return plan.lke_version
-    prefix = f"{plan.kind.lower()}-"
-    mine = sorted((v for v in available if v.startswith(prefix) and v[3:7].isdigit()),
-                  key=lambda v: int(v[3:7]))
+    mine = _of_kind(plan.kind, available)
     if not mine:
         raise MonevError(f"belum ada data LKE {plan.kind} (config/lke/"
                          f"{plan.kind.lower()}-{plan.year}.yaml)")
     older = [v for v in mine if int(v[3:7]) <= plan.year]
     return older[-1] if older else mine[0]
+
+
+def _of_kind(kind: str, available: list[str]) -> list[str]:
+    """The versions of a plan kind, oldest first."""
+    prefix = f"{kind.lower()}-"
+    return sorted((v for v in available if v.startswith(prefix) and v[3:7].isdigit()),
+                  key=lambda v: int(v[3:7]))
+
+
+def judged(kind: str, named: str | None, available: list[str]) -> bool:
+    """Whether a plan of ``kind`` naming LKE version ``named`` (or None) has an LKE to
+    be judged on: without one the sweep need not open a transaction to find out."""
+    return bool(named) or bool(_of_kind(kind, available))
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,7 @@ def stable_until(dues: Iterable[date], day: date) -> date | None:
 
 
 def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = None,
-           target: str = TARGET_GATE) -> list[tuple[str, str]]:
+           target: str = TARGET_GATE, left: Left | None = None) -> list[tuple[str, str]]:
     """Compute the plan's standing, keep it as its snapshot, and return the reasons the
     projection misses the ``target`` gate that the previous snapshot did not have, as
     (stable name, text): ("area:5", "Area Penguatan Pengawasan 58 % < 60 %") — each
@@ -138,8 +150,9 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
     first snapshot of a plan (or of a new LKE version) announces nothing: everything is
     short before anyone answered; the Papan shows the gap.
 
-    A snapshot whose inputs (:func:`inputs_of`) did not change, on a day before it
-    ``valid_until``, is the one a recomputation would give: only its day moves."""
+    A snapshot whose inputs (:func:`inputs_of`) did not change, on a day before its
+    ``valid_until``, is the one a recomputation would give: only its day moves. ``left``:
+    what the plan's sweep just read, used when nothing was written since."""
     lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
     data_version = plan.data_version or 0  # read first: a later change moves it again
     inputs = inputs_of(plan, lke, data_version, target)
@@ -148,7 +161,11 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
             and snap.day <= day and (snap.valid_until is None or day < snap.valid_until)):
         snap.day = day
         return []
-    views = store.counted_checkpoints(session, plan.id)
+    if left is not None and left.data_version == data_version:
+        views = [store.Counted(v.key, v.area, v.komponen, v.indikator, v.status, v.due)
+                 for v in left.views if v.status != "cancelled"]
+    else:
+        views = store.counted_checkpoints(session, plan.id)
     where = _standing(session, plan, lke, day, store.rows_with_checkpoints(views), views)
     now, ahead = where.projection.now, where.projection.projected
     gate = next((g for g in lke.gates if g.name == target), None)
