@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from prefect import get_run_logger, task
+from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
@@ -71,7 +73,14 @@ def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date,
         return
     try:
         with factory.begin() as session:
-            plan = session.get(m.Plan, plan_id)
+            # not the decree's text; its snapshot in the same query (``record`` then
+            # finds it in the session)
+            found = session.execute(
+                select(m.Plan, m.LkeSnapshot)
+                .outerjoin(m.LkeSnapshot, m.LkeSnapshot.plan_id == m.Plan.id)
+                .where(m.Plan.id == plan_id)
+                .options(defer(m.Plan.source), defer(m.Plan.warnings))).first()
+            plan = found[0] if found else None
             if plan is not None and plan.status != "selesai":
                 sweep_lke(session, plan, sc, day, now(sc.tz if sc else None), left)
     except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work

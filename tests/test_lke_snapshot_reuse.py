@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.engine import lke as engine
-from monev.engine.sweep import Left, sweep_and_count
+from monev.engine.sweep import Left
 from monev.lke.score import check_gate, rounded, summary
 from monev.store import lke as store
 from monev.store import models as m
 from monev.store.queries import bump_plans
+from tasks import sweep
 from tests.test_lke_standing import AT, CFG, LKE_DIR, _import
 
 START = date(2025, 9, 15)
@@ -139,6 +140,7 @@ def test_the_day_counts_hold_until_the_next_due_date() -> None:
 
 def test_the_sweeps_read_is_used_only_when_nothing_was_written_since(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONEV_LKE_DIR", str(LKE_DIR))
     sc = CFG.satker("KPU Kota Jambi")
     assert sc is not None
     plan_id = _import(sessions)
@@ -155,19 +157,15 @@ def test_the_sweeps_read_is_used_only_when_nothing_was_written_since(
             m.Item.plan_id == plan_id)).first()
     for day, written in ((START, False), (START + timedelta(days=1), True)):
         left = Left()
-        with sessions.begin() as s:  # the sweep, as tasks.sweep runs it
-            sweep_and_count(s, plan_id, day, sc.calendar(), sc.settings(), sc,
-                            links=False, left=left)
+        with sessions.begin() as s:  # the sweep of sweep_all_task
+            sweep._sweep(s, plan_id, day, sc, "sweep", left=left)
         assert left.data_version is not None and left.views
         if written:  # evidence verified between the sweep and the LKE step
             with sessions.begin() as s:
                 _verify(s, plan_id, [key], date(2099, 1, 1))
         full, _ = _recorded(sessions, plan_id, day, full=True)
         reads.clear()
-        with sessions.begin() as s:
-            plan = s.get(m.Plan, plan_id)
-            assert plan is not None
-            engine.record(s, plan, day, LKE_DIR, left=left)
+        sweep._lke(sessions, plan_id, sc, day, True, left)  # its LKE step
         with sessions() as s:
             assert _snapshot(s, plan_id) == full, day
         assert reads == ([plan_id] if written else []), day

@@ -85,6 +85,18 @@ class Node:
         per node: every score of every plan reads them)."""
         return (*(q for q in self.questions if q.scored), *self.ratios)
 
+    @functools.cached_property
+    def weighted(self) -> bool:
+        """Every unit carries its own weight: the node earns their weighted sum, not its
+        weight × their mean."""
+        return all(isinstance(u, Question) and u.weight for u in self.units)
+
+    @functools.cached_property
+    def shares(self) -> tuple[float, ...]:
+        """Each unit's weight in points: its own, or an equal share of the node's."""
+        return tuple(u.weight if isinstance(u, Question) and u.weight
+                     else self.weight / len(self.units) for u in self.units)
+
     def walk(self) -> list[Node]:
         found = [self]
         for child in self.children:
@@ -158,8 +170,13 @@ class Lke:
 
     def areas(self) -> list[Area]:
         """Areas by number, Pemenuhan and Reform parts together, in the document's order."""
+        return list(self._areas)
+
+    @functools.cached_property
+    def _areas(self) -> tuple[Area, ...]:
         by_number: dict[str, list[Node]] = {}
         for part in self.pengungkit.children:
             for area in part.children:
                 by_number.setdefault(area.code.rsplit(".", 1)[-1], []).append(area)
-        return [Area(number, parts[0].name, tuple(parts)) for number, parts in by_number.items()]
+        return tuple(Area(number, parts[0].name, tuple(parts))
+                     for number, parts in by_number.items())
