@@ -79,11 +79,18 @@ def _forget_inputs(url: str) -> None:
         conn.execute("UPDATE lke_snapshot SET inputs = NULL")
 
 
-def _standings(url: str) -> dict[str, int]:
-    """Plans whose snapshot the measured day wrote, of all plans and open ZI plans."""
+def _standings(url: str, prep: str) -> dict[str, int]:
+    """Plans whose snapshot the measured day wrote, of all plans and open ZI plans, and
+    the ZI plans whose data version moved that day (the sweep's or the step's writes:
+    those are recomputed)."""
     import psycopg
 
+    with psycopg.connect(prep) as conn:
+        before = dict(conn.execute("SELECT id, data_version FROM plan WHERE kind = 'ZI'")
+                      .fetchall())
     with psycopg.connect(url) as conn:
+        after = dict(conn.execute("SELECT id, data_version FROM plan WHERE kind = 'ZI'")
+                     .fetchall())
         def one(sql: str, *args: Any) -> int:
             row = conn.execute(sql, args).fetchone()
             return int(row[0]) if row else 0
@@ -94,6 +101,7 @@ def _standings(url: str) -> dict[str, int]:
                                  "AND status <> 'selesai'"),
             "with_standing": one("SELECT count(*) FROM lke_snapshot WHERE day = %s",
                                  date.fromisoformat(REMINDER_DAY)),
+            "zi_plans_changed": sum(after[k] != v for k, v in before.items()),
         }
 
 
@@ -160,6 +168,16 @@ def _figures(arm: str, runs: list[tuple[float, float, float]],
 
 def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
     real_lke = tasks.sweep._lke
+    inside = [0.0]  # CPU spent inside the step: what it adds, without the sweep's noise
+
+    def timed_lke(*args: Any) -> None:
+        started = time.process_time()
+        try:
+            real_lke(*args)
+        finally:
+            inside[0] += time.process_time() - started
+
+    steps: dict[str, list[float]] = {"with_lke": [], "with_lke_full": []}
     runs: dict[str, list[tuple[float, float, float]]] = {arm: [] for arm in ARMS}
     same: list[bool] = []
     head: dict[str, Any] = {"plans": n_plans, "day": REMINDER_DAY, "database": "postgresql"}
@@ -174,17 +192,21 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
                 if arm == "with_lke_full":
                     _forget_inputs(work)
                 os.environ["MONEV_DATABASE_URL"] = work
-                tasks.sweep._lke = _no_lke if arm == "without_lke" else real_lke
+                tasks.sweep._lke = _no_lke if arm == "without_lke" else timed_lke
                 _fresh_process()
+                inside[0] = 0.0
                 cpu = time.process_time()
                 try:
                     seconds, ld, _ = _timed(sweep_all, REMINDER_DAY)
                 finally:
                     tasks.sweep._lke = real_lke
                 runs[arm].append((seconds, time.process_time() - cpu, ld))
+                if arm in steps:
+                    steps[arm].append(inside[0])
                 print(f"round {r}: {arm} {seconds:.1f} s (this process's CPU "
-                      f"{runs[arm][-1][1]:.1f} s), load {ld}", flush=True)
-                head[f"standings_{arm}"] = _standings(work)
+                      f"{runs[arm][-1][1]:.1f} s, in the LKE step {inside[0]:.2f} s), "
+                      f"load {ld}", flush=True)
+                head[f"standings_{arm}"] = _standings(work, _pg(url, "bench_prep"))
                 if arm != "without_lke":
                     kept[arm] = _snapshots(work)
             same.append(kept["with_lke"] == kept["with_lke_full"])
@@ -202,6 +224,11 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
         "without_lke_median_s": round(statistics.median(r[0] for r in alone), 2),
         **_figures("with_lke", runs["with_lke"], alone),
         **_figures("with_lke_full", runs["with_lke_full"], alone),
+        "step_note": "CPU measured inside tasks.sweep._lke (every plan's call), "
+                     "as a share of the sweep alone's median CPU",
+        **{f"{arm}_step_cpu_s": [round(c, 2) for c in cpu] for arm, cpu in steps.items()},
+        **{f"{arm}_step_cpu_pct": round(100 * statistics.median(cpu) / statistics.median(
+            r[1] for r in alone), 1) for arm, cpu in steps.items()},
         **{f"{arm}_rounds": [{"s": round(s, 2), "cpu_s": round(c, 2), "load": ld}
                              for s, c, ld in arm_runs]
            for arm, arm_runs in runs.items()},

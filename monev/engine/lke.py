@@ -105,7 +105,7 @@ def standing(session: Session, plan: m.Plan, as_of: date,
 
 
 def _standing(session: Session, plan: m.Plan, lke: Lke, as_of: date, rows: list[RowText],
-              views: Sequence[store.Counted]) -> Standing:
+              views: Sequence[store.CountedLike]) -> Standing:
     admin = store.admin_links(session, plan.id)
     links, confidence = effective_links(lke, rows, admin)
     stored = store.answers(session, plan.satker_id, lke.version)
@@ -162,8 +162,8 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
         snap.day = day
         return []
     if left is not None and left.data_version == data_version:
-        views = [store.Counted(v.key, v.area, v.komponen, v.indikator, v.status, v.due)
-                 for v in left.views if v.status != "cancelled"]
+        views: Sequence[store.CountedLike] = [v for v in left.views
+                                              if v.status != "cancelled"]
     else:
         views = store.counted_checkpoints(session, plan.id)
     where = _standing(session, plan, lke, day, store.rows_with_checkpoints(views), views)

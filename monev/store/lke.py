@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -85,6 +85,24 @@ class Counted(NamedTuple):
     due: date
 
 
+class CountedLike(Protocol):
+    """What the score reads of a checkpoint: a :class:`Counted`, or the sweep's
+    ``CheckpointView`` of it."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+    @property
+    def komponen(self) -> str: ...
+    @property
+    def indikator(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due(self) -> date: ...
+
+
 def counted_checkpoints(session: Session, plan_id: int) -> list[Counted]:
     """The plan's active checkpoints the score counts (cancelled ones are expected of
     nobody and count nowhere), in one column query."""
@@ -97,7 +115,7 @@ def counted_checkpoints(session: Session, plan_id: int) -> list[Counted]:
     return [Counted(*row) for row in rows]
 
 
-def rows_with_checkpoints(views: Sequence[Counted]) -> list[RowText]:
+def rows_with_checkpoints(views: Sequence[CountedLike]) -> list[RowText]:
     """The rows of ``views``, each once: the only rows whose links reach a score."""
     seen: dict[str, RowText] = {}
     for v in views:
@@ -106,7 +124,7 @@ def rows_with_checkpoints(views: Sequence[Counted]) -> list[RowText]:
     return list(seen.values())
 
 
-def progress_of_views(views: Sequence[Counted],
+def progress_of_views(views: Sequence[CountedLike],
                       as_of: date) -> tuple[dict[str, Progress], Progress]:
     """Each row's checkpoints (by row key) and the whole plan's, as of a day."""
     per_row = rows_of([(v.key, v.status, v.due <= as_of,
