@@ -9,8 +9,13 @@ plans in PostgreSQL, a real Prefect server, the reminder day 25-11-2025, after t
 24th's sweep — which kept each ZI plan's first LKE snapshot). Each run is on a fresh
 copy of that prepared database (``CREATE DATABASE … TEMPLATE``), so both arms do the
 same sweep work; "without" replaces ``tasks.sweep._lke`` (the step ``sweep_all_task``
-calls after each plan's sweep) with a no-op, in this process only. The order of the two
-arms alternates round by round.
+calls after each plan's sweep) with a no-op, in this process only. "with" is the day as
+it comes: a plan whose snapshot inputs did not change since the 24th keeps it (issue
+22's second pass); "full" first clears every snapshot's inputs in its copy, so every ZI
+plan is recomputed — a day when every plan changed. Before each run the in-process LKE
+caches (the parsed file, the suggestion index and its remembered row texts) are
+dropped: a real sweep runs in a fresh process. The arms' order rotates round by round;
+after each round the snapshots "with" kept and "full" recomputed are compared.
 
 ``MONEV_BENCH_POSTGRES_URL`` (e.g. ``tests/with_postgres.sh`` and
 ``MONEV_BENCH_POSTGRES_URL=$MONEV_TEST_POSTGRES_URL``) is needed.
@@ -49,11 +54,43 @@ def _no_lke(*_: Any) -> None:
     """The "without" arm: the sweep alone."""
 
 
-def _standings(url: str) -> dict[str, int]:
-    """Plans whose snapshot the measured day wrote, of all plans and open ZI plans."""
+def _fresh_process() -> None:
+    """Drop what an earlier run left in this process's LKE caches."""
+    from monev.lke import load, suggest
+
+    load._load_file.cache_clear()
+    suggest._INDEXES.clear()
+
+
+def _snapshots(url: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT s.plan_id, s.version, s.day, s.now_total, s.ahead_total, "
+            "s.summary::text, s.short_keys::text, p.data_version FROM lke_snapshot s "
+            "JOIN plan p ON p.id = s.plan_id ORDER BY s.plan_id").fetchall()
+
+
+def _forget_inputs(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE lke_snapshot SET inputs = NULL")
+
+
+def _standings(url: str, prep: str) -> dict[str, int]:
+    """Plans whose snapshot the measured day wrote, of all plans and open ZI plans, and
+    the ZI plans whose data version moved that day (the sweep's or the step's writes:
+    those are recomputed)."""
+    import psycopg
+
+    with psycopg.connect(prep) as conn:
+        before = dict(conn.execute("SELECT id, data_version FROM plan WHERE kind = 'ZI'")
+                      .fetchall())
+    with psycopg.connect(url) as conn:
+        after = dict(conn.execute("SELECT id, data_version FROM plan WHERE kind = 'ZI'")
+                     .fetchall())
         def one(sql: str, *args: Any) -> int:
             row = conn.execute(sql, args).fetchone()
             return int(row[0]) if row else 0
@@ -64,12 +101,14 @@ def _standings(url: str) -> dict[str, int]:
                                  "AND status <> 'selesai'"),
             "with_standing": one("SELECT count(*) FROM lke_snapshot WHERE day = %s",
                                  date.fromisoformat(REMINDER_DAY)),
+            "zi_plans_changed": sum(after[k] != v for k, v in before.items()),
         }
 
 
 def _profile(url: str) -> dict[str, Any]:
     """``record()`` of every open ZI plan under cProfile, one transaction each as the
-    sweep does: the time, the statements per plan, and where the time goes."""
+    sweep does, every snapshot recomputed (its inputs cleared; no sweep's read to
+    reuse): the time, the statements per plan, and where the time goes."""
     import cProfile
     import io
     import pstats
@@ -80,6 +119,8 @@ def _profile(url: str) -> dict[str, Any]:
     from monev.store import models as m
     from monev.store.db import open_session_factory
 
+    _forget_inputs(url)
+    _fresh_process()
     factory = open_session_factory(url)
     statements = 0
 
@@ -110,57 +151,87 @@ def _profile(url: str) -> dict[str, Any]:
             "statements_per_plan": round(statements / max(1, len(ids)), 1)}
 
 
+ARMS = ("with_lke", "with_lke_full", "without_lke")
+
+
+def _figures(arm: str, runs: list[tuple[float, float, float]],
+             alone: list[tuple[float, float, float]]) -> dict[str, Any]:
+    """Medians of one arm against the sweep alone: CPU and wall time added."""
+    cpu, cpu0 = (statistics.median(r[1] for r in x) for x in (runs, alone))
+    wall, wall0 = (statistics.median(r[0] for r in x) for x in (runs, alone))
+    return {f"{arm}_cpu_median_s": round(cpu, 2),
+            f"{arm}_added_cpu_s": round(cpu - cpu0, 2),
+            f"{arm}_added_cpu_pct": round(100 * (cpu - cpu0) / cpu0, 1),
+            f"{arm}_median_s": round(wall, 2),
+            f"{arm}_added_pct": round(100 * (wall - wall0) / wall0, 1)}
+
+
 def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
     real_lke = tasks.sweep._lke
-    arms: dict[str, list[tuple[float, float]]] = {"with_lke": [], "without_lke": []}
-    cpus: dict[str, list[float]] = {"with_lke": [], "without_lke": []}
+    inside = [0.0]  # CPU spent inside the step: what it adds, without the sweep's noise
+
+    def timed_lke(*args: Any) -> None:
+        started = time.process_time()
+        try:
+            real_lke(*args)
+        finally:
+            inside[0] += time.process_time() - started
+
+    steps: dict[str, list[float]] = {"with_lke": [], "with_lke_full": []}
+    runs: dict[str, list[tuple[float, float, float]]] = {arm: [] for arm in ARMS}
+    same: list[bool] = []
     head: dict[str, Any] = {"plans": n_plans, "day": REMINDER_DAY, "database": "postgresql"}
     with tempfile.TemporaryDirectory() as tmp, \
             national_set(url, n_plans, Path(tmp)) as (prep, sweep_all):
         _copy_db(_pg(url, "postgres"), prep, "bench_prep")
         for r in range(rounds):
-            order = ("with_lke", "without_lke") if r % 2 == 0 else ("without_lke",
-                                                                     "with_lke")
+            order = ARMS[r % 3:] + ARMS[:r % 3]
+            kept: dict[str, list[tuple[Any, ...]]] = {}
             for arm in order:
                 work = _copy_db(url, "bench_prep", "bench_r")
+                if arm == "with_lke_full":
+                    _forget_inputs(work)
                 os.environ["MONEV_DATABASE_URL"] = work
-                tasks.sweep._lke = real_lke if arm == "with_lke" else _no_lke
+                tasks.sweep._lke = _no_lke if arm == "without_lke" else timed_lke
+                _fresh_process()
+                inside[0] = 0.0
                 cpu = time.process_time()
                 try:
                     seconds, ld, _ = _timed(sweep_all, REMINDER_DAY)
                 finally:
                     tasks.sweep._lke = real_lke
-                arms[arm].append((seconds, ld))
-                cpus[arm].append(time.process_time() - cpu)
+                runs[arm].append((seconds, time.process_time() - cpu, ld))
+                if arm in steps:
+                    steps[arm].append(inside[0])
                 print(f"round {r}: {arm} {seconds:.1f} s (this process's CPU "
-                      f"{cpus[arm][-1]:.1f} s), load {ld}", flush=True)
-                head["standings" if arm == "with_lke" else "standings_without"] = \
-                    _standings(work)
+                      f"{runs[arm][-1][1]:.1f} s, in the LKE step {inside[0]:.2f} s), "
+                      f"load {ld}", flush=True)
+                head[f"standings_{arm}"] = _standings(work, _pg(url, "bench_prep"))
+                if arm != "without_lke":
+                    kept[arm] = _snapshots(work)
+            same.append(kept["with_lke"] == kept["with_lke_full"])
         if profile:
             head["profile"] = _profile(_copy_db(url, "bench_prep", "bench_r"))
         for name in ("bench_r", "bench_prep"):
             _drop_db(url, name)
-    with_s = statistics.median(s for s, _ in arms["with_lke"])
-    without_s = statistics.median(s for s, _ in arms["without_lke"])
-    with_cpu = statistics.median(cpus["with_lke"])
-    without_cpu = statistics.median(cpus["without_lke"])
+    alone = runs["without_lke"]
     return head | {
         "rounds": rounds,
         "cpu_note": "CPU of this process (the flow and its tasks; not PostgreSQL's): "
                     "what the LKE step adds in Python, steadier than wall time under load",
-        "with_lke_cpu_median_s": round(with_cpu, 2),
-        "without_lke_cpu_median_s": round(without_cpu, 2),
-        "added_cpu_s": round(with_cpu - without_cpu, 2),
-        "added_cpu_pct": round(100 * (with_cpu - without_cpu) / without_cpu, 1),
-        "with_lke_median_s": round(with_s, 2),
-        "without_lke_median_s": round(without_s, 2),
-        "added_s": round(with_s - without_s, 2),
-        "added_pct": round(100 * (with_s - without_s) / without_s, 1),
-        "added_per_standing_ms": round(1000 * (with_s - without_s)
-                                       / max(1, head["standings"]["with_standing"]), 1),
+        "same_snapshots_kept_and_recomputed": all(same),
+        "without_lke_cpu_median_s": round(statistics.median(r[1] for r in alone), 2),
+        "without_lke_median_s": round(statistics.median(r[0] for r in alone), 2),
+        **_figures("with_lke", runs["with_lke"], alone),
+        **_figures("with_lke_full", runs["with_lke_full"], alone),
+        "step_note": "CPU measured inside tasks.sweep._lke (every plan's call), "
+                     "as a share of the sweep alone's median CPU",
+        **{f"{arm}_step_cpu_s": [round(c, 2) for c in cpu] for arm, cpu in steps.items()},
+        **{f"{arm}_step_cpu_pct": round(100 * statistics.median(cpu) / statistics.median(
+            r[1] for r in alone), 1) for arm, cpu in steps.items()},
         **{f"{arm}_rounds": [{"s": round(s, 2), "cpu_s": round(c, 2), "load": ld}
-                             for (s, ld), c in zip(runs, cpus[arm], strict=True)]
-           for arm, runs in arms.items()},
+                             for s, c, ld in arm_runs]
+           for arm, arm_runs in runs.items()},
     }
 
 

@@ -13,14 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import defer
 
 from monev.clock import DEFAULT_TZ, now
 from monev.config import SatkerConfig, load_config
+from monev.engine.lke import judged
 from monev.engine.lke_alerts import sweep_lke
 from monev.engine.rules import EngineSettings
-from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, sweep_and_count
+from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, Left, sweep_and_count
 from monev.links import base_url
+from monev.lke.load import available_versions
 from monev.store import models as m
 from monev.store.db import Sessions, is_busy, monev_home, open_session_factory, retry_busy
 from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
@@ -64,14 +68,15 @@ def _busy_or_raise(exc: DBAPIError, ref: str, what: str) -> None:
 
 
 def _sweep(session: Session, plan_id: int, as_of: date, sc: SatkerConfig | None,
-           flow: str, rules: tuple[WorkCalendar, EngineSettings] | None = None
-           ) -> tuple[list[ActionRecord], Capaian]:
+           flow: str, rules: tuple[WorkCalendar, EngineSettings] | None = None,
+           left: Left | None = None) -> tuple[list[ActionRecord], Capaian]:
     """The ``flow`` part of the sweep of one plan, then its capaian, in ``session``'s
     transaction (the satker's calendar and settings — ``rules`` when already built —
-    or the defaults)."""
+    or the defaults); ``left`` is filled with what it read (for the LKE step)."""
     calendar, settings = rules or _rules(sc)
     records, capaian = sweep_and_count(session, plan_id, as_of, calendar, settings, sc,
-                                       FLOW_ACTIONS[flow], now=now(sc.tz if sc else None))
+                                       FLOW_ACTIONS[flow], now=now(sc.tz if sc else None),
+                                       left=left)
     return records, capaian or progress(session, plan_id, as_of)
 
 
@@ -104,15 +109,26 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
 Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
 
 
-def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date) -> None:
+def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date,
+         judged: bool = True, left: Left | None = None) -> None:
     """The plan's LKE snapshot, and the gate reasons it newly misses told once (ZI plans
     with LKE data, not closed ones), in a transaction of its own: it never undoes or
-    stops the sweep; a failure is logged and the next sweep computes it again."""
+    stops the sweep; a failure is logged and the next sweep computes it again. Not
+    ``judged`` (no LKE of its kind): nothing to do."""
+    if not judged:
+        return
     try:
         with factory.begin() as session:
-            plan = session.get(m.Plan, plan_id)
+            # not the decree's text; its snapshot in the same query (``record`` then
+            # finds it in the session)
+            found = session.execute(
+                select(m.Plan, m.LkeSnapshot)
+                .outerjoin(m.LkeSnapshot, m.LkeSnapshot.plan_id == m.Plan.id)
+                .where(m.Plan.id == plan_id)
+                .options(defer(m.Plan.source), defer(m.Plan.warnings))).first()
+            plan = found[0] if found else None
             if plan is not None and plan.status != "selesai":
-                sweep_lke(session, plan, sc, day, now(sc.tz if sc else None))
+                sweep_lke(session, plan, sc, day, now(sc.tz if sc else None), left)
     except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work
         _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
 
@@ -137,27 +153,32 @@ def sweep_plans(url: str | None, days: dict[str, date]) -> list[Swept]:
     done: list[Swept] = []
     try:
         with factory() as session:
-            plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone)
-                     for p, s in all_plans(session)]
+            versions = available_versions()
+            plans = [(p.id, plan_ref(s.slug, p.kind, p.year), s.name, s.timezone,
+                      judged(p.kind, p.lke_version, versions)) for p, s in all_plans(session)]
         satkers = {sc.name.casefold(): sc for sc in reversed(cfg.satkers)}  # first wins
         rules: dict[str, tuple[WorkCalendar, EngineSettings]] = {}  # per satker, built once
-        for plan_id, ref, satker, zone in plans:
+        for plan_id, ref, satker, zone, lke in plans:
             day = days.get(zone) or days[DEFAULT_TZ]
             sc = satkers.get(satker.casefold())
             if satker not in rules:
                 rules[satker] = _rules(sc)
 
             def attempt(plan_id: int = plan_id, day: date = day, sc: SatkerConfig | None = sc,
-                        satker: str = satker) -> tuple[list[ActionRecord], Capaian]:
+                        satker: str = satker) -> tuple[list[ActionRecord], Capaian, Left]:
+                left = Left()  # what this try read, for the LKE step
                 with factory.begin() as session:
-                    return _sweep(session, plan_id, day, sc, "sweep", rules[satker])
+                    records, capaian = _sweep(session, plan_id, day, sc, "sweep",
+                                              rules[satker], left)
+                return records, capaian, left
 
             try:
-                records, capaian = retry_busy(attempt, RETRY_WAITS, _retrying(ref, "Sapuan"))
+                records, capaian, left = retry_busy(attempt, RETRY_WAITS,
+                                                    _retrying(ref, "Sapuan"))
             except DBAPIError as exc:
                 _busy_or_raise(exc, ref, "Sapuan")
                 continue
-            _lke(factory, plan_id, sc, day)
+            _lke(factory, plan_id, sc, day, lke, left)
 
             def cycle(ref: str = ref, day: date = day) -> list[Produced]:
                 return run_cycle(factory, cfg, ref, day, monev_home(), printer,

@@ -4,12 +4,16 @@ and the projected and current scores as of a day."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from monev.engine.sweep import Left
 from monev.errors import MonevError
 from monev.lke.load import available_versions, load_lke
 from monev.lke.model import Lke
@@ -29,14 +33,25 @@ def version_for(plan: m.Plan, available: list[str]) -> str:
             raise MonevError(f"LKE {plan.lke_version} yang dipakai rencana ini tidak ada "
                              f"(tersedia: {', '.join(available) or 'tidak ada'})")
         return plan.lke_version
-    prefix = f"{plan.kind.lower()}-"
-    mine = sorted((v for v in available if v.startswith(prefix) and v[3:7].isdigit()),
-                  key=lambda v: int(v[3:7]))
+    mine = _of_kind(plan.kind, available)
     if not mine:
         raise MonevError(f"belum ada data LKE {plan.kind} (config/lke/"
                          f"{plan.kind.lower()}-{plan.year}.yaml)")
     older = [v for v in mine if int(v[3:7]) <= plan.year]
     return older[-1] if older else mine[0]
+
+
+def _of_kind(kind: str, available: list[str]) -> list[str]:
+    """The versions of a plan kind, oldest first."""
+    prefix = f"{kind.lower()}-"
+    return sorted((v for v in available if v.startswith(prefix) and v[3:7].isdigit()),
+                  key=lambda v: int(v[3:7]))
+
+
+def judged(kind: str, named: str | None, available: list[str]) -> bool:
+    """Whether a plan of ``kind`` naming LKE version ``named`` (or None) has an LKE to
+    be judged on: without one the sweep need not open a transaction to find out."""
+    return bool(named) or bool(_of_kind(kind, available))
 
 
 @dataclass(frozen=True)
@@ -85,35 +100,79 @@ def typed_answers(lke: Lke, stored: dict[str, tuple[str, str]]) -> dict[str, Ans
 def standing(session: Session, plan: m.Plan, as_of: date,
              lke_dir: Path | None = None) -> Standing:
     lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
-    rows = store.plan_rows(session, plan.id)
+    return _standing(session, plan, lke, as_of, store.plan_rows(session, plan.id),
+                     store.counted_checkpoints(session, plan.id))
+
+
+def _standing(session: Session, plan: m.Plan, lke: Lke, as_of: date, rows: list[RowText],
+              views: Sequence[store.CountedLike]) -> Standing:
     admin = store.admin_links(session, plan.id)
     links, confidence = effective_links(lke, rows, admin)
     stored = store.answers(session, plan.satker_id, lke.version)
-    per_row, whole = store.row_progress(session, plan.id, as_of)
+    per_row, whole = store.progress_of_views(views, as_of)
     projection = project(lke, typed_answers(lke, stored), served_by(links, per_row), whole)
     return Standing(lke, rows, links, set(admin), confidence, stored, projection,
                     unserved(lke, links))
 
 
 TARGET_GATE = "WBK"  # the predikat a unit works towards first
+# Bump when the code computing a snapshot changes what it gives: kept snapshots are then
+# recomputed (inputs_of).
+SNAPSHOT_RULES = 1
+
+
+def inputs_of(plan: m.Plan, lke: Lke, data_version: int, target: str) -> str:
+    """What a snapshot is computed from, but the day: the plan's rows, checkpoints and
+    statuses, its admin links and its satker's answers (every writer of these bumps
+    ``data_version``), its revision, the LKE file, the gate and these rules."""
+    text = json.dumps([SNAPSHOT_RULES, target, lke.version, lke.digest, plan.id,
+                       plan.satker_id, plan.revision, data_version])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stable_until(dues: Iterable[date], day: date) -> date | None:
+    """The first day after ``day`` whose due and late counts may differ from ``day``'s
+    (the only way the day enters a score): the next day when a checkpoint is due on
+    ``day`` (it turns late), else the next due date (it turns due); None: never."""
+    ahead = [d for d in dues if d >= day]
+    if not ahead:
+        return None
+    first = min(ahead)
+    return day + timedelta(days=1) if first == day else first
 
 
 def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = None,
-           target: str = TARGET_GATE) -> list[tuple[str, str]]:
+           target: str = TARGET_GATE, left: Left | None = None) -> list[tuple[str, str]]:
     """Compute the plan's standing, keep it as its snapshot, and return the reasons the
     projection misses the ``target`` gate that the previous snapshot did not have, as
     (stable name, text): ("area:5", "Area Penguatan Pengawasan 58 % < 60 %") — each
     said once, the day it appears. The
     first snapshot of a plan (or of a new LKE version) announces nothing: everything is
-    short before anyone answered; the Papan shows the gap."""
-    where = standing(session, plan, day, lke_dir)
+    short before anyone answered; the Papan shows the gap.
+
+    A snapshot whose inputs (:func:`inputs_of`) did not change, on a day before its
+    ``valid_until``, is the one a recomputation would give: only its day moves. ``left``:
+    what the plan's sweep just read, used when nothing was written since."""
+    lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
+    data_version = plan.data_version or 0  # read first: a later change moves it again
+    inputs = inputs_of(plan, lke, data_version, target)
+    snap = session.get(m.LkeSnapshot, plan.id)
+    if (snap is not None and snap.inputs == inputs
+            and snap.day <= day and (snap.valid_until is None or day < snap.valid_until)):
+        snap.day = day
+        return []
+    if left is not None and left.data_version == data_version:
+        views: Sequence[store.CountedLike] = [v for v in left.views
+                                              if v.status != "cancelled"]
+    else:
+        views = store.counted_checkpoints(session, plan.id)
+    where = _standing(session, plan, lke, day, store.rows_with_checkpoints(views), views)
     now, ahead = where.projection.now, where.projection.projected
-    gate = next((g for g in where.lke.gates if g.name == target), None)
+    gate = next((g for g in lke.gates if g.name == target), None)
     result = check_gate(ahead, gate) if gate else None
     keys = list(result.keys) if result else []
-    snap = session.get(m.LkeSnapshot, plan.id)
     new: list[tuple[str, str]] = []
-    if snap is not None and snap.version == where.lke.version and result is not None:
+    if snap is not None and snap.version == lke.version and result is not None:
         before = set(snap.short_keys)
         new = [(key, text) for key, text in zip(result.keys, result.short, strict=True)
                if key not in before]
@@ -125,9 +184,12 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
         session.add(snap)
     elif snap.summary != data:  # the Papan shows it: its cached pages must see it
         bump_plans(session, [plan.id])
-    snap.version, snap.day = where.lke.version, day
+        inputs = inputs_of(plan, lke, data_version + 1, target)
+    snap.version, snap.day = lke.version, day
     snap.now_total, snap.ahead_total = rounded(now.total), rounded(ahead.total)
     snap.summary, snap.short_keys = data, keys
+    snap.inputs = inputs
+    snap.valid_until = stable_until((v.due for v in views), day)
     return new
 
 

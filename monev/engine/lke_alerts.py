@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from monev.config import SatkerConfig
 from monev.engine.lke import record
 from monev.engine.people import holders
+from monev.engine.sweep import Left
 from monev.errors import MonevError
 from monev.links import LinkBook
 from monev.store import models as m
@@ -20,11 +21,12 @@ RECIPIENTS = ("ketua_tim", "sekretaris")
 
 
 def sweep_lke(session: Session, plan: m.Plan, sc: SatkerConfig | None, day: date,
-              now: datetime) -> list[str]:
+              now: datetime, left: Left | None = None) -> list[str]:
     """Refresh the plan's LKE snapshot and queue what is newly short; returns those
-    reasons (none for a plan with no LKE of its kind)."""
+    reasons (none for a plan with no LKE of its kind). ``left``: what the plan's sweep
+    read (``record``)."""
     try:
-        new = record(session, plan, day)
+        new = record(session, plan, day, left=left)
     except MonevError:  # no LKE data for this kind or version: nothing to say
         return []
     if not new or sc is None:

@@ -7,7 +7,7 @@ caller's transaction, together with the action log that makes a rerun a no-op.""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,17 @@ class ActionRecord:
                 "recipient": self.recipient}
 
 
+@dataclass
+class Left:
+    """What a sweep read of a plan and left behind, for a step after it in another
+    transaction (the LKE snapshot): its checkpoints with the statuses it wrote — still
+    the stored ones while the plan's data version is ``data_version`` (every writer of a
+    plan's rows and checkpoints bumps it). None: the sweep cannot tell; read again."""
+
+    data_version: int | None = None
+    views: list[CheckpointView] = field(default_factory=list)
+
+
 def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
                settings: EngineSettings, satker: SatkerConfig | None,
                actions: Collection[ActionKind] = ALL_ACTIONS,
@@ -79,8 +90,8 @@ def sweep_plan(session: Session, plan_id: int, as_of: date, calendar: WorkCalend
 def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkCalendar,
                     settings: EngineSettings, satker: SatkerConfig | None,
                     actions: Collection[ActionKind] = ALL_ACTIONS,
-                    now: datetime | None = None,
-                    links: bool = True) -> tuple[list[ActionRecord], Capaian | None]:
+                    now: datetime | None = None, links: bool = True,
+                    left: Left | None = None) -> tuple[list[ActionRecord], Capaian | None]:
     """Carry out everything due for the plan on ``as_of`` and not yet done.
 
     ``now`` (aware) is when this really happens: audit records and changes are stamped
@@ -88,7 +99,7 @@ def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkC
     so a run planned for 08:00 that runs at 21:00 holds its messages until the next
     working morning. Without it (the virtual clock of ``monev simulate``) the planned hour of
     ``as_of`` is used. ``links`` puts each recipient's portal link on every item (not
-    in a preview).
+    in a preview). ``left``, when given, is filled with what the sweep left (:class:`Left`).
 
     Reads plain columns in two queries, decides in memory, and writes its status
     changes, audit records and action log in a few bulk statements. Returns what it
@@ -99,6 +110,9 @@ def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkC
     if advance(session, plan_id, as_of, settings.closing_grace_months) == "selesai":
         return [], None
     # ---
+    plan = session.get(m.Plan, plan_id)  # advance's: no query
+    # its data version, read before the checkpoints: a change committed after it moves it
+    version = None if plan is None or session.is_modified(plan) else plan.data_version
     views = checkpoint_views(session, plan_id)
     by_id = {v.id: v for v in views}
     done = set(session.execute(select(m.ActionLog.checkpoint_id, m.ActionLog.action,
@@ -163,8 +177,11 @@ def sweep_and_count(session: Session, plan_id: int, as_of: date, calendar: WorkC
                 view.bukti_fisik if view else "", area,
                 view.due.isoformat() if view else "", view.status if view else ""))
     _write(session, moved, audit, log, changed_at)
-    if moved or any(e["action"] == "escalate" for e in log):  # the Papan counts these
+    bumped = bool(moved) or any(e["action"] == "escalate" for e in log)
+    if bumped:  # the Papan counts these
         bump_plans(session, [plan_id])
+    if left is not None and version is not None:
+        left.data_version, left.views = version + bumped, list(by_id.values())
     if deliveries and satker is not None:
         if links:  # each item's page
             attach_links(session, satker, plan_id, deliveries.values(),

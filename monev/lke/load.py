@@ -7,6 +7,7 @@ Errors name the file and line (``LkeDataError``)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -150,7 +151,7 @@ def parse_lke(text: str, where: str) -> Lke:
         raise LkeDataError(f"{where}:{safe_yaml.line_at(text, loc)}: "
                            f"{'.'.join(str(p) for p in loc)}: {first['msg']}") from exc
     try:
-        return _build(doc)
+        return _build(doc, hashlib.sha256(text.encode()).hexdigest())
     except _Problem as problem:
         raise LkeDataError(f"{where}:{_line_of(text, problem.code)}: {problem}") from None
 
@@ -170,7 +171,7 @@ def _line_of(text: str, code: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
-def _build(doc: LkeIn) -> Lke:
+def _build(doc: LkeIn, digest: str) -> Lke:
     index: dict[str, Node | Question | Ratio] = {}
     tree = tuple(_node(n, index) for n in doc.tree)
     total = sum(n.weight for n in tree)
@@ -190,7 +191,7 @@ def _build(doc: LkeIn) -> Lke:
         gates.append(Gate(name, gate.total, gate.pengungkit, gate.area_share,
                           tuple(Minimum(m.code, m.points) for m in gate.minimums)))
     lke = Lke(doc.version, doc.kind, doc.title, doc.regulation, doc.survey_max,
-              dict(doc.workbook), tuple(gates), tree, index)
+              dict(doc.workbook), tuple(gates), tree, index, digest)
     _check_areas(lke.areas())
     return lke
 

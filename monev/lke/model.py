@@ -5,6 +5,7 @@ whole instrument is 100); a question's value is a multiplier between 0 and 1."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -78,10 +79,23 @@ class Node:
     questions: tuple[Question, ...] = ()
     ratios: tuple[Ratio, ...] = ()
 
-    @property
+    @functools.cached_property
     def units(self) -> tuple[Question | Ratio, ...]:
-        """What this node's score averages: its scored questions and its ratios."""
+        """What this node's score averages: its scored questions and its ratios (once
+        per node: every score of every plan reads them)."""
         return (*(q for q in self.questions if q.scored), *self.ratios)
+
+    @functools.cached_property
+    def weighted(self) -> bool:
+        """Every unit carries its own weight: the node earns their weighted sum, not its
+        weight × their mean."""
+        return all(isinstance(u, Question) and u.weight for u in self.units)
+
+    @functools.cached_property
+    def shares(self) -> tuple[float, ...]:
+        """Each unit's weight in points: its own, or an equal share of the node's."""
+        return tuple(u.weight if isinstance(u, Question) and u.weight
+                     else self.weight / len(self.units) for u in self.units)
 
     def walk(self) -> list[Node]:
         found = [self]
@@ -132,13 +146,19 @@ class Lke:
     gates: tuple[Gate, ...]
     tree: tuple[Node, ...]
     index: dict[str, Node | Question | Ratio] = field(default_factory=dict, compare=False)
+    digest: str = field(default="", compare=False)  # SHA-256 of the YAML it was read from
 
     def question(self, code: str) -> Question | None:
         found = self.index.get(code)
         return found if isinstance(found, Question) else None
 
     def questions(self) -> list[Question]:
-        return [q for top in self.tree for n in top.walk() for q in n.questions]
+        return list(self._questions)
+
+    @functools.cached_property
+    def _questions(self) -> tuple[Question, ...]:
+        """In the tree's order, walked once (each plan's score asks several times)."""
+        return tuple(q for top in self.tree for n in top.walk() for q in n.questions)
 
     @property
     def pengungkit(self) -> Node:
@@ -150,8 +170,13 @@ class Lke:
 
     def areas(self) -> list[Area]:
         """Areas by number, Pemenuhan and Reform parts together, in the document's order."""
+        return list(self._areas)
+
+    @functools.cached_property
+    def _areas(self) -> tuple[Area, ...]:
         by_number: dict[str, list[Node]] = {}
         for part in self.pengungkit.children:
             for area in part.children:
                 by_number.setdefault(area.code.rsplit(".", 1)[-1], []).append(area)
-        return [Area(number, parts[0].name, tuple(parts)) for number, parts in by_number.items()]
+        return tuple(Area(number, parts[0].name, tuple(parts))
+                     for number, parts in by_number.items())

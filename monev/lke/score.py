@@ -136,15 +136,13 @@ def score(lke: Lke, answers: Mapping[str, Answer],
                     ratio_value(unit, answers) if isinstance(unit, Ratio)
                     else fixed[unit.code] if unit.code in fixed
                     else question_value(unit, answers.get(unit.code), lke.survey_max))
-            if all(isinstance(u, Question) and u.weight for u in units):
+            if node.weighted:
                 total = sum((u.weight or 0) * values[u.code] for u in units
                             if isinstance(u, Question))
             else:
                 total = node.weight * sum(values[u.code] for u in units) / len(units)
-            for unit in units:
-                weight = unit.weight if isinstance(unit, Question) and unit.weight \
-                    else node.weight / len(units)
-                points[unit.code] = weight * values[unit.code]
+            for unit, share in zip(units, node.shares, strict=True):
+                points[unit.code] = share * values[unit.code]
         points[node.code] = total
         return total
 

@@ -9,7 +9,7 @@ import difflib
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monev.lke.model import Lke, Node
 
@@ -121,6 +121,13 @@ class _Index:
     # sharing no word with a row's indikator or komponen cannot reach either floor
     by_question_word: dict[str, list[int]]
     by_sub_area_word: dict[str, list[int]]
+    # (area, komponen, indikator) → (code, confidence): plans of a sweep share row texts
+    # (offices copy each other's), and a row's suggestion depends on its words only
+    found: dict[tuple[str, str, str], tuple[str | None, float]] = field(
+        default_factory=dict)
+
+
+MAX_REMEMBERED = 100_000  # row texts kept per LKE (a national sweep has ~30,000 rows)
 
 
 _INDEXES: dict[tuple[str, int], _Index] = {}
@@ -162,27 +169,35 @@ def suggest(lke: Lke, rows: Sequence[RowText]) -> list[Suggestion]:
     the row's komponen and area. A row whose komponen names a sub-area gets that
     sub-area's closest question even when its indikator is worded its own way."""
     index = _index(lke)
-    vocabulary, targets = index.vocabulary, index.targets
     out = []
     for row in rows:
-        area, komponen, indikator = (vocabulary.read(row.area), vocabulary.read(row.komponen),
-                                     vocabulary.read(row.indikator))
-        best: tuple[float, float, str] | None = None
-        # the area alone weighs 0.2 < QUESTION_FLOOR: only targets sharing a word with
-        # the indikator or the komponen can be chosen (the same result, far fewer tried)
-        near = {i for w in indikator for i in index.by_question_word.get(w, ())}
-        near.update(i for w in komponen for i in index.by_sub_area_word.get(w, ()))
-        for target in (targets[i] for i in sorted(near)):
-            sub_score = dice(komponen, target.sub_area)
-            context = 0.4 * sub_score + 0.2 * dice(area, target.area)
-            q_score = dice(indikator, target.question)
-            if q_score + context < QUESTION_FLOOR and sub_score < SUBAREA_SURE:
-                continue
-            candidate = (q_score + context, q_score, target.code)
-            if best is None or candidate > best:
-                best = candidate
-        if best is None:
-            out.append(Suggestion(row.key, None, 0.0))
-        else:
-            out.append(Suggestion(row.key, best[2], round(best[1], 2)))
+        text = (row.area, row.komponen, row.indikator)
+        found = index.found.get(text)
+        if found is None:
+            if len(index.found) >= MAX_REMEMBERED:
+                index.found.clear()
+            found = index.found[text] = _best(index, row)
+        out.append(Suggestion(row.key, *found))
     return out
+
+
+def _best(index: _Index, row: RowText) -> tuple[str | None, float]:
+    """The question one row's words match best, and how well its indikator matched."""
+    vocabulary, targets = index.vocabulary, index.targets
+    area, komponen, indikator = (vocabulary.read(row.area), vocabulary.read(row.komponen),
+                                 vocabulary.read(row.indikator))
+    best: tuple[float, float, str] | None = None
+    # the area alone weighs 0.2 < QUESTION_FLOOR: only targets sharing a word with
+    # the indikator or the komponen can be chosen (the same result, far fewer tried)
+    near = {i for w in indikator for i in index.by_question_word.get(w, ())}
+    near.update(i for w in komponen for i in index.by_sub_area_word.get(w, ()))
+    for target in (targets[i] for i in sorted(near)):
+        sub_score = dice(komponen, target.sub_area)
+        context = 0.4 * sub_score + 0.2 * dice(area, target.area)
+        q_score = dice(indikator, target.question)
+        if q_score + context < QUESTION_FLOOR and sub_score < SUBAREA_SURE:
+            continue
+        candidate = (q_score + context, q_score, target.code)
+        if best is None or candidate > best:
+            best = candidate
+    return (None, 0.0) if best is None else (best[2], round(best[1], 2))

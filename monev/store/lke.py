@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from monev.lke.project import Progress, rows_of
 from monev.lke.suggest import RowText
 from monev.store import models as m
-from monev.store.queries import WAITING, checkpoint_views
+from monev.store.queries import WAITING, bump_plans
 
 ROLES = ("unit", "tpi")
 
@@ -37,6 +38,7 @@ def set_links(session: Session, plan_id: int, item_key: str, codes: Sequence[str
     for code in dict.fromkeys(codes):
         session.add(m.LkeLink(plan_id=plan_id, item_key=item_key, code=code, actor=actor,
                               at=at))
+    bump_plans(session, [plan_id])  # the sweep's LKE snapshot is then recomputed
 
 
 def answers(session: Session, satker_id: int, version: str,
@@ -51,7 +53,10 @@ def answers(session: Session, satker_id: int, version: str,
 
 def set_answer(session: Session, satker_id: int, version: str, code: str, role: str,
                answer: str | None, note: str, actor: str, at: datetime) -> None:
-    """Set (``answer`` None: clear) one answer. The caller commits."""
+    """Set (``answer`` None: clear) one answer. The caller commits. Every plan of the
+    satker is bumped: its LKE page shows the answer, and its snapshot is then recomputed."""
+    bump_plans(session, session.scalars(select(m.Plan.id).where(
+        m.Plan.satker_id == satker_id)))
     session.execute(delete(m.LkeAnswer).where(
         m.LkeAnswer.satker_id == satker_id, m.LkeAnswer.version == version,
         m.LkeAnswer.code == code, m.LkeAnswer.role == role))
@@ -69,11 +74,59 @@ def plan_rows(session: Session, plan_id: int) -> list[RowText]:
     return [RowText(*row) for row in rows]
 
 
-def row_progress(session: Session, plan_id: int,
-                 as_of: date) -> tuple[dict[str, Progress], Progress]:
-    """Each row's checkpoints (by row key) and the whole plan's, as of a day; cancelled
-    checkpoints are expected of nobody and count nowhere."""
-    views = [v for v in checkpoint_views(session, plan_id) if v.status != "cancelled"]
+class Counted(NamedTuple):
+    """A checkpoint as the score counts it, with its row's words."""
+
+    key: str
+    area: str
+    komponen: str
+    indikator: str
+    status: str
+    due: date
+
+
+class CountedLike(Protocol):
+    """What the score reads of a checkpoint: a :class:`Counted`, or the sweep's
+    ``CheckpointView`` of it."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+    @property
+    def komponen(self) -> str: ...
+    @property
+    def indikator(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due(self) -> date: ...
+
+
+def counted_checkpoints(session: Session, plan_id: int) -> list[Counted]:
+    """The plan's active checkpoints the score counts (cancelled ones are expected of
+    nobody and count nowhere), in one column query."""
+    cp, it = m.Checkpoint, m.Item
+    rows = session.execute(
+        select(it.key, m.Area.name, it.komponen, it.indikator, cp.status, cp.due)
+        .join(cp.item).join(it.area)
+        .where(it.plan_id == plan_id, it.active, cp.status != "cancelled")
+        .order_by(it.position, cp.due))
+    return [Counted(*row) for row in rows]
+
+
+def rows_with_checkpoints(views: Sequence[CountedLike]) -> list[RowText]:
+    """The rows of ``views``, each once: the only rows whose links reach a score."""
+    seen: dict[str, RowText] = {}
+    for v in views:
+        if v.key not in seen:
+            seen[v.key] = RowText(v.key, v.area, v.komponen, v.indikator)
+    return list(seen.values())
+
+
+def progress_of_views(views: Sequence[CountedLike],
+                      as_of: date) -> tuple[dict[str, Progress], Progress]:
+    """Each row's checkpoints (by row key) and the whole plan's, as of a day."""
     per_row = rows_of([(v.key, v.status, v.due <= as_of,
                         v.due < as_of and v.status in WAITING) for v in views])
     whole = Progress()

@@ -215,6 +215,11 @@ class LkeSnapshot(Base):
     ahead_total: Mapped[float] = mapped_column(Float)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     short_keys: Mapped[list[str]] = mapped_column(JSON)
+    # what it was computed from (monev.engine.lke.inputs_of: the plan's data version and
+    # revision, the LKE file's digest …) and the first day its due/late counts may
+    # differ (None: never): a sweep finding both unchanged keeps it without recomputing
+    inputs: Mapped[str | None] = mapped_column(String(64))
+    valid_until: Mapped[date | None] = mapped_column(Date)
 
 
 class Evidence(Base):

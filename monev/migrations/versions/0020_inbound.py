@@ -3,13 +3,13 @@ arrived (WhatsApp, Telegram, e-mail), each provider message processed once; the 
 per-item codes digests show; the provider ids of messages sent, for reply matching
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
