@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from monev.config import load_config
 from monev.engine import lifecycle
 from monev.inbound.receive import process_pending
+from monev.inbound.replies import reply_key
 from monev.store import models as m
 from notifiers import providers
 from notifiers.dispatch import dispatch
@@ -171,9 +172,10 @@ def test_whatsapp_replies(portal_app: Callable[..., App], tmp_path: Path) -> Non
         assert code is None or code >= 1
         with app.sessions() as s:
             assert len(lifecycle.current_evidence(s, cp_id)) == 1  # nothing more stored
-        bodies = [r.body for r in _replies(app)]
-        assert len(bodies) == 3 and "tidak terdaftar" in bodies[1]
-        assert "melebihi batas 25 MB" in bodies[2]
+        replies = {r.idem_key: r.body for r in _replies(app)}  # handled side by side:
+        assert len(replies) == 3  # one reply each, in whichever order they finished
+        assert "tidak terdaftar" in replies[reply_key("whatsapp", "false_2")]
+        assert "melebihi batas 25 MB" in replies[reply_key("whatsapp", "false_3")]
         assert not [f for f in (app.home / "evidence").rglob("*.part")]
 
 

@@ -224,11 +224,13 @@ def test_telegram_long_poll(world: tuple[sessionmaker[Session], Path], tmp_path:
             m.Outbox.kind == "balasan")) == 1
 
 
-def test_readers_deployed_only_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readers_deployed_only_when_configured(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
     from flows.deployments import inbound_deployments
+    from monev.store.db import open_session_factory
     from portal.webhooks import router
 
     for key in ("MONEV_IMAP_HOST", "MONEV_TELEGRAM_MODE", "MONEV_TELEGRAM_TOKEN",
@@ -240,7 +242,8 @@ def test_readers_deployed_only_when_configured(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("MONEV_TELEGRAM_WEBHOOK_SECRET", "rahasia")
     assert [d.flow_name for d in inbound_deployments()] == ["inbound_mail"]
     web = FastAPI()
-    web.include_router(router(None, None, Path(".")))  # type: ignore[arg-type]
+    factory = open_session_factory(f"sqlite:///{tmp_path / 'monev.db'}")
+    web.include_router(router(factory, None, tmp_path))  # type: ignore[arg-type]
     hook = {"X-Telegram-Bot-Api-Secret-Token": "rahasia"}
     assert TestClient(web).post("/masuk/telegram", json={}, headers=hook).status_code == 200
     monkeypatch.setenv("MONEV_TELEGRAM_MODE", "poll")  # a bot uses one or the other
