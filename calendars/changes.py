@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from monev.store.db import detached_connection
+
 CHANNEL = "monev_feeds"
 PING_SECONDS = 5.0  # a quiet connection is pinged this often
 ALIVE_SECONDS = 12.0  # trust lapses when nothing was heard for this long
@@ -69,12 +71,7 @@ class ChangeCount:
             time.sleep(RETRY_SECONDS)
 
     def _listen(self) -> None:
-        proxy = self.engine.raw_connection()  # out of the pool for good, autocommit
-        conn: Any = proxy.driver_connection
-        proxy.detach()
-        self._conn = conn
-        conn.rollback()
-        conn.autocommit = True
+        conn = self._conn = detached_connection(self.engine)
         conn.execute(f"LISTEN {CHANNEL}")
         self._count += 1  # anything before LISTEN was not heard: check again
         self._heard, self._listening = time.monotonic(), True

@@ -29,6 +29,7 @@ from calendars.changes import ChangeCount
 from calendars.service import FeedCache
 from calendars.tokens import looks_like_token, token_hash
 from monev.clock import today
+from monev.store.db import detached_connection
 
 
 def not_modified(inm: str | None, ims: str | None, etag: str, modified: datetime) -> bool:
@@ -151,16 +152,9 @@ class FeedFront:
         return (rows[0][1], *sorted((r[2], r[3], r[4]) for r in rows if r[2] is not None))
 
     def _connect(self) -> Any:
-        """A connection taken out of the engine's pool for good, in autocommit: each
-        read sees what is committed now, and never holds a transaction open."""
-        proxy = self.engine.raw_connection()
-        conn: Any = proxy.driver_connection
-        proxy.detach()
-        if self.engine.dialect.name == "postgresql":
-            conn.rollback()
-            conn.autocommit = True
-        self._conn = conn
-        return conn
+        """A connection of the front's own (:func:`detached_connection`)."""
+        self._conn = detached_connection(self.engine)
+        return self._conn
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -261,6 +261,20 @@ def schema_revisions(engine: Engine) -> tuple[str | None, str | None, bool]:
     return current, script.get_current_head(), known
 
 
+def detached_connection(engine: Engine) -> Any:
+    """A DBAPI connection taken out of the engine's pool for good, in autocommit on
+    PostgreSQL: each statement sees what is committed now and no transaction stays
+    open (SQLite's driver is in autocommit already, see :func:`make_engine`). The
+    caller closes it."""
+    proxy = engine.raw_connection()
+    conn: Any = proxy.driver_connection
+    proxy.detach()
+    if engine.dialect.name == "postgresql":
+        conn.rollback()
+        conn.autocommit = True
+    return conn
+
+
 def open_session_factory(url: str | None = None, pool_size: int | None = None) -> Sessions:
     engine = make_engine(url, pool_size)
     upgrade_schema(engine)
