@@ -151,6 +151,37 @@ def _profile(url: str) -> dict[str, Any]:
             "statements_per_plan": round(statements / max(1, len(ids)), 1)}
 
 
+def _profile_step(url: str, sweep_all: Any) -> None:
+    """The sweep of a day when every ZI plan changed, with the LKE step under cProfile
+    timed by this process's CPU (what the step costs in Python): where its time goes."""
+    import cProfile
+    import io
+    import pstats
+
+    real_lke = tasks.sweep._lke
+    prof = cProfile.Profile(time.process_time)
+
+    def profiled(*args: Any, **kwargs: Any) -> Any:
+        prof.enable()
+        try:
+            return real_lke(*args, **kwargs)
+        finally:
+            prof.disable()
+
+    _forget_inputs(url)
+    os.environ["MONEV_DATABASE_URL"] = url
+    tasks.sweep._lke = profiled
+    _fresh_process()
+    try:
+        sweep_all(REMINDER_DAY)
+    finally:
+        tasks.sweep._lke = real_lke
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats(order).print_stats(35)
+        print(out.getvalue(), flush=True)
+
+
 ARMS = ("with_lke", "with_lke_full", "without_lke")
 
 
@@ -166,18 +197,22 @@ def _figures(arm: str, runs: list[tuple[float, float, float]],
             f"{arm}_added_pct": round(100 * (wall - wall0) / wall0, 1)}
 
 
-def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
+def bench(url: str, n_plans: int, rounds: int, profile: bool,
+          profile_step: bool = False) -> dict[str, Any]:
     real_lke = tasks.sweep._lke
-    inside = [0.0]  # CPU spent inside the step: what it adds, without the sweep's noise
+    # CPU and wall time spent inside the step: what it adds, without the sweep's noise
+    inside = [0.0, 0.0]
 
     def timed_lke(*args: Any) -> None:
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         try:
             real_lke(*args)
         finally:
             inside[0] += time.process_time() - started
+            inside[1] += time.perf_counter() - wall
 
     steps: dict[str, list[float]] = {"with_lke": [], "with_lke_full": []}
+    walls: dict[str, list[float]] = {"with_lke": [], "with_lke_full": []}
     runs: dict[str, list[tuple[float, float, float]]] = {arm: [] for arm in ARMS}
     same: list[bool] = []
     head: dict[str, Any] = {"plans": n_plans, "day": REMINDER_DAY, "database": "postgresql"}
@@ -194,7 +229,7 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
                 os.environ["MONEV_DATABASE_URL"] = work
                 tasks.sweep._lke = _no_lke if arm == "without_lke" else timed_lke
                 _fresh_process()
-                inside[0] = 0.0
+                inside[:] = [0.0, 0.0]
                 cpu = time.process_time()
                 try:
                     seconds, ld, _ = _timed(sweep_all, REMINDER_DAY)
@@ -203,13 +238,16 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
                 runs[arm].append((seconds, time.process_time() - cpu, ld))
                 if arm in steps:
                     steps[arm].append(inside[0])
+                    walls[arm].append(inside[1])
                 print(f"round {r}: {arm} {seconds:.1f} s (this process's CPU "
-                      f"{runs[arm][-1][1]:.1f} s, in the LKE step {inside[0]:.2f} s), "
-                      f"load {ld}", flush=True)
+                      f"{runs[arm][-1][1]:.1f} s, in the LKE step {inside[0]:.2f} s of CPU, "
+                      f"{inside[1]:.2f} s of wall time), load {ld}", flush=True)
                 head[f"standings_{arm}"] = _standings(work, _pg(url, "bench_prep"))
                 if arm != "without_lke":
                     kept[arm] = _snapshots(work)
             same.append(kept["with_lke"] == kept["with_lke_full"])
+        if profile_step:
+            _profile_step(_copy_db(url, "bench_prep", "bench_r"), sweep_all)
         if profile:
             head["profile"] = _profile(_copy_db(url, "bench_prep", "bench_r"))
         for name in ("bench_r", "bench_prep"):
@@ -227,6 +265,7 @@ def bench(url: str, n_plans: int, rounds: int, profile: bool) -> dict[str, Any]:
         "step_note": "CPU measured inside tasks.sweep._lke (every plan's call), "
                      "as a share of the sweep alone's median CPU",
         **{f"{arm}_step_cpu_s": [round(c, 2) for c in cpu] for arm, cpu in steps.items()},
+        **{f"{arm}_step_wall_s": [round(w, 2) for w in wall] for arm, wall in walls.items()},
         **{f"{arm}_step_cpu_pct": round(100 * statistics.median(cpu) / statistics.median(
             r[1] for r in alone), 1) for arm, cpu in steps.items()},
         **{f"{arm}_rounds": [{"s": round(s, 2), "cpu_s": round(c, 2), "load": ld}
@@ -241,13 +280,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", action="store_true",
                     help="then cProfile record() of every open ZI plan")
+    ap.add_argument("--profile-step", action="store_true",
+                    help="then cProfile (CPU) the LKE step inside a sweep recomputing all")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results-lke-sweep.json"))
     args = ap.parse_args()
     url = os.environ.get("MONEV_BENCH_POSTGRES_URL")
     if not url:
         raise SystemExit("MONEV_BENCH_POSTGRES_URL is needed")
     results = {"measured": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
-               "sweep_all": bench(url, args.plans, args.rounds, args.profile)}
+               "sweep_all": bench(url, args.plans, args.rounds, args.profile,
+                                       args.profile_step)}
     print(json.dumps(results, indent=2))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.exceptions import MissingContextError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
 
@@ -26,7 +26,7 @@ from monev.engine.sweep import FLOW_ACTIONS, ActionRecord, Left, sweep_and_count
 from monev.links import base_url
 from monev.lke.load import available_versions
 from monev.store import models as m
-from monev.store.db import Sessions, is_busy, monev_home, open_session_factory, retry_busy
+from monev.store.db import is_busy, monev_home, open_session_factory, retry_busy
 from monev.store.queries import Capaian, all_plans, find_plan, plan_ref, progress
 from monev.workdays import WorkCalendar
 from reports.cycle import cycle_formats, run_cycle
@@ -109,26 +109,35 @@ def sweep_task(plan: str, as_of: date, flow: str) -> tuple[list[ActionRecord], C
 Swept = tuple[str, date, list[ActionRecord], Capaian, list["Produced"]]
 
 
-def _lke(factory: Sessions, plan_id: int, sc: SatkerConfig | None, day: date,
+# built once (building it costs more than running it; it runs for every ZI plan)
+_PLAN_AND_SNAPSHOT = (select(m.Plan, m.LkeSnapshot)
+                      .outerjoin(m.LkeSnapshot, m.LkeSnapshot.plan_id == m.Plan.id)
+                      .where(m.Plan.id == bindparam("plan"))
+                      .options(defer(m.Plan.source), defer(m.Plan.warnings)))
+
+
+def _lke(session: Session, plan_id: int, sc: SatkerConfig | None, day: date,
          judged: bool = True, left: Left | None = None) -> None:
     """The plan's LKE snapshot, and the gate reasons it newly misses told once (ZI plans
-    with LKE data, not closed ones), in a transaction of its own: it never undoes or
-    stops the sweep; a failure is logged and the next sweep computes it again. Not
-    ``judged`` (no LKE of its kind): nothing to do."""
+    with LKE data, not closed ones), in a savepoint of the plan's sweep transaction
+    (``left``: what that sweep read): a failure undoes only the step and is logged, and
+    the next sweep computes it again; a database too busy to write is the sweep's to
+    retry. Not ``judged`` (no LKE of its kind): nothing to do."""
     if not judged:
         return
     try:
-        with factory.begin() as session:
-            # not the decree's text; its snapshot in the same query (``record`` then
-            # finds it in the session)
-            found = session.execute(
-                select(m.Plan, m.LkeSnapshot)
-                .outerjoin(m.LkeSnapshot, m.LkeSnapshot.plan_id == m.Plan.id)
-                .where(m.Plan.id == plan_id)
-                .options(defer(m.Plan.source), defer(m.Plan.warnings))).first()
+        with session.begin_nested():
+            # the plan (the sweep's copy when the session still holds it; read without
+            # the decree's text) and its snapshot in one query: ``record`` then finds the
+            # snapshot in the session
+            found = session.execute(_PLAN_AND_SNAPSHOT, {"plan": plan_id}).first()
             plan = found[0] if found else None
             if plan is not None and plan.status != "selesai":
                 sweep_lke(session, plan, sc, day, now(sc.tz if sc else None), left)
+    except DBAPIError as exc:
+        if is_busy(exc):
+            raise
+        _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
     except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work
         _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
 
@@ -165,20 +174,20 @@ def sweep_plans(url: str | None, days: dict[str, date]) -> list[Swept]:
                 rules[satker] = _rules(sc)
 
             def attempt(plan_id: int = plan_id, day: date = day, sc: SatkerConfig | None = sc,
-                        satker: str = satker) -> tuple[list[ActionRecord], Capaian, Left]:
-                left = Left()  # what this try read, for the LKE step
+                        satker: str = satker, lke: bool = lke
+                        ) -> tuple[list[ActionRecord], Capaian]:
+                left = Left()  # what the sweep read, for the LKE step
                 with factory.begin() as session:
                     records, capaian = _sweep(session, plan_id, day, sc, "sweep",
                                               rules[satker], left)
-                return records, capaian, left
+                    _lke(session, plan_id, sc, day, lke, left)
+                return records, capaian
 
             try:
-                records, capaian, left = retry_busy(attempt, RETRY_WAITS,
-                                                    _retrying(ref, "Sapuan"))
+                records, capaian = retry_busy(attempt, RETRY_WAITS, _retrying(ref, "Sapuan"))
             except DBAPIError as exc:
                 _busy_or_raise(exc, ref, "Sapuan")
                 continue
-            _lke(factory, plan_id, sc, day, lke, left)
 
             def cycle(ref: str = ref, day: date = day) -> list[Produced]:
                 return run_cycle(factory, cfg, ref, day, monev_home(), printer,

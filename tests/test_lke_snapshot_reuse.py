@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monev.engine import lke as engine
+from monev.engine import lke_alerts
 from monev.engine.sweep import Left
 from monev.lke.score import check_gate, rounded, summary
 from monev.store import lke as store
@@ -138,8 +139,12 @@ def test_the_day_counts_hold_until_the_next_due_date() -> None:
     assert engine.stable_until([], d) is None
 
 
-def test_the_sweeps_read_is_used_only_when_nothing_was_written_since(
+def test_the_lke_step_reads_what_its_sweep_read_in_its_transaction(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step runs in the sweep's transaction: it counts the checkpoints the sweep
+    left, reads again only when the sweep could not tell, and keys the snapshot on the
+    data version stored after this transaction's own bumps (a stale one would make the
+    next sweep recompute a snapshot that did not change)."""
     monkeypatch.setenv("MONEV_LKE_DIR", str(LKE_DIR))
     sc = CFG.satker("KPU Kota Jambi")
     assert sc is not None
@@ -155,17 +160,52 @@ def test_the_sweeps_read_is_used_only_when_nothing_was_written_since(
     with sessions() as s:
         key = s.scalars(select(m.Item.key).join(m.Checkpoint).where(
             m.Item.plan_id == plan_id)).first()
-    for day, written in ((START, False), (START + timedelta(days=1), True)):
+    one = timedelta(days=1)
+    for day, told in ((START, True), (START + one, False)):
         left = Left()
-        with sessions.begin() as s:  # the sweep of sweep_all_task
-            sweep._sweep(s, plan_id, day, sc, "sweep", left=left)
-        assert left.data_version is not None and left.views
-        if written:  # evidence verified between the sweep and the LKE step
-            with sessions.begin() as s:
-                _verify(s, plan_id, [key], date(2099, 1, 1))
-        full, _ = _recorded(sessions, plan_id, day, full=True)
         reads.clear()
-        sweep._lke(sessions, plan_id, sc, day, True, left)  # its LKE step
+        with sessions.begin() as s:  # sweep_plans: the sweep, then its LKE step
+            sweep._sweep(s, plan_id, day, sc, "sweep", left=left)
+            assert left.data_version is not None and left.views
+            if not told:  # the sweep could not tell (it changed the plan, whose copy the
+                # session holds): evidence verified in its transaction, the plan bumped
+                held = s.get(m.Plan, plan_id)
+                _verify(s, plan_id, [key], date(2099, 1, 1))
+                assert held is not None and held.data_version != s.scalar(
+                    select(m.Plan.data_version).where(m.Plan.id == plan_id))  # stale copy
+                left = Left()
+            sweep._lke(s, plan_id, sc, day, True, left)
+        assert reads == ([] if told else [plan_id]), day
+        full, _ = _recorded(sessions, plan_id, day, full=True)
         with sessions() as s:
             assert _snapshot(s, plan_id) == full, day
-        assert reads == ([plan_id] if written else []), day
+        reads.clear()
+        kept, _ = _recorded(sessions, plan_id, day, full=False)  # the same day again
+        assert kept == full and reads == [], day  # its inputs held: kept, not recomputed
+
+
+def test_a_failing_lke_step_leaves_the_sweep_done(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("MONEV_LKE_DIR", str(LKE_DIR))
+    sc = CFG.satker("KPU Kota Jambi")
+    assert sc is not None
+    plan_id = _import(sessions)
+    real = engine.record
+
+    def broken(session: Session, plan: m.Plan, *args: Any, **kwargs: Any) -> Any:
+        real(session, plan, *args, **kwargs)
+        session.flush()  # the snapshot is written, then the step fails
+        raise RuntimeError("rusak")
+
+    monkeypatch.setattr(lke_alerts, "record", broken)
+    day = date(2025, 10, 28)
+    with sessions.begin() as s:
+        records, _ = sweep._sweep(s, plan_id, day, sc, "sweep", left=(left := Left()))
+        sweep._lke(s, plan_id, sc, day, True, left)
+    assert records and "nilai LKE rencana" in caplog.text
+    with sessions() as s:
+        assert s.get(m.LkeSnapshot, plan_id) is None  # the step undone …
+        logged = s.scalar(select(func.count()).select_from(m.ActionLog)
+                          .where(m.ActionLog.plan_id == plan_id))
+        assert logged  # … not the sweep's work

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monev.engine.sweep import Left
@@ -18,7 +19,14 @@ from monev.errors import MonevError
 from monev.lke.load import available_versions, load_lke
 from monev.lke.model import Lke
 from monev.lke.project import Projection, project, served_by, unserved
-from monev.lke.score import Answer, AnswerError, check_gate, parse_answer, rounded, summary
+from monev.lke.score import (
+    Answer,
+    AnswerError,
+    check_gates,
+    parse_answer,
+    rounded,
+    summary,
+)
 from monev.lke.suggest import RowText, suggest
 from monev.store import lke as store
 from monev.store import models as m
@@ -134,10 +142,9 @@ def stable_until(dues: Iterable[date], day: date) -> date | None:
     """The first day after ``day`` whose due and late counts may differ from ``day``'s
     (the only way the day enters a score): the next day when a checkpoint is due on
     ``day`` (it turns late), else the next due date (it turns due); None: never."""
-    ahead = [d for d in dues if d >= day]
-    if not ahead:
+    first = min((d for d in dues if d >= day), default=None)
+    if first is None:
         return None
-    first = min(ahead)
     return day + timedelta(days=1) if first == day else first
 
 
@@ -152,31 +159,37 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
 
     A snapshot whose inputs (:func:`inputs_of`) did not change, on a day before its
     ``valid_until``, is the one a recomputation would give: only its day moves. ``left``:
-    what the plan's sweep just read, used when nothing was written since."""
+    what the plan's sweep read earlier in this transaction (read again when it cannot
+    tell)."""
     lke = load_lke(version_for(plan, available_versions(lke_dir)), lke_dir)
-    data_version = plan.data_version or 0  # read first: a later change moves it again
+    seen = left if left is not None and left.data_version is not None else None
+    # read first (a later change moves it again), from the database: the session's copy
+    # misses a bump made in this transaction
+    data_version = (seen.data_version if seen is not None
+                    else session.scalar(select(m.Plan.data_version)
+                                        .where(m.Plan.id == plan.id))) or 0
     inputs = inputs_of(plan, lke, data_version, target)
     snap = session.get(m.LkeSnapshot, plan.id)
     if (snap is not None and snap.inputs == inputs
             and snap.day <= day and (snap.valid_until is None or day < snap.valid_until)):
         snap.day = day
         return []
-    if left is not None and left.data_version == data_version:
-        views: Sequence[store.CountedLike] = [v for v in left.views
+    if seen is not None:
+        views: Sequence[store.CountedLike] = [v for v in seen.views
                                               if v.status != "cancelled"]
     else:
         views = store.counted_checkpoints(session, plan.id)
     where = _standing(session, plan, lke, day, store.rows_with_checkpoints(views), views)
     now, ahead = where.projection.now, where.projection.projected
-    gate = next((g for g in lke.gates if g.name == target), None)
-    result = check_gate(ahead, gate) if gate else None
+    checked = check_gates(ahead)
+    result = checked.get(target)
     keys = list(result.keys) if result else []
     new: list[tuple[str, str]] = []
     if snap is not None and snap.version == lke.version and result is not None:
         before = set(snap.short_keys)
         new = [(key, text) for key, text in zip(result.keys, result.short, strict=True)
                if key not in before]
-    data = {**summary(ahead), "now": {"total": rounded(now.total),
+    data = {**summary(ahead, checked), "now": {"total": rounded(now.total),
                                       "pengungkit": rounded(now.pengungkit),
                                       "hasil": rounded(now.hasil)}}
     if snap is None:

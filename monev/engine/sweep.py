@@ -68,10 +68,10 @@ class ActionRecord:
 
 @dataclass
 class Left:
-    """What a sweep read of a plan and left behind, for a step after it in another
-    transaction (the LKE snapshot): its checkpoints with the statuses it wrote — still
-    the stored ones while the plan's data version is ``data_version`` (every writer of a
-    plan's rows and checkpoints bumps it). None: the sweep cannot tell; read again."""
+    """What a sweep read of a plan and left behind, for a step after it in the same
+    transaction (the LKE snapshot): its checkpoints with the statuses it wrote, and the
+    plan's data version after its writes. None: the sweep cannot tell (it changed the
+    plan itself); read again."""
 
     data_version: int | None = None
     views: list[CheckpointView] = field(default_factory=list)

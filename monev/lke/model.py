@@ -160,6 +160,14 @@ class Lke:
         """In the tree's order, walked once (each plan's score asks several times)."""
         return tuple(q for top in self.tree for n in top.walk() for q in n.questions)
 
+    @functools.cached_property
+    def bottom_up(self) -> tuple[Node, ...]:
+        """Every node after its children: the order a score adds up in, without
+        recursion (each plan of a national sweep is scored twice)."""
+        def after(node: Node) -> list[Node]:
+            return [n for child in node.children for n in after(child)] + [node]
+        return tuple(n for top in self.tree for n in after(top))
+
     @property
     def pengungkit(self) -> Node:
         return self.tree[0]

@@ -68,9 +68,12 @@ def served_by(links: Mapping[str, Sequence[str]],
     key → the codes it serves; a row serving two questions counts for each)."""
     out: dict[str, Progress] = {}
     for key, codes in links.items():
+        row = rows.get(key)
+        if row is None:
+            continue
         for code in codes:
-            if key in rows:
-                out[code] = out.get(code, Progress()) + rows[key]
+            found = out.get(code)
+            out[code] = row if found is None else found + row
     return out
 
 
@@ -83,9 +86,10 @@ def unserved(lke: Lke, links: Mapping[str, Sequence[str]]) -> list[str]:
             and q.code not in linked]
 
 
-def rows_of(views: Sequence[tuple[str, str, bool, bool]]) -> dict[str, Progress]:
-    """Row key → progress, from (key, status, due, late) of each checkpoint (counted in
-    plain lists: a national sweep counts ~200,000 checkpoints)."""
+def counted(views: Sequence[tuple[str, str, bool, bool]]) -> tuple[dict[str, Progress],
+                                                                    Progress]:
+    """Row key → progress, and the whole plan's, from (key, status, due, late) of each
+    checkpoint (counted in plain lists: a national sweep counts ~200,000 checkpoints)."""
     counts: dict[str, list[int]] = {}
     for key, status, due, late in views:
         found = counts.get(key)
@@ -97,4 +101,5 @@ def rows_of(views: Sequence[tuple[str, str, bool, bool]]) -> dict[str, Progress]
         found[2] += due
         found[3] += due and verified
         found[4] += late
-    return {key: Progress(*found) for key, found in counts.items()}
+    whole = [sum(column) for column in zip(*counts.values(), strict=True)] or [0] * 5
+    return {key: Progress(*found) for key, found in counts.items()}, Progress(*whole)

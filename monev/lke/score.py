@@ -9,12 +9,13 @@ rounded half-up to two decimals, and the gates read the reported values."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from monev.lke.model import Area, Gate, Lke, Node, Question, Ratio
+from monev.lke.model import Area, Gate, Lke, Question, Ratio
 
 Answer = str | float  # an option key ("Ya", "B") or a number
 
@@ -23,8 +24,10 @@ class AnswerError(ValueError):
     """An answer the question cannot take (message in Bahasa Indonesia)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def rounded(points: float) -> float:
-    """Two decimals, half up (the workbook's rounding), as reported."""
+    """Two decimals, half up (the workbook's rounding), as reported (remembered: a
+    score's totals and the gates' minimums are rounded again by every check)."""
     return float(Decimal(repr(points)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
@@ -125,10 +128,9 @@ def score(lke: Lke, answers: Mapping[str, Answer],
     fixed = fixed or {}
     points: dict[str, float] = {}
     values: dict[str, float] = {}
-
-    def visit(node: Node) -> float:
+    for node in lke.bottom_up:  # children first: a parent adds up their points
         if node.children:
-            total = sum(visit(c) for c in node.children)
+            total = sum(points[c.code] for c in node.children)
         else:
             units = node.units
             for unit in units:
@@ -144,10 +146,6 @@ def score(lke: Lke, answers: Mapping[str, Answer],
             for unit, share in zip(units, node.shares, strict=True):
                 points[unit.code] = share * values[unit.code]
         points[node.code] = total
-        return total
-
-    for top in lke.tree:
-        visit(top)
     answered = sum(1 for q in lke.questions() if q.code in answers)
     return Score(lke, points, values, answered)
 
@@ -195,8 +193,16 @@ def check_gate(result: Score, gate: Gate) -> GateResult:
     return GateResult(not short, tuple(t for _, t in short), tuple(k for k, _ in short))
 
 
-def summary(result: Score) -> dict[str, object]:
-    """The JSON contract of ``monev lke score`` (DOMAIN.md §4): points, two decimals."""
+def check_gates(result: Score) -> dict[str, GateResult]:
+    """Every gate of the LKE checked, by name."""
+    return {g.name: check_gate(result, g) for g in result.lke.gates}
+
+
+def summary(result: Score, checked: Mapping[str, GateResult] | None = None
+            ) -> dict[str, object]:
+    """The JSON contract of ``monev lke score`` (DOMAIN.md §4): points, two decimals
+    (``checked``: :func:`check_gates` of ``result``, when already done)."""
+    checked = checked if checked is not None else check_gates(result)
     return {
         "version": result.lke.version,
         "total": rounded(result.total),
@@ -204,6 +210,5 @@ def summary(result: Score) -> dict[str, object]:
         "hasil": rounded(result.hasil),
         "areas": [{"name": a.area.name, "score": rounded(a.points),
                    "weight": rounded(a.area.weight)} for a in result.areas()],
-        "gates": {g.name: {"met": (r := check_gate(result, g)).met, "short": list(r.short)}
-                  for g in result.lke.gates},
+        "gates": {name: {"met": r.met, "short": list(r.short)} for name, r in checked.items()},
     }

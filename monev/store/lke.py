@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from monev.lke.project import Progress, rows_of
+from monev.lke.project import Progress, counted
 from monev.lke.suggest import RowText
 from monev.store import models as m
 from monev.store.queries import WAITING, bump_plans
@@ -19,12 +19,19 @@ from monev.store.queries import WAITING, bump_plans
 ROLES = ("unit", "tpi")
 
 
+# Built once: building a statement costs more than running it, and the sweep reads
+# these for every plan it scores.
+_LINKS = (select(m.LkeLink.item_key, m.LkeLink.code)
+          .where(m.LkeLink.plan_id == bindparam("plan")).order_by(m.LkeLink.id))
+_ANSWERS = select(m.LkeAnswer.code, m.LkeAnswer.answer, m.LkeAnswer.note).where(
+    m.LkeAnswer.satker_id == bindparam("satker"), m.LkeAnswer.version == bindparam("version"),
+    m.LkeAnswer.role == bindparam("role"))
+
+
 def admin_links(session: Session, plan_id: int) -> dict[str, tuple[str, ...]]:
     """Row key → the codes the admin set ("" alone: serves none)."""
     out: dict[str, list[str]] = {}
-    for key, code in session.execute(
-            select(m.LkeLink.item_key, m.LkeLink.code).where(m.LkeLink.plan_id == plan_id)
-            .order_by(m.LkeLink.id)):
+    for key, code in session.execute(_LINKS, {"plan": plan_id}):
         out.setdefault(key, []).append(code)
     return {k: tuple(v) for k, v in out.items()}
 
@@ -44,10 +51,7 @@ def set_links(session: Session, plan_id: int, item_key: str, codes: Sequence[str
 def answers(session: Session, satker_id: int, version: str,
             role: str = "unit") -> dict[str, tuple[str, str]]:
     """Question code → (answer, note)."""
-    rows = session.execute(
-        select(m.LkeAnswer.code, m.LkeAnswer.answer, m.LkeAnswer.note).where(
-            m.LkeAnswer.satker_id == satker_id, m.LkeAnswer.version == version,
-            m.LkeAnswer.role == role))
+    rows = session.execute(_ANSWERS, {"satker": satker_id, "version": version, "role": role})
     return {code: (answer, note) for code, answer, note in rows}
 
 
@@ -127,12 +131,8 @@ def rows_with_checkpoints(views: Sequence[CountedLike]) -> list[RowText]:
 def progress_of_views(views: Sequence[CountedLike],
                       as_of: date) -> tuple[dict[str, Progress], Progress]:
     """Each row's checkpoints (by row key) and the whole plan's, as of a day."""
-    per_row = rows_of([(v.key, v.status, v.due <= as_of,
-                        v.due < as_of and v.status in WAITING) for v in views])
-    whole = Progress()
-    for progress in per_row.values():
-        whole = whole + progress
-    return per_row, whole
+    return counted([(v.key, v.status, v.due <= as_of,
+                     v.due < as_of and v.status in WAITING) for v in views])
 
 
 @dataclass(frozen=True)
