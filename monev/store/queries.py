@@ -59,17 +59,7 @@ def satker_of_plan(session: Session, plan_id: int) -> str | None:
     return session.scalar(select(m.Satker.name).join(m.Plan.satker).where(m.Plan.id == plan_id))
 
 
-CheckpointRow = tuple[m.Checkpoint, m.Item, str]
 WAITING = ("open", "rejected", "scheduled", "backlog")  # due evidence not yet in
-
-
-def checkpoint_rows(session: Session, plan_id: int) -> Sequence[CheckpointRow]:
-    """Active checkpoints of a plan with their row and area name, by due date (ORM
-    objects: for the few places that change or show whole rows)."""
-    return session.execute(
-        select(m.Checkpoint, m.Item, m.Area.name).join(m.Checkpoint.item).join(m.Item.area)
-        .where(m.Item.plan_id == plan_id, m.Item.active)
-        .order_by(m.Checkpoint.due, m.Item.position)).tuples().all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +99,6 @@ def checkpoint_views(session: Session, plan_id: int) -> list[CheckpointView]:
         .join(cp.item).join(it.area).where(it.plan_id == plan_id, it.active)
         .order_by(cp.due, it.position))
     return [CheckpointView(*row) for row in rows]
-
-
-def to_state(row: CheckpointRow) -> CheckpointState:
-    cp, item, area = row
-    return CheckpointState(id=cp.id, period=Period.parse(cp.period), due=cp.due,
-                           status=cp.status, area=area, komponen=item.komponen,
-                           bukti_fisik=item.bukti_fisik, imported_on=cp.imported_on)
 
 
 def progress_of(cps: Sequence[CheckpointView], as_of: date) -> Capaian:
@@ -160,31 +143,6 @@ def progress(session: Session, plan_id: int, as_of: date) -> Capaian:
         .join(cp.item).where(m.Item.plan_id == plan_id, m.Item.active)).one()
     total, verified, due, verified_due, late = (int(v or 0) for v in row)
     return Capaian(verified, total, due, verified_due, late)
-
-
-@dataclass(frozen=True)
-class AreaProgress:
-    area: str
-    due: int  # checkpoints due on or before the day
-    verified: int
-    submitted: int
-    overdue: int  # due, and neither submitted nor verified
-
-
-def area_progress(session: Session, plan_id: int, as_of: date) -> list[AreaProgress]:
-    """Capaian per area for the monthly/quarterly monev, counted in SQL."""
-    cp = m.Checkpoint
-    is_due = cp.due <= as_of
-    rows = session.execute(
-        select(m.Area.name,
-               func.sum(case((is_due, 1), else_=0)),
-               func.sum(case((is_due & (cp.status == "verified"), 1), else_=0)),
-               func.sum(case((is_due & (cp.status == "submitted"), 1), else_=0)),
-               func.sum(case((is_due & cp.status.in_(WAITING), 1), else_=0)))
-        .select_from(cp).join(cp.item).join(m.Item.area)
-        .where(m.Item.plan_id == plan_id, m.Item.active)
-        .group_by(m.Area.name, m.Area.position).order_by(m.Area.position))
-    return [AreaProgress(area, *(int(v or 0) for v in counts)) for area, *counts in rows]
 
 
 @dataclass(frozen=True, slots=True)
