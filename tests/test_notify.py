@@ -3,10 +3,12 @@ on 127.0.0.1, faults included. Nothing leaves this machine."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -579,16 +581,32 @@ def test_month_end_monev_summary_reaches_ketua_tim(sessions: sessionmaker[Sessio
 
 class KeepAlive(BaseHTTPRequestHandler):
     """A keep-alive (HTTP/1.1) gateway that counts the connections it accepts and, like
-    real servers, closes a connection left idle longer than ``timeout``."""
+    real servers, closes connections left idle — when the test says so
+    (:meth:`drop_idle`), not after a timeout a slow machine could reach between two
+    messages of one dispatch."""
 
     protocol_version = "HTTP/1.1"
-    timeout = 0.5
     posts: list[dict[str, Any]] = []
     connections = 0
+    sockets: list[socket.socket] = []
 
     def setup(self) -> None:
         KeepAlive.connections += 1
         super().setup()
+        KeepAlive.sockets.append(self.connection)
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.drop_idle()
+        cls.posts, cls.connections = [], 0
+
+    @classmethod
+    def drop_idle(cls) -> None:
+        """Close every connection the gateway holds (a FIN to the client, at once)."""
+        for sock in cls.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        cls.sockets = []
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers["Content-Length"])
@@ -607,9 +625,10 @@ class KeepAlive(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def keepalive() -> Iterator[int]:
-    KeepAlive.posts, KeepAlive.connections = [], 0
+    KeepAlive.reset()
     with http_server(KeepAlive) as port:
         yield port
+    KeepAlive.drop_idle()
 
 
 def test_gateway_posts_what_the_requests_path_posted(keepalive: int) -> None:
@@ -689,7 +708,7 @@ def test_gateway_keeps_one_connection_and_survives_idle_closes(
         wa = s.scalars(select(m.Outbox.id).where(m.Outbox.channel == "whatsapp")).all()
     assert len(wa) > 1 and set(wa) <= set(first.sent)
     assert len(KeepAlive.posts) == len(wa) and KeepAlive.connections == 1
-    time.sleep(KeepAlive.timeout + 0.5)  # the gateway drops the idle connection
+    KeepAlive.drop_idle()  # the gateway drops the idle connection
     _swept(sessions, date(2025, 10, 30))
     second = dispatch(sessions, now=lambda: datetime(2025, 10, 30, 3), env=env)
     with sessions() as s:
@@ -702,7 +721,7 @@ def test_gateway_keeps_one_connection_and_survives_idle_closes(
 def test_gateway_down_then_up_sends_each_message_once(sessions: sessionmaker[Session]) -> None:
     """Nobody listens (connect error, tried twice at once, then left for the
     dispatcher's retry); once the gateway is up, each message is sent exactly once."""
-    KeepAlive.posts, KeepAlive.connections = [], 0
+    KeepAlive.reset()
     port = free_port()
     env = {"MONEV_WHATSAPP_TOKEN": "token-uji", **smtp_env(free_port()),
            "MONEV_WHATSAPP_URL": f"wajson://127.0.0.1:{port}/send?+X-Api-Key={{token}}"
