@@ -190,8 +190,8 @@ def record(session: Session, plan: m.Plan, day: date, lke_dir: Path | None = Non
         new = [(key, text) for key, text in zip(result.keys, result.short, strict=True)
                if key not in before]
     data = {**summary(ahead, checked), "now": {"total": rounded(now.total),
-                                      "pengungkit": rounded(now.pengungkit),
-                                      "hasil": rounded(now.hasil)}}
+                                               "pengungkit": rounded(now.pengungkit),
+                                               "hasil": rounded(now.hasil)}}
     if snap is None:
         snap = m.LkeSnapshot(plan_id=plan.id)
         session.add(snap)
