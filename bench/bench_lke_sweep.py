@@ -106,9 +106,10 @@ def _standings(url: str, prep: str) -> dict[str, int]:
 
 
 def _profile(url: str) -> dict[str, Any]:
-    """``record()`` of every open ZI plan under cProfile, one transaction each as the
-    sweep does, every snapshot recomputed (its inputs cleared; no sweep's read to
-    reuse): the time, the statements per plan, and where the time goes."""
+    """``record()`` of every open ZI plan under cProfile, alone in a transaction of its
+    own (not the sweep's), every snapshot recomputed (its inputs cleared; no sweep's
+    read to reuse): the time, the statements per plan, and where the time goes (wall
+    time; ``--profile-step`` profiles the step inside the sweep by CPU)."""
     import cProfile
     import io
     import pstats
@@ -289,7 +290,7 @@ def main() -> None:
         raise SystemExit("MONEV_BENCH_POSTGRES_URL is needed")
     results = {"measured": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
                "sweep_all": bench(url, args.plans, args.rounds, args.profile,
-                                       args.profile_step)}
+                                  args.profile_step)}
     print(json.dumps(results, indent=2))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 
