@@ -134,11 +134,9 @@ def _lke(session: Session, plan_id: int, sc: SatkerConfig | None, day: date,
             plan = found[0] if found else None
             if plan is not None and plan.status != "selesai":
                 sweep_lke(session, plan, sc, day, now(sc.tz if sc else None), left)
-    except DBAPIError as exc:
-        if is_busy(exc):
-            raise
-        _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
     except Exception as exc:  # noqa: BLE001 - the LKE is a view on the sweep's work
+        if isinstance(exc, DBAPIError) and is_busy(exc):
+            raise
         _logger().warning("nilai LKE rencana %s belum diperbarui: %s", plan_id, exc)
 
 

@@ -70,6 +70,20 @@ def _recorded(sessions: sessionmaker[Session], plan_id: int, day: date,
     return got, news
 
 
+def _counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The plan ids of every read of the checkpoints the score counts (a recomputation
+    that did not reuse what its sweep read), as they happen."""
+    reads: list[int] = []
+    real = store.counted_checkpoints
+
+    def counting(session: Session, pid: int) -> Any:
+        reads.append(pid)
+        return real(session, pid)
+
+    monkeypatch.setattr(store, "counted_checkpoints", counting)
+    return reads
+
+
 def _verify(s: Session, plan_id: int, keys: list[str] | None, before: date) -> None:
     """Evidence verified as the review does it: status moved, the plan bumped."""
     ids = select(m.Item.id).where(m.Item.plan_id == plan_id)
@@ -91,14 +105,7 @@ def test_a_kept_snapshot_is_the_recomputed_one_day_by_day(
     with sessions.begin() as s:  # all evidence due before it is in: capaian A until then
         _verify(s, plan_id, None, due)
         satker_id = s.get(m.Plan, plan_id).satker_id  # type: ignore[union-attr]
-    computed: list[date] = []
-    real = store.counted_checkpoints
-
-    def counting(session: Session, pid: int) -> Any:
-        computed.append(day)
-        return real(session, pid)
-
-    monkeypatch.setattr(store, "counted_checkpoints", counting)
+    computed = _counted_reads(monkeypatch)
     one = timedelta(days=1)
     events = {
         due + 3 * one: lambda s: _verify(s, plan_id, [first_key], due + one),
@@ -149,14 +156,7 @@ def test_the_lke_step_reads_what_its_sweep_read_in_its_transaction(
     sc = CFG.satker("KPU Kota Jambi")
     assert sc is not None
     plan_id = _import(sessions)
-    reads: list[int] = []
-    real = store.counted_checkpoints
-
-    def counting(session: Session, pid: int) -> Any:
-        reads.append(pid)
-        return real(session, pid)
-
-    monkeypatch.setattr(store, "counted_checkpoints", counting)
+    reads = _counted_reads(monkeypatch)
     with sessions() as s:
         key = s.scalars(select(m.Item.key).join(m.Checkpoint).where(
             m.Item.plan_id == plan_id)).first()
