@@ -42,13 +42,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from fastapi import FastAPI, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_memory import wait_http  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from monev.config import load_config  # noqa: E402
@@ -105,17 +106,12 @@ def serve(port: int) -> None:
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(port)],
                             cwd=ROOT, env=env)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("app did not start")
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+    except SystemExit:
+        proc.kill()
+        raise
+    return proc
 
 
 # --- the data: PICs with numbers, checkpoints they may answer -------------------------

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_memory import wait_http  # noqa: E402
 from bench_plans import generate  # noqa: E402
 
 from monev.links import ensure_link  # noqa: E402
@@ -118,15 +119,12 @@ def start_app(url: str, home: Path, config: Path, port: int) -> subprocess.Popen
                              # measured: uvicorn's 5 s would close it under a request
                              "--timeout-keep-alive", "600"],
                             cwd=ROOT, env=env)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("app did not start")
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+    except SystemExit:
+        proc.kill()
+        raise
+    return proc
 
 
 def sessions(url: str, home: Path, base: str, satkers: list[str], person: str,
